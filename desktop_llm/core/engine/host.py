@@ -1,0 +1,293 @@
+"""EngineHost: one model in one worker process, driven from the app process.
+
+The host spawns the worker (``multiprocessing`` spawn context), waits for it to load
+the model while relaying progress, streams replies chunk by chunk, cancels through a
+shared event, and notices when the worker dies: a closed pipe or an exit code becomes
+:class:`EngineCrashed` with the signal and the last lines of the worker's log.
+
+The blocking methods (``load``, ``chat``) are meant for one background thread;
+``cancel`` and ``unload`` may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import multiprocessing
+import multiprocessing.connection
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from desktop_llm.core.engine import worker
+from desktop_llm.core.engine.protocol import (
+    ChatRequest,
+    Chunk,
+    Done,
+    Failed,
+    GenerationStats,
+    Loaded,
+    LoadFailed,
+    LoadParams,
+    LoadProgress,
+    SamplingParams,
+    Shutdown,
+)
+from desktop_llm.core.engine.templates import TemplateChoice
+from desktop_llm.errors import ModelFileError, UserError
+
+logger = logging.getLogger(__name__)
+
+_ids = itertools.count(1)
+_POLL_S = 0.1
+_LOAD_TIMEOUT_S = 600.0
+_SHUTDOWN_WAIT_S = 5.0
+
+
+class EngineCrashed(Exception):
+    """The worker process died. Carries what the user should see and what was generated."""
+
+    def __init__(self, message: str, *, partial_text: str = "", exit_code: int | None = None,
+                 log_tail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.partial_text = partial_text
+        self.exit_code = exit_code
+        self.log_tail = log_tail
+
+
+class EngineBusy(Exception):
+    """A request was made while another one is running on the same host (a bug)."""
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    text: str
+    stats: GenerationStats
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the engine stopped responding"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the engine process was killed by {name}"
+    return f"the engine process exited with code {code}"
+
+
+class EngineHost:
+    """One model in its own process. Not a singleton: make one per loaded model."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self._log_dir = log_dir
+        self._lock = threading.Lock()  # guards the fields below, never held while blocking
+        self._process: BaseProcess | None = None
+        self._conn: multiprocessing.connection.Connection | None = None
+        self._cancel = multiprocessing.get_context("spawn").Event()
+        self._log_path: Path | None = None
+        self._params: LoadParams | None = None
+        self._info: Loaded | None = None
+        self._busy = threading.Lock()  # one load or chat at a time
+
+    # -- state --------------------------------------------------------------------
+    @property
+    def loaded(self) -> Loaded | None:
+        """What the worker reported after loading, or None when no model is loaded."""
+        with self._lock:
+            alive = self._process is not None and self._process.is_alive()
+            return self._info if alive else None
+
+    @property
+    def params(self) -> LoadParams | None:
+        return self._params
+
+    @property
+    def pid(self) -> int | None:
+        with self._lock:
+            return self._process.pid if self._process is not None else None
+
+    # -- load ---------------------------------------------------------------------
+    def load(self, params: LoadParams,
+             on_progress: Callable[[float], None] | None = None) -> Loaded:
+        """Start a worker and load ``params.model_path`` in it; replaces any loaded model."""
+        if not self._busy.acquire(blocking=False):
+            raise EngineBusy("the engine is busy")
+        try:
+            self.unload()
+            ctx = multiprocessing.get_context("spawn")
+            parent_conn, child_conn = ctx.Pipe(duplex=True)
+            self._log_dir.mkdir(parents=True, exist_ok=True)
+            log_path = self._log_dir / f"worker-{next(_ids)}-{time.time_ns()}.log"
+            self._cancel.clear()
+            process = ctx.Process(
+                target=worker.main,
+                args=(child_conn, params, str(log_path), self._cancel),
+                name="desktop-llm-engine",
+                daemon=True,
+            )
+            process.start()
+            child_conn.close()  # so that the worker's death closes the pipe for us
+            with self._lock:
+                self._process, self._conn, self._log_path = process, parent_conn, log_path
+                self._params, self._info = params, None
+            logger.info("engine worker %s loading %s", process.pid, params.model_path)
+            deadline = time.monotonic() + _LOAD_TIMEOUT_S
+            while True:
+                event = self._receive(deadline=deadline, partial="")
+                if isinstance(event, LoadProgress):
+                    if on_progress is not None:
+                        on_progress(event.fraction)
+                elif isinstance(event, Loaded):
+                    with self._lock:
+                        self._info = event
+                    logger.info("engine loaded in %.2fs (n_ctx %d)", event.load_s, event.n_ctx)
+                    return event
+                elif isinstance(event, LoadFailed):
+                    self._stop_process()
+                    raise ModelFileError(event.message)
+                else:
+                    logger.warning("unexpected message while loading: %r", event)
+        except EngineCrashed as exc:
+            # A worker that dies while loading (llama.cpp assert on a bad file) is the
+            # file's fault as far as the user can tell.
+            raise ModelFileError(f"could not load {Path(params.model_path).name}: {exc.message}"
+                                 + (f" ({_last_line(exc.log_tail)})" if exc.log_tail else "")
+                                 ) from exc
+        finally:
+            self._busy.release()
+
+    # -- chat ---------------------------------------------------------------------
+    def chat(self, messages: Sequence[Mapping[str, str]], sampling: SamplingParams,
+             template: TemplateChoice, on_chunk: Callable[[str], None] | None = None) -> ChatResult:
+        """Stream one reply. Returns the full text and stats (finish_reason "cancelled" after
+        :meth:`cancel`). Raises EngineCrashed if the worker dies, UserError for bad requests."""
+        if not self._busy.acquire(blocking=False):
+            raise EngineBusy("the engine is busy")
+        try:
+            with self._lock:
+                conn, info = self._conn, self._info
+            if conn is None or info is None:
+                raise UserError("no model is loaded")
+            request_id = next(_ids)
+            self._cancel.clear()
+            request = ChatRequest(request_id, [dict(m) for m in messages], sampling, template)
+            partial: list[str] = []
+            try:
+                conn.send(request)
+            except (OSError, EOFError):
+                self._raise_crash("")
+            while True:
+                event = self._receive(deadline=None, partial="".join(partial))
+                if isinstance(event, Chunk) and event.request_id == request_id:
+                    partial.append(event.text)
+                    if on_chunk is not None:
+                        on_chunk(event.text)
+                elif isinstance(event, Done) and event.request_id == request_id:
+                    return ChatResult(event.text, event.stats)
+                elif isinstance(event, Failed) and event.request_id == request_id:
+                    if event.user_error:
+                        raise UserError(event.message)
+                    raise RuntimeError(event.message)
+                else:
+                    logger.warning("unexpected message while chatting: %r", event)
+        finally:
+            self._busy.release()
+
+    def cancel(self) -> None:
+        """Ask the running request to stop; its ``chat`` call returns the partial text."""
+        self._cancel.set()
+
+    # -- unload -------------------------------------------------------------------
+    def unload(self) -> None:
+        """End the worker; its memory goes back to the system. Safe to call twice."""
+        self._cancel.set()
+        with self._lock:
+            conn = self._conn
+        if conn is not None:
+            try:
+                conn.send(Shutdown())
+            except (OSError, EOFError, ValueError):
+                pass
+        self._stop_process()
+
+    def _stop_process(self) -> None:
+        with self._lock:
+            process, conn, log_path = self._process, self._conn, self._log_path
+            self._process, self._conn, self._info = None, None, None
+        if process is not None:
+            process.join(_SHUTDOWN_WAIT_S)
+            if process.is_alive():
+                logger.warning("engine worker %s did not exit; killing it", process.pid)
+                process.kill()
+                process.join(_SHUTDOWN_WAIT_S)
+            clean = process.exitcode == 0
+            process.close()
+            if clean and log_path is not None:
+                log_path.unlink(missing_ok=True)
+        if conn is not None:
+            conn.close()
+
+    # -- plumbing -----------------------------------------------------------------
+    def _receive(self, *, deadline: float | None, partial: str) -> Any:
+        with self._lock:
+            conn, process = self._conn, self._process
+        if conn is None or process is None:
+            self._raise_crash(partial)
+        while True:
+            try:
+                if conn.poll(_POLL_S):
+                    return conn.recv()
+            except (EOFError, OSError):
+                self._raise_crash(partial)
+            if not process.is_alive():
+                # Drain anything the worker sent before dying.
+                try:
+                    if conn.poll(0):
+                        return conn.recv()
+                except (EOFError, OSError):
+                    pass
+                self._raise_crash(partial)
+            if deadline is not None and time.monotonic() > deadline:
+                process.kill()
+                self._raise_crash(partial)
+
+    def _raise_crash(self, partial: str) -> Any:
+        with self._lock:
+            process, log_path = self._process, self._log_path
+        code: int | None = None
+        if process is not None:
+            process.join(2.0)
+            code = process.exitcode
+        tail = _tail(log_path) if log_path is not None else ""
+        with self._lock:
+            if self._process is process:
+                self._process, self._info = None, None
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+        if process is not None:
+            process.close()
+        message = describe_exit(code)
+        logger.error("%s; last log lines:\n%s", message, tail)
+        raise EngineCrashed(message, partial_text=partial, exit_code=code, log_tail=tail)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        data = path.read_bytes()[-16384:]
+    except OSError:
+        return ""
+    return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""

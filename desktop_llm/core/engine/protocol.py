@@ -1,0 +1,133 @@
+"""The messages between the engine host (app process) and a worker (model process).
+
+Everything here is a small picklable dataclass: the host sends requests down a
+multiprocessing pipe, the worker answers with events. Cancellation does not travel
+as a message: it is a shared ``multiprocessing.Event`` the worker checks between
+tokens (and from llama.cpp's abort callback during prompt processing), so a cancel
+never waits behind queued chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from desktop_llm.core.engine.templates import TemplateChoice
+
+FINISH_REASONS = ("stop", "length", "cancelled")
+
+
+@dataclass(frozen=True)
+class LoadParams:
+    """How to load a model. ``n_threads=None`` means the number of physical cores."""
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_gpu_layers: int = 0
+    n_batch: int = 512
+    use_mmap: bool = True
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Per-request sampling settings. ``seed=None`` picks a random seed."""
+
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    max_tokens: int = 512
+    seed: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SamplingParams:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """Speed and size figures of one reply. JSON keys are part of the CLI's stable interface."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_s: float
+    prompt_tps: float
+    gen_tps: float
+    finish_reason: str
+    total_s: float = 0.0
+    context_used: int = 0
+    n_ctx: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---- host -> worker ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    request_id: int
+    messages: list[dict[str, str]]
+    sampling: SamplingParams
+    template: TemplateChoice
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    pass
+
+
+# ---- worker -> host ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    fraction: float
+
+
+@dataclass(frozen=True)
+class Loaded:
+    n_ctx: int
+    n_ctx_train: int
+    n_threads: int
+    n_gpu_layers: int
+    load_s: float
+    bos_token: str
+    eos_token: str
+    system_info: str
+
+
+@dataclass(frozen=True)
+class LoadFailed:
+    message: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    request_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    request_id: int
+    text: str
+    stats: GenerationStats
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A request that failed without killing the worker (``user_error``: the user can fix it)."""
+
+    request_id: int
+    message: str
+    user_error: bool = True
+    partial_text: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,360 @@
+"""The engine worker: runs in its own process and owns one ``llama_cpp.Llama``.
+
+This is the only module that imports llama_cpp, and it does so inside the child
+process only (the import is inside :func:`main`), so the app process never loads
+llama.cpp. A llama.cpp abort or segfault kills this process, not the app; the host
+sees the pipe close and reports it.
+
+The generation loop is our own, on top of ``Llama.generate`` (llama.cpp's sampler
+chain, no per-token logits copies): we count tokens ourselves (llama-cpp-python skips
+its ``max_tokens`` check while the text ends in an incomplete UTF-8 character),
+treat a full context as a clean "length" finish, and check the cancel flag between
+tokens.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import ctypes
+import faulthandler
+import logging
+import os
+import random
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from typing import IO, Any
+
+from desktop_llm.core.engine.protocol import (
+    ChatRequest,
+    Chunk,
+    Done,
+    Failed,
+    GenerationStats,
+    Loaded,
+    LoadFailed,
+    LoadParams,
+    LoadProgress,
+    Shutdown,
+)
+from desktop_llm.core.engine.templates import render_prompt
+from desktop_llm.core.hardware import physical_cores
+from desktop_llm.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+# ggml log levels: 2 warn, 3 error, 5 continuation of the previous line
+_LOG_WARN, _LOG_ERROR, _LOG_CONT = 2, 3, 5
+
+
+def main(conn: Connection, params: LoadParams, log_path: str, cancel: Event) -> None:
+    """Entry point of the worker process (multiprocessing spawn target)."""
+    log_file = _redirect_output(Path(log_path))
+    # Ctrl-C in a terminal reaches the whole process group; the host decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        engine = _Engine.load(params, conn, cancel, log_file)
+    except _LoadError as exc:
+        _send(conn, LoadFailed(str(exc)))
+        return
+    try:
+        engine.serve()
+    finally:
+        engine.close()
+
+
+def _redirect_output(log_path: Path) -> IO[bytes]:
+    """Point fds 1 and 2 at the worker's log file.
+
+    llama.cpp and ggml write to the C streams; a windowed app (pythonw, a frozen build)
+    has no valid fds 1/2, and llama-cpp-python's ``verbose=False`` then fails with EBADF.
+    """
+    log_file = log_path.open("ab", buffering=0)
+    os.dup2(log_file.fileno(), 1)
+    os.dup2(log_file.fileno(), 2)
+    stream = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stdout = sys.stderr = stream
+    logging.basicConfig(stream=stream, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    faulthandler.enable(file=log_file)
+    return log_file
+
+
+def _send(conn: Connection, message: object) -> None:
+    with contextlib.suppress(OSError, EOFError):  # the host is gone; nothing to tell
+        conn.send(message)
+
+
+class _LoadError(Exception):
+    pass
+
+
+class _Engine:
+    def __init__(self, llm: Any, conn: Connection, cancel: Event, params: LoadParams) -> None:
+        import llama_cpp
+
+        self._llama_cpp = llama_cpp
+        self.llm = llm
+        self.conn = conn
+        self.cancel = cancel
+        self.params = params
+        self.vocab = llm._model.vocab
+        self.bos_token = _token_text(llm, llm.token_bos())
+        self.eos_token = _token_text(llm, llm.token_eos())
+        # Kept as an attribute so ctypes doesn't free it while llama.cpp holds the pointer.
+        self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self.cancel.is_set())
+        self._no_abort_cb = llama_cpp.ggml_abort_callback()
+
+    # -- load ---------------------------------------------------------------------
+    @classmethod
+    def load(cls, params: LoadParams, conn: Connection, cancel: Event,
+             log_file: IO[bytes]) -> _Engine:
+        started = time.perf_counter()
+        import llama_cpp
+        import llama_cpp.llama_cpp as low
+
+        recent: deque[str] = deque(maxlen=40)
+        last_level = [0]
+
+        def on_log(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+            line = text.decode("utf-8", "replace")
+            with contextlib.suppress(OSError):
+                log_file.write(text)
+            level = last_level[0] if level == _LOG_CONT else level
+            last_level[0] = level
+            if level in (_LOG_WARN, _LOG_ERROR) and line.strip():
+                recent.append(line.strip())
+
+        log_cb = llama_cpp.llama_log_callback(on_log)
+        globals()["_log_cb"] = log_cb  # keep alive for the life of the process
+        llama_cpp.llama_log_set(log_cb, ctypes.c_void_p(0))
+
+        last_sent = [-1.0]
+
+        def on_progress(progress: float, _user: ctypes.c_void_p) -> bool:
+            if progress - last_sent[0] >= 0.02 or progress >= 1.0:
+                last_sent[0] = progress
+                _send(conn, LoadProgress(float(progress)))
+            return not cancel.is_set()
+
+        progress_cb = llama_cpp.llama_progress_callback(on_progress)
+        original_defaults = low.llama_model_default_params
+
+        def defaults_with_progress() -> Any:
+            # Llama() doesn't expose llama.cpp's progress callback; it builds its
+            # params from this function, so we hook it for the one call (REFERENCE.md).
+            model_params = original_defaults()
+            model_params.progress_callback = progress_cb
+            return model_params
+
+        threads = params.n_threads or physical_cores()
+        low.llama_model_default_params = defaults_with_progress
+        try:
+            llm = llama_cpp.Llama(
+                model_path=params.model_path,
+                n_ctx=params.n_ctx,
+                n_batch=params.n_batch,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=params.n_gpu_layers,
+                use_mmap=params.use_mmap,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise _LoadError(_load_failure_message(params.model_path, recent, exc)) from exc
+        finally:
+            low.llama_model_default_params = original_defaults
+        engine = cls(llm, conn, cancel, params)
+        info = Loaded(
+            n_ctx=int(llm.n_ctx()),
+            n_ctx_train=int(llm._model.n_ctx_train()),
+            n_threads=threads,
+            n_gpu_layers=params.n_gpu_layers,
+            load_s=time.perf_counter() - started,
+            bos_token=engine.bos_token,
+            eos_token=engine.eos_token,
+            system_info=llama_cpp.llama_print_system_info().decode("utf-8", "replace"),
+        )
+        _send(conn, info)
+        return engine
+
+    def close(self) -> None:
+        # Free llama.cpp's memory before interpreter shutdown, not from __del__.
+        self.llm.close()
+
+    # -- serve --------------------------------------------------------------------
+    def serve(self) -> None:
+        while True:
+            try:
+                request = self.conn.recv()
+            except (EOFError, OSError):
+                return  # the host went away
+            if isinstance(request, Shutdown):
+                return
+            if isinstance(request, ChatRequest):
+                self._chat(request)
+            else:
+                logger.warning("unknown request %r", request)
+
+    def _chat(self, request: ChatRequest) -> None:
+        try:
+            result = self._generate(request)
+        except UserError as exc:
+            _send(self.conn, Failed(request.request_id, exc.message, user_error=True))
+            return
+        except ValueError as exc:
+            _send(self.conn, Failed(request.request_id, str(exc), user_error=True))
+            return
+        _send(self.conn, result)
+
+    def _generate(self, request: ChatRequest) -> Done:
+        llama_cpp, llm = self._llama_cpp, self.llm
+        started = time.perf_counter()
+        rendered = render_prompt(request.template, request.messages,
+                                 bos_token=self.bos_token, eos_token=self.eos_token)
+        add_bos = rendered.add_bos and bool(llm._model.add_bos_token())
+        tokens = llm.tokenize(rendered.text.encode("utf-8"), add_bos=add_bos, special=True)
+        if not tokens:
+            # llama.cpp asserts on an empty prompt (REFERENCE.md)
+            raise UserError("the prompt is empty")
+        n_ctx = int(llm.n_ctx())
+        if len(tokens) >= n_ctx:
+            raise UserError(
+                f"the conversation is {len(tokens):,} tokens, more than the context length "
+                f"({n_ctx:,}); start a new chat or raise the context length")
+        sampling = request.sampling
+        budget = min(sampling.max_tokens, n_ctx - len(tokens)) if sampling.max_tokens > 0 \
+            else n_ctx - len(tokens)
+        llm.set_seed(sampling.seed if sampling.seed is not None and sampling.seed >= 0
+                     else random.randrange(2**31))
+        llama_cpp.llama_perf_context_reset(llm.ctx)
+        # The abort hook only during prompt processing: a Python callback per graph node
+        # would cost several percent of generation speed.
+        llama_cpp.llama_set_abort_callback(llm.ctx, self._abort_cb, None)
+
+        stopper = _StopFilter(rendered.stop)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pieces: list[str] = []
+        n_gen = 0
+        finish = "stop"
+        t_first: float | None = None
+        t_last = started
+        generator: Iterator[int] = llm.generate(
+            tokens, top_k=sampling.top_k, top_p=sampling.top_p, min_p=sampling.min_p,
+            temp=sampling.temperature, repeat_penalty=sampling.repeat_penalty)
+        try:
+            for token in generator:
+                now = time.perf_counter()
+                if t_first is None:
+                    t_first = now
+                    llama_cpp.llama_set_abort_callback(llm.ctx, self._no_abort_cb, None)
+                t_last = now
+                if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+                    break
+                n_gen += 1
+                text = decoder.decode(llm.detokenize([token]))
+                out, stopped = stopper.feed(text)
+                if out:
+                    pieces.append(out)
+                    _send(self.conn, Chunk(request.request_id, out))
+                if stopped:
+                    break
+                if self.cancel.is_set():
+                    finish = "cancelled"
+                    break
+                if n_gen >= budget:
+                    finish = "length"
+                    break
+        except RuntimeError as exc:
+            # decode returns 2 when our abort hook fired, 1 when the KV cache is full
+            llm.reset()
+            if self.cancel.is_set():
+                finish = "cancelled"
+            else:
+                logger.warning("generation ended early: %s", exc)
+                finish = "length"
+        finally:
+            generator.close()  # type: ignore[attr-defined]
+            llama_cpp.llama_set_abort_callback(llm.ctx, self._no_abort_cb, None)
+        tail = "" if stopper.stopped else stopper.flush() + decoder.decode(b"", final=True)
+        if tail:
+            pieces.append(tail)
+            _send(self.conn, Chunk(request.request_id, tail))
+        ended = time.perf_counter()
+        perf = llama_cpp.llama_perf_context(llm.ctx)
+        ttft = (t_first - started) if t_first is not None else ended - started
+        if perf.n_p_eval > 0 and perf.t_p_eval_ms > 0:
+            prompt_tps = perf.n_p_eval / (perf.t_p_eval_ms / 1000.0)
+        else:
+            prompt_tps = len(tokens) / ttft if ttft > 0 else 0.0
+        gen_tps = (n_gen - 1) / (t_last - t_first) if t_first is not None and n_gen > 1 \
+            and t_last > t_first else 0.0
+        stats = GenerationStats(
+            prompt_tokens=len(tokens), completion_tokens=n_gen, ttft_s=ttft,
+            prompt_tps=prompt_tps, gen_tps=gen_tps, finish_reason=finish,
+            total_s=ended - started, context_used=len(tokens) + n_gen, n_ctx=n_ctx)
+        return Done(request.request_id, "".join(pieces), stats)
+
+
+class _StopFilter:
+    """Holds back text that might be the start of a stop string, and cuts at one."""
+
+    def __init__(self, stops: tuple[str, ...]) -> None:
+        self.stops = tuple(s for s in stops if s)
+        self.held = ""
+        self.stopped = False
+
+    def feed(self, text: str) -> tuple[str, bool]:
+        if not self.stops:
+            return text, False
+        buffer = self.held + text
+        cut = min((i for i in (buffer.find(s) for s in self.stops) if i >= 0), default=-1)
+        if cut >= 0:
+            self.held = ""
+            self.stopped = True
+            return buffer[:cut], True
+        keep = 0
+        for stop in self.stops:
+            for n in range(min(len(stop) - 1, len(buffer)), 0, -1):
+                if buffer.endswith(stop[:n]):
+                    keep = max(keep, n)
+                    break
+        self.held = buffer[len(buffer) - keep:] if keep else ""
+        return buffer[: len(buffer) - keep], False
+
+    def flush(self) -> str:
+        held, self.held = self.held, ""
+        return held
+
+
+def _token_text(llm: Any, token: int) -> str:
+    if token < 0:
+        return ""
+    try:
+        return str(llm._model.token_get_text(token))
+    except (UnicodeDecodeError, ValueError):
+        return ""
+
+
+def _load_failure_message(model_path: str, recent: deque[str], exc: Exception) -> str:
+    name = Path(model_path).name
+    reasons = [line for line in recent if "error" in line.lower() or "failed" in line.lower()
+               or "unknown" in line.lower()]
+    reason = _clean_reason(reasons[0] if reasons else (recent[-1] if recent else str(exc)))
+    return f"llama.cpp could not load {name}: {reason}"
+
+
+def _clean_reason(line: str) -> str:
+    # llama.cpp prefixes lines with the function name ("llama_model_load: error loading
+    # model: ..."); the user needs only the last, most specific part.
+    parts = [p.strip() for p in line.split(": ") if p.strip()]
+    while len(parts) > 1 and (parts[0].startswith(("llama_", "gguf_", "ggml_", "load"))
+                              or parts[0] in {"error loading model", "error"}):
+        parts.pop(0)
+    return ": ".join(parts) or line

@@ -1,0 +1,153 @@
+"""Named schema migrations, applied in order and recorded in the database.
+
+In the style of simonw/llm's ``llm/migrations.py``: each migration is a function
+registered with :func:`migration`; its name goes into ``_migrations`` once it has
+run, inside the same transaction as its changes. Never edit or reorder a released
+migration; add a new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+
+from desktop_llm.errors import UserError
+from desktop_llm.storage.db import transaction
+
+logger = logging.getLogger(__name__)
+
+MigrationFn = Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: list[tuple[str, MigrationFn]] = []
+
+
+def migration(fn: MigrationFn) -> MigrationFn:
+    """Register ``fn`` as the next migration, under its function name."""
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+def _database_file(conn: sqlite3.Connection) -> str:
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main":
+            return str(row[2]) or ":memory:"
+    return "the database"
+
+
+def applied_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Names of the migrations already applied, oldest first."""
+    rows = conn.execute("SELECT name FROM _migrations ORDER BY applied_at, rowid").fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply the migrations ``conn`` lacks; return their names (empty if none).
+
+    Raises UserError if the database has a migration this code doesn't know:
+    a newer version of the app made it, and writing to it could damage it.
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    known = {name for name, _ in MIGRATIONS}
+    applied = applied_migrations(conn)
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        raise UserError(
+            f"the database {_database_file(conn)} was made by a newer version of desktop-llm "
+            f"(unknown migrations: {', '.join(unknown)}); update desktop-llm to open it"
+        )
+    newly_applied: list[str] = []
+    for name, fn in MIGRATIONS:
+        if name in applied:
+            continue
+        with transaction(conn):
+            # Checked under the write lock: another process may have opened the
+            # same database at the same moment and applied it first.
+            done = conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone()
+            if done is not None:
+                continue
+            fn(conn)
+            conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, time.time())
+            )
+        logger.info("applied migration %s", name)
+        newly_applied.append(name)
+    return newly_applied
+
+
+@migration
+def m001_initial(conn: sqlite3.Connection) -> None:
+    # AUTOINCREMENT so an id is never reused: the CLI and the GUI refer to models,
+    # chats and messages by id, and a stale id must not find a different row.
+    # Roles and statuses are checked in Python, not by CHECK constraints, so that
+    # adding one later does not mean rebuilding the table.
+    conn.execute(
+        """
+        CREATE TABLE models (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            owned INTEGER NOT NULL,
+            architecture TEXT,
+            quant TEXT,
+            context_length INTEGER,
+            n_layers INTEGER,
+            parameters INTEGER,
+            sha256 TEXT,
+            source_repo TEXT,
+            revision TEXT,
+            template_override TEXT,
+            options TEXT NOT NULL DEFAULT '{}',
+            added_at REAL NOT NULL,
+            last_used_at REAL
+        )
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            model_id INTEGER REFERENCES models(id) ON DELETE SET NULL,
+            system_prompt TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL DEFAULT '{}',
+            current_leaf_id INTEGER REFERENCES messages(id) ON DELETE SET NULL
+        )
+        """
+    )
+    # parent_id has no ON DELETE CASCADE: a cascade down a long chain of replies
+    # would nest one trigger level per message and hit SQLite's recursion limit.
+    # Messages go only with their conversation, all in one statement.
+    conn.execute(
+        """
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            parent_id INTEGER REFERENCES messages(id),
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            status TEXT NOT NULL DEFAULT 'ok',
+            model_name TEXT,
+            settings TEXT NOT NULL DEFAULT '{}',
+            stats TEXT NOT NULL DEFAULT '{}',
+            error TEXT
+        )
+        """
+    )
+    conn.execute(
+        "CREATE INDEX messages_conversation_parent ON messages(conversation_id, parent_id)"
+    )
+    # Foreign-key checks on delete look rows up by these columns; without an
+    # index each deleted message would scan the whole table.
+    conn.execute("CREATE INDEX messages_parent ON messages(parent_id)")
+    conn.execute("CREATE INDEX messages_status ON messages(status)")
+    conn.execute("CREATE INDEX conversations_leaf ON conversations(current_leaf_id)")
+    conn.execute("CREATE INDEX conversations_model ON conversations(model_id)")
+    conn.execute("CREATE INDEX conversations_updated ON conversations(updated_at, id)")

@@ -1,0 +1,227 @@
+"""A chat reply's Markdown as HTML for QTextBrowser, with highlighted, copyable code.
+
+QTextBrowser understands a subset of HTML 4 and ignores most of CSS, so everything
+here uses inline styles and plain tags (<pre>, <table>, <span style="color:...">).
+
+Model output is untrusted: raw HTML in it is shown as text, never rendered, and the
+only links that survive are http(s) ones. Each fenced code block gets a "copy:N" link
+above it; the view copies `RenderedMarkdown.code_blocks[N]` when it is clicked.
+
+Pure string work (no Qt): it lives in ui/ only because only the UI needs it.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+from typing import Any
+
+import markdown
+from markdown.treeprocessors import Treeprocessor
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import TextLexer, get_lexer_by_name, guess_lexer
+from pygments.util import ClassNotFound
+
+logger = logging.getLogger(__name__)
+
+COPY_SCHEME = "copy:"
+
+
+@dataclass(frozen=True)
+class RenderedMarkdown:
+    """html: the reply as HTML. code_blocks: the raw code of each fenced block, in order;
+    the link "copy:N" in html stands for code_blocks[N]."""
+
+    html: str
+    code_blocks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Theme:
+    pygments_style: str
+    code_background: str
+    code_foreground: str
+    inline_code_background: str
+    muted: str
+    table_border: str
+
+
+_LIGHT = _Theme("default", "#f6f8fa", "#1f2328", "#eef0f2", "#6e7781", "#c8ccd0")
+_DARK = _Theme("monokai", "#272822", "#f8f8f2", "#3a3b3c", "#9da5ae", "#5a5f66")
+
+
+# --------------------------------------------------------------------- code fences
+
+# CommonMark fences: three or more backticks or tildes. We take any indentation
+# (models indent code inside list items) and an unclosed fence runs to the end,
+# because a reply can stop, or be stopped, in the middle of a block.
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+
+
+@dataclass(frozen=True)
+class _Code:
+    code: str
+    language: str
+
+
+def _split_fences(text: str) -> list[str | _Code]:
+    """Cut text into prose (str) and fenced code blocks, in order."""
+    lines = text.split("\n")
+    parts: list[str | _Code] = []
+    prose: list[str] = []
+    i = 0
+    while i < len(lines):
+        opening = _FENCE_OPEN.match(lines[i])
+        fence = opening.group("fence") if opening else ""
+        # "```print(1)```" on one line is inline code, not a fence.
+        if not opening or (fence[0] == "`" and "`" in opening.group("info")):
+            prose.append(lines[i])
+            i += 1
+            continue
+        indent = len(opening.group("indent"))
+        info = opening.group("info").strip()
+        closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        code: list[str] = []
+        i += 1
+        while i < len(lines) and not closing.match(lines[i]):
+            line = lines[i]
+            # Take off the fence's own indentation, as CommonMark does.
+            strip = len(line) - len(line.lstrip(" \t"))
+            code.append(line[min(indent, strip) :])
+            i += 1
+        if i >= len(lines) and code and not code[-1].strip():
+            code.pop()  # unclosed: the text's own final newline isn't part of the code
+        i += 1  # the closing fence, if there is one
+        if prose:
+            parts.append("\n".join(prose))
+            prose = []
+        language = info.split()[0].strip("{}.") if info else ""
+        parts.append(_Code("\n".join(code), language))
+    if prose:
+        parts.append("\n".join(prose))
+    return parts
+
+
+def _lexer_for(code: str, language: str) -> Lexer:
+    options = {"stripnl": False}
+    if language:
+        try:
+            return get_lexer_by_name(language.lower(), **options)
+        except ClassNotFound:
+            pass
+    if code.strip():
+        try:
+            return guess_lexer(code, **options)
+        except ClassNotFound:
+            pass
+    plain: Lexer = TextLexer(**options)  # an untyped constructor in types-Pygments
+    return plain
+
+
+def _code_html(index: int, block: _Code, theme: _Theme) -> str:
+    formatter = HtmlFormatter(noclasses=True, nowrap=True, style=theme.pygments_style)
+    body = highlight(block.code, _lexer_for(block.code, block.language), formatter)
+    # Pygments ends the output with a newline; in a <pre> it would show as an empty line.
+    if body.endswith("\n"):
+        body = body[:-1]
+    elif body.endswith("\n</span>"):
+        body = body[: -len("\n</span>")] + "</span>"
+    label = (
+        f'<span style="color:{theme.muted};">{html.escape(block.language)}</span>&nbsp;&nbsp;'
+        if block.language
+        else ""
+    )
+    return (
+        f'<p style="margin-top:8px; margin-bottom:0px;">{label}'
+        f'<a href="{COPY_SCHEME}{index}">Copy</a></p>'
+        f'<pre style="background-color:{theme.code_background}; color:{theme.code_foreground};'
+        f' margin-top:2px; margin-bottom:8px; white-space:pre-wrap;">{body}</pre>'
+    )
+
+
+# ------------------------------------------------------------------------ Markdown
+
+_SAFE_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+class _Sanitize(Treeprocessor):
+    """Drop links that aren't http(s), turn images into links, style code and tables."""
+
+    def __init__(self, md: markdown.Markdown, theme: _Theme) -> None:
+        super().__init__(md)
+        self.theme = theme
+
+    def run(self, root: etree.Element) -> None:
+        for element in root.iter():
+            if element.tag == "a":
+                href = re.sub(r"[\x00-\x20]", "", element.get("href", ""))
+                if not _SAFE_URL.match(href):
+                    element.tag = "span"
+                    element.attrib.clear()
+            elif element.tag == "img":
+                # QTextBrowser would fetch the image (a remote server learns the reply
+                # was read; a local path reads the disk). Show a link instead.
+                src = re.sub(r"[\x00-\x20]", "", element.get("src", ""))
+                alt = element.get("alt") or src or "image"
+                element.attrib.clear()
+                if _SAFE_URL.match(src):
+                    element.tag = "a"
+                    element.set("href", src)
+                else:
+                    element.tag = "span"
+                element.text = alt
+            elif element.tag == "code":
+                element.set("style", f"background-color:{self.theme.inline_code_background};")
+            elif element.tag == "table":
+                element.set("border", "1")
+                element.set("cellspacing", "0")
+                element.set("cellpadding", "4")
+                element.set(
+                    "style", f"border-collapse:collapse; border-color:{self.theme.table_border};"
+                )
+
+
+def _markdown_html(text: str, theme: _Theme) -> str:
+    # A fresh instance per call: Markdown objects keep state and aren't thread-safe.
+    # lazy_ol=False keeps "2." as the start of a list that a code block split in two;
+    # Markdown takes it, types-Markdown doesn't know it.
+    options: dict[str, Any] = {"lazy_ol": False}
+    md = markdown.Markdown(
+        extensions=["fenced_code", "tables", "sane_lists", "nl2br"],
+        output_format="html",
+        **options,
+    )
+    # Raw HTML stays text: without these the parser passes <script>, <img> and the
+    # like through verbatim (Python-Markdown has no safe mode since 3.0).
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    # After inline parsing (20), which creates the links and images.
+    md.treeprocessors.register(_Sanitize(md, theme), "desktop_llm_sanitize", 5)
+    return md.convert(text)
+
+
+def render_markdown(text: str, *, dark: bool = False) -> RenderedMarkdown:
+    """Render a reply's Markdown to QTextBrowser HTML with highlighted code blocks."""
+    theme = _DARK if dark else _LIGHT
+    pieces: list[str] = []
+    code_blocks: list[str] = []
+    for part in _split_fences(text.replace("\r\n", "\n")):
+        if isinstance(part, _Code):
+            pieces.append(_code_html(len(code_blocks), part, theme))
+            code_blocks.append(part.code)
+        elif part.strip():
+            pieces.append(_markdown_html(part, theme))
+    return RenderedMarkdown(html="\n".join(pieces), code_blocks=tuple(code_blocks))
+
+
+def plain_to_html(text: str) -> str:
+    """Escaped text with line breaks and runs of spaces kept, for a reply still streaming."""
+    escaped = html.escape(text.replace("\r\n", "\n"), quote=False)
+    # HTML collapses runs of spaces; keep indentation visible.
+    escaped = escaped.replace("\t", "    ").replace("  ", "&nbsp; ")
+    return escaped.replace("\n", "<br>")
