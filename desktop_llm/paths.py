@@ -43,11 +43,13 @@ class AppPaths:
     @classmethod
     def under(cls, home: Path) -> AppPaths:
         home = home.expanduser().absolute()
-        return cls(data=home / "data", config=home / "config", cache=home / "cache", logs=home / "logs")
+        return cls(
+            data=home / "data", config=home / "config", cache=home / "cache", logs=home / "logs"
+        )
 
     @classmethod
     def default(cls, home: str | os.PathLike[str] | None = None) -> AppPaths:
-        """The folders for this user: ``home`` if given, else $DESKTOP_LLM_HOME, else platformdirs."""
+        """The folders: ``home`` if given, else $DESKTOP_LLM_HOME, else platformdirs'."""
         chosen = home if home is not None else os.environ.get(HOME_ENV) or None
         if chosen is not None:
             return cls.under(Path(chosen))

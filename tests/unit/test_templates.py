@@ -39,7 +39,8 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
         ("<|im_end|>",),
     ),
     "llama-2": (
-        "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s><s>[INST] What is 2+2? [/INST]",
+        "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s>"
+        "<s>[INST] What is 2+2? [/INST]",
         ("[INST]",),
     ),
     "llama-3": (
@@ -129,6 +130,11 @@ def test_builtin_renders_without_system_prompt(name: str) -> None:
     rendered = render_prompt(builtin(name), [{"role": "user", "content": "Hi"}])
     assert "Hi" in rendered.text
     assert "Be brief." not in rendered.text
+
+
+def test_no_second_bos_when_the_text_starts_with_it() -> None:
+    rendered = render_prompt(builtin("chatml"), CONVERSATION, bos_token="<|im_start|>")
+    assert not rendered.add_bos
 
 
 def test_separators_use_the_models_own_tokens() -> None:
@@ -323,13 +329,13 @@ def test_smollm2_real_template(smollm2_template: str) -> None:
 
 def test_gguf_template_with_bos_and_helpers() -> None:
     template = (
-        "{{ bos_token }}{% for m in messages %}[{{ m['role'] }}]{{ m['content'] | tojson }}"
-        "{% endfor %}{% if add_generation_prompt %}<start_of_turn>{{ strftime_now('%Y') }}"
-        "{% endif %}"
+        "{{ bos_token }}{% for m in messages %}[{{ m['role'] }}]"
+        "{{ m['content'] | tojson }}<end_of_turn>{% endfor %}"
+        "{% if add_generation_prompt %}<start_of_turn>{{ strftime_now('%Y') }}{% endif %}"
     )
     choice = TemplateChoice("gguf", "gguf", jinja=template)
     rendered = render_prompt(choice, CONVERSATION[1:2], bos_token="<bos>", eos_token="<eos>")
-    assert rendered.text.startswith('<bos>[user]"Hi"<start_of_turn>20')
+    assert rendered.text.startswith('<bos>[user]"Hi"<end_of_turn><start_of_turn>20')
     assert rendered.stop == ("<eos>", "<end_of_turn>")
     assert not rendered.add_bos
 

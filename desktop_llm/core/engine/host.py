@@ -11,6 +11,7 @@ The blocking methods (``load``, ``chat``) are meant for one background thread;
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import multiprocessing
@@ -22,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from desktop_llm.core.engine import worker
 from desktop_llm.core.engine.protocol import (
@@ -52,8 +53,14 @@ _SHUTDOWN_WAIT_S = 5.0
 class EngineCrashed(Exception):
     """The worker process died. Carries what the user should see and what was generated."""
 
-    def __init__(self, message: str, *, partial_text: str = "", exit_code: int | None = None,
-                 log_tail: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        partial_text: str = "",
+        exit_code: int | None = None,
+        log_tail: str = "",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.partial_text = partial_text
@@ -115,8 +122,9 @@ class EngineHost:
             return self._process.pid if self._process is not None else None
 
     # -- load ---------------------------------------------------------------------
-    def load(self, params: LoadParams,
-             on_progress: Callable[[float], None] | None = None) -> Loaded:
+    def load(
+        self, params: LoadParams, on_progress: Callable[[float], None] | None = None
+    ) -> Loaded:
         """Start a worker and load ``params.model_path`` in it; replaces any loaded model."""
         if not self._busy.acquire(blocking=False):
             raise EngineBusy("the engine is busy")
@@ -158,15 +166,21 @@ class EngineHost:
         except EngineCrashed as exc:
             # A worker that dies while loading (llama.cpp assert on a bad file) is the
             # file's fault as far as the user can tell.
-            raise ModelFileError(f"could not load {Path(params.model_path).name}: {exc.message}"
-                                 + (f" ({_last_line(exc.log_tail)})" if exc.log_tail else "")
-                                 ) from exc
+            raise ModelFileError(
+                f"could not load {Path(params.model_path).name}: {exc.message}"
+                + (f" ({_last_line(exc.log_tail)})" if exc.log_tail else "")
+            ) from exc
         finally:
             self._busy.release()
 
     # -- chat ---------------------------------------------------------------------
-    def chat(self, messages: Sequence[Mapping[str, str]], sampling: SamplingParams,
-             template: TemplateChoice, on_chunk: Callable[[str], None] | None = None) -> ChatResult:
+    def chat(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        sampling: SamplingParams,
+        template: TemplateChoice,
+        on_chunk: Callable[[str], None] | None = None,
+    ) -> ChatResult:
         """Stream one reply. Returns the full text and stats (finish_reason "cancelled" after
         :meth:`cancel`). Raises EngineCrashed if the worker dies, UserError for bad requests."""
         if not self._busy.acquire(blocking=False):
@@ -212,10 +226,8 @@ class EngineHost:
         with self._lock:
             conn = self._conn
         if conn is not None:
-            try:
+            with contextlib.suppress(OSError, EOFError, ValueError):  # already gone
                 conn.send(Shutdown())
-            except (OSError, EOFError, ValueError):
-                pass
         self._stop_process()
 
     def _stop_process(self) -> None:
@@ -259,7 +271,7 @@ class EngineHost:
                 process.kill()
                 self._raise_crash(partial)
 
-    def _raise_crash(self, partial: str) -> Any:
+    def _raise_crash(self, partial: str) -> NoReturn:
         with self._lock:
             process, log_path = self._process, self._log_path
         code: int | None = None
@@ -291,3 +303,32 @@ def _tail(path: Path, lines: int = 20) -> str:
 def _last_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def probe_engine(log_dir: Path, timeout_s: float = 60.0) -> dict[str, Any]:
+    """Ask a short-lived worker what llama.cpp was built with: version, backend,
+    GPU offload support and ``llama_print_system_info``."""
+    ctx = multiprocessing.get_context("spawn")
+    parent_conn, child_conn = ctx.Pipe(duplex=False)
+    process = ctx.Process(
+        target=worker.probe, args=(child_conn,), name="desktop-llm-probe", daemon=True
+    )
+    process.start()
+    child_conn.close()
+    try:
+        if parent_conn.poll(timeout_s):
+            result: dict[str, Any] = parent_conn.recv()
+            return result
+    except (EOFError, OSError):
+        pass
+    finally:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+        parent_conn.close()
+    return {
+        "version": None,
+        "backend": "unknown",
+        "gpu_offload": False,
+        "system_info": f"the engine could not start ({describe_exit(process.exitcode)})",
+    }

@@ -16,6 +16,7 @@ tokenizer (`RenderedPrompt.add_bos`).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -596,4 +597,8 @@ def render_prompt(
     renderer = _BUILTINS.get(choice.name)
     if renderer is None:
         raise ValueError(f"unknown chat template {choice.name!r}")
-    return renderer(system, turns, eos_token, bos_token)
+    rendered = renderer(system, turns, eos_token, bos_token)
+    if bos_token and rendered.text.startswith(bos_token):
+        # SmolLM2's BOS is "<|im_start|>": ChatML text already begins with it.
+        return dataclasses.replace(rendered, add_bos=False)
+    return rendered

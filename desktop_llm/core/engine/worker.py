@@ -80,8 +80,9 @@ def _redirect_output(log_path: Path) -> IO[bytes]:
     os.dup2(log_file.fileno(), 2)
     stream = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
     sys.stdout = sys.stderr = stream
-    logging.basicConfig(stream=stream, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=stream, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     faulthandler.enable(file=log_file)
     return log_file
 
@@ -113,8 +114,9 @@ class _Engine:
 
     # -- load ---------------------------------------------------------------------
     @classmethod
-    def load(cls, params: LoadParams, conn: Connection, cancel: Event,
-             log_file: IO[bytes]) -> _Engine:
+    def load(
+        cls, params: LoadParams, conn: Connection, cancel: Event, log_file: IO[bytes]
+    ) -> _Engine:
         started = time.perf_counter()
         import llama_cpp
         import llama_cpp.llama_cpp as low
@@ -216,8 +218,9 @@ class _Engine:
     def _generate(self, request: ChatRequest) -> Done:
         llama_cpp, llm = self._llama_cpp, self.llm
         started = time.perf_counter()
-        rendered = render_prompt(request.template, request.messages,
-                                 bos_token=self.bos_token, eos_token=self.eos_token)
+        rendered = render_prompt(
+            request.template, request.messages, bos_token=self.bos_token, eos_token=self.eos_token
+        )
         add_bos = rendered.add_bos and bool(llm._model.add_bos_token())
         tokens = llm.tokenize(rendered.text.encode("utf-8"), add_bos=add_bos, special=True)
         if not tokens:
@@ -227,12 +230,19 @@ class _Engine:
         if len(tokens) >= n_ctx:
             raise UserError(
                 f"the conversation is {len(tokens):,} tokens, more than the context length "
-                f"({n_ctx:,}); start a new chat or raise the context length")
+                f"({n_ctx:,}); start a new chat or raise the context length"
+            )
         sampling = request.sampling
-        budget = min(sampling.max_tokens, n_ctx - len(tokens)) if sampling.max_tokens > 0 \
+        budget = (
+            min(sampling.max_tokens, n_ctx - len(tokens))
+            if sampling.max_tokens > 0
             else n_ctx - len(tokens)
-        llm.set_seed(sampling.seed if sampling.seed is not None and sampling.seed >= 0
-                     else random.randrange(2**31))
+        )
+        llm.set_seed(
+            sampling.seed
+            if sampling.seed is not None and sampling.seed >= 0
+            else random.randrange(2**31)
+        )
         llama_cpp.llama_perf_context_reset(llm.ctx)
         # The abort hook only during prompt processing: a Python callback per graph node
         # would cost several percent of generation speed.
@@ -246,8 +256,13 @@ class _Engine:
         t_first: float | None = None
         t_last = started
         generator: Iterator[int] = llm.generate(
-            tokens, top_k=sampling.top_k, top_p=sampling.top_p, min_p=sampling.min_p,
-            temp=sampling.temperature, repeat_penalty=sampling.repeat_penalty)
+            tokens,
+            top_k=sampling.top_k,
+            top_p=sampling.top_p,
+            min_p=sampling.min_p,
+            temp=sampling.temperature,
+            repeat_penalty=sampling.repeat_penalty,
+        )
         try:
             for token in generator:
                 now = time.perf_counter()
@@ -293,12 +308,22 @@ class _Engine:
             prompt_tps = perf.n_p_eval / (perf.t_p_eval_ms / 1000.0)
         else:
             prompt_tps = len(tokens) / ttft if ttft > 0 else 0.0
-        gen_tps = (n_gen - 1) / (t_last - t_first) if t_first is not None and n_gen > 1 \
-            and t_last > t_first else 0.0
+        gen_tps = (
+            (n_gen - 1) / (t_last - t_first)
+            if t_first is not None and n_gen > 1 and t_last > t_first
+            else 0.0
+        )
         stats = GenerationStats(
-            prompt_tokens=len(tokens), completion_tokens=n_gen, ttft_s=ttft,
-            prompt_tps=prompt_tps, gen_tps=gen_tps, finish_reason=finish,
-            total_s=ended - started, context_used=len(tokens) + n_gen, n_ctx=n_ctx)
+            prompt_tokens=len(tokens),
+            completion_tokens=n_gen,
+            ttft_s=ttft,
+            prompt_tps=prompt_tps,
+            gen_tps=gen_tps,
+            finish_reason=finish,
+            total_s=ended - started,
+            context_used=len(tokens) + n_gen,
+            n_ctx=n_ctx,
+        )
         return Done(request.request_id, "".join(pieces), stats)
 
 
@@ -325,7 +350,7 @@ class _StopFilter:
                 if buffer.endswith(stop[:n]):
                     keep = max(keep, n)
                     break
-        self.held = buffer[len(buffer) - keep:] if keep else ""
+        self.held = buffer[len(buffer) - keep :] if keep else ""
         return buffer[: len(buffer) - keep], False
 
     def flush(self) -> str:
@@ -344,8 +369,11 @@ def _token_text(llm: Any, token: int) -> str:
 
 def _load_failure_message(model_path: str, recent: deque[str], exc: Exception) -> str:
     name = Path(model_path).name
-    reasons = [line for line in recent if "error" in line.lower() or "failed" in line.lower()
-               or "unknown" in line.lower()]
+    reasons = [
+        line
+        for line in recent
+        if "error" in line.lower() or "failed" in line.lower() or "unknown" in line.lower()
+    ]
     reason = _clean_reason(reasons[0] if reasons else (recent[-1] if recent else str(exc)))
     return f"llama.cpp could not load {name}: {reason}"
 
@@ -354,7 +382,45 @@ def _clean_reason(line: str) -> str:
     # llama.cpp prefixes lines with the function name ("llama_model_load: error loading
     # model: ..."); the user needs only the last, most specific part.
     parts = [p.strip() for p in line.split(": ") if p.strip()]
-    while len(parts) > 1 and (parts[0].startswith(("llama_", "gguf_", "ggml_", "load"))
-                              or parts[0] in {"error loading model", "error"}):
+    while len(parts) > 1 and (
+        parts[0].startswith(("llama_", "gguf_", "ggml_", "load"))
+        or parts[0] in {"error loading model", "error"}
+    ):
         parts.pop(0)
     return ": ".join(parts) or line
+
+
+def probe(conn: Connection) -> None:
+    """Entry point of a short-lived process that reports what the engine was built with."""
+    log = Path(os.devnull).open("wb")  # noqa: SIM115 - lives as long as this process
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    import importlib.metadata
+
+    import llama_cpp
+
+    system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    gpu = bool(llama_cpp.llama_supports_gpu_offload())
+    upper = system_info.upper()
+    if "CUDA" in upper:
+        backend = "cuda"
+    elif "METAL" in upper:
+        backend = "metal"
+    elif gpu:
+        backend = "vulkan" if "VULKAN" in upper or _has_vulkan(llama_cpp) else "gpu"
+    else:
+        backend = "cpu"
+    _send(
+        conn,
+        {
+            "version": importlib.metadata.version("llama-cpp-python"),
+            "backend": backend,
+            "gpu_offload": gpu,
+            "system_info": system_info,
+        },
+    )
+
+
+def _has_vulkan(llama_cpp: Any) -> bool:
+    lib_dir = Path(llama_cpp.__file__).parent / "lib"
+    return any("vulkan" in p.name.lower() for p in lib_dir.glob("*"))

@@ -1,0 +1,144 @@
+"""The GUI's composition root: paths, logging, settings, services and the main window.
+
+Only this module (and cli.py) builds concrete objects; everything else receives them.
+``llama_cpp`` is never imported here: models run in worker processes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop_llm import APP_NAME, __version__
+from desktop_llm.core.chat import EngineSession
+from desktop_llm.core.library import ModelLibrary
+from desktop_llm.core.settings import load_settings
+from desktop_llm.errors import UserError
+from desktop_llm.paths import AppPaths
+from desktop_llm.services.chat_service import ChatService
+from desktop_llm.storage import ChatRepository, Message, ModelRepository, connect
+
+logger = logging.getLogger(__name__)
+
+SELF_TEST_TIMEOUT_S = 300
+
+
+def run_gui(
+    paths: AppPaths,
+    *,
+    self_test: bool = False,
+    model: str | None = None,
+    prompt: str = "Say hello in one short sentence.",
+) -> int:
+    """Open the main window; with ``self_test``, chat once and exit (0 ok, 1/2 failure)."""
+    from desktop_llm.ui.crash_dialog import install_excepthook
+    from desktop_llm.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+
+    conn = connect(paths.db)
+    chats = ChatRepository(conn)
+    interrupted = chats.mark_interrupted_streams()
+    if interrupted:
+        logger.warning("%d replies were interrupted when the app last stopped", interrupted)
+    library = ModelLibrary(ModelRepository(conn), paths.models)
+    starter = library.ensure_starter_model()
+    settings = load_settings(paths.settings_file)
+    if settings.last_model_id is None and starter is not None:
+        settings = settings.with_(last_model_id=starter.id)
+    engine = EngineSession(paths.logs, threads=settings.threads, gpu_layers=settings.gpu_layers)
+    service = ChatService(chats, library, engine, settings, paths.settings_file)
+
+    window = MainWindow(service)
+    install_excepthook(window)
+    window.show()
+    result = {"code": 0}
+    if self_test:
+        _SelfTest(app, window, service, library, model, prompt, result).start()
+    try:
+        code = app.exec()
+    finally:
+        service.shutdown()
+        conn.close()
+    return result["code"] if self_test else code
+
+
+class _SelfTest:
+    """Drives the real window: pick the model, new chat, send, wait, print stats."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        window: object,
+        service: ChatService,
+        library: ModelLibrary,
+        model: str | None,
+        prompt: str,
+        result: dict[str, int],
+    ) -> None:
+        self.app, self.window, self.service = app, window, service
+        self.library, self.model, self.prompt, self.result = library, model, prompt, result
+        self.started = time.perf_counter()
+
+    def start(self) -> None:
+        QTimer.singleShot(0, self._send)
+        QTimer.singleShot(SELF_TEST_TIMEOUT_S * 1000, lambda: self._fail("timed out", 1))
+
+    def _send(self) -> None:
+        from desktop_llm.ui.main_window import MainWindow
+
+        window = self.window
+        assert isinstance(window, MainWindow)
+        try:
+            if self.model is not None:
+                ref = self.library.resolve(self.model)
+                record = ref.record or self.library.import_file(ref.path)
+                window.refresh_models()
+                window.select_model(record.id)
+        except UserError as exc:
+            self._fail(exc.message, 2)
+            return
+        if window.current_model_id() is None:
+            self._fail("no model installed; pass --model PATH", 2)
+            return
+        self.service.replyFinished.connect(self._finished)
+        self.service.errorOccurred.connect(lambda message: self._fail(message, 2))
+        self.service.bugOccurred.connect(lambda details: self._fail(details, 1))
+        window.new_conversation()
+        window.composer.setPlainText(self.prompt)
+        window.send_current()
+
+    def _finished(self, reply: Message) -> None:
+        if reply.status != "ok" or not reply.content.strip():
+            self._fail(f"reply {reply.status}: {reply.error or 'empty reply'}", 1)
+            return
+        print(
+            json.dumps(
+                {
+                    "ok": True,
+                    "model": reply.model_name,
+                    "text": reply.content,
+                    "stats": reply.stats,
+                    "wall_s": round(time.perf_counter() - self.started, 3),
+                }
+            ),
+            flush=True,
+        )
+        self.result["code"] = 0
+        self.app.quit()
+
+    def _fail(self, message: str, code: int) -> None:
+        if self.result.get("done"):
+            return
+        self.result["done"] = 1
+        print(f"desktop-llm: self-test failed: {message}", file=sys.stderr, flush=True)
+        self.result["code"] = code
+        self.app.quit()

@@ -1,0 +1,69 @@
+"""App settings: a small typed object stored as JSON in the config folder.
+
+Written atomically (temp file, fsync, rename) so a crash never leaves half a file.
+``schema_version`` lets later versions migrate old files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    schema_version: int = SCHEMA_VERSION
+    last_model_id: int | None = None
+    last_conversation_id: int | None = None
+    threads: int | None = None  # None: the number of physical cores
+    gpu_layers: int = 0
+    default_chat: dict[str, Any] = field(default_factory=dict)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read settings; a missing or unreadable file gives defaults (and is logged)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError):
+        logger.warning("settings file %s is unreadable; using defaults", path, exc_info=True)
+        return Settings()
+    if not isinstance(data, dict):
+        return Settings()
+    known = {k: v for k, v in data.items() if k in Settings.__dataclass_fields__}
+    known["schema_version"] = SCHEMA_VERSION
+    try:
+        return Settings(**known)
+    except TypeError:
+        return Settings()
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    atomic_write_text(path, json.dumps(asdict(settings), indent=2, sort_keys=True))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,7 @@
+"""The plain data types the UI works with, re-exported so ui/ depends on services/ only."""
+
+from desktop_llm.core.chat import ChatSettings
+from desktop_llm.core.gguf_info import format_size
+from desktop_llm.storage import Conversation, Message, ModelRecord
+
+__all__ = ["ChatSettings", "Conversation", "Message", "ModelRecord", "format_size"]

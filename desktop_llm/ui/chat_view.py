@@ -1,0 +1,260 @@
+"""The conversation: one bubble per message, streaming into the last one.
+
+While a reply streams, chunks are appended as plain text at the end of the bubble's
+document (cheap, no re-layout of earlier text); when it finishes, the bubble renders
+once as Markdown with highlighted code blocks and Copy links.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_llm.services.types import Message
+from desktop_llm.ui.markdown import render_markdown
+
+logger = logging.getLogger(__name__)
+
+_STATUS_NOTES = {
+    "cancelled": "stopped",
+    "interrupted": "interrupted",
+    "error": "failed",
+    "streaming": "writing…",
+}
+
+
+def stats_text(stats: dict[str, Any]) -> str:
+    if not stats:
+        return ""
+    try:
+        return (
+            f"{int(stats.get('completion_tokens', 0)):,} tokens · "
+            f"{float(stats.get('gen_tps', 0.0)):.1f} tok/s · "
+            f"first token {float(stats.get('ttft_s', 0.0)):.2f} s"
+        )
+    except (TypeError, ValueError):
+        return ""
+
+
+class _Body(QTextBrowser):
+    """A read-only text area as tall as its content (the scroll area scrolls, not it)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+
+    def _fit(self) -> None:
+        height = int(self.document().size().height()) + 6
+        if self.minimumHeight() != height:
+            self.setMinimumHeight(height)
+            self.setMaximumHeight(height)
+
+    def resizeEvent(self, event: object) -> None:  # Qt override
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.document().setTextWidth(self.viewport().width())
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # Qt override
+        return QSize(400, self.minimumHeight())
+
+
+class MessageBubble(QFrame):
+    """One message. Signals: branchRequested(int) with the id of the sibling to show."""
+
+    branchRequested = Signal(int)
+
+    def __init__(
+        self, message: Message, siblings: list[int] | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.message_id = message.id
+        self.role = message.role
+        self._code: tuple[str, ...] = ()
+        self._text = message.content
+        self.setObjectName(f"bubble-{message.role}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        user = message.role == "user"
+        self.setStyleSheet(
+            "QFrame#bubble-user { background: #e8f0fe; border-radius: 8px; }"
+            "QFrame#bubble-assistant { background: #f6f6f6; border-radius: 8px; }"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        header = QHBoxLayout()
+        who = "You" if user else (message.model_name or "Assistant")
+        self.header = QLabel(f"<b>{_escape(who)}</b>")
+        header.addWidget(self.header)
+        header.addStretch(1)
+        self.branch_label = QLabel()
+        self.prev_button = QPushButton("‹")
+        self.next_button = QPushButton("›")
+        for button in (self.prev_button, self.next_button):
+            button.setFixedWidth(24)
+            button.setFlat(True)
+        header.addWidget(self.prev_button)
+        header.addWidget(self.branch_label)
+        header.addWidget(self.next_button)
+        self._set_branches(siblings or [message.id])
+        layout.addLayout(header)
+        self.body = _Body(self)
+        self.body.anchorClicked.connect(self._on_anchor)
+        layout.addWidget(self.body)
+        self.footer = QLabel()
+        self.footer.setStyleSheet("color: #666; font-size: 11px;")
+        self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.footer)
+        self.update_from(message)
+
+    def _set_branches(self, siblings: list[int]) -> None:
+        self._siblings = siblings
+        index = siblings.index(self.message_id) if self.message_id in siblings else 0
+        many = len(siblings) > 1
+        for widget in (self.prev_button, self.next_button, self.branch_label):
+            widget.setVisible(many)
+        self.branch_label.setText(f"{index + 1} / {len(siblings)}")
+        self.prev_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < len(siblings) - 1)
+        try:
+            self.prev_button.clicked.disconnect()
+            self.next_button.clicked.disconnect()
+        except (RuntimeError, TypeError):
+            pass
+        if many:
+            self.prev_button.clicked.connect(
+                lambda: self.branchRequested.emit(siblings[max(0, index - 1)])
+            )
+            self.next_button.clicked.connect(
+                lambda: self.branchRequested.emit(siblings[min(len(siblings) - 1, index + 1)])
+            )
+
+    def update_from(self, message: Message) -> None:
+        """Show a stored message (rendered as Markdown)."""
+        self._text = message.content
+        self.render_content()
+        note = _STATUS_NOTES.get(message.status, "")
+        parts = [p for p in (stats_text(message.stats), note) if p]
+        if message.error:
+            parts.append(message.error)
+        self.footer.setText(" · ".join(parts))
+        self.footer.setVisible(bool(parts))
+        if message.status in ("interrupted", "error"):
+            self.footer.setStyleSheet("color: #b00020; font-size: 11px;")
+
+    def render_content(self) -> None:
+        if self.role == "user":
+            self.body.setPlainText(self._text)
+            self._code = ()
+            return
+        rendered = render_markdown(self._text)
+        self._code = rendered.code_blocks
+        self.body.setHtml(rendered.html)
+
+    def append(self, text: str) -> None:
+        """Add streamed text at the end, as plain text (rendered properly at the end)."""
+        self._text += text
+        cursor = self.body.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+
+    def begin_streaming(self) -> None:
+        self.body.setPlainText(self._text)
+        self.footer.setText("writing…")
+        self.footer.setVisible(True)
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "copy":
+            try:
+                code = self._code[int(url.path() or url.toString().split(":", 1)[1])]
+            except (ValueError, IndexError):
+                return
+            QGuiApplication.clipboard().setText(code)
+            self.footer.setText("code copied to the clipboard")
+            self.footer.setVisible(True)
+
+
+class ChatView(QScrollArea):
+    """The messages of the current branch. Signals: branchRequested(int)."""
+
+    branchRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self._container = QWidget()
+        self._layout = QVBoxLayout(self._container)
+        self._layout.setSpacing(8)
+        self._layout.addStretch(1)
+        self.setWidget(self._container)
+        self._bubbles: dict[int, MessageBubble] = {}
+        self.placeholder = QLabel("Type a message below to start.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #888; font-size: 14px;")
+        self._layout.insertWidget(0, self.placeholder)
+        self._stick_to_bottom = True
+        self.verticalScrollBar().rangeChanged.connect(self._follow)
+        self.verticalScrollBar().valueChanged.connect(self._remember_position)
+
+    def clear(self) -> None:
+        for bubble in self._bubbles.values():
+            bubble.setParent(None)
+            bubble.deleteLater()
+        self._bubbles.clear()
+        self.placeholder.setVisible(True)
+
+    def set_messages(
+        self, messages: list[Message], siblings: dict[int, list[int]] | None = None
+    ) -> None:
+        self.clear()
+        for message in messages:
+            self.add_message(message, (siblings or {}).get(message.id))
+        self._stick_to_bottom = True
+
+    def add_message(self, message: Message, siblings: list[int] | None = None) -> MessageBubble:
+        bubble = MessageBubble(message, siblings, self._container)
+        bubble.branchRequested.connect(self.branchRequested)
+        self._layout.insertWidget(self._layout.count() - 1, bubble)
+        self._bubbles[message.id] = bubble
+        self.placeholder.setVisible(False)
+        return bubble
+
+    def bubble(self, message_id: int) -> MessageBubble | None:
+        return self._bubbles.get(message_id)
+
+    def bubbles(self) -> list[MessageBubble]:
+        return list(self._bubbles.values())
+
+    def _remember_position(self, value: int) -> None:
+        bar = self.verticalScrollBar()
+        self._stick_to_bottom = value >= bar.maximum() - 24
+
+    def _follow(self, _minimum: int, maximum: int) -> None:
+        if self._stick_to_bottom:
+            self.verticalScrollBar().setValue(maximum)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,88 @@
+"""The list of conversations, newest first, with New, Rename and Delete."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_llm.services.types import Conversation
+
+
+class ConversationList(QWidget):
+    """Signals: selected(int), newRequested(), renameRequested(int, str),
+    deleteRequested(int)."""
+
+    selected = Signal(int)
+    newRequested = Signal()
+    renameRequested = Signal(int, str)
+    deleteRequested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.new_button = QPushButton("+ New chat")
+        self.new_button.clicked.connect(self.newRequested)
+        layout.addWidget(self.new_button)
+        self.list = QListWidget()
+        self.list.currentItemChanged.connect(self._current_changed)
+        self.list.itemDoubleClicked.connect(lambda _item: self._rename())
+        layout.addWidget(self.list, 1)
+        buttons = QHBoxLayout()
+        self.rename_button = QPushButton("Rename")
+        self.delete_button = QPushButton("Delete")
+        self.rename_button.clicked.connect(self._rename)
+        self.delete_button.clicked.connect(self._delete)
+        buttons.addWidget(self.rename_button)
+        buttons.addWidget(self.delete_button)
+        layout.addLayout(buttons)
+        self._quiet = False
+
+    def set_conversations(self, conversations: list[Conversation], current: int | None) -> None:
+        self._quiet = True
+        try:
+            self.list.clear()
+            for conversation in conversations:
+                item = QListWidgetItem(conversation.title)
+                item.setData(Qt.ItemDataRole.UserRole, conversation.id)
+                item.setToolTip(conversation.title)
+                self.list.addItem(item)
+                if conversation.id == current:
+                    self.list.setCurrentItem(item)
+        finally:
+            self._quiet = False
+
+    def current_id(self) -> int | None:
+        item = self.list.currentItem()
+        return int(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def _current_changed(self, item: QListWidgetItem | None, _previous: object) -> None:
+        if item is not None and not self._quiet:
+            self.selected.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _rename(self) -> None:
+        item = self.list.currentItem()
+        if item is None:
+            return
+        title, ok = QInputDialog.getText(self, "Rename chat", "Title:", text=item.text())
+        if ok and title.strip():
+            self.renameRequested.emit(int(item.data(Qt.ItemDataRole.UserRole)), title.strip())
+
+    def _delete(self) -> None:
+        item = self.list.currentItem()
+        if item is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete chat", f"Delete “{item.text()}” and all its messages?"
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.deleteRequested.emit(int(item.data(Qt.ItemDataRole.UserRole)))

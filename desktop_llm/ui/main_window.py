@@ -1,0 +1,417 @@
+"""The main window: conversations on the left, the chat in the middle, settings on the
+right, a model picker with load progress on top, and a status line with speed stats."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_llm import __version__
+from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.types import ChatSettings, Message, format_size
+from desktop_llm.ui.chat_view import ChatView, stats_text
+from desktop_llm.ui.conversation_list import ConversationList
+from desktop_llm.ui.crash_dialog import show_crash_dialog
+from desktop_llm.ui.settings_panel import SettingsPanel
+
+logger = logging.getLogger(__name__)
+
+
+class _Composer(QPlainTextEdit):
+    """The message box: Enter sends, Shift+Enter adds a line."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self._window = window
+        self.setPlaceholderText("Message the model… (Enter to send, Shift+Enter for a new line)")
+        self.setMaximumHeight(100)
+
+    def keyPressEvent(self, event: object) -> None:  # Qt override
+        from PySide6.QtGui import QKeyEvent
+
+        assert isinstance(event, QKeyEvent)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        ):
+            self._window.send_current()
+            return
+        super().keyPressEvent(event)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, service: ChatService) -> None:
+        super().__init__()
+        self.service = service
+        self.conversation_id: int | None = None
+        self.setWindowTitle("desktop-llm")
+        self.resize(1200, 780)
+        self.setAcceptDrops(True)
+        self._build_menu()
+
+        self.conversations = ConversationList()
+        self.chat = ChatView()
+        self.settings_panel = SettingsPanel(service.template_names())
+
+        self.model_picker = QComboBox()
+        self.model_picker.setMinimumWidth(360)
+        self.model_picker.setToolTip("The model that writes the replies")
+        self.load_bar = QProgressBar()
+        self.load_bar.setRange(0, 100)
+        self.load_bar.setMaximumWidth(160)
+        self.load_bar.setFormat("loading %p%")
+        self.load_bar.hide()
+        self.error_banner = QLabel()
+        self.error_banner.setWordWrap(True)
+        self.error_banner.setObjectName("errorBanner")
+        self.error_banner.setStyleSheet(
+            "QLabel#errorBanner { background: #fdecea; color: #8a1c12; padding: 6px; "
+            "border-radius: 4px; }"
+        )
+        self.error_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_banner.hide()
+
+        self.composer = _Composer(self)
+        self.send_button = QPushButton("Send")
+        self.stop_button = QPushButton("Stop")
+        self.regenerate_button = QPushButton("Regenerate")
+        self.send_button.clicked.connect(self.send_current)
+        self.stop_button.clicked.connect(service.stop)
+        self.regenerate_button.clicked.connect(self.regenerate)
+        self.stop_button.setEnabled(False)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        top.addWidget(self.model_picker, 1)
+        top.addWidget(self.load_bar)
+        buttons = QVBoxLayout()
+        for button in (self.send_button, self.stop_button, self.regenerate_button):
+            buttons.addWidget(button)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.composer, 1)
+        bottom.addLayout(buttons)
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.addLayout(top)
+        middle_layout.addWidget(self.error_banner)
+        middle_layout.addWidget(self.chat, 1)
+        middle_layout.addLayout(bottom)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.conversations)
+        splitter.addWidget(middle)
+        splitter.addWidget(self.settings_panel)
+        splitter.setSizes([230, 700, 270])
+        splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(splitter)
+        self.status = QLabel("Ready")
+        self.statusBar().addWidget(self.status, 1)
+
+        self.conversations.selected.connect(self.open_conversation)
+        self.conversations.newRequested.connect(self.new_conversation)
+        self.conversations.renameRequested.connect(service.rename_conversation)
+        self.conversations.deleteRequested.connect(self._delete_conversation)
+        self.chat.branchRequested.connect(self._show_branch)
+        self.model_picker.currentIndexChanged.connect(self._model_changed)
+        self.settings_panel.settingsEdited.connect(self._settings_edited)
+        self.settings_panel.systemPromptEdited.connect(self._system_prompt_edited)
+        self.settings_panel.templateChosen.connect(self._template_chosen)
+
+        service.conversationsChanged.connect(self.refresh_conversations)
+        service.modelsChanged.connect(self.refresh_models)
+        service.loadProgress.connect(self._load_progress)
+        service.busyChanged.connect(self._busy_changed)
+        service.replyStarted.connect(self._reply_started)
+        service.replyChunk.connect(self._reply_chunk)
+        service.replyFinished.connect(self._reply_finished)
+        service.errorOccurred.connect(self.show_error)
+        service.bugOccurred.connect(lambda details: show_crash_dialog(self, details))
+
+        self.refresh_models()
+        self._restore()
+
+    # -- menus --------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        new_chat = QAction("&New chat", self)
+        new_chat.setShortcut(QKeySequence.StandardKey.New)
+        new_chat.triggered.connect(self.new_conversation)
+        import_model = QAction("&Import model…", self)
+        import_model.setShortcut(QKeySequence("Ctrl+I"))
+        import_model.triggered.connect(self.import_model_dialog)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for action in (new_chat, import_model):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About desktop-llm", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About desktop-llm",
+            f"<b>desktop-llm {__version__}</b><br>"
+            "Chat with open language models on your own computer.<br>"
+            "Runs models with llama.cpp (llama-cpp-python).",
+        )
+
+    # -- state --------------------------------------------------------------------
+    def _restore(self) -> None:
+        conversations = self.service.conversations()
+        last = self.service.settings.last_conversation_id
+        ids = {c.id for c in conversations}
+        if last in ids:
+            self.open_conversation(last)
+        elif conversations:
+            self.open_conversation(conversations[0].id)
+        else:
+            self.new_conversation()
+
+    def refresh_conversations(self) -> None:
+        self.conversations.set_conversations(self.service.conversations(), self.conversation_id)
+
+    def refresh_models(self) -> None:
+        current = self.current_model_id() or self.service.settings.last_model_id
+        self.model_picker.blockSignals(True)
+        self.model_picker.clear()
+        for model in self.service.models():
+            missing = "" if model.path.exists() else " — file missing"
+            label = f"{model.name}  ·  {model.quant or '?'}  ·  {format_size(model.size)}{missing}"
+            self.model_picker.addItem(label, model.id)
+        if self.model_picker.count() == 0:
+            self.model_picker.addItem("No models: File > Import model…", None)
+        index = self.model_picker.findData(current) if current is not None else -1
+        self.model_picker.setCurrentIndex(max(0, index))
+        self.model_picker.blockSignals(False)
+        self._show_template()
+
+    def current_model_id(self) -> int | None:
+        data = self.model_picker.currentData()
+        return int(data) if data is not None else None
+
+    def select_model(self, model_id: int) -> None:
+        index = self.model_picker.findData(model_id)
+        if index >= 0:
+            self.model_picker.setCurrentIndex(index)
+
+    # -- conversations ------------------------------------------------------------
+    def new_conversation(self) -> None:
+        conversation = self.service.new_conversation(self.current_model_id())
+        self.open_conversation(conversation.id)
+
+    def open_conversation(self, conversation_id: int) -> None:
+        self.conversation_id = conversation_id
+        self.service.remember(last_conversation_id=conversation_id)
+        conversation = self.service.conversation(conversation_id)
+        self.settings_panel.show_settings(
+            ChatSettings.from_dict(conversation.settings), conversation.system_prompt
+        )
+        if conversation.model_id is not None:
+            self.select_model(conversation.model_id)
+        self._show_messages()
+        self.refresh_conversations()
+
+    def _show_messages(self) -> None:
+        if self.conversation_id is None:
+            return
+        messages = self.service.messages(self.conversation_id)
+        siblings = {
+            m.id: [s.id for s in self.service.siblings(m.id)]
+            for m in messages
+            if m.role == "assistant"
+        }
+        self.chat.set_messages(messages, siblings)
+        last = next((m for m in reversed(messages) if m.role == "assistant"), None)
+        self._show_stats(last)
+
+    def _delete_conversation(self, conversation_id: int) -> None:
+        if self.service.busy and conversation_id == self.conversation_id:
+            self.show_error("stop the reply before deleting this chat")
+            return
+        self.service.delete_conversation(conversation_id)
+        if conversation_id == self.conversation_id:
+            self.conversation_id = None
+            self._restore()
+
+    def _show_branch(self, message_id: int) -> None:
+        if self.service.busy:
+            return
+        self.service.select_branch(message_id)
+        self._show_messages()
+
+    # -- sending ------------------------------------------------------------------
+    def send_current(self) -> None:
+        text = self.composer.toPlainText()
+        if not text.strip() or self.service.busy:
+            return
+        if self.conversation_id is None:
+            self.new_conversation()
+        assert self.conversation_id is not None
+        self.hide_error()
+        if self.service.send(self.conversation_id, text, self.current_model_id()):
+            self.composer.clear()
+
+    def regenerate(self) -> None:
+        if self.conversation_id is None or self.service.busy:
+            return
+        self.hide_error()
+        self.service.regenerate(self.conversation_id, self.current_model_id())
+
+    def _reply_started(self, user: Message, reply: Message) -> None:
+        if user.conversation_id != self.conversation_id:
+            return
+        # Regenerate: the old reply stays stored as a branch; show the new one.
+        self._show_messages_until(user)
+        bubble = self.chat.add_message(reply)
+        bubble.begin_streaming()
+        self.status.setText("Generating…")
+
+    def _show_messages_until(self, user: Message) -> None:
+        shown = [b.message_id for b in self.chat.bubbles()]
+        if user.id in shown and shown[-1] == user.id:
+            return
+        if user.id not in shown:
+            self.chat.add_message(user)
+            return
+        messages = self.service.messages(user.conversation_id)
+        keep = (
+            [m for m in messages if m.id != messages[-1].id]
+            if messages and messages[-1].role == "assistant"
+            else messages
+        )
+        self.chat.set_messages(keep)
+
+    def _reply_chunk(self, message_id: int, text: str) -> None:
+        bubble = self.chat.bubble(message_id)
+        if bubble is not None:
+            bubble.append(text)
+
+    def _reply_finished(self, reply: Message) -> None:
+        if reply.conversation_id == self.conversation_id:
+            self._show_messages()
+            if reply.status == "interrupted":
+                self.show_error(
+                    f"The model stopped unexpectedly: {reply.error}. The partial "
+                    "reply was saved; your next message starts the model again."
+                )
+        self.refresh_conversations()
+
+    def _show_stats(self, message: Message | None) -> None:
+        if message is None or not message.stats:
+            self.status.setText("Ready")
+            return
+        stats = message.stats
+        used, n_ctx = int(stats.get("context_used", 0)), int(stats.get("n_ctx", 0))
+        context = f" · context {used:,} / {n_ctx:,} tokens" if n_ctx else ""
+        self.status.setText(f"{stats_text(stats)}{context}")
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.send_button.setEnabled(not busy)
+        self.regenerate_button.setEnabled(not busy)
+        self.stop_button.setEnabled(busy)
+        self.model_picker.setEnabled(not busy)
+        if not busy:
+            self.load_bar.hide()
+
+    def _load_progress(self, fraction: float) -> None:
+        self.load_bar.show()
+        self.load_bar.setValue(int(fraction * 100))
+        self.status.setText(f"Loading model… {fraction:.0%}")
+        if fraction >= 1.0:
+            self.load_bar.hide()
+
+    # -- settings -----------------------------------------------------------------
+    def _model_changed(self) -> None:
+        model_id = self.current_model_id()
+        if model_id is not None:
+            self.service.remember(last_model_id=model_id)
+            if self.conversation_id is not None:
+                self.service.update_conversation(self.conversation_id, model_id=model_id)
+        self._show_template()
+
+    def _show_template(self) -> None:
+        model_id = self.current_model_id()
+        if model_id is None:
+            self.settings_panel.show_template(None, "")
+            return
+        record = next((m for m in self.service.models() if m.id == model_id), None)
+        self.settings_panel.show_template(
+            record.template_override if record else None,
+            self.service.template_description(model_id),
+        )
+
+    def _settings_edited(self, settings: ChatSettings) -> None:
+        if self.conversation_id is not None:
+            self.service.update_conversation(self.conversation_id, settings=settings)
+
+    def _system_prompt_edited(self, text: str) -> None:
+        if self.conversation_id is not None:
+            self.service.update_conversation(self.conversation_id, system_prompt=text)
+
+    def _template_chosen(self, template: str | None) -> None:
+        model_id = self.current_model_id()
+        if model_id is not None:
+            self.service.set_template_override(model_id, template)
+
+    # -- errors -------------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        self.error_banner.setText(message)
+        self.error_banner.show()
+        self.status.setText("Error")
+
+    def hide_error(self) -> None:
+        self.error_banner.hide()
+
+    # -- import -------------------------------------------------------------------
+    def import_model_dialog(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Import model", str(Path.home()), "GGUF models (*.gguf);;All files (*)"
+        )
+        if path:
+            self.import_model(Path(path))
+
+    def import_model(self, path: Path) -> None:
+        record = self.service.import_model(path)
+        if record is not None:
+            self.hide_error()
+            self.select_model(record.id)
+            self.status.setText(f"Imported {record.name} (left in place: {record.path})")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # Qt override
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.import_model(Path(url.toLocalFile()))
+        event.acceptProposedAction()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        self.service.shutdown()
+        super().closeEvent(event)
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
