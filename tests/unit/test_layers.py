@@ -1,0 +1,38 @@
+"""The layering rule import-linter can't express: services/ use only QtCore from Qt."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import desktop_llm
+
+PACKAGE = Path(desktop_llm.__file__).parent
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_services_use_qtcore_only() -> None:
+    offenders = {}
+    for path in (PACKAGE / "services").glob("*.py"):
+        qt = {n for n in _imports(path) if n.startswith("PySide6") and n != "PySide6.QtCore"}
+        if qt:
+            offenders[path.name] = qt
+    assert offenders == {}
+
+
+def test_gui_process_modules_never_import_llama_cpp_at_module_level() -> None:
+    # The worker imports llama_cpp inside its entry function only, so importing the
+    # worker module (the host does, for the spawn target) doesn't load llama.cpp.
+    tree = ast.parse((PACKAGE / "core/engine/worker.py").read_text(encoding="utf-8"))
+    top_level = {n.names[0].name for n in tree.body if isinstance(n, ast.Import)}
+    top_level |= {n.module or "" for n in tree.body if isinstance(n, ast.ImportFrom)}
+    assert not any(name.startswith("llama_cpp") for name in top_level)
