@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 import time
+from dataclasses import dataclass
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from desktop_llm import APP_NAME, __version__
@@ -28,22 +30,23 @@ logger = logging.getLogger(__name__)
 SELF_TEST_TIMEOUT_S = 300
 
 
-def run_gui(
-    paths: AppPaths,
-    *,
-    self_test: bool = False,
-    model: str | None = None,
-    prompt: str = "Say hello in one short sentence.",
-) -> int:
-    """Open the main window; with ``self_test``, chat once and exit (0 ok, 1/2 failure)."""
-    from desktop_llm.ui.crash_dialog import install_excepthook
-    from desktop_llm.ui.main_window import MainWindow
+@dataclass
+class AppServices:
+    """What the GUI runs on, built in one place (also by the GUI tests)."""
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
+    conn: sqlite3.Connection
+    chats: ChatRepository
+    library: ModelLibrary
+    service: ChatService
 
+    def close(self) -> None:
+        """Stop any reply, end the worker and close the database. Safe to call twice."""
+        self.service.shutdown()
+        self.conn.close()
+
+
+def build_services(paths: AppPaths) -> AppServices:
+    """Open the database, register the starter model and make the ChatService."""
     conn = connect(paths.db)
     chats = ChatRepository(conn)
     interrupted = chats.mark_interrupted_streams()
@@ -56,19 +59,49 @@ def run_gui(
         settings = settings.with_(last_model_id=starter.id)
     engine = EngineSession(paths.logs, threads=settings.threads, gpu_layers=settings.gpu_layers)
     service = ChatService(chats, library, engine, settings, paths.settings_file)
+    return AppServices(conn, chats, library, service)
 
+
+def run_gui(
+    paths: AppPaths,
+    *,
+    self_test: bool = False,
+    model: str | None = None,
+    prompt: str = "Say hello in one short sentence.",
+) -> int:
+    """Open the main window; with ``self_test``, chat once and exit (0 ok, 1/2 failure)."""
+    from desktop_llm.ui.crash_dialog import install_excepthook
+    from desktop_llm.ui.main_window import MainWindow
+
+    # Qt's own warnings (e.g. the offscreen plugin's) go to the log, not the terminal.
+    qInstallMessageHandler(_qt_message)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+
+    parts = build_services(paths)
+    service = parts.service
     window = MainWindow(service)
     install_excepthook(window)
     window.show()
     result = {"code": 0}
     if self_test:
-        _SelfTest(app, window, service, library, model, prompt, result).start()
+        _SelfTest(app, window, service, parts.library, model, prompt, result).start()
     try:
         code = app.exec()
     finally:
-        service.shutdown()
-        conn.close()
+        parts.close()
     return result["code"] if self_test else code
+
+
+def _qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+    }.get(mode, logging.ERROR)
+    logging.getLogger("qt").log(level, "%s", message)
 
 
 class _SelfTest:

@@ -247,6 +247,10 @@ def _chat_once(
     engine: EngineSession,
 ) -> int:
     on_chunk: Callable[[str], None] | None = None if args.json else _stream_to_stdout
+    if not args.prompt.strip():
+        raise UserError("the prompt is empty")
+    # Load first: a model that llama.cpp refuses must not leave a conversation behind.
+    engine.ensure(ref, settings.n_ctx)
     if args.save:
         chats = ctx.chats
         conversation = chats.create_conversation(
@@ -262,9 +266,6 @@ def _chat_once(
     else:
         messages = build_messages(args.system or "", [])
         messages.append({"role": "user", "content": args.prompt})
-        if not args.prompt.strip():
-            raise UserError("the prompt is empty")
-        engine.ensure(ref, settings.n_ctx)
         try:
             result = engine.host.chat(messages, settings.sampling(), ref.template(), on_chunk)
         except EngineCrashed as exc:

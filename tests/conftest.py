@@ -11,9 +11,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from desktop_llm.core.library import starter_model_file  # noqa: E402
-from desktop_llm.paths import HOME_ENV, AppPaths  # noqa: E402
-from tests.support.gguf_builder import write_tiny_llama  # noqa: E402
+from desktop_llm.core.library import starter_model_file
+from desktop_llm.paths import HOME_ENV, AppPaths
+from tests.support.gguf_builder import write_tiny_llama
 
 
 @pytest.fixture(autouse=True)

@@ -66,13 +66,13 @@ def starter_model_file() -> Path | None:
 def default_name(path: Path, header: GGUFHeader) -> str:
     """A readable name: the file name without ``.gguf`` and without the quantization."""
     stem = path.name[:-5] if path.name.lower().endswith(".gguf") else path.stem
-    quant = header.file_type or quant_from_filename(path.name)
-    if quant:
+    # The file name's own quantization first: the header's can be spelled differently
+    # (a file named "...Q4_K_M.gguf" whose general.file_type is missing or mislabelled).
+    for quant in dict.fromkeys(q for q in (quant_from_filename(path.name), header.file_type) if q):
         for sep in (".", "-", "_"):
             suffix = f"{sep}{quant}"
-            if stem.upper().endswith(suffix.upper()):
-                stem = stem[: -len(suffix)]
-                break
+            if stem.upper().endswith(suffix.upper()) and len(stem) > len(suffix):
+                return stem[: -len(suffix)]
     return stem or path.name
 
 

@@ -43,12 +43,29 @@ def load_settings(path: Path) -> Settings:
         return Settings()
     if not isinstance(data, dict):
         return Settings()
-    known = {k: v for k, v in data.items() if k in Settings.__dataclass_fields__}
+    known: dict[str, Any] = {}
+    for key, value in data.items():
+        kinds = _KINDS.get(key)
+        if kinds is None:
+            continue
+        # bool is an int to isinstance; a hand-edited "threads": true is still wrong.
+        if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+            known[key] = value
+        else:
+            logger.warning("ignoring bad setting %s=%r in %s", key, value, path)
     known["schema_version"] = SCHEMA_VERSION
-    try:
-        return Settings(**known)
-    except TypeError:
-        return Settings()
+    return Settings(**known)
+
+
+_NONE = type(None)
+_KINDS: dict[str, tuple[type, ...]] = {
+    "schema_version": (int,),
+    "last_model_id": (int, _NONE),
+    "last_conversation_id": (int, _NONE),
+    "threads": (int, _NONE),
+    "gpu_layers": (int,),
+    "default_chat": (dict,),
+}
 
 
 def save_settings(path: Path, settings: Settings) -> None:

@@ -4,18 +4,23 @@ A QObject living on the GUI thread. Replies and model loads run on a background
 thread (``threading.Thread``); their callbacks emit signals, which Qt queues to the
 GUI thread. Streamed chunks are coalesced into at most one ``replyChunk`` per ~30 ms so
 the view never has to keep up with the token rate.
+
+Importing this module also installs :func:`fix_emit_refcount` (see there).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from desktop_llm.core.chat import ChatRunner, ChatSettings, EngineSession
 from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
@@ -54,6 +59,9 @@ class ChatService(QObject):
     replyFinished = Signal(object)
     errorOccurred = Signal(str)
     bugOccurred = Signal(str)
+    # Internal: the background thread hands its outcome to the GUI thread through this
+    # (queued) signal, so busy/replying change there, before replyFinished is seen.
+    _jobDone = Signal(object)
 
     def __init__(
         self,
@@ -73,6 +81,11 @@ class ChatService(QObject):
         self._settings_path = settings_path
         self._thread: threading.Thread | None = None
         self._busy = False
+        self._replying_in: int | None = None
+        # Set by stop(); checked on every chunk because the engine clears its cancel
+        # flag when a request starts, which would drop a Stop pressed during the load.
+        self._stop_requested = threading.Event()
+        self._jobDone.connect(self._job_done)
 
     # -- settings -----------------------------------------------------------------
     def remember(self, **changes: Any) -> None:
@@ -99,9 +112,14 @@ class ChatService(QObject):
         if self._guard(lambda: self._chats.rename_conversation(conversation_id, title)):
             self.conversationsChanged.emit()
 
-    def delete_conversation(self, conversation_id: int) -> None:
-        self._chats.delete_conversation(conversation_id)
-        self.conversationsChanged.emit()
+    def delete_conversation(self, conversation_id: int) -> bool:
+        if self._busy and conversation_id == self._replying_in:
+            self.errorOccurred.emit("stop the reply before deleting this chat")
+            return False
+        if self._guard(lambda: self._chats.delete_conversation(conversation_id)):
+            self.conversationsChanged.emit()
+            return True
+        return False
 
     def messages(self, conversation_id: int) -> list[Message]:
         return self._chats.active_path(conversation_id)
@@ -169,11 +187,17 @@ class ChatService(QObject):
     def busy(self) -> bool:
         return self._busy
 
+    @property
+    def replying_in(self) -> int | None:
+        """The conversation a reply is being written in, if any."""
+        return self._replying_in if self._busy else None
+
     def send(self, conversation_id: int, text: str, model_id: int | None) -> bool:
         """Start a reply to ``text``; returns False (with errorOccurred) if it can't start."""
         if not text.strip():
             return False
         return self._start(
+            conversation_id,
             model_id,
             lambda ref, chunk, progress, started: self._runner.send(
                 conversation_id, text, ref, chunk, progress, started
@@ -182,6 +206,7 @@ class ChatService(QObject):
 
     def regenerate(self, conversation_id: int, model_id: int | None) -> bool:
         return self._start(
+            conversation_id,
             model_id,
             lambda ref, chunk, progress, started: self._runner.regenerate(
                 conversation_id, ref, chunk, progress, started
@@ -189,6 +214,7 @@ class ChatService(QObject):
         )
 
     def stop(self) -> None:
+        self._stop_requested.set()
         self._engine.cancel()
 
     def wait(self, timeout_s: float = 30.0) -> None:
@@ -202,7 +228,9 @@ class ChatService(QObject):
         self.wait(10.0)
         self._engine.unload()
 
-    def _start(self, model_id: int | None, job: Callable[..., Message]) -> bool:
+    def _start(
+        self, conversation_id: int, model_id: int | None, job: Callable[..., Message]
+    ) -> bool:
         if self._busy:
             self.errorOccurred.emit("a reply is still being written; stop it first")
             return False
@@ -213,6 +241,8 @@ class ChatService(QObject):
         if not self._guard(lambda: refs.append(self._library.ref_for(self._library.get(model_id)))):
             return False
         self.remember(last_model_id=model_id)
+        self._stop_requested.clear()
+        self._replying_in = conversation_id
         self._set_busy(True)
         self._thread = threading.Thread(
             target=self._run, args=(job, refs[0]), name="chat-reply", daemon=True
@@ -221,6 +251,7 @@ class ChatService(QObject):
         return True
 
     def _run(self, job: Callable[..., Message], ref: Any) -> None:
+        """The background thread: load if needed, generate, store. Never raises."""
         coalescer = _Coalescer(self.replyChunk.emit)
 
         def started(user: Message, reply: Message) -> None:
@@ -228,24 +259,37 @@ class ChatService(QObject):
             self.replyStarted.emit(user, reply)
             self.conversationsChanged.emit()
 
+        def chunk(piece: str) -> None:
+            if self._stop_requested.is_set():
+                self._engine.cancel()
+            coalescer.add(piece)
+
+        reply: Message | None = None
         try:
-            reply = job(ref, coalescer.add, self.loadProgress.emit, started)
-            coalescer.flush()
-            self.replyFinished.emit(reply)
+            reply = job(ref, chunk, self.loadProgress.emit, started)
         except UserError as exc:
-            coalescer.flush()
             self.errorOccurred.emit(exc.message)
-            if coalescer.message_id is not None:
-                self.replyFinished.emit(self._chats.get_message(coalescer.message_id))
         except Exception:
             logger.exception("reply failed")
-            import traceback
-
             self.bugOccurred.emit(traceback.format_exc())
-            if coalescer.message_id is not None:
-                self.replyFinished.emit(self._chats.get_message(coalescer.message_id))
         finally:
-            self._set_busy(False)
+            coalescer.flush()
+            if reply is None and coalescer.message_id is not None:
+                reply = self._stored(coalescer.message_id)
+            self._jobDone.emit(reply)
+
+    def _stored(self, message_id: int) -> Message | None:
+        """The reply as stored after a failure (None if its chat was deleted meanwhile)."""
+        try:
+            return self._chats.get_message(message_id)
+        except Exception:
+            logger.exception("could not read back reply %d", message_id)
+            return None
+
+    def _job_done(self, reply: Message | None) -> None:
+        self._set_busy(False)
+        if reply is not None:
+            self.replyFinished.emit(reply)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -281,3 +325,42 @@ class _Coalescer:
         if self._parts and self.message_id is not None:
             text, self._parts = "".join(self._parts), []
             self._emit(self.message_id, text)
+
+
+class _Probe(QObject):
+    ping = Signal()
+
+
+def fix_emit_refcount() -> bool:
+    """Work around PySide6 6.12's ``SignalInstance.emit``, which returns ``True`` without
+    taking a reference to it: every ``emit()`` from Python drops one reference to
+    ``True``, and after a few hundred (one streamed reply) Python 3.11 aborts with
+    "Fatal Python error: bool_dealloc". The wrapper gives the reference back. Installed
+    only when the bug shows (checked once); returns whether it was installed."""
+    original = SignalInstance.emit
+    if getattr(original, "_refcount_fixed", False):
+        return True
+    probe = _Probe()
+    emits = 64
+    before = sys.getrefcount(True)
+    for _ in range(emits):
+        probe.ping.emit()
+    lost = before - sys.getrefcount(True)
+    if lost < emits // 2:
+        return False
+    for _ in range(lost):  # give back what the probe took
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+
+    def emit(self: SignalInstance, *args: Any) -> Any:
+        result = original(self, *args)
+        if isinstance(result, bool):
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
+        return result
+
+    emit._refcount_fixed = True  # type: ignore[attr-defined]
+    SignalInstance.emit = emit  # type: ignore[method-assign]
+    logger.info("PySide6 emit() refcount workaround installed")
+    return True
+
+
+fix_emit_refcount()

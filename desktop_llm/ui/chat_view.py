@@ -62,6 +62,7 @@ class _Body(QTextBrowser):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
 
     def _fit(self) -> None:
         height = int(self.document().size().height()) + 6
@@ -115,6 +116,8 @@ class MessageBubble(QFrame):
         header.addWidget(self.branch_label)
         header.addWidget(self.next_button)
         self._set_branches(siblings or [message.id])
+        self.prev_button.clicked.connect(lambda: self._step(-1))
+        self.next_button.clicked.connect(lambda: self._step(+1))
         layout.addLayout(header)
         self.body = _Body(self)
         self.body.anchorClicked.connect(self._on_anchor)
@@ -134,18 +137,11 @@ class MessageBubble(QFrame):
         self.branch_label.setText(f"{index + 1} / {len(siblings)}")
         self.prev_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(siblings) - 1)
-        try:
-            self.prev_button.clicked.disconnect()
-            self.next_button.clicked.disconnect()
-        except (RuntimeError, TypeError):
-            pass
-        if many:
-            self.prev_button.clicked.connect(
-                lambda: self.branchRequested.emit(siblings[max(0, index - 1)])
-            )
-            self.next_button.clicked.connect(
-                lambda: self.branchRequested.emit(siblings[min(len(siblings) - 1, index + 1)])
-            )
+
+    def _step(self, delta: int) -> None:
+        index = self._siblings.index(self.message_id) + delta
+        if 0 <= index < len(self._siblings):
+            self.branchRequested.emit(self._siblings[index])
 
     def update_from(self, message: Message) -> None:
         """Show a stored message (rendered as Markdown)."""

@@ -40,6 +40,7 @@ from desktop_llm.core.engine.protocol import (
     Shutdown,
 )
 from desktop_llm.core.engine.templates import TemplateChoice
+from desktop_llm.core.gguf_info import read_header
 from desktop_llm.errors import ModelFileError, UserError
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ class EngineCrashed(Exception):
         self.partial_text = partial_text
         self.exit_code = exit_code
         self.log_tail = log_tail
+
+
+class LoadCancelled(UserError):
+    """``cancel()`` was called while a model was loading; nothing is loaded."""
 
 
 class EngineBusy(Exception):
@@ -130,6 +135,9 @@ class EngineHost:
             raise EngineBusy("the engine is busy")
         try:
             self.unload()
+            # Missing, empty, truncated and non-GGUF files get a precise message from
+            # our own header reader; llama.cpp only says "Failed to load model from file".
+            read_header(Path(params.model_path))
             ctx = multiprocessing.get_context("spawn")
             parent_conn, child_conn = ctx.Pipe(duplex=True)
             self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -154,12 +162,20 @@ class EngineHost:
                     if on_progress is not None:
                         on_progress(event.fraction)
                 elif isinstance(event, Loaded):
+                    if self._cancel.is_set():
+                        # cancel() came too late to stop llama.cpp, but it still means
+                        # "don't load": honour it rather than race the worker.
+                        self.unload()
+                        raise LoadCancelled("loading the model was cancelled")
                     with self._lock:
                         self._info = event
                     logger.info("engine loaded in %.2fs (n_ctx %d)", event.load_s, event.n_ctx)
                     return event
                 elif isinstance(event, LoadFailed):
                     self._stop_process()
+                    if event.cancelled:
+                        # cancel() during a load stops it; that says nothing about the file
+                        raise LoadCancelled("loading the model was cancelled")
                     raise ModelFileError(event.message)
                 else:
                     logger.warning("unexpected message while loading: %r", event)
@@ -216,7 +232,8 @@ class EngineHost:
             self._busy.release()
 
     def cancel(self) -> None:
-        """Ask the running request to stop; its ``chat`` call returns the partial text."""
+        """Ask the running request to stop; its ``chat`` call returns the partial text.
+        During ``load``, the load stops and raises :class:`LoadCancelled`."""
         self._cancel.set()
 
     # -- unload -------------------------------------------------------------------

@@ -107,6 +107,7 @@ class Loaded:
 @dataclass(frozen=True)
 class LoadFailed:
     message: str
+    cancelled: bool = False  # the host cancelled the load; not the file's fault
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -41,6 +41,7 @@ from desktop_llm.core.engine.protocol import (
     LoadFailed,
     LoadParams,
     LoadProgress,
+    SamplingParams,
     Shutdown,
 )
 from desktop_llm.core.engine.templates import render_prompt
@@ -49,8 +50,9 @@ from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)
 
-# ggml log levels: 2 warn, 3 error, 5 continuation of the previous line
-_LOG_WARN, _LOG_ERROR, _LOG_CONT = 2, 3, 5
+# ggml log levels (ggml.h): 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the
+# previous line. llama-cpp-python's _logger.py comment has the old, wrong numbering.
+_LOG_WARN, _LOG_ERROR, _LOG_CONT = 3, 4, 5
 
 
 def main(conn: Connection, params: LoadParams, log_path: str, cancel: Event) -> None:
@@ -61,7 +63,7 @@ def main(conn: Connection, params: LoadParams, log_path: str, cancel: Event) -> 
     try:
         engine = _Engine.load(params, conn, cancel, log_file)
     except _LoadError as exc:
-        _send(conn, LoadFailed(str(exc)))
+        _send(conn, LoadFailed(str(exc), cancelled=cancel.is_set()))
         return
     try:
         engine.serve()
@@ -111,6 +113,7 @@ class _Engine:
         # Kept as an attribute so ctypes doesn't free it while llama.cpp holds the pointer.
         self._abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self.cancel.is_set())
         self._no_abort_cb = llama_cpp.ggml_abort_callback()
+        self._eog_ids: list[int] | None = None
 
     # -- load ---------------------------------------------------------------------
     @classmethod
@@ -213,6 +216,12 @@ class _Engine:
         except ValueError as exc:
             _send(self.conn, Failed(request.request_id, str(exc), user_error=True))
             return
+        except Exception as exc:
+            # A bug in one request must not take the loaded model down with it.
+            logger.exception("request %d failed", request.request_id)
+            message = f"{type(exc).__name__}: {exc}"
+            _send(self.conn, Failed(request.request_id, message, user_error=False))
+            return
         _send(self.conn, result)
 
     def _generate(self, request: ChatRequest) -> Done:
@@ -251,28 +260,40 @@ class _Engine:
         stopper = _StopFilter(rendered.stop)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pieces: list[str] = []
+        generated: list[int] = []
         n_gen = 0
         finish = "stop"
         t_first: float | None = None
         t_last = started
-        generator: Iterator[int] = llm.generate(
-            tokens,
-            top_k=sampling.top_k,
-            top_p=sampling.top_p,
-            min_p=sampling.min_p,
-            temp=sampling.temperature,
-            repeat_penalty=sampling.repeat_penalty,
-        )
+        # A base model (plain completion) may end its reply before it says anything;
+        # "never an empty reply": if it does, resample with end-of-generation banned
+        # until some visible text is out (once; the prompt stays in the KV cache).
+        may_retry_empty = request.template.name == "completion"
+        generator: Iterator[int] = self._start(tokens, sampling, None)
         try:
-            for token in generator:
+            while True:
+                try:
+                    token = next(generator)
+                except StopIteration:
+                    break
                 now = time.perf_counter()
                 if t_first is None:
                     t_first = now
                     llama_cpp.llama_set_abort_callback(llm.ctx, self._no_abort_cb, None)
                 t_last = now
                 if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+                    if may_retry_empty and n_gen < budget and not _visible(pieces, stopper):
+                        may_retry_empty = False
+                        generator.close()  # type: ignore[attr-defined]
+                        generator = self._start(
+                            tokens + generated,
+                            sampling,
+                            self._eog_ban(lambda: _visible(pieces, stopper)),
+                        )
+                        continue
                     break
                 n_gen += 1
+                generated.append(token)
                 text = decoder.decode(llm.detokenize([token]))
                 out, stopped = stopper.feed(text)
                 if out:
@@ -325,6 +346,46 @@ class _Engine:
             n_ctx=n_ctx,
         )
         return Done(request.request_id, "".join(pieces), stats)
+
+    def _start(
+        self, tokens: list[int], sampling: SamplingParams, logits_processor: Any
+    ) -> Iterator[int]:
+        generator: Iterator[int] = self.llm.generate(
+            tokens,
+            top_k=sampling.top_k,
+            top_p=sampling.top_p,
+            min_p=sampling.min_p,
+            temp=sampling.temperature,
+            repeat_penalty=sampling.repeat_penalty,
+            logits_processor=logits_processor,
+        )
+        return generator
+
+    def _eog_ban(self, lifted: Callable[[], bool]) -> list[Callable[[Any, Any], Any]]:
+        """A logits processor that rules out every end-of-generation token until
+        ``lifted()``. A Python step in the sampler chain costs a little per token, so
+        it is used only for the rare retry of an empty reply."""
+        import numpy as np
+
+        if self._eog_ids is None:
+            n_vocab = int(self.llm.n_vocab())
+            is_eog = self._llama_cpp.llama_vocab_is_eog
+            self._eog_ids = [t for t in range(n_vocab) if is_eog(self.vocab, t)]
+        eog_ids = self._eog_ids
+
+        def ban(_input_ids: Any, scores: Any) -> Any:
+            if lifted():
+                return scores
+            scores = scores.copy()
+            scores[eog_ids] = -np.inf
+            return scores
+
+        return [ban]
+
+
+def _visible(pieces: list[str], stopper: _StopFilter) -> bool:
+    """Whether the reply so far (sent or held back) has any non-blank text."""
+    return any(p.strip() for p in pieces) or bool(stopper.held.strip())
 
 
 class _StopFilter:

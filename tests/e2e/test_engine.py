@@ -1,0 +1,369 @@
+"""The engine end to end: real llama.cpp in real worker processes, no mocks.
+
+Most tests share one SmolLM2 worker (module scope); tests that kill or unload a
+worker start their own.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import gguf
+import numpy as np
+import psutil
+import pytest
+
+from desktop_llm.core.engine.host import EngineCrashed, EngineHost, LoadCancelled
+from desktop_llm.core.engine.protocol import FINISH_REASONS, Loaded, LoadParams, SamplingParams
+from desktop_llm.core.engine.templates import TemplateChoice, choose_template
+from desktop_llm.core.gguf_info import read_header
+from desktop_llm.core.hardware import physical_cores
+from desktop_llm.errors import ModelFileError, UserError
+from tests.support.gguf_builder import (
+    write_not_gguf,
+    write_tiny_gpt2,
+    write_truncated_copy,
+    write_unknown_arch,
+)
+
+STORY = [{"role": "user", "content": "Write a long story about a dragon and a knight."}]
+GREEDY = SamplingParams(temperature=0.0, max_tokens=12, seed=7)
+COMPLETION = TemplateChoice(name="completion", source="fallback")
+
+
+def template_of(path: Path) -> TemplateChoice:
+    header = read_header(path)
+    return choose_template(
+        chat_template=header.chat_template,
+        architecture=header.architecture,
+        model_name=header.name,
+        file_name=path.name,
+        override=None,
+    )
+
+
+@dataclass
+class Shared:
+    host: EngineHost
+    loaded: Loaded
+    progress: list[float]
+    template: TemplateChoice
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engine-logs")
+
+
+@pytest.fixture(scope="module")
+def shared(smollm2: Path, logs: Path) -> Iterator[Shared]:
+    """One SmolLM2 worker for the tests that leave it alive."""
+    host = EngineHost(logs)
+    progress: list[float] = []
+    loaded = host.load(LoadParams(str(smollm2), n_ctx=1024), progress.append)
+    yield Shared(host, loaded, progress, template_of(smollm2))
+    host.unload()
+
+
+@pytest.fixture
+def own_host(logs: Path) -> Iterator[EngineHost]:
+    host = EngineHost(logs)
+    yield host
+    host.unload()
+
+
+# ---- load ---------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_load_reports_progress_up_to_one(shared: Shared) -> None:
+    assert shared.progress, "no progress callbacks during load"
+    assert shared.progress == sorted(shared.progress)
+    assert all(0.0 <= p <= 1.0 for p in shared.progress)
+    assert shared.progress[-1] == pytest.approx(1.0)
+    assert shared.loaded.n_ctx == 1024
+    assert shared.loaded.load_s > 0
+    assert shared.host.loaded == shared.loaded
+
+
+@pytest.mark.model
+def test_default_thread_count_is_physical_cores(shared: Shared) -> None:
+    assert shared.host.params is not None and shared.host.params.n_threads is None
+    assert shared.loaded.n_threads == physical_cores()
+
+
+# ---- streaming and stats ------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_chunks_add_up_to_the_text_and_stats_are_sane(shared: Shared) -> None:
+    chunks: list[str] = []
+    result = shared.host.chat(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        SamplingParams(temperature=0.0, max_tokens=48, seed=1),
+        shared.template,
+        chunks.append,
+    )
+    assert len(chunks) > 1
+    assert "".join(chunks) == result.text
+    assert result.text.strip()
+    stats = result.stats
+    assert stats.finish_reason in FINISH_REASONS
+    assert 10 < stats.prompt_tokens < 200
+    assert 0 < stats.completion_tokens <= 48
+    assert 0 < stats.ttft_s < stats.total_s < 60
+    assert stats.prompt_tps > 0
+    assert stats.gen_tps > 0
+    assert stats.context_used == stats.prompt_tokens + stats.completion_tokens
+    assert stats.n_ctx == 1024
+
+
+@pytest.mark.model
+def test_max_tokens_ends_with_length_after_exactly_that_many_tokens(shared: Shared) -> None:
+    result = shared.host.chat(
+        STORY, SamplingParams(temperature=0.0, max_tokens=9, seed=1), shared.template
+    )
+    assert result.stats.finish_reason == "length"
+    assert result.stats.completion_tokens == 9
+    assert result.text
+
+
+# ---- cancel -------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_cancel_stops_within_200_ms_and_the_next_request_works(shared: Shared) -> None:
+    host = shared.host
+    chunks: list[str] = []
+    enough = threading.Event()
+    cancelled_at: list[float] = []
+
+    def on_chunk(piece: str) -> None:
+        chunks.append(piece)
+        if len(chunks) >= 4:
+            enough.set()
+
+    def canceller() -> None:
+        enough.wait(60)
+        cancelled_at.append(time.perf_counter())
+        host.cancel()
+
+    thread = threading.Thread(target=canceller)
+    thread.start()
+    result = host.chat(
+        STORY, SamplingParams(temperature=0.0, max_tokens=400, seed=1), shared.template, on_chunk
+    )
+    returned_at = time.perf_counter()
+    thread.join()
+    latency = returned_at - cancelled_at[0]
+    assert latency < 0.2, f"chat() returned {latency * 1000:.0f} ms after cancel()"
+    assert result.stats.finish_reason == "cancelled"
+    assert result.text and result.text == "".join(chunks)
+    assert result.stats.completion_tokens < 400
+
+    after = host.chat(
+        [{"role": "user", "content": "Say hi."}],
+        SamplingParams(temperature=0.0, max_tokens=8, seed=1),
+        shared.template,
+    )
+    assert after.text.strip()
+    assert after.stats.finish_reason in ("stop", "length")
+
+
+# ---- determinism --------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_same_seed_and_prompt_give_the_same_text_even_in_a_fresh_worker(
+    shared: Shared, smollm2: Path, own_host: EngineHost
+) -> None:
+    first = shared.host.chat(STORY, GREEDY, shared.template).text
+    second = shared.host.chat(STORY, GREEDY, shared.template).text
+    own_host.load(LoadParams(str(smollm2), n_ctx=1024))
+    fresh = own_host.chat(STORY, GREEDY, shared.template).text
+    assert first.strip()
+    assert first == second == fresh
+
+    sampled = SamplingParams(temperature=0.9, max_tokens=8, seed=1234)
+    assert (
+        shared.host.chat(STORY, sampled, shared.template).text
+        == own_host.chat(STORY, sampled, shared.template).text
+    )
+
+
+# ---- crash, unload ------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_sigkill_mid_stream_raises_engine_crashed_and_a_fresh_load_works(
+    smollm2: Path, own_host: EngineHost, shared: Shared
+) -> None:
+    own_host.load(LoadParams(str(smollm2), n_ctx=512))
+    pid = own_host.pid
+    assert pid is not None
+    chunks: list[str] = []
+
+    def on_chunk(piece: str) -> None:
+        chunks.append(piece)
+        if len(chunks) == 3:
+            os.kill(pid, signal.SIGKILL)
+
+    with pytest.raises(EngineCrashed) as caught:
+        own_host.chat(
+            STORY, SamplingParams(temperature=0.0, max_tokens=400), shared.template, on_chunk
+        )
+    crash = caught.value
+    assert "SIGKILL" in crash.message
+    assert crash.exit_code == -signal.SIGKILL
+    assert crash.partial_text
+    assert "".join(chunks).startswith(crash.partial_text)
+    assert own_host.loaded is None
+    assert not psutil.pid_exists(pid)
+
+    own_host.load(LoadParams(str(smollm2), n_ctx=512))
+    assert own_host.pid != pid
+    again = own_host.chat(STORY, GREEDY, shared.template)
+    assert again.text.strip()
+
+
+def test_unload_ends_the_worker_process(tiny_llama: Path, own_host: EngineHost) -> None:
+    own_host.load(LoadParams(str(tiny_llama), n_ctx=128))
+    pid = own_host.pid
+    assert pid is not None and psutil.pid_exists(pid)
+    own_host.unload()
+    assert own_host.pid is None
+    assert own_host.loaded is None
+    assert not psutil.pid_exists(pid)
+    own_host.unload()  # twice is fine
+
+
+# ---- base models --------------------------------------------------------------------
+
+
+def _eos_first_gpt2(path: Path) -> Path:
+    """A gpt2 model whose every next token is <|endoftext|>: the final layer norm
+    ignores its input (weight 0), so the logits are ``output @ bias`` and the EOS row
+    is the bias scaled up."""
+    write_tiny_gpt2(path)
+    reader = gguf.GGUFReader(str(path), "r+")
+    tensors = {t.name: t for t in reader.tensors}
+    bias = np.random.default_rng(1).standard_normal(tensors["output_norm.bias"].data.shape)
+    tensors["output_norm.weight"].data[...] = 0.0
+    tensors["output_norm.bias"].data[...] = bias
+    tensors["output.weight"].data[-1, :] = bias * 10.0  # the last token is <|endoftext|>
+    del tensors, reader  # flushes the memory map
+    return path
+
+
+@pytest.mark.parametrize("builder", ["tiny_llama", "tiny_gpt2"])
+def test_base_model_without_template_replies_through_completion(
+    builder: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    own_host: EngineHost,
+) -> None:
+    path = (
+        request.getfixturevalue("tiny_llama")
+        if builder == "tiny_llama"
+        else write_tiny_gpt2(tmp_path / "tiny-gpt2.gguf")
+    )
+    template = template_of(path)
+    assert template.name == "completion"
+    own_host.load(LoadParams(str(path), n_ctx=256))
+    for prompt in ("Hello", "Tell me about the sun.", "hi"):
+        result = own_host.chat(
+            [{"role": "user", "content": prompt}],
+            SamplingParams(temperature=0.0, max_tokens=16, seed=1),
+            template,
+        )
+        assert result.text.strip(), f"empty reply to {prompt!r}"
+        assert result.stats.completion_tokens > 0
+
+
+def test_base_model_that_wants_to_stop_at_once_still_says_something(
+    tmp_path: Path, own_host: EngineHost
+) -> None:
+    path = _eos_first_gpt2(tmp_path / "eos-first.gguf")
+    own_host.load(LoadParams(str(path), n_ctx=256))
+    hello = [{"role": "user", "content": "Hello"}]
+    sampling = SamplingParams(temperature=0.0, max_tokens=16, seed=1)
+    # Under a chat template the model really does stop before its first token...
+    as_chat = own_host.chat(hello, sampling, TemplateChoice(name="chatml", source="override"))
+    assert as_chat.text == "" and as_chat.stats.completion_tokens == 0
+    # ...but a base model's reply is never empty.
+    result = own_host.chat(hello, sampling, COMPLETION)
+    assert result.text.strip()
+    assert result.stats.completion_tokens >= 1
+    assert result.stats.finish_reason in ("stop", "length")
+
+
+# ---- bad files ----------------------------------------------------------------------
+
+
+def _bad_file(kind: str, folder: Path, smollm2: Path) -> Path:
+    if kind == "missing":
+        return folder / "missing.gguf"
+    if kind == "empty":
+        path = folder / "empty.gguf"
+        path.write_bytes(b"")
+        return path
+    if kind == "truncated":
+        return write_truncated_copy(smollm2, folder / "truncated.gguf")
+    if kind == "not GGUF":
+        return write_not_gguf(folder / "text.gguf")
+    return write_unknown_arch(folder / "nosuch.gguf")
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("missing", "file not found"),
+        ("empty", "empty file"),
+        ("truncated", "truncated GGUF file"),
+        ("not GGUF", "not a GGUF file"),
+        ("unknown architecture", "unknown model architecture: 'nosucharch'"),
+    ],
+)
+def test_bad_files_raise_model_file_error_with_a_clear_message(
+    kind: str, expected: str, tmp_path: Path, smollm2: Path, own_host: EngineHost
+) -> None:
+    path = _bad_file(kind, tmp_path, smollm2)
+    with pytest.raises(ModelFileError) as caught:
+        own_host.load(LoadParams(str(path)))
+    message = caught.value.message
+    assert expected in message
+    assert path.name in message
+    assert "\n" not in message
+    assert own_host.loaded is None
+
+
+# ---- limits -------------------------------------------------------------------------
+
+
+@pytest.mark.model
+def test_conversation_longer_than_the_context_is_a_user_error(shared: Shared) -> None:
+    pid = shared.host.pid
+    too_long = [{"role": "user", "content": "dragon " * 1500}]
+    with pytest.raises(UserError, match="more than the context length"):
+        shared.host.chat(too_long, GREEDY, shared.template)
+    assert shared.host.loaded is not None
+    assert shared.host.pid == pid and pid is not None and psutil.pid_exists(pid)
+    assert shared.host.chat(STORY, GREEDY, shared.template).text.strip()
+
+
+@pytest.mark.model
+def test_cancel_during_load_is_not_blamed_on_the_file(smollm2: Path, own_host: EngineHost) -> None:
+    def on_progress(_fraction: float) -> None:
+        own_host.cancel()
+
+    with pytest.raises(LoadCancelled, match="cancelled"):
+        own_host.load(LoadParams(str(smollm2), n_ctx=512), on_progress)
+    assert own_host.loaded is None
+    own_host.load(LoadParams(str(smollm2), n_ctx=512))  # a later load is not affected
+    assert own_host.loaded is not None

@@ -1,0 +1,204 @@
+"""ModelLibrary on a real database and real files: import in place, names, resolution,
+removal (never of a file imported in place), and the starter model."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop_llm.core.gguf_info import read_header
+from desktop_llm.core.library import STARTER_NAME, ModelLibrary, default_name
+from desktop_llm.errors import ModelFileError, NotFoundError, UserError
+from desktop_llm.paths import AppPaths
+from desktop_llm.storage import ModelRepository, connect
+from tests.support.gguf_builder import write_not_gguf, write_tiny_llama
+
+
+@pytest.fixture
+def db(app_paths: AppPaths) -> Iterator[sqlite3.Connection]:
+    conn = connect(app_paths.db)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def repo(db: sqlite3.Connection) -> ModelRepository:
+    return ModelRepository(db)
+
+
+@pytest.fixture
+def library(repo: ModelRepository, app_paths: AppPaths) -> ModelLibrary:
+    return ModelLibrary(repo, app_paths.models)
+
+
+@pytest.fixture
+def model_file(tmp_path: Path, tiny_llama: Path) -> Path:
+    """A private copy of the tiny model, outside the app's folders."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    return Path(shutil.copy(tiny_llama, folder / "Tiny-Chat-7B.Q4_K_M.gguf"))
+
+
+def test_import_registers_the_file_in_place_without_copying(
+    library: ModelLibrary, model_file: Path, app_paths: AppPaths
+) -> None:
+    before = model_file.stat()
+    record = library.import_file(model_file)
+    assert record.path == model_file
+    assert record.owned is False
+    assert record.size == before.st_size
+    assert record.architecture == "llama"
+    assert record.context_length == 256
+    assert model_file.stat().st_ino == before.st_ino  # still the same file, where it was
+    assert not any(p.is_file() for p in app_paths.models.rglob("*"))
+    assert library.list() == [record]
+
+
+def test_names_default_to_the_file_name_without_the_quantization(
+    library: ModelLibrary, model_file: Path, tmp_path: Path
+) -> None:
+    assert default_name(model_file, read_header(model_file)) == "Tiny-Chat-7B"
+    assert library.import_file(model_file).name == "Tiny-Chat-7B"
+    other = write_tiny_llama(tmp_path / "other.gguf")
+    assert library.import_file(other, name="  My model  ").name == "My model"
+    # A taken name gets a number rather than an error.
+    third = write_tiny_llama(tmp_path / "third.gguf")
+    assert library.import_file(third, name="my MODEL").name == "my MODEL (2)"
+
+
+def test_importing_the_same_file_twice_is_an_error(library: ModelLibrary, model_file: Path) -> None:
+    record = library.import_file(model_file)
+    with pytest.raises(UserError, match=f"already imported as '{record.name}'"):
+        library.import_file(model_file)
+    # the same file reached through another spelling of its path
+    roundabout = model_file.parent / ".." / model_file.parent.name / model_file.name
+    with pytest.raises(UserError, match="already imported"):
+        library.import_file(roundabout)
+    assert len(library.list()) == 1
+
+
+def test_import_rejects_a_bad_file_and_registers_nothing(
+    library: ModelLibrary, tmp_path: Path
+) -> None:
+    with pytest.raises(ModelFileError, match="not a GGUF file"):
+        library.import_file(write_not_gguf(tmp_path / "notes.gguf"))
+    with pytest.raises(ModelFileError, match="file not found"):
+        library.import_file(tmp_path / "nothing-here.gguf")
+    assert library.list() == []
+
+
+def test_resolve_by_name_id_or_path(
+    library: ModelLibrary, model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = library.import_file(model_file, name="Tiny")
+    by_name = library.resolve("tiny")  # names match regardless of case
+    by_id = library.resolve(str(record.id))
+    by_path = library.resolve(str(model_file))
+    for ref in (by_name, by_id, by_path):
+        assert ref.record == record
+        assert ref.name == "Tiny"
+        assert ref.path == model_file
+        assert ref.header.architecture == "llama"
+    # a relative path works too
+    monkeypatch.chdir(model_file.parent)
+    assert library.resolve(model_file.name).record == record
+
+    # a .gguf that is not registered resolves to a bare reference
+    loose = write_tiny_llama(tmp_path / "loose-one.Q8_0.gguf")
+    ref = library.resolve(str(loose))
+    assert ref.record is None
+    assert ref.name == "loose-one"
+    assert ref.template().name == "completion"
+
+
+def test_unknown_model_name_lists_what_is_installed(
+    library: ModelLibrary, model_file: Path
+) -> None:
+    library.import_file(model_file, name="Tiny")
+    with pytest.raises(NotFoundError, match=r"no model named 'nope' \(installed: Tiny\)"):
+        library.resolve("nope")
+    with pytest.raises(NotFoundError):
+        library.find("999")
+
+
+def test_a_file_gone_after_import_gives_a_clear_error(
+    library: ModelLibrary, model_file: Path
+) -> None:
+    record = library.import_file(model_file, name="Tiny")
+    model_file.unlink()
+    with pytest.raises(ModelFileError) as caught:
+        library.resolve("Tiny")
+    assert str(model_file) in caught.value.message
+    assert "gone" in caught.value.message
+    assert 'desktop-llm rm "Tiny"' in caught.value.message
+    assert library.get(record.id) == record  # still listed, so the user can remove it
+
+
+def test_removing_a_model_imported_in_place_never_deletes_its_file(
+    library: ModelLibrary, model_file: Path
+) -> None:
+    library.import_file(model_file, name="Tiny")
+    record, deleted = library.remove("Tiny")
+    assert deleted is False
+    assert record.path == model_file
+    assert model_file.is_file()
+    assert library.list() == []
+
+
+def test_removing_an_imported_file_that_lies_in_the_models_folder_keeps_it(
+    library: ModelLibrary, tiny_llama: Path, app_paths: AppPaths
+) -> None:
+    inside = app_paths.models / "someone" / "repo" / "model.gguf"
+    inside.parent.mkdir(parents=True)
+    shutil.copy(tiny_llama, inside)
+    library.import_file(inside, name="Inside")
+    assert library.remove("Inside")[1] is False
+    assert inside.is_file()
+
+
+def test_removing_an_owned_download_deletes_its_file(
+    library: ModelLibrary, repo: ModelRepository, tiny_llama: Path, app_paths: AppPaths
+) -> None:
+    owned = app_paths.models / "owner" / "repo" / "model.Q4_0.gguf"
+    owned.parent.mkdir(parents=True)
+    shutil.copy(tiny_llama, owned)
+    repo.add(name="Downloaded", path=owned, size=owned.stat().st_size, owned=True)
+    _record, deleted = library.remove("Downloaded")
+    assert deleted is True
+    assert not owned.exists()
+    assert library.list() == []
+
+
+def test_an_owned_record_outside_the_models_folder_is_never_deleted(
+    library: ModelLibrary, repo: ModelRepository, model_file: Path
+) -> None:
+    repo.add(name="Odd", path=model_file, size=model_file.stat().st_size, owned=True)
+    assert library.remove("Odd")[1] is False
+    assert model_file.is_file()
+
+
+def test_ensure_starter_model_registers_smollm2_once(library: ModelLibrary, smollm2: Path) -> None:
+    first = library.ensure_starter_model()
+    assert first is not None
+    assert first.name == STARTER_NAME
+    assert first.path == smollm2
+    assert first.owned is False
+    again = library.ensure_starter_model()
+    assert again == first
+    assert [r.name for r in library.list()] == [STARTER_NAME]
+
+
+def test_ensure_starter_model_respects_a_removal_only_until_next_call(
+    library: ModelLibrary,
+) -> None:
+    # rm of the starter model unregisters it; the next start registers it again
+    # (the file ships with the app and is never deleted).
+    record = library.ensure_starter_model()
+    assert record is not None
+    library.remove(STARTER_NAME)
+    assert record.path.is_file()
+    assert library.ensure_starter_model() is not None
