@@ -8,86 +8,33 @@ Command names and JSON keys are a stable interface.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import logging.handlers
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop_llm import __version__
+from desktop_llm import __version__, cli_hardware, cli_hub
+from desktop_llm.cli_context import (
+    EXIT_BUG,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USER,
+    Context,
+    emit_json,
+    iso_time,
+    setup_logging,
+)
 from desktop_llm.core.chat import ChatRunner, ChatSettings, EngineSession, build_messages
 from desktop_llm.core.engine.host import EngineCrashed, probe_engine
 from desktop_llm.core.gguf_info import format_size
 from desktop_llm.core.hardware import physical_cores
-from desktop_llm.core.library import ModelLibrary, ModelRef
+from desktop_llm.core.library import ModelRef
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths
-from desktop_llm.storage import ChatRepository, ModelRepository, connect
 
 logger = logging.getLogger(__name__)
-
-EXIT_OK, EXIT_BUG, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-@dataclass
-class Context:
-    """What a command needs, built on first use (commands that don't touch the
-    database don't open it)."""
-
-    paths: AppPaths
-
-    def __post_init__(self) -> None:
-        self._conn: Any = None
-
-    def _connection(self) -> Any:
-        if self._conn is None:
-            self._conn = connect(self.paths.db)
-        return self._conn
-
-    @property
-    def chats(self) -> ChatRepository:
-        return ChatRepository(self._connection())
-
-    @property
-    def library(self) -> ModelLibrary:
-        library = ModelLibrary(ModelRepository(self._connection()), self.paths.models)
-        library.ensure_starter_model()
-        return library
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-
-
-def setup_logging(paths: AppPaths, verbose: int) -> Path:
-    log_path = paths.logs / "desktop-llm.log"
-    root = logging.getLogger()
-    root.setLevel(logging.DEBUG)
-    handler = logging.handlers.RotatingFileHandler(
-        log_path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    root.addHandler(handler)
-    if verbose:
-        console = logging.StreamHandler(sys.stderr)
-        console.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
-        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root.addHandler(console)
-    return log_path
-
-
-def _emit_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=None))
-
-
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
-
 
 # ---- commands ---------------------------------------------------------------------
 
@@ -102,7 +49,7 @@ def cmd_gui(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_models(args: argparse.Namespace, ctx: Context) -> int:
     records = ctx.library.list()
     if args.json:
-        _emit_json(
+        emit_json(
             [
                 {
                     "id": r.id,
@@ -116,7 +63,7 @@ def cmd_models(args: argparse.Namespace, ctx: Context) -> int:
                     "owned": r.owned,
                     "available": r.path.exists(),
                     "template": r.template_override,
-                    "last_used": _iso(r.last_used_at),
+                    "last_used": iso_time(r.last_used_at),
                 }
                 for r in records
             ]
@@ -162,15 +109,15 @@ def cmd_chats(args: argparse.Namespace, ctx: Context) -> int:
         {
             "id": c.id,
             "title": c.title,
-            "created_at": _iso(c.created_at),
-            "updated_at": _iso(c.updated_at),
+            "created_at": iso_time(c.created_at),
+            "updated_at": iso_time(c.updated_at),
             "messages": chats.message_count(c.id),
             "model_id": c.model_id,
         }
         for c in conversations
     ]
     if args.json:
-        _emit_json(rows)
+        emit_json(rows)
         return EXIT_OK
     if not rows:
         print("No conversations yet.")
@@ -196,7 +143,7 @@ def cmd_info(args: argparse.Namespace, ctx: Context) -> int:
         "physical_cores": physical_cores(),
     }
     if args.json:
-        _emit_json(data)
+        emit_json(data)
         return EXIT_OK
     print(f"desktop-llm {__version__}")
     for key, value in data["folders"].items():  # type: ignore[attr-defined]
@@ -280,7 +227,7 @@ def _chat_once(
             "gen_tps",
             "finish_reason",
         )
-        _emit_json({"text": text, "model": ref.name, "stats": {k: stats.get(k) for k in keys}})
+        emit_json({"text": text, "model": ref.name, "stats": {k: stats.get(k) for k in keys}})
     else:
         sys.stdout.write("\n")
         print(_stats_line(stats), file=sys.stderr)
@@ -441,6 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="version, folders, engine and backend")
     info.add_argument("--json", action="store_true")
     info.set_defaults(func=cmd_info)
+
+    cli_hardware.add_commands(sub)
+    cli_hub.add_commands(sub)
     return parser
 
 

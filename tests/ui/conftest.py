@@ -1,0 +1,49 @@
+"""Fixtures for the window: MainWindow on services built by app.py's own builder, on a
+temporary home, with short greedy replies so the real model answers quickly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from desktop_llm.app import AppServices, build_services
+from desktop_llm.core.chat import ChatSettings
+from desktop_llm.core.settings import Settings, save_settings
+from desktop_llm.paths import AppPaths
+from desktop_llm.ui.main_window import MainWindow
+
+QUICK_CHAT = ChatSettings(temperature=0.0, max_tokens=8, seed=7, n_ctx=1024)
+
+MakeWindow = Callable[[], tuple[MainWindow, AppServices]]
+
+
+@pytest.fixture
+def make_window(app_paths: AppPaths, qtbot: QtBot) -> Iterator[MakeWindow]:
+    """Builds a shown window and its services on ``app_paths`` (call again to 'restart
+    the app'). Everything is closed at teardown, so no worker process outlives a test."""
+    save_settings(app_paths.settings_file, Settings(default_chat=QUICK_CHAT.to_dict()))
+    made: list[tuple[MainWindow, AppServices]] = []
+
+    def make() -> tuple[MainWindow, AppServices]:
+        parts = build_services(app_paths)
+        window = MainWindow(parts.service)
+        made.append((window, parts))
+        window.show()
+        return window, parts
+
+    yield make
+    for window, parts in reversed(made):
+        window.close()  # closeEvent shuts the service down
+        parts.service.shutdown()
+        QApplication.processEvents()  # deliver queued signals while the db is open
+        parts.close()
+        window.deleteLater()
+    QApplication.processEvents()
+
+
+@pytest.fixture
+def window(make_window: MakeWindow) -> MainWindow:
+    return make_window()[0]
