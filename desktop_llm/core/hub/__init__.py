@@ -1,0 +1,54 @@
+"""Hugging Face: search, repo files with fit verdicts, remote GGUF headers, install.
+
+The only package that imports huggingface_hub (an import-linter contract checks it).
+"""
+
+from desktop_llm.core.hub.client import (
+    OFFLINE,
+    FileChoice,
+    HubClient,
+    RepoListing,
+    RepoSummary,
+    gated_message,
+)
+from desktop_llm.core.hub.files import ModelFiles, RemoteFile, RepoFiles, group_files
+from desktop_llm.core.hub.fit import (
+    CPU_ONLY,
+    FITS_GPU,
+    PARTIAL_GPU,
+    WONT_FIT,
+    Fit,
+    MemoryEstimate,
+    estimate_memory,
+    recommend,
+    verdict,
+)
+from desktop_llm.core.hub.install import pick, plan, register
+from desktop_llm.core.hub.token import load_token, save_token
+
+__all__ = [
+    "CPU_ONLY",
+    "FITS_GPU",
+    "PARTIAL_GPU",
+    "WONT_FIT",
+    "OFFLINE",
+    "FileChoice",
+    "Fit",
+    "HubClient",
+    "MemoryEstimate",
+    "ModelFiles",
+    "RemoteFile",
+    "RepoFiles",
+    "RepoListing",
+    "RepoSummary",
+    "estimate_memory",
+    "gated_message",
+    "group_files",
+    "load_token",
+    "pick",
+    "plan",
+    "recommend",
+    "register",
+    "save_token",
+    "verdict",
+]

@@ -1,0 +1,303 @@
+"""Talking to Hugging Face: search, a repo's GGUF files, remote headers, fit.
+
+The only module that imports huggingface_hub (with core/hub/__init__). Metadata goes
+through ``HfApi``; file bytes (remote headers here, downloads in core/downloads.py) go
+through plain resolve URLs, so we keep byte-level control (Range, resume).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
+
+# Before huggingface_hub reads them (at import): no daily call home, and the plain
+# resolve path instead of xet, which our downloader and test hub speak.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
+
+import httpx2
+from huggingface_hub import HfApi
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from desktop_llm.core.gguf_info import (
+    GGUFFormatError,
+    GGUFHeader,
+    IncompleteHeader,
+    parse_header,
+)
+from desktop_llm.core.hub.files import ModelFiles, RemoteFile, RepoFiles, group_files
+from desktop_llm.core.hub.fit import Fit, estimate_memory, recommend, verdict
+from desktop_llm.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+Sort = Literal["downloads", "likes", "recent"]
+_SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
+_EXPAND: Any = ["author", "downloads", "likes", "lastModified", "gguf", "tags", "gated"]
+_HEADER_STEPS = (1 << 20, 4 << 20, 16 << 20)
+_HEADER_MAX = 64 << 20
+
+OFFLINE = "no connection to Hugging Face"
+
+
+def gated_message(repo_id: str) -> str:
+    return (
+        f"{repo_id} is gated: accept its license on https://huggingface.co/{repo_id} "
+        "and add an access token in Settings (or set HF_TOKEN)"
+    )
+
+
+@dataclass(frozen=True)
+class RepoSummary:
+    """A search result."""
+
+    id: str
+    author: str | None
+    downloads: int | None
+    likes: int | None
+    last_modified: str | None
+    """ISO 8601."""
+    parameters: int | None
+    architecture: str | None
+    gated: bool
+
+
+@dataclass(frozen=True)
+class RepoListing:
+    """A repo at one commit: its models and companions."""
+
+    repo_id: str
+    commit: str
+    gated: bool
+    files: RepoFiles
+
+
+@dataclass(frozen=True)
+class FileChoice:
+    """One downloadable model of a repo, with its fit on this computer."""
+
+    model: ModelFiles
+    quant: str | None
+    header: GGUFHeader | None
+    fit: Fit
+    recommended: bool
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def size(self) -> int | None:
+        return self.model.size
+
+
+class HubClient:
+    """Built in the composition root with the cache folder and the token."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        *,
+        endpoint: str | None = None,
+        token: str | None = None,
+        timeout: float = 20.0,
+    ) -> None:
+        self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+        self._token = token
+        self._timeout = timeout
+        self._cache = cache_dir / "hub" / "headers"
+        # token=False: never fall back to a token huggingface_hub finds on its own; the
+        # caller decides (HF_TOKEN or the one saved in Settings).
+        self._api = HfApi(endpoint=self.endpoint, token=token or False)
+
+    # ---- search ----------------------------------------------------------------------
+
+    def search(self, query: str, *, sort: Sort = "downloads", limit: int = 20) -> list[RepoSummary]:
+        self._check_online()
+        try:
+            models = self._api.list_models(
+                search=query or None,
+                filter="gguf",
+                sort=_SORTS[sort],  # type: ignore[arg-type]
+                limit=limit,
+                expand=_EXPAND,
+            )
+            results = []
+            for m in models:
+                gguf = m.gguf if isinstance(m.gguf, dict) else {}
+                results.append(
+                    RepoSummary(
+                        id=m.id,
+                        author=m.author or m.id.split("/")[0],
+                        downloads=m.downloads,
+                        likes=m.likes,
+                        last_modified=m.last_modified.isoformat() if m.last_modified else None,
+                        parameters=_int(gguf.get("total")),
+                        architecture=gguf.get("architecture"),
+                        gated=bool(m.gated),
+                    )
+                )
+            return results
+        except Exception as exc:
+            raise self._translate(exc, query) from exc
+
+    # ---- one repo ----------------------------------------------------------------------
+
+    def repo(self, repo_id: str, revision: str | None = None) -> RepoListing:
+        """The repo's GGUF models at ``revision`` (default: main), pinned to its commit."""
+        try:
+            info = self._api.model_info(repo_id, revision=revision, files_metadata=True)
+        except Exception as exc:
+            raise self._translate(exc, repo_id, revision) from exc
+        files = [
+            RemoteFile(
+                s.rfilename,
+                s.size if s.size is not None else (s.lfs.size if s.lfs else None),
+                s.lfs.sha256 if s.lfs else None,
+            )
+            for s in info.siblings or []
+        ]
+        commit = info.sha or revision or "main"
+        return RepoListing(repo_id, commit, bool(info.gated), group_files(files))
+
+    def file_url(self, repo_id: str, revision: str, name: str) -> str:
+        return f"{self.endpoint}/{repo_id}/resolve/{quote(revision, safe='')}/{quote(name)}"
+
+    def auth_headers(self, url: str) -> dict[str, str]:
+        """The token, for URLs on the Hub endpoint only."""
+        ours = urlsplit(self.endpoint)
+        theirs = urlsplit(url)
+        if self._token and (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc):
+            return {"Authorization": f"Bearer {self._token}"}
+        return {}
+
+    def choices(
+        self, listing: RepoListing, n_ctx: int, free_ram: int | None = None
+    ) -> list[FileChoice]:
+        """Every model of the repo with its header (fetched by Range, cached) and fit."""
+        models = listing.files.models
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            headers = list(pool.map(lambda m: self.remote_header(listing, m.parts[0]), models))
+        rows: list[tuple[ModelFiles, str | None, GGUFHeader | None, Fit]] = []
+        for model, header in zip(models, headers, strict=True):
+            size = model.size or 0
+            estimate = estimate_memory(header, size, n_ctx)
+            fit = verdict(estimate, header.n_layers if header else None, free_ram)
+            quant = model.quant
+            header_quant = header.file_type if header else None
+            if quant is None:
+                quant = header_quant
+            elif header_quant and header_quant.split("_")[0] != quant.split("_")[0]:
+                logger.warning(
+                    "%s: the name says %s, the header says %s", model.name, quant, header_quant
+                )
+            rows.append((model, quant, header, fit))
+        best = recommend([(m.name, m.size or 0, fit) for m, _, _, fit in rows])
+        return [FileChoice(m, q, h, f, m.name == best) for m, q, h, f in rows]
+
+    def remote_header(self, listing: RepoListing, file: RemoteFile) -> GGUFHeader | None:
+        """The GGUF header of a remote file from its first megabytes (1, 4, 16 MB...).
+
+        Cached by the file's sha256 in the cache folder. None when the file isn't a
+        readable GGUF; UserError when the repo is gated or the Hub can't be reached.
+        """
+        cached = self._cache / f"{file.sha256}.head" if file.sha256 else None
+        data = b""
+        if cached is not None and cached.exists():
+            data = cached.read_bytes()
+        url = self.file_url(listing.repo_id, listing.commit, file.name)
+        step = 0
+        while True:
+            try:
+                header = parse_header(data)
+                break
+            except IncompleteHeader as more:
+                limit = file.size or _HEADER_MAX
+                if len(data) >= min(limit, _HEADER_MAX):
+                    logger.warning("%s: header longer than %d bytes", file.name, len(data))
+                    return None
+                want = max(more.needed, _HEADER_STEPS[min(step, len(_HEADER_STEPS) - 1)])
+                want = min(want, limit, _HEADER_MAX)
+                step += 1
+                data += self._fetch_range(listing.repo_id, url, len(data), want)
+            except GGUFFormatError as exc:
+                logger.warning("%s is not a readable GGUF file: %s", file.name, exc.reason)
+                return None
+        if cached is not None and not cached.exists():
+            try:
+                cached.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                tmp = cached.with_name(cached.name + f".{os.getpid()}.tmp")
+                tmp.write_bytes(data)
+                tmp.replace(cached)
+            except OSError:
+                logger.warning("cannot cache the header of %s", file.name, exc_info=True)
+        return header
+
+    def _fetch_range(self, repo_id: str, url: str, start: int, stop: int) -> bytes:
+        req = urllib.request.Request(url, headers={"Range": f"bytes={start}-{stop - 1}"})
+        for key, value in self.auth_headers(url).items():
+            req.add_unredirected_header(key, value)
+        try:
+            with urllib.request.urlopen(req, timeout=self._timeout) as resp:
+                if resp.status == 200:  # Range ignored: skip what we have, read no further
+                    resp.read(start)
+                return bytes(resp.read(stop - start))
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code in (401, 403):
+                raise UserError(gated_message(repo_id)) from None
+            raise UserError(f"Hugging Face answered HTTP {exc.code} for {url}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise UserError(f"{OFFLINE}: {getattr(exc, 'reason', exc)}") from None
+
+    # ---- errors ------------------------------------------------------------------------
+
+    def _check_online(self) -> None:
+        """Fail fast when the Hub can't be reached: HfApi.list_models retries network
+        errors five times with backoff (about 20 s) before giving up."""
+        if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+            raise UserError(f"{OFFLINE}: offline mode is on (HF_HUB_OFFLINE)")
+        parts = urlsplit(self.endpoint)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            socket.create_connection((parts.hostname or "", port), timeout=self._timeout).close()
+        except OSError as exc:
+            raise UserError(f"{OFFLINE}: {exc.strerror or exc} ({self.endpoint})") from None
+
+    def _translate(self, exc: Exception, repo_id: str, revision: str | None = None) -> Exception:
+        if isinstance(exc, UserError):
+            return exc
+        if isinstance(exc, GatedRepoError):
+            return UserError(gated_message(repo_id))
+        if isinstance(exc, RepositoryNotFoundError):
+            return UserError(
+                f"no model repository '{repo_id}' on Hugging Face (if it is private, "
+                "add an access token in Settings)"
+            )
+        if isinstance(exc, RevisionNotFoundError):
+            return UserError(f"{repo_id} has no revision '{revision}'")
+        if isinstance(exc, HfHubHTTPError):
+            status = exc.response.status_code if exc.response is not None else "?"
+            return UserError(f"Hugging Face answered HTTP {status} for {repo_id}")
+        if isinstance(exc, OfflineModeIsEnabled | httpx2.TransportError | OSError):
+            return UserError(f"{OFFLINE}: {exc} ({self.endpoint})")
+        return exc
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,72 @@
+"""From a repo's file list to an installed model: pick a file, plan its download,
+register the result in the library."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from desktop_llm.core.downloads import DownloadRequest, destination
+from desktop_llm.core.hub.client import FileChoice, HubClient, RepoListing
+from desktop_llm.core.library import ModelLibrary
+from desktop_llm.errors import UserError
+from desktop_llm.storage import ModelRecord
+
+logger = logging.getLogger(__name__)
+
+
+def pick(choices: list[FileChoice], wanted: str | None) -> FileChoice:
+    """A file by name or quantization (any case); without one, the recommended file."""
+    if not choices:
+        raise UserError("this repository has no GGUF model files")
+    if wanted is None:
+        for choice in choices:
+            if choice.recommended:
+                return choice
+        smallest = min(choices, key=lambda c: c.size or 0)
+        raise UserError(
+            f"no file fits this computer: the smallest, {smallest.name}, "
+            f"{smallest.fit.explain()} (name a file to download it anyway)"
+        )
+    key = wanted.casefold()
+    for choice in choices:
+        if key in (choice.name.casefold(), (choice.quant or "").casefold()):
+            return choice
+    known = ", ".join(c.quant or c.name for c in choices)
+    raise UserError(f"no file or quantization '{wanted}' in this repository (has: {known})")
+
+
+def plan(
+    client: HubClient, listing: RepoListing, choice: FileChoice, models_dir: Path
+) -> list[DownloadRequest]:
+    """One request per file (several for a split model), pinned to the listing's commit."""
+    requests = []
+    for part in choice.model.parts:
+        url = client.file_url(listing.repo_id, listing.commit, part.name)
+        requests.append(
+            DownloadRequest(
+                url=url,
+                dest=destination(models_dir, listing.repo_id, part.name),
+                size=part.size,
+                sha256=part.sha256,
+                headers=client.auth_headers(url),
+            )
+        )
+    return requests
+
+
+def register(
+    library: ModelLibrary, listing: RepoListing, choice: FileChoice, paths: list[Path]
+) -> ModelRecord:
+    """Add the downloaded model (its first file, for a split one) as owned; a file
+    already registered (downloaded before) is returned as is."""
+    first = paths[0]
+    existing = library.by_path(first)
+    if existing is not None:
+        return existing
+    return library.add_download(
+        first,
+        sha256=choice.model.parts[0].sha256 or "",
+        source_repo=listing.repo_id,
+        revision=listing.commit,
+    )

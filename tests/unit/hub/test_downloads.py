@@ -1,0 +1,247 @@
+"""The resumable downloader and the queue, against the local hub's fault switches."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import pathlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop_llm.core.downloads import (
+    CANCELLED,
+    DONE,
+    PAUSED,
+    DownloadCancelled,
+    DownloadControl,
+    Downloader,
+    DownloaderConfig,
+    DownloadError,
+    DownloadManager,
+    DownloadRequest,
+    Progress,
+    destination,
+    safe_relative_path,
+)
+from tests.support.hub_server import HubServer
+
+REPO = "tester/Tiny-GGUF"
+NAME = "tiny.Q8_0.gguf"
+
+
+def request(hub: HubServer, models_dir: Path, name: str = NAME) -> DownloadRequest:
+    repo = hub.repos[REPO]
+    return DownloadRequest(
+        url=f"{hub.url}/{REPO}/resolve/{repo.commit}/{name}",
+        dest=destination(models_dir, REPO, name),
+        size=len(repo.data(name)),
+        sha256=repo.sha256(name),
+    )
+
+
+def part_of(req: DownloadRequest) -> Path:
+    return req.dest.with_name(req.dest.name + ".part")
+
+
+def test_download_verifies_and_reports_progress(
+    hub: HubServer, downloader: Downloader, models_dir: Path
+) -> None:
+    req = request(hub, models_dir)
+    seen: list[Progress] = []
+    path = downloader.download(req, progress=seen.append)
+    assert path == models_dir / "tester" / "Tiny-GGUF" / NAME
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == req.sha256
+    assert not part_of(req).exists()
+    assert seen[-1].done == seen[-1].total == req.size and seen[-1].eta == 0
+    # Already there: nothing is fetched again.
+    before = len(hub.file_hits())
+    assert downloader.download(req) == path
+    assert len(hub.file_hits()) == before
+
+
+def test_resume_after_dropped_connection(
+    hub: HubServer, downloader: Downloader, models_dir: Path
+) -> None:
+    req = request(hub, models_dir)
+    assert req.size
+    hub.faults.drop_after = req.size // 2
+    path = downloader.download(req)
+    assert path.read_bytes() == hub.repos[REPO].data(NAME)
+    hits = hub.file_hits()
+    assert [h.range for h in hits] == [None, f"bytes={req.size // 2}-"]
+    assert hub.bytes_sent(NAME) <= 1.1 * req.size
+
+
+def test_stall_is_retried(hub: HubServer, downloader: Downloader, models_dir: Path) -> None:
+    req = request(hub, models_dir)
+    assert req.size
+    hub.faults.stall_after, hub.faults.stall_seconds = 1000, 3.0
+    downloader.download(req)
+    assert req.dest.read_bytes() == hub.repos[REPO].data(NAME)
+    assert len(hub.file_hits()) == 2
+
+
+def test_server_errors_retry_then_fail_clearly(
+    hub: HubServer, downloader: Downloader, models_dir: Path
+) -> None:
+    req = request(hub, models_dir)
+    hub.faults.errors_500 = 2
+    downloader.download(req)
+    assert req.dest.exists()
+    req.dest.unlink()
+    hub.faults.errors_500 = 100
+    with pytest.raises(DownloadError, match=r"HTTP 500 \(gave up after 3 retries"):
+        downloader.download(req)
+    assert not req.dest.exists()
+
+
+def test_server_ignoring_range_restarts_cleanly(
+    hub: HubServer, downloader: Downloader, models_dir: Path
+) -> None:
+    req = request(hub, models_dir)
+    part = part_of(req)
+    part.parent.mkdir(parents=True)
+    part.write_bytes(hub.repos[REPO].data(NAME)[:5000])
+    hub.faults.ignore_range = True
+    downloader.download(req)
+    assert req.dest.read_bytes() == hub.repos[REPO].data(NAME)
+
+
+def test_partial_file_from_an_earlier_run_is_resumed(
+    hub: HubServer, downloader: Downloader, models_dir: Path
+) -> None:
+    req = request(hub, models_dir)
+    assert req.size
+    part = part_of(req)
+    part.parent.mkdir(parents=True)
+    part.write_bytes(hub.repos[REPO].data(NAME)[: req.size - 100])
+    downloader.download(req)
+    assert hub.bytes_sent(NAME) == 100
+    assert req.dest.read_bytes() == hub.repos[REPO].data(NAME)
+
+
+def test_corrupt_bytes_are_caught(hub: HubServer, downloader: Downloader, models_dir: Path) -> None:
+    req = request(hub, models_dir)
+    hub.faults.corrupt = True
+    with pytest.raises(
+        DownloadError, match=r"is corrupt: its sha256 is .* partial file was deleted"
+    ):
+        downloader.download(req)
+    assert not req.dest.exists() and not part_of(req).exists()
+
+
+def test_not_enough_disk_is_refused_before_starting(hub: HubServer, models_dir: Path) -> None:
+    greedy = Downloader(DownloaderConfig(disk_margin=10**18))
+    with pytest.raises(DownloadError, match="not enough disk space in"):
+        greedy.download(request(hub, models_dir))
+    assert hub.file_hits() == []
+
+
+def test_disk_full_while_writing_keeps_the_part(
+    hub: HubServer, downloader: Downloader, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_open = pathlib.Path.open
+
+    class Full:
+        def __init__(self, f: Any) -> None:
+            self._f = f
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._f.close()
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._f, name)
+
+    def fake_open(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        f = real_open(self, mode, *args, **kwargs)
+        return Full(f) if self.name.endswith(".part") and "b" in mode and "r" not in mode else f
+
+    monkeypatch.setattr(pathlib.Path, "open", fake_open)
+    req = request(hub, models_dir)
+    with pytest.raises(DownloadError, match=r"the disk is full: .* run again to resume"):
+        downloader.download(req)
+    assert not req.dest.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "../evil.gguf",
+        "a/../../b.gguf",
+        "/etc/passwd",
+        "C:evil.gguf",
+        "c:/x.gguf",
+        "a\\b.gguf",
+        "a//b.gguf",
+        "./a.gguf",
+        "x\x00.gguf",
+        "~/x.gguf",
+        "a:b.gguf",
+    ],
+)
+def test_unsafe_names_are_refused(name: str, tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="unsafe file name"):
+        destination(tmp_path, "owner/repo", name)
+
+
+def test_safe_names_stay_inside(tmp_path: Path) -> None:
+    assert safe_relative_path("Q4_K_M/m-00001-of-00002.gguf").parts == (
+        "Q4_K_M",
+        "m-00001-of-00002.gguf",
+    )
+    with pytest.raises(DownloadError):
+        destination(tmp_path, "../repo", "a.gguf")
+
+
+def test_cancel_deletes_pause_keeps(
+    hub: HubServer, downloader: Downloader, models_dir: Path
+) -> None:
+    req = request(hub, models_dir)
+    for action, keeps in (("pause", True), ("cancel", False)):
+        control = DownloadControl()
+        hub.faults.stall_after, hub.faults.stall_seconds, hub.faults.stalls = 1000, 2.0, 1
+
+        def stop(p: Progress, control: DownloadControl = control, action: str = action) -> None:
+            getattr(control, action)()
+
+        with pytest.raises(DownloadCancelled):
+            downloader.download(req, progress=stop, control=control)
+        assert part_of(req).exists() is keeps
+
+
+def test_manager_runs_two_at_a_time_and_pauses(
+    hub: HubServer, downloader: Downloader, models_dir: Path
+) -> None:
+    changes: list[str] = []
+    lock = threading.Lock()
+
+    def on_change(item: Any) -> None:
+        with lock:
+            changes.append(f"{item.id}:{item.state}")
+
+    manager = DownloadManager(downloader, on_change=on_change)
+    hub.faults.stall_after, hub.faults.stall_seconds, hub.faults.stalls = 1000, 0.3, 10
+    a = manager.add("a", [request(hub, models_dir)], on_done=lambda paths: paths[0].name)
+    b = manager.add("b", [request(hub, models_dir, "tiny.Q4_K_M.gguf")])
+    c = manager.add("c", [request(hub, models_dir / "other")])
+    assert c.state == "queued"
+    manager.pause(c.id)
+    assert manager.wait(a.id, 30).state == DONE and a.result == NAME
+    assert manager.wait(b.id, 30).state == DONE
+    assert manager.wait(c.id, 30).state == PAUSED
+    manager.resume(c.id)
+    assert manager.wait(c.id, 30).state == DONE
+    assert "1:running" in changes and "3:paused" in changes
+    d = manager.add("d", [request(hub, models_dir / "d")])
+    manager.cancel(d.id)
+    assert manager.wait(d.id, 30).state == CANCELLED

@@ -1,0 +1,142 @@
+"""HubClient against the local hub, through the real huggingface_hub HfApi."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from desktop_llm.core.hub import (
+    CPU_ONLY,
+    WONT_FIT,
+    HubClient,
+    RemoteFile,
+    group_files,
+    load_token,
+    pick,
+    save_token,
+)
+from desktop_llm.errors import UserError
+from tests.support.hub_server import HubServer
+
+TINY_REPO = "tester/Tiny-GGUF"
+GATED_REPO = "meta/Gated-GGUF"
+
+
+def client(hub: HubServer, tmp_path: Path, token: str | None = None) -> HubClient:
+    return HubClient(tmp_path / "cache", endpoint=hub.url, token=token, timeout=5)
+
+
+def test_search_sorts_limits_and_follows_pages(hub: HubServer, tmp_path: Path) -> None:
+    results = client(hub, tmp_path).search("GGUF", sort="downloads", limit=3)
+    assert [r.id for r in results] == [TINY_REPO, "other/Small-GGUF", GATED_REPO]
+    small = results[1]
+    assert (small.author, small.downloads, small.likes) == ("other", 30, 5)
+    assert (small.parameters, small.architecture) == (135_000_000, "llama")
+    assert results[2].gated
+    assert sum(1 for h in hub.hits if h.path == "/api/models") == 2  # page size 2: two pages
+    by_likes = client(hub, tmp_path).search("gguf", sort="likes", limit=1)
+    assert [r.id for r in by_likes] == [GATED_REPO]
+
+
+def test_search_offline_is_a_clear_error(hub: HubServer, tmp_path: Path) -> None:
+    hub.stop()
+    with pytest.raises(UserError, match=r"^no connection to Hugging Face"):
+        client(hub, tmp_path).search("x")
+
+
+def test_repo_files_fit_and_recommendation(hub: HubServer, tmp_path: Path) -> None:
+    c = client(hub, tmp_path)
+    listing = c.repo(TINY_REPO)
+    assert listing.commit == hub.repos[TINY_REPO].commit
+    assert [m.name for m in listing.files.models] == ["tiny.Q4_K_M.gguf", "tiny.Q8_0.gguf"]
+    plenty = c.choices(listing, n_ctx=256, free_ram=10**12)
+    assert [ch.fit.verdict for ch in plenty] == [CPU_ONLY, CPU_ONLY]
+    assert [ch.recommended for ch in plenty] == [False, True]
+    assert plenty[1].header is not None and plenty[1].header.n_layers == 3
+    assert plenty[0].quant == "Q4_K_M"
+    assert pick(plenty, None).name == "tiny.Q8_0.gguf"
+    assert pick(plenty, "q4_k_m").name == "tiny.Q4_K_M.gguf"
+    with pytest.raises(UserError, match="no file or quantization 'Q2_K'"):
+        pick(plenty, "Q2_K")
+
+    between = plenty[0].fit.needed + 1
+    limited = c.choices(listing, n_ctx=256, free_ram=between)
+    assert [ch.fit.verdict for ch in limited] == [CPU_ONLY, WONT_FIT]
+    assert [ch.recommended for ch in limited] == [True, False]
+    none = c.choices(listing, n_ctx=256, free_ram=1000)
+    with pytest.raises(UserError, match="no file fits this computer"):
+        pick(none, None)
+    # The bigger context costs more memory.
+    assert c.choices(listing, 4096, 10**12)[0].fit.needed > plenty[0].fit.needed
+
+
+def test_remote_headers_are_cached(hub: HubServer, tmp_path: Path) -> None:
+    c = client(hub, tmp_path)
+    listing = c.repo(TINY_REPO)
+    c.choices(listing, 256, 10**12)
+    ranges = [h.range for h in hub.file_hits()]
+    assert ranges and all(r and r.startswith("bytes=0-") for r in ranges)
+    assert hub.bytes_sent() < sum(len(d) for d in hub.repos[TINY_REPO].files.values() if d)
+    before = len(hub.file_hits())
+    c.choices(listing, 256, 10**12)
+    assert len(hub.file_hits()) == before
+
+
+def test_unknown_repo_and_revision(hub: HubServer, tmp_path: Path) -> None:
+    c = client(hub, tmp_path)
+    with pytest.raises(UserError, match="no model repository 'nobody/nothing'"):
+        c.repo("nobody/nothing")
+    with pytest.raises(UserError, match="has no revision 'v9'"):
+        c.repo(TINY_REPO, "v9")
+
+
+def test_gated_repo_needs_a_token(hub: HubServer, tmp_path: Path) -> None:
+    listing = client(hub, tmp_path).repo(GATED_REPO)
+    assert listing.gated
+    with pytest.raises(UserError, match=r"accept its license .* add an access token in Settings"):
+        client(hub, tmp_path).choices(listing, 256, 10**12)
+    with pytest.raises(UserError, match="is gated"):
+        client(hub, tmp_path, token="hf_wrong").choices(listing, 256, 10**12)
+    assert client(hub, tmp_path, token="hf_good").choices(listing, 256, 10**12)
+    assert {h.authorization for h in hub.file_hits()} == {None, "Bearer hf_wrong", "Bearer hf_good"}
+
+
+def test_token_goes_only_to_the_hub(hub: HubServer, tmp_path: Path) -> None:
+    c = client(hub, tmp_path, token="hf_good")
+    assert c.auth_headers(f"{hub.url}/a/b/resolve/main/x.gguf") == {
+        "Authorization": "Bearer hf_good"
+    }
+    assert c.auth_headers("https://cdn.example.com/x.gguf") == {}
+    assert c.auth_headers(f"http://127.0.0.1:{hub.port + 1}/x") == {}
+
+
+def test_token_file_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    assert load_token(tmp_path) is None
+    save_token(tmp_path, " hf_secret \n")
+    assert load_token(tmp_path) == "hf_secret"
+    assert stat.S_IMODE((tmp_path / "hf_token").stat().st_mode) == 0o600
+    monkeypatch.setenv("HF_TOKEN", "hf_env")
+    assert load_token(tmp_path) == "hf_env"
+    save_token(tmp_path, None)
+    assert not (tmp_path / "hf_token").exists()
+
+
+def test_split_files_are_one_model_and_mmproj_a_companion() -> None:
+    files = [
+        RemoteFile("big-Q4_K_M-00002-of-00002.gguf", 20, "b"),
+        RemoteFile("big-Q4_K_M-00001-of-00002.gguf", 10, "a"),
+        RemoteFile("half-Q8_0-00001-of-00003.gguf", 5, "c"),
+        RemoteFile("mmproj-model-f16.gguf", 7, "d"),
+        RemoteFile("model-Q2_K.gguf", 3, "e"),
+        RemoteFile("config.json", 1, None),
+    ]
+    grouped = group_files(files)
+    assert [(m.name, m.quant, m.size, len(m.parts)) for m in grouped.models] == [
+        ("model-Q2_K.gguf", "Q2_K", 3, 1),
+        ("big-Q4_K_M-00001-of-00002.gguf", "Q4_K_M", 30, 2),
+    ]
+    assert [c.name for c in grouped.companions] == ["mmproj-model-f16.gguf"]
+    assert grouped.incomplete == ["half-Q8_0 (1 of 3 parts)"]
