@@ -127,8 +127,11 @@ def cmd_chats(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_info(args: argparse.Namespace, ctx: Context) -> int:
+    from desktop_llm.core.hardware import detect_hardware, load_nvml
+
     paths = ctx.paths
     engine = probe_engine(paths.logs)
+    hardware = detect_hardware(engine, nvml=load_nvml())
     data = {
         "version": __version__,
         "folders": {
@@ -141,6 +144,7 @@ def cmd_info(args: argparse.Namespace, ctx: Context) -> int:
         },
         "engine": engine,
         "physical_cores": physical_cores(),
+        "hardware": hardware.to_dict(),
     }
     if args.json:
         emit_json(data)
@@ -150,6 +154,9 @@ def cmd_info(args: argparse.Namespace, ctx: Context) -> int:
         print(f"  {key:<7} {value}")
     print(f"engine: llama-cpp-python {engine.get('version')}, backend {engine.get('backend')}")
     print(f"  {engine.get('system_info', '').strip()}")
+    print("hardware:")
+    for line in hardware.summary_lines():
+        print(f"  {line}")
     return EXIT_OK
 
 
@@ -172,7 +179,11 @@ def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
     ref = library.resolve(args.model)
     if args.threads is not None and args.threads < 1:
         raise UserError("--threads must be at least 1")
-    engine = EngineSession(ctx.paths.logs, threads=args.threads, gpu_layers=args.gpu_layers)
+    from desktop_llm.core.model_options import ModelOptions
+
+    # Flags given on the command line win over the model's stored options.
+    flags = ModelOptions(threads=args.threads, gpu_layers=args.gpu_layers, n_ctx=args.ctx)
+    engine = EngineSession(ctx.paths.logs, options=flags)
     try:
         if args.prompt is not None:
             return _chat_once(args, ctx, ref, settings, engine)
@@ -356,9 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--threads", type=int, help="CPU threads (default: physical cores)")
     chat.add_argument(
         "--gpu-layers",
-        type=_gpu_layers,
-        default=0,
-        help="layers to offload to the GPU, or 'all' (default 0)",
+        type=cli_hardware.gpu_layers_arg,
+        default=None,
+        help="layers to offload to the GPU: a number, 'all', or 'auto' "
+        "(the default: as many as fit; see `desktop-llm plan`)",
     )
     chat.add_argument("--save", action="store_true", help="store the chat as a conversation")
     chat.add_argument(

@@ -13,13 +13,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_llm.core.engine.host import ChatResult, EngineCrashed, EngineHost
+import psutil
+
+from desktop_llm.core.engine.host import ChatResult, EngineCrashed, EngineHost, probe_engine
 from desktop_llm.core.engine.protocol import Loaded, LoadParams, SamplingParams
+from desktop_llm.core.hardware import detect_hardware, load_nvml
 from desktop_llm.core.library import ModelLibrary, ModelRef
+from desktop_llm.core.model_options import (
+    DEFAULT_BATCH,
+    ModelOptions,
+    kv_settings,
+    plan_with_options,
+)
+from desktop_llm.core.planner import GpuLayers, Machine, Plan, fit_warning
 from desktop_llm.errors import UserError
 from desktop_llm.storage import ChatRepository, Conversation, Message
 
@@ -108,36 +118,121 @@ def title_from(text: str) -> str:
 
 class EngineSession:
     """Keeps one model loaded in one worker, reloading only when the model or its
-    load settings change, and starting a fresh worker after a crash."""
+    load settings change, and starting a fresh worker after a crash.
 
-    def __init__(self, log_dir: Path, *, threads: int | None = None, gpu_layers: int = 0) -> None:
+    Load settings come in three layers, later ones winning: the session's defaults
+    (``threads``, ``gpu_layers``), the model's stored :class:`ModelOptions`
+    (``ModelRecord.options``), and ``options`` (e.g. command-line flags). A context
+    length set per model wins over the conversation's. With ``gpu_layers="auto"``
+    the planner chooses the GPU layers and, if needed, a shorter context; a model it
+    says will not fit is refused with a UserError before anything loads (the user
+    who sets the GPU layers by hand, or ``force``, gets a warning in the log instead).
+
+    ``machine`` describes the computer for the planner; by default it is detected
+    before each load (the engine's backend is asked once per session).
+    """
+
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        threads: int | None = None,
+        gpu_layers: GpuLayers = "auto",
+        options: ModelOptions | None = None,
+        machine: Callable[[], Machine] | None = None,
+        force: bool = False,
+    ) -> None:
         self.host = EngineHost(log_dir)
-        self.threads = threads
-        self.gpu_layers = gpu_layers
-        self._key: tuple[str, int, int | None, int] | None = None
+        self._log_dir = log_dir
+        self.defaults = ModelOptions(threads=threads, gpu_layers=gpu_layers).validate()
+        self.overrides = (options or ModelOptions()).validate()
+        self.force = force
+        self._machine_source = machine
+        self._engine_info: dict[str, Any] | None = None
+        self._request: tuple[str, int, ModelOptions] | None = None
         self.model: ModelRef | None = None
+        self.plan_used: Plan | None = None
+        """The plan of the loaded model (GPU layers, context, sizes, description)."""
+
+    # -- settings and plan ----------------------------------------------------------
+    def options_for(self, ref: ModelRef) -> ModelOptions:
+        stored = ModelOptions.from_dict(ref.record.options) if ref.record else ModelOptions()
+        return self.defaults.merged(stored).merged(self.overrides)
+
+    def machine(self) -> Machine:
+        """This computer as the planner sees it, now (free memory changes)."""
+        if self._machine_source is not None:
+            return self._machine_source()
+        if self._engine_info is None:
+            self._engine_info = probe_engine(self._log_dir)
+        return Machine.from_hardware(detect_hardware(self._engine_info, nvml=load_nvml()))
+
+    def plan(self, ref: ModelRef, n_ctx: int) -> Plan:
+        """How ``ref`` would load now. Memory held by the model this session has loaded
+        counts as free, since loading another replaces it."""
+        return self._prepare(ref, n_ctx, self._ram_held())[1]
+
+    def fit_warning(self, ref: ModelRef, n_ctx: int) -> str | None:
+        """The text to show before loading ``ref``, or None when it fits (for the GUI)."""
+        return fit_warning(self.plan(ref, n_ctx))
 
     def load_params(self, ref: ModelRef, n_ctx: int) -> LoadParams:
-        trained = ref.header.context_length
-        ctx = min(n_ctx, trained) if trained else n_ctx
-        return LoadParams(
-            model_path=str(ref.path),
-            n_ctx=ctx,
-            n_threads=self.threads,
-            n_gpu_layers=self.gpu_layers,
-        )
+        return self._prepare(ref, n_ctx)[0]
 
+    def _prepare(self, ref: ModelRef, n_ctx: int, ram_held: int = 0) -> tuple[LoadParams, Plan]:
+        options = self.options_for(ref)
+        machine = self.machine()
+        if ram_held:
+            machine = replace(machine, ram_free=machine.ram_free + ram_held)
+        plan = plan_with_options(options, ref.header, machine, n_ctx=n_ctx, name=ref.name)
+        kv = kv_settings(options)
+        quantized = options.kv_cache_type not in (None, "f16")
+        params = LoadParams(
+            model_path=str(ref.path),
+            n_ctx=plan.ctx,
+            n_threads=options.threads,
+            n_gpu_layers=plan.n_gpu_layers,
+            n_batch=options.n_batch or DEFAULT_BATCH,
+            use_mmap=options.use_mmap is not False,
+            use_mlock=bool(options.use_mlock),
+            flash_attn=kv.flash_attn,
+            type_k=kv.type_k if quantized else None,
+            type_v=kv.type_v if quantized else None,
+        )
+        return params, plan
+
+    def _ram_held(self) -> int:
+        pid = self.host.pid
+        if pid is None:
+            return 0
+        try:
+            return int(psutil.Process(pid).memory_info().rss)
+        except (psutil.Error, OSError):
+            return 0
+
+    # -- load -----------------------------------------------------------------------
     def ensure(
         self, ref: ModelRef, n_ctx: int, on_progress: Callable[[float], None] | None = None
     ) -> Loaded:
-        params = self.load_params(ref, n_ctx)
-        key = (params.model_path, params.n_ctx, params.n_threads, params.n_gpu_layers)
+        request = (str(ref.path), n_ctx, self.options_for(ref))
         loaded = self.host.loaded
-        if loaded is not None and key == self._key:
+        if loaded is not None and request == self._request:
             return loaded
-        self._key = None
+        self._request = None
+        # Free the old model first: the plan must see the memory it would give back.
+        self.host.unload()
+        params, plan = self._prepare(ref, n_ctx)
+        if not plan.fits:
+            chosen = request[2].gpu_layers not in (None, "auto")
+            if not (self.force or chosen):
+                raise UserError(
+                    f"{ref.name} {plan.description}; close other programs, or choose a "
+                    "shorter context, a smaller model, or the GPU layers yourself"
+                )
+            logger.warning("loading %s anyway: %s", ref.name, plan.description)
+        logger.info("loading %s: %s", ref.name, plan.description)
         info = self.host.load(params, on_progress)
-        self._key, self.model = key, ref
+        self._request, self.model, self.plan_used = request, ref, plan
         return info
 
     def cancel(self) -> None:
@@ -145,7 +240,7 @@ class EngineSession:
 
     def unload(self) -> None:
         self.host.unload()
-        self._key, self.model = None, None
+        self._request, self.model, self.plan_used = None, None, None
 
 
 class ChatRunner:

@@ -172,7 +172,10 @@ class MessageBubble(QFrame):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(text)
 
-    def begin_streaming(self) -> None:
+    def begin_streaming(self, text: str | None = None) -> None:
+        """Show ``text`` (default: the message's) as plain text, ready for append()."""
+        if text is not None:
+            self._text = text
         self.body.setPlainText(self._text)
         self.footer.setText("writing…")
         self.footer.setVisible(True)

@@ -61,6 +61,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.service = service
         self.conversation_id: int | None = None
+        # The reply being written and its text so far, kept even while another chat is
+        # open: the stored copy lags (saved about once a second).
+        self._streaming: tuple[int, str] | None = None
         self.setWindowTitle("desktop-llm")
         self.resize(1200, 780)
         self.setAcceptDrops(True)
@@ -243,14 +246,19 @@ class MainWindow(QMainWindow):
             if m.role == "assistant"
         }
         self.chat.set_messages(messages, siblings)
+        if self._streaming is not None:
+            bubble = self.chat.bubble(self._streaming[0])
+            if bubble is not None:  # came back to the chat being written in
+                bubble.begin_streaming(self._streaming[1])
+                self.status.setText("Generating…")
+                return
         last = next((m for m in reversed(messages) if m.role == "assistant"), None)
         self._show_stats(last)
 
     def _delete_conversation(self, conversation_id: int) -> None:
-        if self.service.busy and conversation_id == self.conversation_id:
-            self.show_error("stop the reply before deleting this chat")
+        # The service refuses the chat a reply is being written in (open or not).
+        if not self.service.delete_conversation(conversation_id):
             return
-        self.service.delete_conversation(conversation_id)
         if conversation_id == self.conversation_id:
             self.conversation_id = None
             self._restore()
@@ -280,6 +288,7 @@ class MainWindow(QMainWindow):
         self.service.regenerate(self.conversation_id, self.current_model_id())
 
     def _reply_started(self, user: Message, reply: Message) -> None:
+        self._streaming = (reply.id, "")
         if user.conversation_id != self.conversation_id:
             return
         # Regenerate: the old reply stays stored as a branch; show the new one.
@@ -304,11 +313,14 @@ class MainWindow(QMainWindow):
         self.chat.set_messages(keep)
 
     def _reply_chunk(self, message_id: int, text: str) -> None:
+        if self._streaming is not None and self._streaming[0] == message_id:
+            self._streaming = (message_id, self._streaming[1] + text)
         bubble = self.chat.bubble(message_id)
         if bubble is not None:
             bubble.append(text)
 
     def _reply_finished(self, reply: Message) -> None:
+        self._streaming = None
         if reply.conversation_id == self.conversation_id:
             self._show_messages()
             if reply.status == "interrupted":

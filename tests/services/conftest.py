@@ -17,7 +17,9 @@ QUICK_CHAT = ChatSettings(temperature=0.0, max_tokens=8, seed=7, n_ctx=1024)
 
 
 @pytest.fixture
-def make_services(app_paths: AppPaths, qapp: QCoreApplication) -> Iterator[Callable[[], AppServices]]:
+def make_services(
+    app_paths: AppPaths, qapp: QCoreApplication
+) -> Iterator[Callable[[], AppServices]]:
     """Builds services on ``app_paths`` (call again to 'restart the app'); all are shut
     down at teardown so no worker process outlives the test."""
     save_settings(app_paths.settings_file, Settings(default_chat=QUICK_CHAT.to_dict()))

@@ -4,8 +4,7 @@ replies) or the random-weight tiny llama where a long reply is needed."""
 
 from __future__ import annotations
 
-import os
-import signal
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,45 +72,36 @@ def test_send_streams_and_stores(qtbot: QtBot, services: AppServices) -> None:
     model_id = _model_id(services)
     cid = _conversation(service, model_id)
     seen = Recorder(service)
+    # A window may send again from its replyFinished slot: busy must be off by then.
+    again: dict[str, bool] = {}
+
+    def send_again(_reply: Message) -> None:
+        if not again:
+            again["busy"] = service.busy
+            again["sent"] = service.send(cid, "And again.", model_id)
+
+    service.replyFinished.connect(send_again)
 
     reply = _send(qtbot, service, cid, "Say hello in one short sentence.", model_id)
 
     assert not seen.errors and not seen.bugs
     assert reply.status == "ok" and reply.content.strip()
-    (user, placeholder), = seen.started
+    ((user, placeholder),) = seen.started
     assert user.role == "user" and user.content == "Say hello in one short sentence."
     assert placeholder.id == reply.id and placeholder.status == "streaming"
     assert seen.chunks and {mid for mid, _ in seen.chunks} == {reply.id}
     assert seen.text(reply.id) == reply.content
     assert reply.stats["completion_tokens"] >= 1 and reply.stats["n_ctx"] == 1024
-    assert [m.id for m in service.messages(cid)] == [user.id, reply.id]
+    assert [m.id for m in service.messages(cid)][:2] == [user.id, reply.id]
     assert service.conversation(cid).title == "Say hello in one short sentence."
-    assert seen.busy == [True, False]
-    assert not service.busy
     assert service.loaded_model_name() == "SmolLM2-135M-Instruct"
 
-
-@pytest.mark.model
-def test_not_busy_when_reply_finished_arrives(qtbot: QtBot, services: AppServices) -> None:
-    """A window may send again from its replyFinished slot; that must not be refused."""
-    service = services.service
-    model_id = _model_id(services)
-    cid = _conversation(service, model_id, max_tokens=4)
-    state: dict[str, object] = {}
-
-    def again(reply: Message) -> None:
-        if "second" not in state:
-            state["busy"] = service.busy
-            state["second"] = service.send(cid, "And again.", model_id)
-
-    service.replyFinished.connect(again)
-    seen = Recorder(service)
-    with qtbot.waitSignal(service.replyFinished, timeout=TIMEOUT_MS):
-        assert service.send(cid, "Hi.", model_id)
+    assert again == {"busy": False, "sent": True}
     qtbot.waitUntil(lambda: len(seen.finished) == 2, timeout=TIMEOUT_MS)
-    assert state == {"busy": False, "second": True}
-    assert not seen.errors
+    assert seen.finished[1].status == "ok" and not seen.errors
     assert [m.role for m in service.messages(cid)] == ["user", "assistant"] * 2
+    assert seen.busy == [True, False, True, False]
+    assert not service.busy
 
 
 @pytest.mark.model
@@ -150,26 +140,6 @@ def test_stop_while_loading_is_not_lost(qtbot: QtBot, services: AppServices) -> 
     assert reply.stats["completion_tokens"] < 50
 
 
-@pytest.mark.model
-def test_regenerate_adds_a_sibling(qtbot: QtBot, services: AppServices) -> None:
-    service = services.service
-    model_id = _model_id(services)
-    cid = _conversation(service, model_id, max_tokens=8, temperature=1.0)
-
-    first = _send(qtbot, service, cid, "Name a colour.", model_id)
-    with qtbot.waitSignal(service.replyFinished, timeout=TIMEOUT_MS) as blocker:
-        assert service.regenerate(cid, model_id)
-    second = blocker.args[0]
-
-    assert second.status == "ok" and second.id != first.id
-    assert second.parent_id == first.parent_id
-    assert [m.id for m in service.siblings(second.id)] == [first.id, second.id]
-    assert service.messages(cid)[-1].id == second.id
-    service.select_branch(first.id)
-    assert service.messages(cid)[-1].id == first.id
-    assert len(service.messages(cid)) == 2
-
-
 def test_regenerate_needs_a_message(qtbot: QtBot, services: AppServices) -> None:
     service = services.service
     cid = _conversation(service, _model_id(services))
@@ -179,34 +149,6 @@ def test_regenerate_needs_a_message(qtbot: QtBot, services: AppServices) -> None
     assert "send a message first" in blocker.args[0]
     qtbot.waitUntil(lambda: seen.busy == [True, False], timeout=TIMEOUT_MS)
     assert not seen.finished and not seen.bugs
-
-
-@pytest.mark.model
-def test_worker_crash_marks_reply_interrupted(qtbot: QtBot, services: AppServices) -> None:
-    service = services.service
-    model_id = _model_id(services)
-    cid = _conversation(service, model_id, max_tokens=2000)
-    seen = Recorder(service)
-
-    assert service.send(cid, LONG_PROMPT, model_id)
-    qtbot.waitUntil(lambda: bool(seen.chunks), timeout=TIMEOUT_MS)
-    pid = service._engine.host.pid
-    assert pid is not None
-    with qtbot.waitSignal(service.replyFinished, timeout=TIMEOUT_MS) as blocker:
-        os.kill(pid, signal.SIGKILL)
-    reply = blocker.args[0]
-
-    assert reply.status == "interrupted"
-    assert "SIGKILL" in (reply.error or "")
-    assert reply.content and reply.content == seen.text(reply.id)
-    assert not seen.bugs
-
-    service._engine.cancel()  # must not break the next request
-    settings = ChatSettings.from_dict(service.conversation(cid).settings)
-    assert service.update_conversation(cid, settings=ChatSettings.from_dict({**settings.to_dict(), "max_tokens": 8}))
-    second = _send(qtbot, service, cid, "Are you back?", model_id)
-    assert second.status == "ok" and second.content
-    assert service._engine.host.pid not in (None, pid)
 
 
 @pytest.mark.model
@@ -366,3 +308,14 @@ def test_restart_restores_everything(
     assert again.messages(cid)[-1] == reply
     assert again.settings.last_model_id == model_id
     assert [m.id for m in again.models()] == [model_id]  # the starter isn't added twice
+
+
+def test_emit_keeps_the_reference_to_true(qtbot: QtBot, services: AppServices) -> None:
+    """PySide6 6.12's emit() drops a reference to True on every call; thousands of
+    streamed chunks would then abort the app ("Fatal Python error: bool_dealloc")."""
+    service = services.service
+    before = sys.getrefcount(True)
+    for _ in range(5000):
+        service.busyChanged.emit(False)
+        service.replyChunk.emit(1, "x")
+    assert sys.getrefcount(True) - before >= 0

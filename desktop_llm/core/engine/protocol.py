@@ -19,7 +19,11 @@ FINISH_REASONS = ("stop", "length", "cancelled")
 
 @dataclass(frozen=True)
 class LoadParams:
-    """How to load a model. ``n_threads=None`` means the number of physical cores."""
+    """How to load a model. ``n_threads=None`` means the number of physical cores.
+
+    ``type_k``/``type_v`` are ggml type ids for the KV cache (None: llama.cpp's f16;
+    GGML_TYPE_F16 = 1, Q8_0 = 8, Q4_0 = 2). A quantized V cache needs ``flash_attn``.
+    """
 
     model_path: str
     n_ctx: int = 4096
@@ -27,6 +31,10 @@ class LoadParams:
     n_gpu_layers: int = 0
     n_batch: int = 512
     use_mmap: bool = True
+    use_mlock: bool = False
+    flash_attn: bool = False
+    type_k: int | None = None
+    type_v: int | None = None
 
 
 @dataclass(frozen=True)

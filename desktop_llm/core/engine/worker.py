@@ -169,6 +169,10 @@ class _Engine:
                 n_threads_batch=threads,
                 n_gpu_layers=params.n_gpu_layers,
                 use_mmap=params.use_mmap,
+                use_mlock=params.use_mlock,
+                flash_attn=params.flash_attn,
+                type_k=params.type_k,
+                type_v=params.type_v,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:

@@ -29,9 +29,9 @@ from desktop_llm.core.hub.token import load_token, save_token
 __all__ = [
     "CPU_ONLY",
     "FITS_GPU",
+    "OFFLINE",
     "PARTIAL_GPU",
     "WONT_FIT",
-    "OFFLINE",
     "FileChoice",
     "Fit",
     "HubClient",
