@@ -144,8 +144,9 @@ class EngineSession:
     ) -> None:
         self.host = EngineHost(log_dir)
         self._log_dir = log_dir
-        self.defaults = ModelOptions(threads=threads, gpu_layers=gpu_layers).validate()
-        self.overrides = (options or ModelOptions()).validate()
+        # Checked when a load is planned: a bad value is then a UserError the caller shows.
+        self.defaults = ModelOptions(threads=threads, gpu_layers=gpu_layers)
+        self.overrides = options or ModelOptions()
         self.force = force
         self._machine_source = machine
         self._engine_info: dict[str, Any] | None = None

@@ -1,0 +1,74 @@
+"""llama.cpp's own llama-bench, built from the llama.cpp that llama-cpp-python vendors.
+
+The sdist of the pinned llama-cpp-python carries ``vendor/llama.cpp``; we build only the
+``llama-bench`` target, once, with the same CMAKE_ARGS as the app's engine, cached in
+``~/.cache/desktop-llm/llama-bench-<key>/`` (outside the repo).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+LLAMA_CPP_VERSION = "0.3.36"
+# Keep in step with the Makefile's CPU_CMAKE_ARGS (the app's engine build).
+CMAKE_ARGS = ("-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON "
+              "-DGGML_BMI2=ON")
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "desktop-llm"
+
+
+def _key() -> str:
+    return hashlib.sha1(f"{LLAMA_CPP_VERSION}|{CMAKE_ARGS}".encode()).hexdigest()[:10]
+
+
+def binary() -> Path:
+    return CACHE / f"llama-bench-{_key()}" / "build" / "bin" / "llama-bench"
+
+
+def build() -> Path:
+    target = binary()
+    if target.exists():
+        return target
+    work = target.parent.parent.parent
+    work.mkdir(parents=True, exist_ok=True)
+    sdist_dir = CACHE / "sdist"
+    sdists = list(sdist_dir.glob(f"llama_cpp_python-{LLAMA_CPP_VERSION}.tar.gz"))
+    if not sdists:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
+                        ":all:", "-d", str(sdist_dir), f"llama-cpp-python=={LLAMA_CPP_VERSION}"],
+                       check=True)
+        sdists = list(sdist_dir.glob(f"llama_cpp_python-{LLAMA_CPP_VERSION}.tar.gz"))
+    source = work / f"llama_cpp_python-{LLAMA_CPP_VERSION}"
+    if not source.exists():
+        with tarfile.open(sdists[0]) as archive:
+            archive.extractall(work, filter="data")
+    llama = source / "vendor" / "llama.cpp"
+    build_dir = target.parent.parent
+    subprocess.run(["cmake", "-S", str(llama), "-B", str(build_dir), "-DLLAMA_CURL=OFF",
+                    "-DCMAKE_BUILD_TYPE=Release", *CMAKE_ARGS.split()], check=True)
+    subprocess.run(["cmake", "--build", str(build_dir), "--target", "llama-bench",
+                    "-j", str(os.cpu_count() or 2)], check=True)
+    return target
+
+
+def run(model: Path, *, threads: int, n_prompt: int, n_gen: int, repetitions: int = 3,
+        ctx: int = 0) -> dict[str, Any]:
+    """pp and tg tokens/s from llama-bench's JSON output."""
+    exe = build()
+    args = [str(exe), "-m", str(model), "-t", str(threads), "-p", str(n_prompt), "-n",
+            str(n_gen), "-r", str(repetitions), "-o", "json"]
+    out = subprocess.run(args, check=True, text=True, capture_output=True)
+    results = json.loads(out.stdout)
+    pp = next(r for r in results if r.get("n_prompt", 0) > 0 and r.get("n_gen", 0) == 0)
+    tg = next(r for r in results if r.get("n_gen", 0) > 0 and r.get("n_prompt", 0) == 0)
+    return {"pp_tps": pp["avg_ts"], "tg_tps": tg["avg_ts"], "raw": results}
+
+
+if __name__ == "__main__":
+    print(build())
