@@ -27,6 +27,9 @@ from typing import Any, NoReturn
 
 from desktop_llm.core.engine import worker
 from desktop_llm.core.engine.protocol import (
+    BenchDone,
+    BenchRequest,
+    CancelFlag,
     ChatRequest,
     Chunk,
     Done,
@@ -103,7 +106,7 @@ class EngineHost:
         self._lock = threading.Lock()  # guards the fields below, never held while blocking
         self._process: BaseProcess | None = None
         self._conn: multiprocessing.connection.Connection | None = None
-        self._cancel = multiprocessing.get_context("spawn").Event()
+        self._cancel = CancelFlag(multiprocessing.get_context("spawn"))
         self._log_path: Path | None = None
         self._params: LoadParams | None = None
         self._info: Loaded | None = None
@@ -199,6 +202,22 @@ class EngineHost:
     ) -> ChatResult:
         """Stream one reply. Returns the full text and stats (finish_reason "cancelled" after
         :meth:`cancel`). Raises EngineCrashed if the worker dies, UserError for bad requests."""
+        request_id = next(_ids)
+        done = self._request(
+            ChatRequest(request_id, [dict(m) for m in messages], sampling, template), on_chunk
+        )
+        assert isinstance(done, Done)
+        return ChatResult(done.text, done.stats)
+
+    def bench(
+        self, n_prompt: int, n_gen: int, on_chunk: Callable[[str], None] | None = None
+    ) -> BenchDone:
+        """Time ``n_prompt`` prompt tokens and ``n_gen`` generated ones (see BenchRequest)."""
+        return self._request(BenchRequest(next(_ids), n_prompt, n_gen), on_chunk)  # type: ignore[return-value]
+
+    def _request(
+        self, request: ChatRequest | BenchRequest, on_chunk: Callable[[str], None] | None
+    ) -> Done | BenchDone:
         if not self._busy.acquire(blocking=False):
             raise EngineBusy("the engine is busy")
         try:
@@ -206,9 +225,8 @@ class EngineHost:
                 conn, info = self._conn, self._info
             if conn is None or info is None:
                 raise UserError("no model is loaded")
-            request_id = next(_ids)
+            request_id = request.request_id
             self._cancel.clear()
-            request = ChatRequest(request_id, [dict(m) for m in messages], sampling, template)
             partial: list[str] = []
             try:
                 conn.send(request)
@@ -216,18 +234,18 @@ class EngineHost:
                 self._raise_crash("")
             while True:
                 event = self._receive(deadline=None, partial="".join(partial))
-                if isinstance(event, Chunk) and event.request_id == request_id:
+                if getattr(event, "request_id", None) != request_id:
+                    logger.warning("unexpected message: %r", event)
+                elif isinstance(event, Chunk):
                     partial.append(event.text)
                     if on_chunk is not None:
                         on_chunk(event.text)
-                elif isinstance(event, Done) and event.request_id == request_id:
-                    return ChatResult(event.text, event.stats)
-                elif isinstance(event, Failed) and event.request_id == request_id:
+                elif isinstance(event, Done | BenchDone):
+                    return event
+                elif isinstance(event, Failed):
                     if event.user_error:
                         raise UserError(event.message)
                     raise RuntimeError(event.message)
-                else:
-                    logger.warning("unexpected message while chatting: %r", event)
         finally:
             self._busy.release()
 

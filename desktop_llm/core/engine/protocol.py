@@ -9,12 +9,35 @@ never waits behind queued chunks.
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing.context
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from desktop_llm.core.engine.templates import TemplateChoice
 
 FINISH_REASONS = ("stop", "length", "cancelled")
+
+
+class CancelFlag:
+    """A cancel flag in shared memory, without a lock.
+
+    A ``multiprocessing.Event`` takes a lock the worker also takes; a worker killed while
+    holding it would make the host's ``cancel()`` (run on the GUI thread) block forever.
+    A single shared byte has no lock to lose.
+    """
+
+    def __init__(self, context: multiprocessing.context.SpawnContext) -> None:
+        self._value = context.RawValue(ctypes.c_bool, False)
+
+    def set(self) -> None:
+        self._value.value = True
+
+    def clear(self) -> None:
+        self._value.value = False
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
 
 
 @dataclass(frozen=True)
@@ -88,6 +111,17 @@ class ChatRequest:
 
 
 @dataclass(frozen=True)
+class BenchRequest:
+    """Process ``n_prompt`` random tokens, then generate ``n_gen`` tokens through the same
+    per-token path as a chat reply (sampling, detokenizing, streaming), ignoring EOS."""
+
+    request_id: int
+    n_prompt: int
+    n_gen: int
+    seed: int = 42
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
@@ -129,6 +163,16 @@ class Done:
     request_id: int
     text: str
     stats: GenerationStats
+
+
+@dataclass(frozen=True)
+class BenchDone:
+    request_id: int
+    n_prompt: int
+    n_gen: int
+    prompt_s: float
+    ttft_s: float
+    gen_s: float
 
 
 @dataclass(frozen=True)

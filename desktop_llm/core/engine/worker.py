@@ -27,11 +27,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import IO, Any
 
 from desktop_llm.core.engine.protocol import (
+    BenchDone,
+    BenchRequest,
+    CancelFlag,
     ChatRequest,
     Chunk,
     Done,
@@ -55,7 +57,7 @@ logger = logging.getLogger(__name__)
 _LOG_WARN, _LOG_ERROR, _LOG_CONT = 3, 4, 5
 
 
-def main(conn: Connection, params: LoadParams, log_path: str, cancel: Event) -> None:
+def main(conn: Connection, params: LoadParams, log_path: str, cancel: CancelFlag) -> None:
     """Entry point of the worker process (multiprocessing spawn target)."""
     log_file = _redirect_output(Path(log_path))
     # Ctrl-C in a terminal reaches the whole process group; the host decides when we stop.
@@ -99,7 +101,7 @@ class _LoadError(Exception):
 
 
 class _Engine:
-    def __init__(self, llm: Any, conn: Connection, cancel: Event, params: LoadParams) -> None:
+    def __init__(self, llm: Any, conn: Connection, cancel: CancelFlag, params: LoadParams) -> None:
         import llama_cpp
 
         self._llama_cpp = llama_cpp
@@ -118,7 +120,7 @@ class _Engine:
     # -- load ---------------------------------------------------------------------
     @classmethod
     def load(
-        cls, params: LoadParams, conn: Connection, cancel: Event, log_file: IO[bytes]
+        cls, params: LoadParams, conn: Connection, cancel: CancelFlag, log_file: IO[bytes]
     ) -> _Engine:
         started = time.perf_counter()
         import llama_cpp
@@ -208,8 +210,63 @@ class _Engine:
                 return
             if isinstance(request, ChatRequest):
                 self._chat(request)
+            elif isinstance(request, BenchRequest):
+                self._send_bench(request)
             else:
                 logger.warning("unknown request %r", request)
+
+    def _send_bench(self, request: BenchRequest) -> None:
+        try:
+            _send(self.conn, self._bench(request))
+        except (UserError, ValueError, RuntimeError) as exc:
+            _send(self.conn, Failed(request.request_id, str(exc), user_error=True))
+
+    def _bench(self, request: BenchRequest) -> BenchDone:
+        """Like llama-bench's pp/tg tests, but generation goes through the app's own
+        per-token path: llama.cpp's sampler chain, detokenizing and a Chunk per token."""
+        llama_cpp, llm = self._llama_cpp, self.llm
+        n_ctx = int(llm.n_ctx())
+        if request.n_prompt < 1 or request.n_prompt + request.n_gen > n_ctx:
+            raise UserError(
+                f"prompt ({request.n_prompt}) plus generated tokens "
+                f"({request.n_gen}) must fit the context length ({n_ctx})"
+            )
+        rng = random.Random(request.seed)
+        n_vocab = int(llm.n_vocab())
+        tokens = [rng.randrange(n_vocab) for _ in range(request.n_prompt)]
+        llm.reset()  # no KV reuse: every run processes the whole prompt
+        llm.set_seed(request.seed)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        started = time.perf_counter()
+        t_first = started
+        count = 0
+        generator: Iterator[int] = llm.generate(
+            tokens, top_k=40, top_p=0.95, min_p=0.05, temp=0.7, repeat_penalty=1.1
+        )
+        try:
+            for token in generator:
+                if count == 0:
+                    t_first = time.perf_counter()
+                text = decoder.decode(llm.detokenize([token]))
+                if text:
+                    _send(self.conn, Chunk(request.request_id, text))
+                count += 1
+                if count >= request.n_gen or self.cancel.is_set():
+                    break
+        finally:
+            generator.close()  # type: ignore[attr-defined]
+        ended = time.perf_counter()
+        perf = llama_cpp.llama_perf_context(llm.ctx)
+        prompt_s = perf.t_p_eval_ms / 1000.0 if perf.n_p_eval > 0 else t_first - started
+        llm.reset()
+        return BenchDone(
+            request.request_id,
+            request.n_prompt,
+            count,
+            prompt_s,
+            t_first - started,
+            ended - t_first,
+        )
 
     def _chat(self, request: ChatRequest) -> None:
         try:

@@ -1,0 +1,121 @@
+"""The chat view on its own: streaming into a bubble, Markdown after the end, Copy
+links, branch buttons. No model: messages are made here."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from desktop_llm.services.types import Message
+from desktop_llm.ui.chat_view import ChatView, MessageBubble, stats_text
+
+CODE = 'def add(a, b):\n    return a + b  # "<ok>"'
+REPLY = f"Here you go:\n\n```python\n{CODE}\n```\n\nAnd **bold** text."
+
+
+def _message(
+    mid: int, role: str = "assistant", content: str = "", status: str = "ok", **extra: object
+) -> Message:
+    fields: dict[str, object] = {
+        "id": mid,
+        "conversation_id": 1,
+        "parent_id": None,
+        "role": role,
+        "content": content,
+        "created_at": time.time(),
+        "status": status,
+        "model_name": "SmolLM2" if role == "assistant" else None,
+        "settings": {},
+        "stats": {},
+        "error": None,
+    }
+    fields.update(extra)
+    return Message(**fields)  # type: ignore[arg-type]
+
+
+def test_stream_then_render_markdown_with_copy(qtbot: QtBot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    bubble = view.add_message(_message(2, status="streaming"))
+    bubble.begin_streaming()
+    assert "writing" in bubble.footer.text()
+    pieces = [REPLY[i : i + 7] for i in range(0, len(REPLY), 7)]
+    for piece in pieces:
+        bubble.append(piece)
+    # While streaming: plain text, exactly what arrived, no rendering yet.
+    assert bubble.text == REPLY
+    assert bubble.body.toPlainText() == REPLY
+    assert "copy:0" not in bubble.body.toHtml()
+
+    stats = {"completion_tokens": 20, "gen_tps": 50.0, "ttft_s": 0.12}
+    bubble.update_from(_message(2, content=REPLY, stats=stats))
+    html = bubble.body.toHtml()
+    assert 'href="copy:0"' in html and "Copy" in bubble.body.toPlainText()
+    assert "return a + b" in bubble.body.toPlainText()
+    assert "<pre" not in REPLY and "bold" in bubble.body.toPlainText()
+    assert bubble.footer.text() == stats_text(stats)
+
+    QGuiApplication.clipboard().clear()
+    bubble._on_anchor(QUrl("copy:0"))
+    assert QGuiApplication.clipboard().text() == CODE
+    assert "copied" in bubble.footer.text()
+    bubble._on_anchor(QUrl("copy:7"))  # no such block: ignored
+    bubble._on_anchor(QUrl("https://example.com"))
+    assert QGuiApplication.clipboard().text() == CODE
+
+
+def test_user_text_is_never_markdown(qtbot: QtBot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    bubble = view.add_message(_message(1, role="user", content="**not bold** <b>x</b>"))
+    assert bubble.body.toPlainText() == "**not bold** <b>x</b>"
+    assert "You" in bubble.header.text()
+
+
+def test_status_notes_in_footer(qtbot: QtBot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    stopped = view.add_message(_message(1, content="partial", status="cancelled"))
+    crashed = view.add_message(
+        _message(2, content="half", status="interrupted", error="the engine process was killed")
+    )
+    assert "stopped" in stopped.footer.text()
+    assert "interrupted" in crashed.footer.text() and "killed" in crashed.footer.text()
+
+
+def test_branch_buttons(qtbot: QtBot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.show()
+    single = view.add_message(_message(5, content="only"))
+    assert single.branch_label.isHidden() and single.prev_button.isHidden()
+    view.clear()
+    bubble = view.add_message(_message(8, content="middle"), [3, 8, 11])
+    assert bubble.branch_label.text() == "2 / 3" and not bubble.branch_label.isHidden()
+    with qtbot.waitSignal(view.branchRequested, timeout=1_000) as previous:
+        qtbot.mouseClick(bubble.prev_button, Qt.MouseButton.LeftButton)
+    assert previous.args == [3]
+    with qtbot.waitSignal(view.branchRequested, timeout=1_000) as following:
+        qtbot.mouseClick(bubble.next_button, Qt.MouseButton.LeftButton)
+    assert following.args == [11]
+    last = MessageBubble(_message(11, content="last"), [3, 8, 11])
+    qtbot.addWidget(last)
+    assert last.branch_label.text() == "3 / 3"
+    assert last.prev_button.isEnabled() and not last.next_button.isEnabled()
+
+
+def test_set_messages_replaces_and_placeholder(qtbot: QtBot) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    assert not view.placeholder.isHidden()
+    view.set_messages([_message(1, role="user", content="q"), _message(2, content="a")])
+    assert [b.message_id for b in view.bubbles()] == [1, 2]
+    assert view.placeholder.isHidden()
+    view.set_messages([_message(3, role="user", content="other")])
+    assert [b.message_id for b in view.bubbles()] == [3]
+    assert view.bubble(1) is None
+    view.clear()
+    assert view.bubbles() == [] and not view.placeholder.isHidden()

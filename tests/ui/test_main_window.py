@@ -1,0 +1,425 @@
+"""The main window on the real engine: send and stream, stop, regenerate and branches,
+conversations, per-chat settings, bad model files, worker crashes, restore, drag and
+drop. Driven through the widgets a user touches; waits on signals, never sleeps."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from desktop_llm.app import AppServices
+from desktop_llm.services.types import ChatSettings, Message
+from desktop_llm.ui.main_window import MainWindow
+from tests.support.gguf_builder import write_not_gguf, write_truncated_copy
+
+TIMEOUT_MS = 60_000
+LONG_PROMPT = "Write a long story about a dragon who learns to bake bread."
+
+MakeWindow = Callable[[], tuple[MainWindow, AppServices]]
+
+
+def _send(qtbot: QtBot, window: MainWindow, text: str) -> Message:
+    window.composer.setPlainText(text)
+    with qtbot.waitSignal(window.service.replyFinished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    reply = blocker.args[0]
+    assert isinstance(reply, Message)
+    return reply
+
+
+def _set_max_tokens(window: MainWindow, value: int) -> None:
+    window.settings_panel.max_tokens.setValue(value)  # stored for this chat at once
+    assert window.conversation_id is not None
+    stored = window.service.conversation(window.conversation_id).settings
+    assert stored["max_tokens"] == value
+
+
+def _bubble_texts(window: MainWindow) -> list[str]:
+    return [b.text for b in window.chat.bubbles()]
+
+
+@pytest.mark.model
+def test_send_streams_into_a_bubble(qtbot: QtBot, window: MainWindow) -> None:
+    service = window.service
+    streamed: list[str] = []  # what the reply bubble showed after each chunk
+
+    def after_chunk(message_id: int, _text: str) -> None:  # runs after the window's slot
+        bubble = window.chat.bubble(message_id)
+        assert bubble is not None
+        assert bubble.body.toPlainText() == bubble.text
+        streamed.append(bubble.text)
+
+    events: list[str] = []
+    service.replyStarted.connect(lambda *_: events.append("started"))
+    service.replyChunk.connect(after_chunk)
+    service.replyChunk.connect(lambda *_: events.append("chunk"))
+    service.replyFinished.connect(lambda *_: events.append("finished"))
+    window.composer.setPlainText("Say hello in one short sentence.")
+    with qtbot.waitSignal(service.replyFinished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        assert window.composer.toPlainText() == ""
+        assert not window.send_button.isEnabled() and window.stop_button.isEnabled()
+    reply = blocker.args[0]
+    assert events[0] == "started" and events[-1] == "finished"
+    assert set(events[1:-1]) == {"chunk"}
+    qtbot.waitUntil(lambda: window.send_button.isEnabled(), timeout=TIMEOUT_MS)
+
+    assert reply.status == "ok" and reply.content
+    assert streamed and streamed[-1] == reply.content
+    bubble = window.chat.bubble(reply.id)
+    assert bubble is not None and bubble.text == reply.content
+    assert bubble.body.toPlainText().strip() == reply.content.strip()
+    assert _bubble_texts(window) == ["Say hello in one short sentence.", reply.content]
+    status = window.status.text()
+    assert "tok/s" in status and "first token" in status
+    assert re.search(r"context \d[\d,]* / 1,024 tokens", status), status
+    assert "tok/s" in bubble.footer.text()
+    assert window.error_banner.isHidden()
+    assert not window.stop_button.isEnabled()
+    # The chat got its title from the first message, and the list shows it.
+    assert window.conversations.list.item(0).text() == "Say hello in one short sentence."
+
+
+@pytest.mark.model
+def test_switching_chats_while_streaming(qtbot: QtBot, window: MainWindow) -> None:
+    """Leave the chat being written in and come back: the bubble has all the text so
+    far and keeps streaming; that chat can't be deleted until the reply ends."""
+    service = window.service
+    streaming_id = window.conversation_id
+    assert streaming_id is not None
+    _set_max_tokens(window, 2000)
+    chunks: list[str] = []
+    service.replyChunk.connect(lambda _mid, text: chunks.append(text))
+    window.composer.setPlainText(LONG_PROMPT)
+    with qtbot.waitSignal(service.replyStarted, timeout=TIMEOUT_MS) as started:
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    reply_id = started.args[1].id
+    qtbot.waitUntil(lambda: len(chunks) >= 1, timeout=TIMEOUT_MS)
+
+    window.new_conversation()
+    other_id = window.conversation_id
+    assert window.chat.bubble(reply_id) is None
+    seen = len(chunks)
+    qtbot.waitUntil(lambda: len(chunks) >= seen + 2, timeout=TIMEOUT_MS)
+
+    window.conversations.deleteRequested.emit(streaming_id)
+    assert "stop the reply" in window.error_banner.text()
+    assert streaming_id in [c.id for c in service.conversations()]
+
+    window.open_conversation(streaming_id)
+    bubble = window.chat.bubble(reply_id)
+    assert bubble is not None
+    assert bubble.text == "".join(chunks)
+    seen = len(chunks)
+    qtbot.waitUntil(lambda: len(chunks) >= seen + 1, timeout=TIMEOUT_MS)
+    bubble = window.chat.bubble(reply_id)
+    assert bubble is not None and bubble.text == "".join(chunks)
+    assert bubble.body.toPlainText() == bubble.text
+
+    window.conversations.deleteRequested.emit(other_id)  # not the one being written
+    assert other_id not in [c.id for c in service.conversations()]
+    with qtbot.waitSignal(service.replyFinished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    reply = blocker.args[0]
+    assert reply.status == "cancelled" and reply.content == "".join(chunks)
+    assert reply.stats["completion_tokens"] < 2000
+    bubble = window.chat.bubble(reply_id)
+    assert bubble is not None and bubble.text == reply.content
+    assert "stopped" in bubble.footer.text()
+    qtbot.waitUntil(lambda: window.send_button.isEnabled(), timeout=TIMEOUT_MS)
+    assert not window.stop_button.isEnabled()
+
+
+@pytest.mark.model
+def test_regenerate_shows_branches(qtbot: QtBot, window: MainWindow) -> None:
+    service = window.service
+    first = _send(qtbot, window, "Name a colour.")
+    qtbot.waitUntil(lambda: window.regenerate_button.isEnabled(), timeout=TIMEOUT_MS)
+    with qtbot.waitSignal(service.replyFinished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(window.regenerate_button, Qt.MouseButton.LeftButton)
+    second = blocker.args[0]
+    qtbot.waitUntil(lambda: not service.busy, timeout=TIMEOUT_MS)
+
+    assert second.status == "ok" and second.id != first.id
+    assert [m.id for m in service.siblings(second.id)] == [first.id, second.id]
+    assert [b.message_id for b in window.chat.bubbles()][-1] == second.id
+    assert len(window.chat.bubbles()) == 2
+    bubble = window.chat.bubble(second.id)
+    assert bubble is not None
+    assert bubble.branch_label.text() == "2 / 2" and not bubble.branch_label.isHidden()
+    assert bubble.prev_button.isEnabled() and not bubble.next_button.isEnabled()
+
+    qtbot.mouseClick(bubble.prev_button, Qt.MouseButton.LeftButton)
+    shown = window.chat.bubble(first.id)
+    assert shown is not None and window.chat.bubble(second.id) is None
+    assert shown.branch_label.text() == "1 / 2"
+    assert shown.text == first.content
+    assert window.conversation_id is not None
+    assert service.messages(window.conversation_id)[-1].id == first.id
+
+    qtbot.mouseClick(shown.next_button, Qt.MouseButton.LeftButton)
+    assert window.chat.bubble(second.id) is not None
+
+
+def test_conversations_switch_rename_delete(qtbot: QtBot, make_window: MakeWindow) -> None:
+    window, parts = make_window()
+    service = window.service
+    first_id = window.conversation_id
+    assert first_id is not None
+
+    def add(cid: int, question: str) -> None:
+        user = parts.chats.add_message(cid, None, "user", question)
+        parts.chats.add_message(cid, user.id, "assistant", f"answer to {question}", status="ok")
+
+    add(first_id, "first question")
+    qtbot.mouseClick(window.conversations.new_button, Qt.MouseButton.LeftButton)
+    second_id = window.conversation_id
+    assert second_id is not None and second_id != first_id
+    add(second_id, "second question")
+    window.refresh_conversations()
+
+    # Newest first, the open chat selected.
+    ids = [
+        window.conversations.list.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(window.conversations.list.count())
+    ]
+    assert ids == [second_id, first_id] == [c.id for c in service.conversations()]
+    assert window.conversations.current_id() == second_id
+
+    # Choosing a chat in the list shows its messages.
+    window.conversations.list.setCurrentRow(1)
+    assert window.conversation_id == first_id
+    assert _bubble_texts(window) == ["first question", "answer to first question"]
+    window.conversations.list.setCurrentRow(0)
+    assert window.conversation_id == second_id
+    assert _bubble_texts(window) == ["second question", "answer to second question"]
+
+    # Rename through the list's signal.
+    window.conversations.renameRequested.emit(first_id, "Renamed chat")
+    assert service.conversation(first_id).title == "Renamed chat"
+    assert window.conversations.list.item(1).text() == "Renamed chat"
+    assert window.conversation_id == second_id
+
+    # Delete the open one: its messages go, the window opens the other.
+    window.conversations.deleteRequested.emit(second_id)
+    assert [c.id for c in service.conversations()] == [first_id]
+    assert window.conversation_id == first_id
+    assert _bubble_texts(window) == ["first question", "answer to first question"]
+    assert parts.chats.message_count(first_id) == 2
+    assert window.conversations.list.count() == 1
+    assert window.conversations.current_id() == first_id
+
+    # Deleting the last one leaves a fresh empty chat.
+    window.conversations.deleteRequested.emit(first_id)
+    assert window.conversation_id not in (None, first_id)
+    assert window.chat.bubbles() == []
+    assert window.error_banner.isHidden()
+
+
+def test_settings_and_system_prompt_are_per_chat(qtbot: QtBot, window: MainWindow) -> None:
+    service = window.service
+    panel = window.settings_panel
+    first_id = window.conversation_id
+    assert first_id is not None
+    panel.temperature.setValue(1.25)
+    panel.top_k.setValue(12)
+    panel.max_tokens.setValue(77)
+    panel.system_prompt.setPlainText("You are a pirate.")
+
+    window.new_conversation()
+    second_id = window.conversation_id
+    assert second_id not in (None, first_id)
+    assert panel.system_prompt.toPlainText() == ""
+    panel.temperature.setValue(0.3)
+    panel.system_prompt.setPlainText("Be brief.")
+
+    window.open_conversation(first_id)
+    assert panel.temperature.value() == pytest.approx(1.25)
+    assert panel.top_k.value() == 12 and panel.max_tokens.value() == 77
+    assert panel.system_prompt.toPlainText() == "You are a pirate."
+    stored = service.conversation(first_id)
+    assert ChatSettings.from_dict(stored.settings).temperature == pytest.approx(1.25)
+    assert stored.system_prompt == "You are a pirate."
+
+    window.open_conversation(second_id)  # type: ignore[arg-type]
+    assert panel.temperature.value() == pytest.approx(0.3)
+    assert panel.top_k.value() == 12  # new chats start from the last edited settings
+    assert panel.system_prompt.toPlainText() == "Be brief."
+    # Showing a chat's settings doesn't write them back.
+    assert service.conversation(first_id).system_prompt == "You are a pirate."
+
+
+@pytest.mark.model
+def test_import_bad_files_then_keep_working(
+    qtbot: QtBot, window: MainWindow, smollm2: Path, tmp_path: Path
+) -> None:
+    service = window.service
+    models_before = service.models()
+    picker_before = window.model_picker.count()
+    current_before = window.current_model_id()
+    for path in (
+        write_truncated_copy(smollm2, tmp_path / "cut.gguf"),
+        write_not_gguf(tmp_path / "notes.gguf"),
+    ):
+        window.hide_error()
+        window.import_model(path)
+
+        assert not window.error_banner.isHidden()
+        message = window.error_banner.text()
+        assert path.name in message and "Traceback" not in message
+        assert service.models() == models_before
+        assert window.model_picker.count() == picker_before
+        assert window.current_model_id() == current_before
+
+    reply = _send(qtbot, window, "Hi.")
+    assert reply.status == "ok" and reply.content
+    assert window.error_banner.isHidden()
+
+
+@pytest.mark.model
+def test_send_with_vanished_model_file(
+    qtbot: QtBot, window: MainWindow, smollm2: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "vanishing.gguf"
+    shutil.copyfile(smollm2, copy)
+    window.import_model(copy)
+    record = next(m for m in window.service.models() if m.path == copy)
+    assert window.current_model_id() == record.id
+    copy.unlink()
+
+    window.composer.setPlainText("Anyone there?")
+    with qtbot.waitSignal(window.service.errorOccurred, timeout=5_000):
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    assert not window.error_banner.isHidden()
+    assert "is gone" in window.error_banner.text()
+    assert window.composer.toPlainText() == "Anyone there?"  # nothing lost
+    assert window.chat.bubbles() == []
+    assert window.send_button.isEnabled()
+
+    window.refresh_models()
+    assert "file missing" in window.model_picker.currentText()
+    starter = next(m for m in window.service.models() if m.id != record.id)
+    window.select_model(starter.id)
+    reply = _send(qtbot, window, "Anyone there?")
+    assert reply.status == "ok"
+
+
+@pytest.mark.model
+def test_worker_crash_while_streaming(qtbot: QtBot, window: MainWindow) -> None:
+    service = window.service
+    _set_max_tokens(window, 2000)
+    window.composer.setPlainText(LONG_PROMPT)
+    with qtbot.waitSignal(service.replyChunk, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    pid = service._engine.host.pid
+    assert pid is not None
+    with qtbot.waitSignal(service.replyFinished, timeout=TIMEOUT_MS) as blocker:
+        os.kill(pid, signal.SIGKILL)
+    reply = blocker.args[0]
+
+    assert reply.status == "interrupted" and reply.content
+    assert not window.error_banner.isHidden()
+    assert "stopped unexpectedly" in window.error_banner.text()
+    assert "SIGKILL" in window.error_banner.text()
+    bubble = window.chat.bubble(reply.id)
+    assert bubble is not None and bubble.text == reply.content
+    assert "interrupted" in bubble.footer.text()
+
+    qtbot.waitUntil(lambda: window.send_button.isEnabled(), timeout=TIMEOUT_MS)
+    _set_max_tokens(window, 8)
+    second = _send(qtbot, window, "Are you still there?")
+    assert second.status == "ok" and second.content
+    assert window.error_banner.isHidden()
+    assert service._engine.host.pid not in (None, pid)
+
+
+def test_restore_after_restart(qtbot: QtBot, make_window: MakeWindow) -> None:
+    window, parts = make_window()
+    older = window.conversation_id
+    assert older is not None
+    user = parts.chats.add_message(older, None, "user", "remember me")
+    parts.chats.add_message(older, user.id, "assistant", "I will.", status="ok")
+    window.new_conversation()
+    newer = window.conversation_id
+    assert newer is not None
+    parts.chats.add_message(newer, None, "user", "newer chat")
+    window.settings_panel.system_prompt.setPlainText("Stay in character.")
+    window.open_conversation(older)  # the one to reopen
+    window.close()
+    parts.close()
+
+    again, _parts = make_window()
+    assert again.conversation_id == older
+    assert _bubble_texts(again) == ["remember me", "I will."]
+    assert again.conversations.list.count() == 2
+    assert again.conversations.current_id() == older
+    again.open_conversation(newer)
+    assert _bubble_texts(again) == ["newer chat"]
+    assert again.settings_panel.system_prompt.toPlainText() == "Stay in character."
+
+
+def test_drop_a_model_file_imports_it_in_place(
+    qtbot: QtBot, make_window: MakeWindow, smollm2: Path, tmp_path: Path
+) -> None:
+    window, parts = make_window()
+    copy = tmp_path / "dropped" / "My-Model.Q4_1.gguf"
+    copy.parent.mkdir()
+    shutil.copyfile(smollm2, copy)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(copy))])
+
+    enter = QDragEnterEvent(
+        QPointF(20, 20),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(20, 20),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.service.modelsChanged, timeout=5_000):
+        window.dropEvent(drop)
+
+    record = next(m for m in window.service.models() if m.path == copy)
+    assert record.name == "My-Model" and not record.owned
+    assert copy.is_file()  # left where it was, not moved or copied
+    assert not any(parts.library._models_dir.rglob("*.gguf"))
+    assert window.current_model_id() == record.id
+    assert window.error_banner.isHidden()
+
+    # Dropping the same file again explains instead of importing twice.
+    window.dropEvent(drop)
+    assert "already imported" in window.error_banner.text()
+    assert len([m for m in window.service.models() if m.path == copy]) == 1
+
+
+@pytest.mark.model
+def test_code_reply_renders_markdown_with_copy(qtbot: QtBot, window: MainWindow) -> None:
+    _set_max_tokens(window, 40)
+    reply = _send(qtbot, window, "Show a Python hello world program in a code block.")
+    assert reply.status in ("ok",)
+    bubble = window.chat.bubble(reply.id)
+    assert bubble is not None
+    html = bubble.body.toHtml()
+    fenced = reply.content.count("```") >= 2
+    assert fenced == ("copy:0" in html)
+    if fenced:
+        bubble._on_anchor(QUrl("copy:0"))
+        assert QGuiApplication.clipboard().text() in reply.content
+        assert "copied" in bubble.footer.text()
