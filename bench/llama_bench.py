@@ -18,8 +18,9 @@ from typing import Any
 
 LLAMA_CPP_VERSION = "0.3.36"
 # Keep in step with the Makefile's CPU_CMAKE_ARGS (the app's engine build).
-CMAKE_ARGS = ("-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON "
-              "-DGGML_BMI2=ON")
+CMAKE_ARGS = (
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+)
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "desktop-llm"
 
 
@@ -40,9 +41,21 @@ def build() -> Path:
     sdist_dir = CACHE / "sdist"
     sdists = list(sdist_dir.glob(f"llama_cpp_python-{LLAMA_CPP_VERSION}.tar.gz"))
     if not sdists:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
-                        ":all:", "-d", str(sdist_dir), f"llama-cpp-python=={LLAMA_CPP_VERSION}"],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "-d",
+                str(sdist_dir),
+                f"llama-cpp-python=={LLAMA_CPP_VERSION}",
+            ],
+            check=True,
+        )
         sdists = list(sdist_dir.glob(f"llama_cpp_python-{LLAMA_CPP_VERSION}.tar.gz"))
     source = work / f"llama_cpp_python-{LLAMA_CPP_VERSION}"
     if not source.exists():
@@ -50,19 +63,54 @@ def build() -> Path:
             archive.extractall(work, filter="data")
     llama = source / "vendor" / "llama.cpp"
     build_dir = target.parent.parent
-    subprocess.run(["cmake", "-S", str(llama), "-B", str(build_dir), "-DLLAMA_CURL=OFF",
-                    "-DCMAKE_BUILD_TYPE=Release", *CMAKE_ARGS.split()], check=True)
-    subprocess.run(["cmake", "--build", str(build_dir), "--target", "llama-bench",
-                    "-j", str(os.cpu_count() or 2)], check=True)
+    subprocess.run(
+        [
+            "cmake",
+            "-S",
+            str(llama),
+            "-B",
+            str(build_dir),
+            "-DLLAMA_CURL=OFF",
+            "-DCMAKE_BUILD_TYPE=Release",
+            *CMAKE_ARGS.split(),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [
+            "cmake",
+            "--build",
+            str(build_dir),
+            "--target",
+            "llama-bench",
+            "-j",
+            str(os.cpu_count() or 2),
+        ],
+        check=True,
+    )
     return target
 
 
-def run(model: Path, *, threads: int, n_prompt: int, n_gen: int, repetitions: int = 3,
-        ctx: int = 0) -> dict[str, Any]:
+def run(
+    model: Path, *, threads: int, n_prompt: int, n_gen: int, repetitions: int = 3, ctx: int = 0
+) -> dict[str, Any]:
     """pp and tg tokens/s from llama-bench's JSON output."""
     exe = build()
-    args = [str(exe), "-m", str(model), "-t", str(threads), "-p", str(n_prompt), "-n",
-            str(n_gen), "-r", str(repetitions), "-o", "json"]
+    args = [
+        str(exe),
+        "-m",
+        str(model),
+        "-t",
+        str(threads),
+        "-p",
+        str(n_prompt),
+        "-n",
+        str(n_gen),
+        "-r",
+        str(repetitions),
+        "-o",
+        "json",
+    ]
     out = subprocess.run(args, check=True, text=True, capture_output=True)
     results = json.loads(out.stdout)
     pp = next(r for r in results if r.get("n_prompt", 0) > 0 and r.get("n_gen", 0) == 0)
