@@ -1,60 +1,108 @@
-"""Generation speed: the app's engine worker vs a bare llama-cpp-python loop.
+"""Engine speed and memory: the app's engine worker vs a bare llama-cpp-python loop vs
+llama.cpp's own llama-bench (built from the llama.cpp that llama-cpp-python vendors).
 
-Same model, threads, context, prompt and greedy sampling, so both produce the same
-tokens; runs are A/B interleaved so drift in machine load hits both alike.
+All three process the same number of random prompt tokens and generate the same number
+of tokens (ignoring end-of-text) with the same threads and context; rounds are A/B/C
+interleaved so drift in machine load hits all three alike. llama-bench's generation test
+only decodes (no sampling); the engine and the bare loop sample with llama.cpp's sampler
+chain and detokenize, as a real chat does.
 """
 
 from __future__ import annotations
 
+import random
+import subprocess
+import threading
 import time
 from pathlib import Path
 
 import llama_cpp  # the bench may import llama_cpp (DESIGN.md, import rule 4)
+import psutil
 
+from bench import llama_bench
 from bench.common import Row, median, smollm2, spread
+from desktop_llm.core.benchmark import PeakMemory
 from desktop_llm.core.engine.host import EngineHost
-from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
-from desktop_llm.core.engine.templates import choose_template, render_prompt
-from desktop_llm.core.gguf_info import read_header
+from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.hardware import physical_cores
 
-PROMPT = "Write a long, detailed essay about the history of the Roman Empire."
-N_CTX = 2048
-GEN_TOKENS = 256
+N_PROMPT = 512
+N_GEN = 128
+N_CTX = N_PROMPT + N_GEN  # what llama-bench uses
 
 
-def bare_loop(llm: llama_cpp.Llama, tokens: list[int], n: int) -> tuple[float, int]:
-    t_first = t_last = 0.0
+def bare_loop(llm: llama_cpp.Llama, n_prompt: int, n_gen: int, seed: int) -> tuple[float, float]:
+    """(prompt tokens/s, generation tokens/s) with llama-cpp-python's own loop."""
+    rng = random.Random(seed)
+    tokens = [rng.randrange(llm.n_vocab()) for _ in range(n_prompt)]
+    llm.reset()
+    llm.set_seed(seed)
+    started = time.perf_counter()
+    t_first = t_last = started
     count = 0
-    vocab = llm._model.vocab
     for token in llm.generate(
-        tokens, top_k=40, top_p=0.95, min_p=0.05, temp=0.0, repeat_penalty=1.1
+        tokens, top_k=40, top_p=0.95, min_p=0.05, temp=0.7, repeat_penalty=1.1
     ):
         now = time.perf_counter()
         if count == 0:
             t_first = now
-        if llama_cpp.llama_vocab_is_eog(vocab, token):
-            break
-        llm.detokenize([token])  # a real loop turns tokens into text too
+        llm.detokenize([token])
         count += 1
         t_last = now
-        if count >= n:
+        if count >= n_gen:
             break
-    return ((count - 1) / (t_last - t_first) if count > 1 else 0.0), count
+    perf = llama_cpp.llama_perf_context(llm.ctx)
+    prompt_s = perf.t_p_eval_ms / 1000 if perf.n_p_eval else t_first - started
+    return n_prompt / prompt_s, (count - 1) / (t_last - t_first)
 
 
-def run(repeats: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list[Row]:
+def _rss_peak(process: subprocess.Popen[str]) -> tuple[int, str]:
+    peak = 0
+    handle = psutil.Process(process.pid)
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(process.communicate()[0]), daemon=True)
+    reader.start()
+    while reader.is_alive():
+        try:
+            peak = max(peak, handle.memory_info().rss)
+        except psutil.Error:
+            break
+        time.sleep(0.02)
+    reader.join()
+    return peak, out[0] if out else ""
+
+
+def run_llama_bench(model: Path, threads: int) -> tuple[float, float, int]:
+    exe = llama_bench.build()
+    args = [
+        str(exe),
+        "-m",
+        str(model),
+        "-t",
+        str(threads),
+        "-p",
+        str(N_PROMPT),
+        "-n",
+        str(N_GEN),
+        "-r",
+        "1",
+        "-o",
+        "json",
+    ]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak, stdout = _rss_peak(process)
+    import json
+
+    results = json.loads(stdout)
+    pp = next(r for r in results if r["n_prompt"] > 0 and r["n_gen"] == 0)["avg_ts"]
+    tg = next(r for r in results if r["n_gen"] > 0 and r["n_prompt"] == 0)["avg_ts"]
+    return float(pp), float(tg), peak
+
+
+def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list[Row]:
     path = smollm2()
     threads = physical_cores()
-    header = read_header(path)
-    template = choose_template(
-        chat_template=header.chat_template,
-        architecture=header.architecture,
-        model_name=header.name,
-        file_name=path.name,
-    )
-    messages = [{"role": "user", "content": PROMPT}]
-
+    llama_bench.build()
     llm = llama_cpp.Llama(
         model_path=str(path),
         n_ctx=N_CTX,
@@ -63,65 +111,83 @@ def run(repeats: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> lis
         n_batch=512,
         verbose=False,
     )
-    bos = llm._model.token_get_text(llm.token_bos())
-    eos = llm._model.token_get_text(llm.token_eos())
-    rendered = render_prompt(template, messages, bos_token=bos, eos_token=eos)
-    tokens = llm.tokenize(rendered.text.encode(), add_bos=rendered.add_bos, special=True)
-
     host = EngineHost(log_dir)
     host.load(LoadParams(str(path), n_ctx=N_CTX, n_threads=threads))
-    sampling = SamplingParams(temperature=0.0, max_tokens=GEN_TOKENS, repeat_penalty=1.1)
-    engine_tps: list[float] = []
-    bare_tps: list[float] = []
-    engine_prompt_tps: list[float] = []
-    n_tokens = 0
+    pid = host.pid
+    assert pid is not None
+    engine_pp, engine_tg, bare_pp, bare_tg, ref_pp, ref_tg = [], [], [], [], [], []
+    worker_rss: list[int] = []
+    ref_rss: list[int] = []
     try:
-        for _ in range(repeats):
-            result = host.chat(messages, sampling, template)
-            engine_tps.append(result.stats.gen_tps)
-            n_tokens = result.stats.completion_tokens
-            tps, _count = bare_loop(llm, tokens, n_tokens)
-            bare_tps.append(tps)
-        # prompt processing from a cold cache: a fresh chat each time
-        for i in range(repeats):
-            result = host.chat(
-                [{"role": "user", "content": f"{i} {PROMPT * 8}"}],
-                SamplingParams(temperature=0.0, max_tokens=1),
-                template,
-            )
-            engine_prompt_tps.append(result.stats.prompt_tps)
+        for i in range(rounds):
+            with PeakMemory(pid) as memory:
+                done = host.bench(N_PROMPT, N_GEN)
+            worker_rss.append(psutil.Process(pid).memory_info().rss)
+            del memory
+            engine_pp.append(done.n_prompt / done.prompt_s)
+            engine_tg.append((done.n_gen - 1) / done.gen_s)
+            pp, tg = bare_loop(llm, N_PROMPT, N_GEN, seed=i)
+            bare_pp.append(pp)
+            bare_tg.append(tg)
+            pp, tg, peak = run_llama_bench(path, threads)
+            ref_pp.append(pp)
+            ref_tg.append(tg)
+            ref_rss.append(peak)
     finally:
         host.unload()
         llm.close()
-    ratio = median(engine_tps) / median(bare_tps)
-    return [
+    detail = {
+        "threads": threads,
+        "n_ctx": N_CTX,
+        "n_prompt": N_PROMPT,
+        "n_gen": N_GEN,
+        "rounds": rounds,
+    }
+    rows = [
         Row(
-            "Generation, SmolLM2-135M Q4_1 (tokens/s)",
-            median(engine_tps),
+            f"Generation tok/s vs llama-bench (tg{N_GEN})",
+            median(engine_tg),
             "tok/s",
-            median(bare_tps),
-            "bare llama-cpp-python loop",
-            ">= 0.95x bare loop",
-            ratio >= 0.95,
-            {
-                "engine": engine_tps,
-                "bare": bare_tps,
-                "spread_engine": spread(engine_tps),
-                "spread_bare": spread(bare_tps),
-                "tokens": n_tokens,
-                "threads": threads,
-                "n_ctx": N_CTX,
-            },
+            median(ref_tg),
+            "llama-bench",
+            ">= 0.95x llama-bench",
+            median(engine_tg) >= 0.95 * median(ref_tg),
+            {**detail, "engine": engine_tg, "llama_bench": ref_tg, "spread": spread(engine_tg)},
         ),
         Row(
-            "Prompt processing through the engine (tokens/s)",
-            median(engine_prompt_tps),
+            "Generation tok/s vs bare llama-cpp-python loop",
+            median(engine_tg),
             "tok/s",
-            detail={"runs": engine_prompt_tps},
+            median(bare_tg),
+            "bare Llama.generate loop",
+            ">= 0.95x bare loop",
+            median(engine_tg) >= 0.95 * median(bare_tg),
+            {**detail, "engine": engine_tg, "bare": bare_tg},
+        ),
+        Row(
+            f"Prompt processing tok/s vs llama-bench (pp{N_PROMPT})",
+            median(engine_pp),
+            "tok/s",
+            median(ref_pp),
+            "llama-bench",
+            ">= 0.95x llama-bench",
+            median(engine_pp) >= 0.95 * median(ref_pp),
+            {**detail, "engine": engine_pp, "llama_bench": ref_pp, "bare": bare_pp},
+        ),
+        Row(
+            "Worker memory with the model loaded (RSS, MB)",
+            median(worker_rss) / 1e6,
+            "MB",
+            median(ref_rss) / 1e6,
+            "llama-bench peak RSS",
+            "<= llama-bench + 60 MB",
+            median(worker_rss) <= median(ref_rss) + 60e6,
+            {"worker_rss": worker_rss, "llama_bench_rss": ref_rss},
         ),
     ]
+    return rows
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(row)
+    for row in run(rounds=2):
+        print(row.name, round(row.value, 1), row.reference and round(row.reference, 1), row.met)

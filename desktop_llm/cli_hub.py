@@ -1,5 +1,5 @@
 """`desktop-llm` commands for the hub feature area (registered by cli.build_parser):
-``search``, ``files`` and ``pull``."""
+``search``, ``files``, ``pull`` and ``scan``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from desktop_llm.cli_context import EXIT_OK, Context, emit_json
 from desktop_llm.core.downloads import Downloader, Progress
 from desktop_llm.core.gguf_info import format_size
 from desktop_llm.core.hub import HubClient, load_token, pick, plan, register
+from desktop_llm.core.scan import register_found, scan
 
 DEFAULT_CTX = 4096
 
@@ -139,6 +140,37 @@ def cmd_pull(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
+def cmd_scan(args: argparse.Namespace, ctx: Context) -> int:
+    library = ctx.library
+    found = scan(known=library.list())
+    failed: list[tuple[str, str]] = []
+    if args.register:
+        done = {r.found.path: r for r in register_found(library, found)}
+        failed = [(str(r.found.path), r.error) for r in done.values() if r.error]
+        found = [done[m.path].found if m.path in done else m for m in found]
+    if args.json:
+        emit_json([m.to_dict() for m in found])
+    elif not found:
+        print(
+            "No GGUF models found in the folders of LM Studio, GPT4All, Jan, Ollama "
+            "or the Hugging Face cache."
+        )
+    else:
+        width = max(len(m.name) for m in found)
+        for m in found:
+            mark = "  (registered)" if m.registered else ""
+            print(
+                f"{m.source:<9} {m.name:<{width}}  {m.quant or '?':<8} "
+                f"{format_size(m.size):>9}  {m.path}{mark}"
+            )
+        new = sum(1 for m in found if not m.registered)
+        if new and not args.register:
+            print(f"{new} not registered yet; add them in place with: desktop-llm scan --register")
+    for path, error in failed:
+        print(f"desktop-llm: could not register {path}: {error}", file=sys.stderr)
+    return EXIT_OK
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands; each sets `func(args, ctx) -> int`."""
     search = sub.add_parser("search", help="search Hugging Face for GGUF models")
@@ -161,3 +193,14 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     pull.add_argument("--revision", help="branch, tag or commit (default: main)")
     pull.add_argument("--ctx", type=int, default=DEFAULT_CTX, help="context length to plan for")
     pull.set_defaults(func=cmd_pull)
+
+    scan_cmd = sub.add_parser(
+        "scan",
+        help="find GGUF models other apps keep (LM Studio, GPT4All, Jan, Ollama, HF cache)",
+        description="Find GGUF models in the folders of LM Studio, GPT4All, Jan, Ollama and "
+        "the Hugging Face cache. --register adds them to the library where they lie (never "
+        "copied, never deleted).",
+    )
+    scan_cmd.add_argument("--register", action="store_true", help="register the new ones in place")
+    scan_cmd.add_argument("--json", action="store_true")
+    scan_cmd.set_defaults(func=cmd_scan)

@@ -10,6 +10,7 @@ import importlib.metadata
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
 from desktop_llm.core.gguf_info import GGUFHeader, quant_from_filename, read_header
@@ -193,6 +194,11 @@ class ModelLibrary:
                 override=template,
             )  # validates the name
         return self._repo.set_template_override(model_id, template)
+
+    def set_options(self, model_id: int, options: dict[str, Any]) -> ModelRecord:
+        """Replace the model's stored defaults (``ModelRecord.options``; see
+        ``ModelOptions.stored_in`` to keep keys other features own)."""
+        return self._repo.set_options(model_id, options)
 
     def remove(self, ref: str) -> tuple[ModelRecord, bool]:
         """Unregister a model; delete its file only if the app owns it. Returns

@@ -316,7 +316,9 @@ def test_model_options_validation() -> None:
         ModelOptions(kv_cache_type="q8_0", flash_attn=True)
     )
     assert kv_settings(ModelOptions(kv_cache_type="q4_0")).type_k == 2
-    assert kv_settings(ModelOptions()).flash_attn is False
+    # default: llama.cpp's own "auto" decides, as llama-bench does
+    assert kv_settings(ModelOptions()).flash_attn is None
+    assert kv_settings(ModelOptions(flash_attn=False)).flash_attn is False
 
 
 def test_quantized_k_cache_needs_head_size_multiple_of_32() -> None:

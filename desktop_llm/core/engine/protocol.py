@@ -55,7 +55,7 @@ class LoadParams:
     n_batch: int = 512
     use_mmap: bool = True
     use_mlock: bool = False
-    flash_attn: bool = False
+    flash_attn: bool | None = None  # None: llama.cpp's "auto"
     type_k: int | None = None
     type_v: int | None = None
 

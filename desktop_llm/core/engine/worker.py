@@ -160,8 +160,18 @@ class _Engine:
             model_params.progress_callback = progress_cb
             return model_params
 
+        original_init_context = low.llama_init_from_model
+
+        def init_context(model: Any, context_params: Any) -> Any:
+            # Llama() only knows flash attention on or off; None asks for llama.cpp's
+            # "auto", which llama-bench uses too (on where the backend supports it).
+            if params.flash_attn is None:
+                context_params.flash_attn_type = low.LLAMA_FLASH_ATTN_TYPE_AUTO
+            return original_init_context(model, context_params)
+
         threads = params.n_threads or physical_cores()
         low.llama_model_default_params = defaults_with_progress
+        low.llama_init_from_model = init_context
         try:
             llm = llama_cpp.Llama(
                 model_path=params.model_path,
@@ -172,7 +182,7 @@ class _Engine:
                 n_gpu_layers=params.n_gpu_layers,
                 use_mmap=params.use_mmap,
                 use_mlock=params.use_mlock,
-                flash_attn=params.flash_attn,
+                flash_attn=bool(params.flash_attn),
                 type_k=params.type_k,
                 type_v=params.type_v,
                 verbose=False,
@@ -181,6 +191,7 @@ class _Engine:
             raise _LoadError(_load_failure_message(params.model_path, recent, exc)) from exc
         finally:
             low.llama_model_default_params = original_defaults
+            low.llama_init_from_model = original_init_context
         engine = cls(llm, conn, cancel, params)
         info = Loaded(
             n_ctx=int(llm.n_ctx()),
