@@ -124,6 +124,9 @@ class ChatService(QObject):
     def messages(self, conversation_id: int) -> list[Message]:
         return self._chats.active_path(conversation_id)
 
+    def sibling_ids(self, conversation_id: int) -> dict[int, list[int]]:
+        return self._chats.sibling_ids(conversation_id)
+
     def siblings(self, message_id: int) -> list[Message]:
         return self._chats.siblings(message_id)
 

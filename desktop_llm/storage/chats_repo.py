@@ -281,6 +281,20 @@ class ChatRepository:
             ).fetchall()
         return [message_from_row(row) for row in rows]
 
+    def sibling_ids(self, conversation_id: int) -> dict[int, list[int]]:
+        """For every message of the conversation, the ids of its siblings (itself included,
+        oldest first), in one query: opening a long conversation must not cost a query per
+        message."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, parent_id FROM messages WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+        by_parent: dict[int | None, list[int]] = {}
+        for row in rows:
+            by_parent.setdefault(row["parent_id"], []).append(row["id"])
+        return {row["id"]: by_parent[row["parent_id"]] for row in rows}
+
     def select_branch(self, message_id: int) -> Conversation:
         """Show the branch through this message.
 

@@ -195,6 +195,11 @@ class MessageBubble(QFrame):
             self.footer.setVisible(True)
 
 
+PAGE = 24
+"""Bubbles shown when a conversation opens; older ones come a page at a time on request,
+so opening a 10,000-message conversation costs the same as opening a short one."""
+
+
 class ChatView(QScrollArea):
     """The messages of the current branch. Signals: branchRequested(int)."""
 
@@ -213,6 +218,13 @@ class ChatView(QScrollArea):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #888; font-size: 14px;")
         self._layout.insertWidget(0, self.placeholder)
+        self._earlier: list[Message] = []
+        self._siblings: dict[int, list[int]] = {}
+        self.earlier_button = QPushButton()
+        self.earlier_button.setFlat(True)
+        self.earlier_button.clicked.connect(self.show_earlier)
+        self.earlier_button.hide()
+        self._layout.insertWidget(0, self.earlier_button)
         self._stick_to_bottom = True
         self.verticalScrollBar().rangeChanged.connect(self._follow)
         self.verticalScrollBar().valueChanged.connect(self._remember_position)
@@ -222,23 +234,53 @@ class ChatView(QScrollArea):
             bubble.setParent(None)
             bubble.deleteLater()
         self._bubbles.clear()
+        self._earlier = []
+        self._update_earlier_button()
         self.placeholder.setVisible(True)
 
     def set_messages(
         self, messages: list[Message], siblings: dict[int, list[int]] | None = None
     ) -> None:
         self.clear()
-        for message in messages:
-            self.add_message(message, (siblings or {}).get(message.id))
+        self._siblings = dict(siblings or {})
+        self._earlier = list(messages[:-PAGE]) if len(messages) > PAGE else []
+        for message in messages[len(self._earlier) :]:
+            self.add_message(message, self._siblings.get(message.id))
+        self._update_earlier_button()
         self._stick_to_bottom = True
 
     def add_message(self, message: Message, siblings: list[int] | None = None) -> MessageBubble:
+        bubble = self._make_bubble(message, siblings)
+        self._layout.insertWidget(self._layout.count() - 1, bubble)
+        return bubble
+
+    def show_earlier(self, count: int = 100) -> None:
+        """Add up to ``count`` older messages above the ones shown, keeping the view still."""
+        if not self._earlier:
+            return
+        batch, self._earlier = self._earlier[-count:], self._earlier[:-count]
+        bar = self.verticalScrollBar()
+        from_bottom = bar.maximum() - bar.value()
+        self._stick_to_bottom = False
+        first = self._layout.indexOf(self.earlier_button) + 2  # after the placeholder
+        for offset, message in enumerate(batch):
+            bubble = self._make_bubble(message, self._siblings.get(message.id))
+            self._layout.insertWidget(first + offset, bubble)
+        self._update_earlier_button()
+        self._container.adjustSize()
+        bar.setValue(bar.maximum() - from_bottom)
+
+    def _make_bubble(self, message: Message, siblings: list[int] | None) -> MessageBubble:
         bubble = MessageBubble(message, siblings, self._container)
         bubble.branchRequested.connect(self.branchRequested)
-        self._layout.insertWidget(self._layout.count() - 1, bubble)
         self._bubbles[message.id] = bubble
         self.placeholder.setVisible(False)
         return bubble
+
+    def _update_earlier_button(self) -> None:
+        hidden = len(self._earlier)
+        self.earlier_button.setVisible(hidden > 0)
+        self.earlier_button.setText(f"Show earlier messages ({hidden:,} more)" if hidden else "")
 
     def bubble(self, message_id: int) -> MessageBubble | None:
         return self._bubbles.get(message_id)

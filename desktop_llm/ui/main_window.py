@@ -15,18 +15,20 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_llm import __version__
+from desktop_llm import APP_NAME
 from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.types import ChatSettings, Message, format_size
+from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
 from desktop_llm.ui.chat_view import ChatView, stats_text
 from desktop_llm.ui.conversation_list import ConversationList
 from desktop_llm.ui.crash_dialog import show_crash_dialog
@@ -57,14 +59,25 @@ class _Composer(QPlainTextEdit):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, service: ChatService) -> None:
+    """``engine_probe`` answers the About box's engine question (run off the GUI thread);
+    ``first_run`` shows the welcome text in the empty chat until the first message."""
+
+    def __init__(
+        self,
+        service: ChatService,
+        *,
+        engine_probe: EngineProbe | None = None,
+        first_run: bool = False,
+    ) -> None:
         super().__init__()
         self.service = service
+        self.engine_info = EngineInfoLoader(engine_probe, self)
+        self._first_run = first_run
         self.conversation_id: int | None = None
         # The reply being written and its text so far, kept even while another chat is
         # open: the stored copy lags (saved about once a second).
         self._streaming: tuple[int, str] | None = None
-        self.setWindowTitle("desktop-llm")
+        self.setWindowTitle(APP_NAME)
         self.resize(1200, 780)
         self.setAcceptDrops(True)
         self._build_menu()
@@ -114,7 +127,13 @@ class MainWindow(QMainWindow):
         middle_layout = QVBoxLayout(middle)
         middle_layout.addLayout(top)
         middle_layout.addWidget(self.error_banner)
-        middle_layout.addWidget(self.chat, 1)
+        # The chat, or the welcome text while a first-time user's chat is empty.
+        self.welcome = QTextBrowser()
+        self.welcome.setObjectName("welcome")
+        self.chat_area = QStackedWidget()
+        self.chat_area.addWidget(self.chat)
+        self.chat_area.addWidget(self.welcome)
+        middle_layout.addWidget(self.chat_area, 1)
         middle_layout.addLayout(bottom)
 
         splitter = QSplitter()
@@ -167,18 +186,33 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About desktop-llm", self)
-        about.triggered.connect(self._about)
+        welcome = QAction("&Getting started", self)
+        welcome.triggered.connect(self.show_welcome)
+        about = QAction(f"&About {APP_NAME}", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(welcome)
         help_menu.addAction(about)
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About desktop-llm",
-            f"<b>desktop-llm {__version__}</b><br>"
-            "Chat with open language models on your own computer.<br>"
-            "Runs models with llama.cpp (llama-cpp-python).",
-        )
+    def show_about(self) -> AboutDialog:
+        """The About box, non-modal: the engine line fills in when the probe answers."""
+        dialog = AboutDialog(self.engine_info, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    # -- welcome ------------------------------------------------------------------
+    def show_welcome(self) -> None:
+        """Show the getting-started text in place of the chat (until a message is sent
+        or another chat is opened)."""
+        self.welcome.setHtml(welcome_html(bool(self.service.models())))
+        self.chat_area.setCurrentWidget(self.welcome)
+
+    def _update_welcome(self, empty_chat: bool) -> None:
+        # First run, or nothing to chat with: guide the user in the empty chat.
+        if empty_chat and (self._first_run or not self.service.models()):
+            self.show_welcome()
+        else:
+            self.chat_area.setCurrentWidget(self.chat)
 
     # -- state --------------------------------------------------------------------
     def _restore(self) -> None:
@@ -240,12 +274,8 @@ class MainWindow(QMainWindow):
         if self.conversation_id is None:
             return
         messages = self.service.messages(self.conversation_id)
-        siblings = {
-            m.id: [s.id for s in self.service.siblings(m.id)]
-            for m in messages
-            if m.role == "assistant"
-        }
-        self.chat.set_messages(messages, siblings)
+        self.chat.set_messages(messages, self.service.sibling_ids(self.conversation_id))
+        self._update_welcome(not messages)
         if self._streaming is not None:
             bubble = self.chat.bubble(self._streaming[0])
             if bubble is not None:  # came back to the chat being written in
@@ -289,10 +319,12 @@ class MainWindow(QMainWindow):
 
     def _reply_started(self, user: Message, reply: Message) -> None:
         self._streaming = (reply.id, "")
+        self._first_run = False
         if user.conversation_id != self.conversation_id:
             return
         # Regenerate: the old reply stays stored as a branch; show the new one.
         self._show_messages_until(user)
+        self.chat_area.setCurrentWidget(self.chat)
         bubble = self.chat.add_message(reply)
         bubble.begin_streaming()
         self.status.setText("Generating…")

@@ -119,3 +119,29 @@ def test_set_messages_replaces_and_placeholder(qtbot: QtBot) -> None:
     assert view.bubble(1) is None
     view.clear()
     assert view.bubbles() == [] and not view.placeholder.isHidden()
+
+
+def test_long_conversations_open_on_the_last_page(qtbot: QtBot) -> None:
+    from desktop_llm.ui.chat_view import PAGE
+
+    view = ChatView()
+    qtbot.addWidget(view)
+    roles = ("user", "assistant")
+    messages = [_message(i, roles[i % 2], f"message {i}") for i in range(1, 101)]
+    view.set_messages(messages)
+    shown = [b.message_id for b in view.bubbles()]
+    assert shown == list(range(101 - PAGE, 101))
+    assert view.earlier_button.isVisibleTo(view)
+    assert f"{100 - PAGE:,} more" in view.earlier_button.text()
+
+    view.show_earlier(10)
+    assert len(view.bubbles()) == PAGE + 10
+    assert f"{100 - PAGE - 10:,} more" in view.earlier_button.text()
+    view.show_earlier()
+    assert len(view.bubbles()) == 100
+    assert not view.earlier_button.isVisibleTo(view)
+    # the layout keeps the conversation's order: oldest at the top
+    layout = view._layout
+    order = [layout.itemAt(i).widget() for i in range(layout.count())]
+    ids = [w.message_id for w in order if isinstance(w, MessageBubble)]
+    assert ids == list(range(1, 101))
