@@ -11,17 +11,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import engine_speed, gui_speed
+from bench import conversation_speed, engine_speed, gui_speed, ttft_split
 from bench.common import write_results
 
 
 def main() -> int:
-    rows = engine_speed.run() + gui_speed.run()
+    rows = engine_speed.run() + ttft_split.run() + gui_speed.run() + conversation_speed.run()
     notes = [
         "Generation speed is wall-clock between the first and the last token; both sides "
         "use greedy sampling on the same prompt, so they produce the same tokens.",
         "The engine runs in its own worker process and streams every token over a pipe; "
         "the bare loop runs llama-cpp-python's Llama.generate in-process.",
+        "Engine rows: SmolLM2-135M-Instruct Q4_1, 512 prompt + 128 generated tokens, "
+        "context 640 (llama-bench's own), physical-core threads, flash attention auto.",
         "GUI stall: lateness of a 16 ms QTimer on the GUI thread while the real window "
         "streams a reply from the real engine (offscreen platform).",
     ]

@@ -94,6 +94,12 @@ class GenerationStats:
     total_s: float = 0.0
     context_used: int = 0
     n_ctx: int = 0
+    # Where the time to first token went: template, tokenizer, llama.cpp's prompt pass
+    # (which skips the prefix already in the KV cache from the previous turn).
+    render_s: float = 0.0
+    tokenize_s: float = 0.0
+    prompt_eval_tokens: int = 0
+    prompt_eval_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

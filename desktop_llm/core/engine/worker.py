@@ -302,8 +302,10 @@ class _Engine:
         rendered = render_prompt(
             request.template, request.messages, bos_token=self.bos_token, eos_token=self.eos_token
         )
+        rendered_at = time.perf_counter()
         add_bos = rendered.add_bos and bool(llm._model.add_bos_token())
         tokens = llm.tokenize(rendered.text.encode("utf-8"), add_bos=add_bos, special=True)
+        tokenized_at = time.perf_counter()
         if not tokens:
             # llama.cpp asserts on an empty prompt (REFERENCE.md)
             raise UserError("the prompt is empty")
@@ -416,6 +418,10 @@ class _Engine:
             total_s=ended - started,
             context_used=len(tokens) + n_gen,
             n_ctx=n_ctx,
+            render_s=rendered_at - started,
+            tokenize_s=tokenized_at - rendered_at,
+            prompt_eval_tokens=int(perf.n_p_eval),
+            prompt_eval_s=perf.t_p_eval_ms / 1000.0,
         )
         return Done(request.request_id, "".join(pieces), stats)
 
