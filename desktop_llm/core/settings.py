@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class Settings:
     last_model_id: int | None = None
     last_conversation_id: int | None = None
     threads: int | None = None  # None: the number of physical cores
-    gpu_layers: int = 0
+    gpu_layers: int | Literal["auto"] = "auto"  # "auto": the offload planner decides; -1: all
     default_chat: dict[str, Any] = field(default_factory=dict)
 
     def with_(self, **changes: Any) -> Settings:
@@ -49,7 +49,9 @@ def load_settings(path: Path) -> Settings:
         if kinds is None:
             continue
         # bool is an int to isinstance; a hand-edited "threads": true is still wrong.
-        if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+        if key == "gpu_layers" and isinstance(value, str) and value != "auto":
+            logger.warning("ignoring bad setting %s=%r in %s", key, value, path)
+        elif isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
             known[key] = value
         else:
             logger.warning("ignoring bad setting %s=%r in %s", key, value, path)
@@ -63,7 +65,7 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "last_model_id": (int, _NONE),
     "last_conversation_id": (int, _NONE),
     "threads": (int, _NONE),
-    "gpu_layers": (int,),
+    "gpu_layers": (int, str),
     "default_chat": (dict,),
 }
 

@@ -104,3 +104,14 @@ def test_every_setting_has_a_type_check() -> None:
 def test_a_folder_in_place_of_the_file_gives_defaults(path: Path) -> None:
     path.mkdir()
     assert load_settings(path) == Settings()
+
+
+def test_gpu_layers_default_to_auto_and_reject_other_words(tmp_path: Path) -> None:
+    from desktop_llm.core.settings import Settings, load_settings, save_settings
+
+    path = tmp_path / "settings.json"
+    assert Settings().gpu_layers == "auto"
+    save_settings(path, Settings(gpu_layers=12))
+    assert load_settings(path).gpu_layers == 12
+    path.write_text('{"gpu_layers": "lots"}', encoding="utf-8")
+    assert load_settings(path).gpu_layers == "auto"
