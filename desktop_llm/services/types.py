@@ -2,6 +2,7 @@
 
 from desktop_llm.core.chat import ChatSettings
 from desktop_llm.core.gguf_info import format_size
+from desktop_llm.core.hardware import HardwareInfo
 from desktop_llm.storage import Conversation, Message, ModelRecord
 
-__all__ = ["ChatSettings", "Conversation", "Message", "ModelRecord", "format_size"]
+__all__ = ["ChatSettings", "Conversation", "HardwareInfo", "Message", "ModelRecord", "format_size"]
