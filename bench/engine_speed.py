@@ -11,8 +11,6 @@ chain and detokenize, as a real chat does.
 from __future__ import annotations
 
 import random
-import subprocess
-import threading
 import time
 from pathlib import Path
 
@@ -56,49 +54,6 @@ def bare_loop(llm: llama_cpp.Llama, n_prompt: int, n_gen: int, seed: int) -> tup
     return n_prompt / prompt_s, (count - 1) / (t_last - t_first)
 
 
-def _rss_peak(process: subprocess.Popen[str]) -> tuple[int, str]:
-    peak = 0
-    handle = psutil.Process(process.pid)
-    out: list[str] = []
-    reader = threading.Thread(target=lambda: out.append(process.communicate()[0]), daemon=True)
-    reader.start()
-    while reader.is_alive():
-        try:
-            peak = max(peak, handle.memory_info().rss)
-        except psutil.Error:
-            break
-        time.sleep(0.02)
-    reader.join()
-    return peak, out[0] if out else ""
-
-
-def run_llama_bench(model: Path, threads: int) -> tuple[float, float, int]:
-    exe = llama_bench.build()
-    args = [
-        str(exe),
-        "-m",
-        str(model),
-        "-t",
-        str(threads),
-        "-p",
-        str(N_PROMPT),
-        "-n",
-        str(N_GEN),
-        "-r",
-        "1",
-        "-o",
-        "json",
-    ]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak, stdout = _rss_peak(process)
-    import json
-
-    results = json.loads(stdout)
-    pp = next(r for r in results if r["n_prompt"] > 0 and r["n_gen"] == 0)["avg_ts"]
-    tg = next(r for r in results if r["n_gen"] > 0 and r["n_prompt"] == 0)["avg_ts"]
-    return float(pp), float(tg), peak
-
-
 def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list[Row]:
     path = smollm2()
     threads = physical_cores()
@@ -129,10 +84,10 @@ def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
             pp, tg = bare_loop(llm, N_PROMPT, N_GEN, seed=i)
             bare_pp.append(pp)
             bare_tg.append(tg)
-            pp, tg, peak = run_llama_bench(path, threads)
-            ref_pp.append(pp)
-            ref_tg.append(tg)
-            ref_rss.append(peak)
+            reference = llama_bench.run(path, threads=threads, n_prompt=N_PROMPT, n_gen=N_GEN)
+            ref_pp.append(reference["pp_tps"])
+            ref_tg.append(reference["tg_tps"])
+            ref_rss.append(reference["peak_rss"])
     finally:
         host.unload()
         llm.close()

@@ -13,8 +13,12 @@ import os
 import subprocess
 import sys
 import tarfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 LLAMA_CPP_VERSION = "0.3.36"
 # Keep in step with the Makefile's CPU_CMAKE_ARGS (the app's engine build).
@@ -92,9 +96,9 @@ def build() -> Path:
 
 
 def run(
-    model: Path, *, threads: int, n_prompt: int, n_gen: int, repetitions: int = 3, ctx: int = 0
+    model: Path, *, threads: int, n_prompt: int, n_gen: int, repetitions: int = 1
 ) -> dict[str, Any]:
-    """pp and tg tokens/s from llama-bench's JSON output."""
+    """pp and tg tokens/s from llama-bench's JSON output, and its peak RSS."""
     exe = build()
     args = [
         str(exe),
@@ -111,11 +115,33 @@ def run(
         "-o",
         "json",
     ]
-    out = subprocess.run(args, check=True, text=True, capture_output=True)
-    results = json.loads(out.stdout)
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak, stdout = _run_with_peak_rss(process)
+    results = json.loads(stdout)
     pp = next(r for r in results if r.get("n_prompt", 0) > 0 and r.get("n_gen", 0) == 0)
     tg = next(r for r in results if r.get("n_gen", 0) > 0 and r.get("n_prompt", 0) == 0)
-    return {"pp_tps": pp["avg_ts"], "tg_tps": tg["avg_ts"], "raw": results}
+    return {
+        "pp_tps": float(pp["avg_ts"]),
+        "tg_tps": float(tg["avg_ts"]),
+        "peak_rss": peak,
+        "raw": results,
+    }
+
+
+def _run_with_peak_rss(process: subprocess.Popen[str]) -> tuple[int, str]:
+    peak = 0
+    handle = psutil.Process(process.pid)
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(process.communicate()[0]), daemon=True)
+    reader.start()
+    while reader.is_alive():
+        try:
+            peak = max(peak, handle.memory_info().rss)
+        except psutil.Error:
+            break
+        time.sleep(0.02)
+    reader.join()
+    return peak, out[0] if out else ""
 
 
 if __name__ == "__main__":
