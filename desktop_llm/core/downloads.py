@@ -218,27 +218,32 @@ class Downloader:
         self._check_disk(part.parent, req, st.done)
         speed = _Speed()
         failures = 0
-        while True:
-            control.check()
-            try:
-                before = st.done
-                self._attempt(req, part, st, control, speed, progress)
-                break
-            except _Retry as exc:
-                failures = 0 if st.done > before else failures + 1
-                if failures > self.config.retries:
-                    raise DownloadError(
-                        f"download of {dest.name} failed: {exc} (gave up after "
-                        f"{self.config.retries} retries; run again to resume from "
-                        f"{format_size(st.done)})"
-                    ) from None
-                wait = min(self.config.max_backoff, self.config.backoff * 2 ** max(0, failures - 1))
-                logger.warning("download of %s: %s; retrying in %.1f s", dest.name, exc, wait)
-                control.sleep(wait)
-            except DownloadCancelled as stop:
-                if not stop.keep_partial:
-                    part.unlink(missing_ok=True)
-                raise
+        try:
+            while True:
+                control.check()
+                try:
+                    before = st.done
+                    self._attempt(req, part, st, control, speed, progress)
+                    break
+                except _Retry as exc:
+                    failures = 0 if st.done > before else failures + 1
+                    if failures > self.config.retries:
+                        raise DownloadError(
+                            f"download of {dest.name} failed: {exc} (gave up after "
+                            f"{self.config.retries} retries; run again to resume from "
+                            f"{format_size(st.done)})"
+                        ) from None
+                    wait = min(
+                        self.config.max_backoff, self.config.backoff * 2 ** max(0, failures - 1)
+                    )
+                    logger.warning("download of %s: %s; retrying in %.1f s", dest.name, exc, wait)
+                    control.sleep(wait)
+        except DownloadCancelled as stop:
+            # Outside the loop: a cancel can also land in the retry wait or between
+            # attempts, and must delete the partial file there too.
+            if not stop.keep_partial:
+                part.unlink(missing_ok=True)
+            raise
         return self._finish(req, part, st.done, st.hasher)
 
     # -- one HTTP request --------------------------------------------------------------

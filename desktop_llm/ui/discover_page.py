@@ -1,0 +1,319 @@
+"""Discover: the curated catalogue, Hugging Face search, and one repo's files with
+their fit badges."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_llm.services.hub_service import (
+    CPU_ONLY,
+    FITS_GPU,
+    PARTIAL_GPU,
+    WONT_FIT,
+    Catalog,
+    HubService,
+    RepoSummary,
+    RepoView,
+    format_size,
+)
+
+SORTS = (("Most downloads", "downloads"), ("Most likes", "likes"), ("Recently updated", "recent"))
+BADGE_COLORS = {
+    FITS_GPU: "#c8f0c8",
+    PARTIAL_GPU: "#d4ecf7",
+    CPU_ONLY: "#fbeec1",
+    WONT_FIT: "#f7c9c9",
+}
+REPO_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _count(n: int | None) -> str:
+    if n is None:
+        return ""
+    if n >= 1_000_000:
+        return f"{n / 1e6:.1f}M"
+    return f"{n / 1e3:.1f}k" if n >= 10_000 else f"{n:,}"
+
+
+def _params(n: int | None) -> str:
+    if not n:
+        return ""
+    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+
+
+def _item(text: str, tooltip: str = "") -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if tooltip:
+        item.setToolTip(tooltip)
+    return item
+
+
+class DiscoverPage(QWidget):
+    """Signals: repoChosen(str): the user picked a repo from the catalogue or the results."""
+
+    repoChosen = Signal(str)
+
+    def __init__(self, service: HubService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("Search Hugging Face for GGUF models, e.g. qwen, llama, phi")
+        self.query.returnPressed.connect(self.search)
+        self.sort = QComboBox()
+        for label, key in SORTS:
+            self.sort.addItem(label, key)
+        self.search_button = QPushButton("Search")
+        self.search_button.clicked.connect(self.search)
+        bar.addWidget(self.query, 1)
+        bar.addWidget(self.sort)
+        bar.addWidget(self.search_button)
+        layout.addLayout(bar)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.catalog = QTreeWidget()
+        self.catalog.setHeaderLabels(["Model", "Size", "License", "About"])
+        self.catalog.setRootIsDecorated(True)
+        self.catalog.itemActivated.connect(self._catalog_picked)
+        self.catalog.itemClicked.connect(self._catalog_picked)
+        split.addWidget(self.catalog)
+
+        self.results = QTableWidget(0, 7)
+        self.results.setHorizontalHeaderLabels(
+            ["Repository", "Author", "Downloads", "Likes", "Updated", "Params", "Architecture"]
+        )
+        self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.results.verticalHeader().setVisible(False)
+        self.results.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.results.cellClicked.connect(self._result_picked)
+        self.results.cellActivated.connect(self._result_picked)
+        split.addWidget(self.results)
+        layout.addWidget(split, 1)
+        self.status = QLabel("")
+        layout.addWidget(self.status)
+
+        service.searchFinished.connect(self.show_results)
+        service.busyChanged.connect(self._busy)
+        self.fill_catalog(service.catalog())
+
+    def fill_catalog(self, catalog: Catalog) -> None:
+        self.catalog.clear()
+        for group, heading in catalog.groups.items():
+            top = QTreeWidgetItem([heading])
+            top.setFlags(top.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.catalog.addTopLevelItem(top)
+            for entry in catalog.in_group(group):
+                child = QTreeWidgetItem(
+                    [f"{entry.name} ({entry.year})", entry.params, entry.license, entry.description]
+                )
+                child.setData(0, REPO_ROLE, entry.repo)
+                child.setToolTip(0, f"{entry.repo}\nrecommended file: {entry.file}")
+                child.setToolTip(3, entry.description)
+                top.addChild(child)
+            top.setExpanded(True)
+        self.catalog.resizeColumnToContents(0)
+
+    def search(self) -> None:
+        self.status.setText("Searching…")
+        self._service.search(self.query.text().strip(), str(self.sort.currentData()))
+
+    def show_results(self, results: list[RepoSummary]) -> None:
+        self.results.setRowCount(0)
+        for r in results:
+            row = self.results.rowCount()
+            self.results.insertRow(row)
+            name = _item(r.id + ("  (gated)" if r.gated else ""))
+            name.setData(REPO_ROLE, r.id)
+            cells = [
+                name,
+                _item(r.author or ""),
+                _item(_count(r.downloads)),
+                _item(_count(r.likes)),
+                _item((r.last_modified or "")[:10]),
+                _item(_params(r.parameters)),
+                _item(r.architecture or ""),
+            ]
+            for col, cell in enumerate(cells):
+                self.results.setItem(row, col, cell)
+        self.status.setText(f"{len(results)} repositories" if results else "No GGUF models found.")
+
+    def _busy(self, task: str, busy: bool) -> None:
+        if task == "search":
+            self.search_button.setEnabled(not busy)
+            if not busy and self.status.text() == "Searching…":
+                self.status.setText("")
+
+    def _catalog_picked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        repo = item.data(0, REPO_ROLE)
+        if repo:
+            self.repoChosen.emit(str(repo))
+
+    def _result_picked(self, row: int, _column: int = 0) -> None:
+        item = self.results.item(row, 0)
+        if item is not None:
+            self.repoChosen.emit(str(item.data(REPO_ROLE)))
+
+
+class RepoPage(QWidget):
+    """One repo's files: quantization, size, fit badge, the recommended one marked,
+    vision projectors as companions, and a Download button."""
+
+    COLUMNS = ("File", "Quant", "Size", "Fit on this computer", "")
+
+    def __init__(self, service: HubService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self.view: RepoView | None = None
+        self._repo_id: str | None = None
+        layout = QVBoxLayout(self)
+        self.title = QLabel("Choose a model from the catalogue or the search results.")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setOpenExternalLinks(True)
+        self.title.setWordWrap(True)
+        layout.addWidget(self.title)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Context length"))
+        self.n_ctx = QSpinBox()
+        self.n_ctx.setRange(512, 1_048_576)
+        self.n_ctx.setSingleStep(1024)
+        self.n_ctx.setValue(4096)
+        self.n_ctx.setToolTip("The fit check plans for this many tokens of context")
+        self.recheck = QPushButton("Check again")
+        self.recheck.clicked.connect(self.reload)
+        bar.addWidget(self.n_ctx)
+        bar.addWidget(self.recheck)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        self.files = QTableWidget(0, len(self.COLUMNS))
+        self.files.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.files.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.files.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.files.verticalHeader().setVisible(False)
+        self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.files.itemSelectionChanged.connect(self._selection_changed)
+        layout.addWidget(self.files, 1)
+        self.companions = QLabel("")
+        self.companions.setWordWrap(True)
+        layout.addWidget(self.companions)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.download_button = QPushButton("Download")
+        self.download_button.setEnabled(False)
+        self.download_button.clicked.connect(self.download_selected)
+        buttons.addWidget(self.download_button)
+        layout.addLayout(buttons)
+        service.repoLoaded.connect(self.show_repo)
+        service.busyChanged.connect(self._busy)
+
+    def open(self, repo_id: str) -> None:
+        self._repo_id = repo_id
+        self.title.setText(f"<b>{repo_id}</b>: reading the files and checking the fit…")
+        self.files.setRowCount(0)
+        self.companions.setText("")
+        self.download_button.setEnabled(False)
+        self._service.open_repo(repo_id, self.n_ctx.value())
+
+    def reload(self) -> None:
+        if self._repo_id:
+            self.open(self._repo_id)
+
+    def show_repo(self, view: RepoView) -> None:
+        self.view = view
+        self._repo_id = view.repo_id
+        link = f'<a href="https://huggingface.co/{view.repo_id}">{view.repo_id}</a>'
+        gated = " (gated: needs an accepted license and a token)" if view.gated else ""
+        self.title.setText(f"<b>{link}</b>{gated}, {len(view.files)} model files")
+        self.files.setRowCount(0)
+        wanted = None
+        bold = QFont()
+        bold.setBold(True)
+        for row, f in enumerate(view.files):
+            self.files.insertRow(row)
+            name = _item(f.name + (f" ({f.parts} parts)" if f.parts > 1 else ""))
+            name.setData(REPO_ROLE, f.name)
+            badge = _item(f.fit_label, f.fit_detail)
+            badge.setBackground(QColor(BADGE_COLORS.get(f.fit, "#eeeeee")))
+            badge.setForeground(QColor("#000000"))
+            marks = []
+            if f.recommended:
+                marks.append("★ recommended")
+            if f.installed:
+                marks.append("installed")
+            cells = [
+                name,
+                _item(f.quant or "?"),
+                _item(format_size(f.size) if f.size is not None else "?"),
+                badge,
+                _item(", ".join(marks)),
+            ]
+            if f.recommended:
+                for cell in cells:
+                    cell.setFont(bold)
+            for col, cell in enumerate(cells):
+                self.files.setItem(row, col, cell)
+            if f.name == view.catalog_file or (wanted is None and f.recommended):
+                wanted = row
+        self.files.resizeColumnsToContents()
+        self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        if wanted is not None:
+            self.files.selectRow(wanted)
+        lines = [
+            f"Vision projector (companion file, not a model): {c.name}"
+            + (f", {format_size(c.size)}" if c.size else "")
+            for c in view.companions
+        ]
+        lines += [f"Incomplete split model (not offered): {name}" for name in view.incomplete]
+        self.companions.setText("\n".join(lines))
+        self._selection_changed()
+
+    def selected_file(self) -> str | None:
+        rows = self.files.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.files.item(rows[0].row(), 0)
+        return str(item.data(REPO_ROLE)) if item is not None else None
+
+    def select_file(self, name: str) -> None:
+        for row in range(self.files.rowCount()):
+            item = self.files.item(row, 0)
+            if item is not None and item.data(REPO_ROLE) == name:
+                self.files.selectRow(row)
+                return
+
+    def download_selected(self) -> None:
+        name = self.selected_file()
+        if self.view is not None and name is not None:
+            self._service.download(self.view.repo_id, name)
+
+    def _selection_changed(self) -> None:
+        name = self.selected_file()
+        installed = self.view is not None and any(
+            f.installed for f in self.view.files if f.name == name
+        )
+        self.download_button.setEnabled(name is not None and not installed)
+        self.download_button.setText("Installed" if installed else "Download")
+
+    def _busy(self, task: str, busy: bool) -> None:
+        if task == "repo":
+            self.recheck.setEnabled(not busy)

@@ -1,0 +1,314 @@
+"""Library: the installed models, their per-model defaults, delete and reveal, and
+"Find models on this computer" (other apps' folders, registered in place)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_llm.services.hub_service import (
+    FoundModel,
+    HubService,
+    ModelRecord,
+    Registered,
+    format_size,
+)
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+AUTO_TEMPLATE = "Automatic"
+# GPU layer choices: label -> stored value (None: the app's default).
+GPU_CHOICES: tuple[tuple[str, int | str | None], ...] = (
+    ("App default", None),
+    ("Automatic (planner)", "auto"),
+    ("All layers", -1),
+    ("CPU only", 0),
+    ("This many layers:", "custom"),
+)
+
+
+def _item(text: str, tooltip: str = "") -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if tooltip:
+        item.setToolTip(tooltip)
+    return item
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "never"
+
+
+def ask(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+class LibraryPage(QWidget):
+    COLUMNS = ("Name", "Repository", "Quant", "Size", "Where", "Last used")
+
+    def __init__(self, service: HubService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._records: dict[int, ModelRecord] = {}
+        self.found: list[FoundModel] = []
+        # Hooks the tests replace: the question before deleting, and the file manager.
+        self.confirm: Callable[[str, str], bool] = lambda title, text: ask(self, title, text)
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
+
+        layout = QVBoxLayout(self)
+        split = QSplitter(Qt.Orientation.Vertical)
+        top = QWidget()
+        top_layout = QHBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._selected)
+        top_layout.addWidget(self.table, 3)
+        top_layout.addWidget(self._defaults_box(), 1)
+        split.addWidget(top)
+        split.addWidget(self._scan_box())
+        layout.addWidget(split, 1)
+        buttons = QHBoxLayout()
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.reveal_button = QPushButton("Show in folder")
+        self.reveal_button.clicked.connect(self.reveal_selected)
+        buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.reveal_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+        service.modelsChanged.connect(self.refresh)
+        service.scanFinished.connect(self.show_found)
+        service.registerFinished.connect(self._registered)
+        service.busyChanged.connect(self._busy)
+        self.refresh()
+
+    # -- the installed models ---------------------------------------------------------
+    def _defaults_box(self) -> QGroupBox:
+        box = QGroupBox("Defaults for this model")
+        form = QFormLayout(box)
+        self.ctx = QSpinBox()
+        self.ctx.setRange(0, 1_048_576)
+        self.ctx.setSingleStep(1024)
+        self.ctx.setSpecialValueText("the chat's setting")
+        self.gpu_choice = QComboBox()
+        for label, value in GPU_CHOICES:
+            self.gpu_choice.addItem(label, value)
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(1, 999)
+        self.gpu_choice.currentIndexChanged.connect(
+            lambda _: self.gpu_layers.setEnabled(self.gpu_choice.currentData() == "custom")
+        )
+        self.gpu_layers.setEnabled(False)
+        self.template = QComboBox()
+        self.template.addItem(AUTO_TEMPLATE, None)
+        for name in self._service.template_names():
+            self.template.addItem(name, name)
+        self.save_defaults = QPushButton("Save defaults")
+        self.save_defaults.clicked.connect(self.apply_defaults)
+        form.addRow("Context length", self.ctx)
+        form.addRow("GPU layers", self.gpu_choice)
+        form.addRow("", self.gpu_layers)
+        form.addRow("Chat template", self.template)
+        form.addRow(self.save_defaults)
+        box.setEnabled(False)
+        self.defaults_box = box
+        return box
+
+    def refresh(self) -> None:
+        current = self.selected_id()
+        records = self._service.models()
+        self._records = {r.id: r for r in records}
+        self.table.setRowCount(0)
+        for row, r in enumerate(records):
+            self.table.insertRow(row)
+            where = "downloaded" if r.owned else "imported in place"
+            name = _item(r.name)
+            name.setData(ID_ROLE, r.id)
+            cells = [
+                name,
+                _item(r.source_repo or "", r.revision or ""),
+                _item(r.quant or "?"),
+                _item(format_size(r.size)),
+                _item(f"{r.path} ({where})", str(r.path)),
+                _item(_when(r.last_used_at)),
+            ]
+            for col, cell in enumerate(cells):
+                self.table.setItem(row, col, cell)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        if current is not None:
+            self.select(current)
+        self._selected()
+
+    def names(self) -> list[str]:
+        return [r.name for r in self._records.values()]
+
+    def selected_id(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return int(item.data(ID_ROLE)) if item is not None else None
+
+    def select(self, model_id: int) -> None:
+        for row in range(self.table.rowCount()):
+            item = self.table.item(row, 0)
+            if item is not None and item.data(ID_ROLE) == model_id:
+                self.table.selectRow(row)
+                return
+
+    def select_name(self, name: str) -> None:
+        for r in self._records.values():
+            if r.name == name:
+                self.select(r.id)
+
+    def _selected(self) -> None:
+        record = self._records.get(self.selected_id() or -1)
+        self.defaults_box.setEnabled(record is not None)
+        self.delete_button.setEnabled(record is not None)
+        self.reveal_button.setEnabled(record is not None)
+        if record is None:
+            return
+        options = record.options
+        self.ctx.setValue(int(options.get("n_ctx") or 0))
+        gpu = options.get("gpu_layers")
+        index = next((i for i, (_, v) in enumerate(GPU_CHOICES) if v == gpu), None)
+        if index is None and isinstance(gpu, int):
+            index = len(GPU_CHOICES) - 1
+            self.gpu_layers.setValue(gpu)
+        self.gpu_choice.setCurrentIndex(index or 0)
+        t = self.template.findData(record.template_override) if record.template_override else 0
+        self.template.setCurrentIndex(max(0, t))
+
+    def apply_defaults(self) -> None:
+        model_id = self.selected_id()
+        if model_id is None:
+            return
+        choice = self.gpu_choice.currentData()
+        gpu = self.gpu_layers.value() if choice == "custom" else choice
+        self._service.set_defaults(
+            model_id,
+            n_ctx=self.ctx.value() or None,
+            gpu_layers=gpu,
+            template=self.template.currentData(),
+        )
+
+    def delete_selected(self) -> None:
+        record = self._records.get(self.selected_id() or -1)
+        if record is None:
+            return
+        if record.owned:
+            text = f"Delete '{record.name}'? Its file will be deleted:\n{record.path}"
+        else:
+            text = (
+                f"Remove '{record.name}' from the library? The file stays where it is "
+                f"(it was imported in place):\n{record.path}"
+            )
+        if self.confirm("Delete model", text):
+            self._service.remove_model(record.id)
+
+    def reveal_selected(self) -> None:
+        record = self._records.get(self.selected_id() or -1)
+        if record is not None:
+            self.open_url(QUrl.fromLocalFile(str(Path(record.path).parent)))
+
+    # -- find models on this computer -------------------------------------------------------
+    def _scan_box(self) -> QGroupBox:
+        box = QGroupBox("Models other apps keep (LM Studio, GPT4All, Jan, Ollama, HF cache)")
+        layout = QVBoxLayout(box)
+        bar = QHBoxLayout()
+        self.scan_button = QPushButton("Find models on this computer")
+        self.scan_button.clicked.connect(self._service.scan)
+        self.register_button = QPushButton("Register selected")
+        self.register_button.setToolTip("Use them where they are: nothing is copied or deleted")
+        self.register_button.clicked.connect(self.register_checked)
+        self.register_button.setEnabled(False)
+        self.scan_status = QLabel("")
+        bar.addWidget(self.scan_button)
+        bar.addWidget(self.register_button)
+        bar.addWidget(self.scan_status, 1)
+        layout.addLayout(bar)
+        self.found_table = QTableWidget(0, 5)
+        self.found_table.setHorizontalHeaderLabels(["Model", "App", "Quant", "Size", "Path"])
+        self.found_table.verticalHeader().setVisible(False)
+        self.found_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.found_table)
+        return box
+
+    def show_found(self, found: list[FoundModel]) -> None:
+        self.found = found
+        self.found_table.setRowCount(0)
+        for row, m in enumerate(found):
+            self.found_table.insertRow(row)
+            name = _item(m.name + ("  (in the library)" if m.registered else ""))
+            if not m.registered:
+                name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                name.setCheckState(Qt.CheckState.Checked)
+            also = "\n".join(str(p) for p in m.duplicates)
+            cells = [
+                name,
+                _item(m.source),
+                _item(m.quant or "?"),
+                _item(format_size(m.size)),
+                _item(str(m.path), f"also at:\n{also}" if also else ""),
+            ]
+            for col, cell in enumerate(cells):
+                self.found_table.setItem(row, col, cell)
+        new = sum(1 for m in found if not m.registered)
+        if not found:
+            self.scan_status.setText("No GGUF models found in other apps' folders.")
+        else:
+            self.scan_status.setText(
+                f"Found {len(found)} models, {new} not in the library yet."
+                + (" Register them to use them here without downloading again." if new else "")
+            )
+        self.register_button.setEnabled(new > 0)
+
+    def register_checked(self) -> None:
+        chosen = []
+        for row, m in enumerate(self.found):
+            item = self.found_table.item(row, 0)
+            checked = item is not None and item.checkState() == Qt.CheckState.Checked
+            if not m.registered and checked:
+                chosen.append(m)
+        if chosen:
+            self.register_button.setEnabled(False)
+            self._service.register_found(chosen)
+
+    def _registered(self, results: list[Registered]) -> None:
+        ok = sum(1 for r in results if r.record is not None)
+        self.scan_status.setText(f"Registered {ok} models in place.")
+        self._service.scan()  # refresh the list's "in the library" marks
+
+    def _busy(self, task: str, busy: bool) -> None:
+        if task == "scan":
+            self.scan_button.setEnabled(not busy)
+            if busy:
+                self.scan_status.setText("Looking in other apps' folders…")

@@ -1,0 +1,147 @@
+"""The Models window: Discover (catalogue, search, a repo's files with fit badges),
+Downloads, Library (installed models, "Find models on this computer") and Settings
+(the Hugging Face token).
+
+Built by the main window with the HubService: ``ModelsWindow(service, parent)``.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_llm.services.hub_service import GATED_KIND, OFFLINE_KIND, HubService
+from desktop_llm.ui.discover_page import DiscoverPage, RepoPage
+from desktop_llm.ui.downloads_page import DownloadsPage
+from desktop_llm.ui.library_page import LibraryPage
+
+OFFLINE_TEXT = (
+    "No connection to Hugging Face. Installed models keep working; searching and "
+    "downloading need the internet."
+)
+
+
+class ModelsWindow(QDialog):
+    def __init__(self, service: HubService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.last_error: tuple[str, str] | None = None
+        """The last error shown (kind, message)."""
+        self.setWindowTitle("Models")
+        self.resize(1100, 720)
+        self.setModal(False)
+        layout = QVBoxLayout(self)
+
+        self.banner = QLabel("")
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.setOpenExternalLinks(True)
+        self.banner.setStyleSheet("QLabel { background: #fff3cd; color: #000; padding: 6px; }")
+        self.banner.hide()
+        self.banner_button = QPushButton("Add a token…")
+        self.banner_button.clicked.connect(self.show_settings)
+        self.banner_button.hide()
+        banner_row = QHBoxLayout()
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.banner_button)
+        layout.addLayout(banner_row)
+
+        self.tabs = QTabWidget()
+        self.discover = DiscoverPage(service)
+        self.repo = RepoPage(service)
+        discover_tab = QSplitter(Qt.Orientation.Horizontal)
+        discover_tab.addWidget(self.discover)
+        discover_tab.addWidget(self.repo)
+        discover_tab.setSizes([520, 580])
+        self.downloads = DownloadsPage(service)
+        self.library = LibraryPage(service)
+        self.tabs.addTab(discover_tab, "Discover")
+        self.tabs.addTab(self.downloads, "Downloads")
+        self.tabs.addTab(self.library, "Library")
+        self.tabs.addTab(self._settings_page(), "Settings")
+        layout.addWidget(self.tabs, 1)
+
+        self.discover.repoChosen.connect(self.repo.open)
+        self.discover.repoChosen.connect(lambda _: self.hide_banner())
+        service.errorOccurred.connect(self.show_error)
+        service.searchFinished.connect(lambda _: self.hide_banner())
+        service.repoLoaded.connect(lambda _: self.hide_banner())
+        service.downloadChanged.connect(self._download_changed)
+
+    # -- settings: the token ---------------------------------------------------------
+    def _settings_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.token = QLineEdit()
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token.setPlaceholderText("hf_… (from huggingface.co/settings/tokens)")
+        save = QPushButton("Save token")
+        save.clicked.connect(self.save_token)
+        self.token_status = QLabel(
+            "A token is saved." if self.service.has_token() else "No token saved."
+        )
+        help_text = QLabel(
+            "Gated models (Llama, Gemma and others) need you to accept their license on "
+            "the model's Hugging Face page, and a read token here. The token is stored "
+            "only on this computer (readable by you alone) and sent only to Hugging Face."
+        )
+        help_text.setWordWrap(True)
+        form.addRow(help_text)
+        form.addRow("Hugging Face token", self.token)
+        form.addRow(save, self.token_status)
+        self.settings_page = page
+        return page
+
+    def save_token(self) -> None:
+        text = self.token.text().strip()
+        if self.service.set_token(text or None):
+            self.token.clear()
+            self.token_status.setText("Token saved." if text else "Token removed.")
+            self.hide_banner()
+
+    def show_settings(self) -> None:
+        self.tabs.setCurrentWidget(self.settings_page)
+
+    # -- messages --------------------------------------------------------------------
+    def show_error(self, kind: str, message: str) -> None:
+        if kind == OFFLINE_KIND:
+            text = f"<b>{html.escape(OFFLINE_TEXT)}</b><br>{html.escape(message)}"
+        else:
+            text = _linkify(html.escape(message))
+        self.banner.setText(text)
+        self.banner.show()
+        self.banner_button.setVisible(kind == GATED_KIND)
+        self.last_error = (kind, message)
+
+    def hide_banner(self) -> None:
+        self.banner.hide()
+        self.banner_button.hide()
+
+    def _download_changed(self, row: object) -> None:
+        # A new download: show the Downloads tab so the progress is in sight.
+        if getattr(row, "state", None) == "queued" and self.downloads.active_count() <= 1:
+            self.tabs.setCurrentWidget(self.downloads)
+
+
+def _linkify(text: str) -> str:
+    """Make the Hub URLs in an (escaped) message clickable."""
+    words = []
+    for word in text.split(" "):
+        if word.startswith("https://huggingface.co/"):
+            words.append(f'<a href="{word}">{word}</a>')
+        else:
+            words.append(word)
+    return " ".join(words)
