@@ -76,5 +76,21 @@ gpu-vulkan:
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/run.py
 
+# Installers (issue 6): build/build.py builds the PyInstaller bundle and packages it for
+# this OS into dist/; the backend in the file names is the installed engine's (or $BACKEND).
+.PHONY: installer test-installer
+
+$(VENV)/.installer-deps: pyproject.toml $(VENV)/.app
+	$(BIN)/pip install -q -e '.[installer]'
+	touch $@
+
+installer: $(VENV)/.installer-deps
+	$(BIN)/python build/build.py
+
+# The frozen app's smoke tests (tests/frozen): self-test chat through an engine worker
+# inside the bundle, engine info, lean bundle, .deb installed into a scratch root.
+test-installer: installer $(VENV)/.test-deps
+	QT_QPA_PLATFORM=offscreen DESKTOP_LLM_FROZEN=dist/manifest.json $(BIN)/pytest tests/frozen
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -6,22 +6,32 @@ Only this module (and cli.py) builds concrete objects; everything else receives 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import sqlite3
 import sys
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import (
+    QLockFile,
+    QMessageLogContext,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_llm import APP_NAME, __version__
 from desktop_llm.core.chat import EngineSession
+from desktop_llm.core.engine.host import probe_engine
 from desktop_llm.core.library import ModelLibrary
 from desktop_llm.core.settings import load_settings
 from desktop_llm.errors import UserError
-from desktop_llm.paths import AppPaths
+from desktop_llm.paths import AppPaths, resources_dir
 from desktop_llm.services.chat_service import ChatService
 from desktop_llm.storage import ChatRepository, Message, ModelRepository, connect
 
@@ -69,20 +79,27 @@ def run_gui(
     model: str | None = None,
     prompt: str = "Say hello in one short sentence.",
 ) -> int:
-    """Open the main window; with ``self_test``, chat once and exit (0 ok, 1/2 failure)."""
+    """Open the main window; with ``self_test``, chat once and exit (0 ok, 1/2 failure).
+
+    Raises UserError when another window already runs on the same data folder (the
+    caller shows it: :func:`show_startup_error`).
+    """
     from desktop_llm.ui.crash_dialog import install_excepthook
     from desktop_llm.ui.main_window import MainWindow
 
-    # Qt's own warnings (e.g. the offscreen plugin's) go to the log, not the terminal.
-    qInstallMessageHandler(_qt_message)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-
-    parts = build_services(paths)
+    app = _application()
+    lock = acquire_instance_lock(paths)
+    # No settings file yet: the window has never been opened with this data folder.
+    first_run = not paths.settings_file.exists()
+    try:
+        parts = build_services(paths)
+    except BaseException:
+        lock.unlock()
+        raise
     service = parts.service
-    window = MainWindow(service)
+    window = MainWindow(
+        service, engine_probe=functools.partial(probe_engine, paths.logs), first_run=first_run
+    )
     install_excepthook(window)
     window.show()
     result = {"code": 0}
@@ -92,7 +109,78 @@ def run_gui(
         code = app.exec()
     finally:
         parts.close()
+        lock.unlock()
     return result["code"] if self_test else code
+
+
+def _application() -> QApplication:
+    # Qt's own warnings (e.g. the offscreen plugin's) go to the log, not the terminal.
+    qInstallMessageHandler(_qt_message)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_NAME)  # Wayland: match desktop-llm.desktop for the icon
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def app_icon() -> QIcon:
+    """The app's icon at every size in resources/icons (window, taskbar, dialogs)."""
+    icon = QIcon()
+    for png in sorted((resources_dir() / "icons").glob("desktop-llm-*.png")):
+        icon.addFile(str(png))
+    if icon.isNull():
+        logger.warning("no app icon found in %s", resources_dir())
+    return icon
+
+
+def acquire_instance_lock(paths: AppPaths) -> QLockFile:
+    """One window per data folder: a second one would mark the first one's streaming
+    reply as interrupted at start-up, race it on settings.json and load a second copy
+    of the model. SQLite (WAL) itself would be safe; the rest is not. The CLI doesn't
+    take the lock: its commands are short, and its writes go through SQLite only.
+
+    QLockFile removes a lock left by a process that no longer runs (a crash).
+    """
+    lock = QLockFile(str(paths.lock_file))
+    lock.setStaleLockTime(0)  # never stale by age: only when its process is gone
+    if lock.tryLock(0):
+        return lock
+    error = lock.error()
+    if error == QLockFile.LockError.LockFailedError:
+        pid, _host, _app = lock.getLockInfo()
+        where = f" (process {pid})" if pid else ""
+        raise UserError(
+            f"{APP_NAME} is already running{where} with the data folder {paths.data}. "
+            "Switch to its window, or close it first."
+        )
+    raise UserError(
+        f"cannot create the lock file {paths.lock_file}: check the folder's permissions"
+    )
+
+
+def can_show_dialogs() -> bool:
+    """Whether a message box would reach a person: a real display, not the offscreen
+    platform (tests, CI) nor a terminal without one (SSH)."""
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
+        return False
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def show_startup_error(message: str) -> None:
+    """Show a problem that stops the window from opening (data folder missing or not
+    writable, already running) in a message box: people who start the app from a menu
+    never see stderr. Does nothing without a display."""
+    if not can_show_dialogs():
+        return
+    try:
+        _application()
+        QMessageBox.critical(None, f"{APP_NAME} cannot start", message)
+    except Exception:  # the message is on stderr already
+        logger.exception("could not show the start-up error")
 
 
 def _qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:

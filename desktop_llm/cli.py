@@ -422,6 +422,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except UserError as exc:
         print(f"desktop-llm: {exc.message}", file=sys.stderr)
+        if args.command == "gui" and not args.self_test:
+            from desktop_llm.app import show_startup_error  # started from a menu: no stderr
+
+            show_startup_error(exc.message)
         return EXIT_USER
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

@@ -8,6 +8,7 @@ folder, for tests and portable installs.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,11 @@ class AppPaths:
     def settings_file(self) -> Path:
         return self.config / "settings.json"
 
+    @property
+    def lock_file(self) -> Path:
+        """Held by the running GUI (QLockFile): one window per data folder."""
+        return self.data / "desktop-llm.lock"
+
     @classmethod
     def under(cls, home: Path) -> AppPaths:
         home = home.expanduser().absolute()
@@ -70,3 +76,12 @@ class AppPaths:
             if not os.access(folder, os.W_OK):
                 raise UserError(f"folder is not writable: {folder}")
         return self
+
+
+def resources_dir() -> Path:
+    """The ``resources/`` folder: inside the bundle when frozen (PyInstaller puts it
+    next to the code), else at the top of the source tree."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"

@@ -1,0 +1,131 @@
+"""The About box and the first-run welcome text.
+
+The About box shows the app's version and the engine's version and backend. The
+engine is asked in a short-lived worker process (about a second, longer on a busy
+machine), so the question runs on a background thread and the box fills in when the
+answer arrives; the answer is kept for the rest of the session.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, qVersion
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+
+from desktop_llm import APP_NAME, __version__
+
+logger = logging.getLogger(__name__)
+
+EngineInfo = dict[str, Any]
+EngineProbe = Callable[[], EngineInfo]
+
+
+class EngineInfoLoader(QObject):
+    """Runs the engine probe once, off the GUI thread, and keeps the answer.
+
+    Signals:
+        ready(dict): the probe's answer (version, backend, gpu_offload, system_info).
+    """
+
+    ready = Signal(object)
+
+    def __init__(self, probe: EngineProbe | None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._probe = probe
+        self._thread: threading.Thread | None = None
+        self.info: EngineInfo | None = None if probe is not None else {}
+
+    def request(self) -> None:
+        """Start the probe unless it has run or is running; ``ready`` fires once done."""
+        if self.info is not None:
+            self.ready.emit(self.info)
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="engine-probe", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        assert self._probe is not None
+        try:
+            info = self._probe()
+        except Exception as exc:  # shown in the box; the app keeps running
+            logger.exception("engine probe failed")
+            info = {"version": None, "backend": "unknown", "system_info": str(exc)}
+        self.info = info
+        self.ready.emit(info)
+
+
+def engine_line(info: EngineInfo | None) -> str:
+    """One line for the About box: 'llama-cpp-python 0.3.36 · backend CPU'."""
+    if info is None:
+        return "checking the engine…"
+    if not info:
+        return "not checked"
+    version = info.get("version")
+    backend = str(info.get("backend") or "unknown")
+    if version is None:
+        detail = info.get("system_info") or "the engine could not start"
+        return f"not available ({detail})"
+    return f"llama-cpp-python {version} (llama.cpp) · backend {backend.upper()}"
+
+
+class AboutDialog(QDialog):
+    """Version, engine version and backend; fills in the engine line when it is known."""
+
+    def __init__(self, loader: EngineInfoLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"About {APP_NAME}")
+        self.text = QLabel()
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text.setWordWrap(True)
+        self.text.setMinimumWidth(380)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.show_engine(loader.info)
+        loader.ready.connect(self.show_engine)
+        loader.request()
+
+    def show_engine(self, info: EngineInfo | None) -> None:
+        self.engine_text = engine_line(info)
+        self.text.setText(
+            f"<h3>{APP_NAME} {__version__}</h3>"
+            "<p>Chat with open language models on your own computer, offline.</p>"
+            f"<p><b>Engine:</b> {html.escape(self.engine_text)}<br>"
+            f"<b>Qt:</b> {qVersion()}</p>"
+        )
+
+
+def welcome_html(has_models: bool) -> str:
+    """The first-run text shown in the empty chat area."""
+    if has_models:
+        start = (
+            "<p><b>Start chatting:</b> a small starter model (SmolLM2-135M-Instruct) is "
+            "selected above. Type a message below and press Enter. It is tiny and fast, "
+            "not very clever: try a bigger model when you want better answers.</p>"
+        )
+    else:
+        start = (
+            "<p><b>Get a first model:</b> open <i>Models &gt; Find models…</i> and search for "
+            "<i>SmolLM2-135M-Instruct</i>, a small starter model (about 100 MB) that runs "
+            "on any computer. Have a <code>.gguf</code> file already? Use "
+            "<i>File &gt; Import model…</i> or drop it on this window.</p>"
+        )
+    return (
+        f"<h2>Welcome to {APP_NAME}</h2>"
+        "<p>Chat with open language models on your own computer. Once a model is "
+        "downloaded, everything runs offline: your chats stay on this computer.</p>"
+        f"{start}"
+        "<p><b>Find more models</b> on Hugging Face with <i>Models &gt; Find models…</i>: "
+        "it shows which files fit your computer's memory before you download. "
+        "From a terminal: <code>desktop-llm search QUERY</code>, then "
+        "<code>desktop-llm pull REPO</code>.</p>"
+    )
