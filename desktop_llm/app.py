@@ -26,13 +26,15 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_llm import APP_NAME, __version__
-from desktop_llm.core.chat import EngineSession
+from desktop_llm.core.chat import ChatSettings, EngineSession
 from desktop_llm.core.engine.host import probe_engine
 from desktop_llm.core.library import ModelLibrary
 from desktop_llm.core.settings import load_settings
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths, resources_dir
 from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.hardware_service import HardwareService
+from desktop_llm.services.hub_service import HubService
 from desktop_llm.storage import ChatRepository, Message, ModelRepository, connect
 
 logger = logging.getLogger(__name__)
@@ -48,9 +50,13 @@ class AppServices:
     chats: ChatRepository
     library: ModelLibrary
     service: ChatService
+    hub: HubService
+    hardware: HardwareService
 
     def close(self) -> None:
-        """Stop any reply, end the worker and close the database. Safe to call twice."""
+        """Stop any reply and download, end the worker and close the database. Safe to
+        call twice."""
+        self.hub.shutdown()  # pauses downloads; their .part files stay for resuming
         self.service.shutdown()
         self.conn.close()
 
@@ -69,7 +75,15 @@ def build_services(paths: AppPaths) -> AppServices:
         settings = settings.with_(last_model_id=starter.id)
     engine = EngineSession(paths.logs, threads=settings.threads, gpu_layers=settings.gpu_layers)
     service = ChatService(chats, library, engine, settings, paths.settings_file)
-    return AppServices(conn, chats, library, service)
+    hub = HubService(library, paths, machine=engine.machine)
+    hub.modelsChanged.connect(service.modelsChanged)  # the model picker refreshes
+
+    def plan_words(model_id: int) -> str:
+        n_ctx = ChatSettings.from_dict(service.settings.default_chat).n_ctx
+        return engine.plan(library.ref_for(library.get(model_id)), n_ctx).description
+
+    hardware = HardwareService(paths.logs, planner=plan_words)
+    return AppServices(conn, chats, library, service, hub, hardware)
 
 
 def run_gui(
@@ -98,7 +112,11 @@ def run_gui(
         raise
     service = parts.service
     window = MainWindow(
-        service, engine_probe=functools.partial(probe_engine, paths.logs), first_run=first_run
+        service,
+        engine_probe=functools.partial(probe_engine, paths.logs),
+        first_run=first_run,
+        hub=parts.hub,
+        hardware=parts.hardware,
     )
     install_excepthook(window)
     window.show()

@@ -105,7 +105,7 @@ class DiscoverPage(QWidget):
         self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.verticalHeader().setVisible(False)
-        self.results.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        _fit_columns(self.results)
         self.results.cellClicked.connect(self._result_picked)
         self.results.cellActivated.connect(self._result_picked)
         split.addWidget(self.results)
@@ -186,6 +186,7 @@ class RepoPage(QWidget):
         self._service = service
         self.view: RepoView | None = None
         self._repo_id: str | None = None
+        self._loading = False
         layout = QVBoxLayout(self)
         self.title = QLabel("Choose a model from the catalogue or the search results.")
         self.title.setTextFormat(Qt.TextFormat.RichText)
@@ -210,7 +211,7 @@ class RepoPage(QWidget):
         self.files.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.files.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.files.verticalHeader().setVisible(False)
-        self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        _fit_columns(self.files)
         self.files.itemSelectionChanged.connect(self._selection_changed)
         layout.addWidget(self.files, 1)
         self.companions = QLabel("")
@@ -226,8 +227,15 @@ class RepoPage(QWidget):
         service.repoLoaded.connect(self.show_repo)
         service.busyChanged.connect(self._busy)
 
+    def failed(self) -> None:
+        """The repo could not be read (the banner says why)."""
+        if self._repo_id is not None and self._loading:
+            self._loading = False
+            self.title.setText(f"<b>{self._repo_id}</b>: could not read this repository")
+
     def open(self, repo_id: str) -> None:
         self._repo_id = repo_id
+        self._loading = True
         self.title.setText(f"<b>{repo_id}</b>: reading the files and checking the fit…")
         self.files.setRowCount(0)
         self.companions.setText("")
@@ -239,6 +247,7 @@ class RepoPage(QWidget):
             self.open(self._repo_id)
 
     def show_repo(self, view: RepoView) -> None:
+        self._loading = False
         self.view = view
         self._repo_id = view.repo_id
         link = f'<a href="https://huggingface.co/{view.repo_id}">{view.repo_id}</a>'
@@ -275,7 +284,7 @@ class RepoPage(QWidget):
             if f.name == view.catalog_file or (wanted is None and f.recommended):
                 wanted = row
         self.files.resizeColumnsToContents()
-        self.files.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        _fit_columns(self.files)
         if wanted is not None:
             self.files.selectRow(wanted)
         lines = [
@@ -317,3 +326,11 @@ class RepoPage(QWidget):
     def _busy(self, task: str, busy: bool) -> None:
         if task == "repo":
             self.recheck.setEnabled(not busy)
+
+
+def _fit_columns(table: QTableWidget) -> None:
+    """The first column takes the spare width; the others are as wide as their text, so
+    headers like "Fit on this computer" are never cut."""
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -27,11 +27,15 @@ from PySide6.QtWidgets import (
 
 from desktop_llm import APP_NAME
 from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.hardware_service import HardwareService
+from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.types import ChatSettings, Message, format_size
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
 from desktop_llm.ui.chat_view import ChatView, stats_text
 from desktop_llm.ui.conversation_list import ConversationList
 from desktop_llm.ui.crash_dialog import show_crash_dialog
+from desktop_llm.ui.hardware_dialog import HardwareDialog
+from desktop_llm.ui.models_window import ModelsWindow
 from desktop_llm.ui.settings_panel import SettingsPanel
 
 logger = logging.getLogger(__name__)
@@ -68,9 +72,14 @@ class MainWindow(QMainWindow):
         *,
         engine_probe: EngineProbe | None = None,
         first_run: bool = False,
+        hub: HubService | None = None,
+        hardware: HardwareService | None = None,
     ) -> None:
         super().__init__()
         self.service = service
+        self._hub = hub
+        self._hardware = hardware
+        self._models_window: ModelsWindow | None = None
         self.engine_info = EngineInfoLoader(engine_probe, self)
         self._first_run = first_run
         self.conversation_id: int | None = None
@@ -185,6 +194,17 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        models_menu = self.menuBar().addMenu("&Models")
+        find_models = QAction("&Find models…", self)
+        find_models.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        find_models.setEnabled(self._hub is not None)
+        find_models.triggered.connect(self.show_models)
+        models_menu.addAction(find_models)
+        settings_menu = self.menuBar().addMenu("&Settings")
+        hardware = QAction("&Hardware…", self)
+        hardware.setEnabled(self._hardware is not None)
+        hardware.triggered.connect(self.show_hardware)
+        settings_menu.addAction(hardware)
         help_menu = self.menuBar().addMenu("&Help")
         welcome = QAction("&Getting started", self)
         welcome.triggered.connect(self.show_welcome)
@@ -192,6 +212,22 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self.show_about)
         help_menu.addAction(welcome)
         help_menu.addAction(about)
+
+    def show_models(self) -> None:
+        """The Models window: discover, download, library (one instance, non-modal)."""
+        assert self._hub is not None
+        if self._models_window is None:
+            self._models_window = ModelsWindow(self._hub, self)
+        self._models_window.show()
+        self._models_window.raise_()
+        self._models_window.activateWindow()
+
+    def show_hardware(self) -> HardwareDialog:
+        assert self._hardware is not None
+        dialog = HardwareDialog(self._hardware, self.current_model_id(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def show_about(self) -> AboutDialog:
         """The About box, non-modal: the engine line fills in when the probe answers."""

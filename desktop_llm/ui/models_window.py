@@ -125,6 +125,7 @@ class ModelsWindow(QDialog):
         self.banner.show()
         self.banner_button.setVisible(kind == GATED_KIND)
         self.last_error = (kind, message)
+        self.repo.failed()
 
     def hide_banner(self) -> None:
         self.banner.hide()
