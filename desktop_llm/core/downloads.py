@@ -18,6 +18,7 @@ import hashlib
 import http.client
 import logging
 import os
+import queue
 import re
 import shutil
 import ssl
@@ -29,6 +30,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from desktop_llm.core.gguf_info import format_size
 from desktop_llm.errors import UserError
@@ -295,8 +297,11 @@ class Downloader:
             else:
                 mode = "wb" if not done else "ab"
             last = 0.0
+            # sha256 runs on its own thread (hashlib releases the GIL), overlapping with
+            # the network; it has seen every written byte once this block ends.
+            hasher = _HashThread(st.hasher)
             try:
-                with part.open(mode) as f:
+                with hasher, part.open(mode) as f:
                     while True:
                         control.check()
                         try:
@@ -308,7 +313,7 @@ class Downloader:
                         if not chunk:
                             break
                         f.write(chunk)
-                        st.hasher.update(chunk)
+                        hasher.update(chunk)
                         st.done += len(chunk)
                         done = st.done
                         now = time.monotonic()
@@ -586,3 +591,28 @@ class DownloadManager:
                 self._on_change(item)
             except Exception:
                 logger.exception("download listener failed")
+
+
+class _HashThread:
+    """Feeds chunks to a hash object on a background thread; leaving the ``with`` block
+    waits until every chunk has been hashed (also when the block raises)."""
+
+    def __init__(self, hasher: Any) -> None:
+        self._hasher = hasher
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+
+    def __enter__(self) -> _HashThread:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def update(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self._hasher.update(chunk)

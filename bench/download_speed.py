@@ -1,0 +1,97 @@
+"""Download throughput from a loopback Hub server: our downloader (sha256 while
+downloading, .part file, rename) vs curl fetching the same file; and the bytes sent
+again after a dropped connection."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ROOT, Row, median, smollm2
+from desktop_llm.core.downloads import Downloader, DownloaderConfig, DownloadRequest
+from tests.support.hub_server import Faults, HubRepo, HubServer
+
+REPO = "bench/SmolLM2-GGUF"
+SERVER = f"""
+import sys
+from pathlib import Path
+from tests.support.hub_server import HubRepo, HubServer
+model = Path(sys.argv[1])
+with HubServer([HubRepo({REPO!r}, {{model.name: model}})]) as server:
+    print(server.url, flush=True)
+    sys.stdin.readline()
+"""
+
+
+def run(rounds: int = 5) -> list[Row]:
+    model = smollm2()
+    name = model.name
+    curl = shutil.which("curl")
+    repo = HubRepo(REPO, {name: model})
+    ours: list[float] = []
+    theirs: list[float] = []
+    size = model.stat().st_size
+    sha = repo.sha256(name)
+    downloader = Downloader(DownloaderConfig(backoff=0.05))
+    # The server runs in its own process, as curl does: in-process it would share the
+    # GIL with our downloader and the comparison would be unfair to us.
+    server_process = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(model)],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert server_process.stdout is not None
+    base = server_process.stdout.readline().strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"{base}/{REPO}/resolve/main/{name}"
+        for i in range(rounds):
+            dest = Path(tmp) / f"ours-{i}" / name
+            started = time.perf_counter()
+            downloader.download(DownloadRequest(url, dest, size, sha))
+            ours.append(size / (time.perf_counter() - started) / 1e6)
+            dest.unlink()
+            if curl:
+                out = Path(tmp) / f"curl-{i}.gguf"
+                started = time.perf_counter()
+                subprocess.run([curl, "-s", "-f", "-o", str(out), url], check=True)
+                theirs.append(size / (time.perf_counter() - started) / 1e6)
+                out.unlink()
+    server_process.communicate("stop\n", timeout=30)
+    # a dropped connection halfway: how much is sent in all?
+    with HubServer([repo]) as server, tempfile.TemporaryDirectory() as tmp:
+        url = f"{server.url}/{REPO}/resolve/main/{name}"
+        server.faults = Faults(drop_after=size // 2, drops=1)
+        dest = Path(tmp) / "dropped" / name
+        downloader.download(DownloadRequest(url, dest, size, sha))
+        resent = server.bytes_sent(name) / size
+    rows = [
+        Row(
+            "Download throughput from a loopback server (MB/s)",
+            median(ours),
+            "MB/s",
+            median(theirs) if theirs else None,
+            "curl",
+            ">= 0.95x curl",
+            (median(ours) >= 0.95 * median(theirs)) if theirs else None,
+            {"ours": ours, "curl": theirs, "file_bytes": size},
+        ),
+        Row(
+            "Bytes transferred for a download with one dropped connection (x file size)",
+            resent,
+            "x",
+            target="<= 1.1x",
+            met=resent <= 1.1,
+        ),
+    ]
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row.name, round(row.value, 2), row.reference, row.met)
