@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import conversation_speed, engine_speed, gui_speed, ttft_split
+from bench import conversation_speed, download_speed, engine_speed, gui_speed, ttft_split
 from bench.common import write_results
 
 
@@ -24,6 +24,8 @@ def main() -> int:
         "the bare loop runs llama-cpp-python's Llama.generate in-process.",
         "Engine rows: SmolLM2-135M-Instruct Q4_1, 512 prompt + 128 generated tokens, "
         "context 640 (llama-bench's own), physical-core threads, flash attention auto.",
+        "Downloads: the loopback Hub server runs in its own process for both; ours also "
+        "computes sha256 and fsyncs the file before renaming it, curl does neither.",
         "GUI stall: lateness of a 16 ms QTimer on the GUI thread while the real window "
         "streams a reply from the real engine (offscreen platform).",
     ]
