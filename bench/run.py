@@ -16,10 +16,17 @@ from bench.common import write_results
 
 
 def main() -> int:
-    rows = engine_speed.run() + ttft_split.run() + gui_speed.run() + conversation_speed.run()
+    rows = (
+        engine_speed.run()
+        + ttft_split.run()
+        + gui_speed.run()
+        + conversation_speed.run()
+        + download_speed.run()
+    )
     notes = [
-        "Generation speed is wall-clock between the first and the last token; both sides "
-        "use greedy sampling on the same prompt, so they produce the same tokens.",
+        "Generation speed is wall-clock between the first and the last token. The engine "
+        "and the bare loop sample (llama.cpp's sampler chain) and detokenize every token; "
+        "llama-bench's tg test only decodes.",
         "The engine runs in its own worker process and streams every token over a pipe; "
         "the bare loop runs llama-cpp-python's Llama.generate in-process.",
         "Engine rows: SmolLM2-135M-Instruct Q4_1, 512 prompt + 128 generated tokens, "
