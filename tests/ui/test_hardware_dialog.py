@@ -12,9 +12,9 @@ from desktop_llm.ui.hardware_dialog import HardwareDialog
 
 def test_dialog_shows_cpu_ram_engine_and_the_plan(qtbot: QtBot, tmp_path: Path) -> None:
     service = HardwareService(tmp_path, planner=lambda model_id: f"plan for {model_id}")
-    with qtbot.waitSignal(service.probed, timeout=60_000):
-        dialog = HardwareDialog(service, model_id=7)
-        qtbot.addWidget(dialog)
+    dialog = HardwareDialog(service, model_id=7)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "CPU:" in dialog.summary.toPlainText(), timeout=60_000)
     qtbot.waitUntil(lambda: "plan for 7" in dialog.plan.text(), timeout=10_000)
     text = dialog.summary.toPlainText()
     assert "CPU:" in text and "RAM:" in text and "Engine:" in text
