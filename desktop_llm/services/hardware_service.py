@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -57,14 +58,24 @@ class HardwareService(QObject):
             self.info = probe_hardware(self._log_dir)
         except Exception as exc:  # detection must never take the app down
             logger.exception("hardware detection failed")
-            self.failed.emit(f"hardware detection failed: {exc}")
+            self._emit(self.failed, f"hardware detection failed: {exc}")
             return
-        self.probed.emit(self.info)
+        self._emit(self.probed, self.info)
 
     def _plan(self, model_id: int) -> None:
         assert self._planner is not None
         try:
-            self.planned.emit(self._planner(model_id))
+            words = self._planner(model_id)
         except Exception as exc:
             logger.warning("planning failed", exc_info=True)
-            self.failed.emit(str(exc))
+            self._emit(self.failed, str(exc))
+            return
+        self._emit(self.planned, words)
+
+    @staticmethod
+    def _emit(signal: Any, value: object) -> None:
+        # The window (and this service) may be gone by the time a probe answers.
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            logger.debug("hardware result arrived after the service was deleted")
