@@ -1,6 +1,14 @@
 """SQLite storage: stdlib sqlite3 in WAL mode, named migrations, repositories. No Qt."""
 
 from desktop_llm.storage.chats_repo import UNSET, ChatRepository
+from desktop_llm.storage.compare_repo import (
+    VOTE_OUTCOMES,
+    ArenaVote,
+    CompareRepository,
+    ComparisonMessage,
+    ComparisonRun,
+    StoredComparison,
+)
 from desktop_llm.storage.db import connect, transaction
 from desktop_llm.storage.migrations import MIGRATIONS, migrate
 from desktop_llm.storage.models_repo import ModelRepository
@@ -17,11 +25,17 @@ __all__ = [
     "MIGRATIONS",
     "ROLES",
     "UNSET",
+    "VOTE_OUTCOMES",
+    "ArenaVote",
     "ChatRepository",
+    "CompareRepository",
+    "ComparisonMessage",
+    "ComparisonRun",
     "Conversation",
     "Message",
     "ModelRecord",
     "ModelRepository",
+    "StoredComparison",
     "connect",
     "migrate",
     "transaction",

@@ -151,3 +151,69 @@ def m001_initial(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX conversations_leaf ON conversations(current_leaf_id)")
     conn.execute("CREATE INDEX conversations_model ON conversations(model_id)")
     conn.execute("CREATE INDEX conversations_updated ON conversations(updated_at, id)")
+
+
+@migration
+def m002_comparisons(conn: sqlite3.Connection) -> None:
+    # A comparison has 2-4 runs (a model with its settings and system prompt); each run
+    # keeps its own conversation, since follow-ups continue each pane's own replies.
+    conn.execute(
+        """
+        CREATE TABLE comparisons (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            mode TEXT NOT NULL DEFAULT 'parallel',
+            mode_reason TEXT NOT NULL DEFAULT '',
+            arena INTEGER NOT NULL DEFAULT 0,
+            tag TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE comparison_runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            model_name TEXT NOT NULL,
+            model_path TEXT NOT NULL,
+            system_prompt TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL DEFAULT '{}'
+        )
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE comparison_messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER NOT NULL REFERENCES comparison_runs(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            status TEXT NOT NULL DEFAULT 'ok',
+            stats TEXT NOT NULL DEFAULT '{}',
+            error TEXT
+        )
+        """
+    )
+    # Votes keep model names, not run ids: the leaderboard outlives deleted comparisons.
+    conn.execute(
+        """
+        CREATE TABLE arena_votes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            comparison_id INTEGER REFERENCES comparisons(id) ON DELETE SET NULL,
+            created_at REAL NOT NULL,
+            prompt TEXT NOT NULL,
+            tag TEXT NOT NULL DEFAULT '',
+            model_a TEXT NOT NULL,
+            model_b TEXT NOT NULL,
+            outcome TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX comparison_runs_comparison ON comparison_runs(comparison_id)")
+    conn.execute("CREATE INDEX comparison_messages_run ON comparison_messages(run_id)")
+    conn.execute("CREATE INDEX arena_votes_tag ON arena_votes(tag)")
+    conn.execute("CREATE INDEX arena_votes_comparison ON arena_votes(comparison_id)")

@@ -128,6 +128,17 @@ class BenchRequest:
 
 
 @dataclass(frozen=True)
+class PerplexityRequest:
+    """Score ``text``: its tokens' log-probabilities in windows of ``window`` tokens
+    (0: the loaded context), each window overlapping the previous one by half so that
+    every token after the first is predicted with at least half a window of context."""
+
+    request_id: int
+    text: str
+    window: int = 0
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
@@ -179,6 +190,25 @@ class BenchDone:
     prompt_s: float
     ttft_s: float
     gen_s: float
+
+
+@dataclass(frozen=True)
+class PerplexityProgress:
+    request_id: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class PerplexityDone:
+    """``tokens`` scored, their total negative log-likelihood in nats, and the UTF-8 size
+    of the text (for bits per byte)."""
+
+    request_id: int
+    tokens: int
+    total_nll: float
+    n_bytes: int
+    elapsed_s: float
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,45 @@ from desktop_llm.errors import UserError
 from desktop_llm.storage import MIGRATIONS, connect, migrate
 
 EXPECTED_COLUMNS = {
+    "comparisons": [
+        "id",
+        "title",
+        "created_at",
+        "updated_at",
+        "mode",
+        "mode_reason",
+        "arena",
+        "tag",
+    ],
+    "comparison_runs": [
+        "id",
+        "comparison_id",
+        "position",
+        "model_name",
+        "model_path",
+        "system_prompt",
+        "settings",
+    ],
+    "comparison_messages": [
+        "id",
+        "run_id",
+        "role",
+        "content",
+        "created_at",
+        "status",
+        "stats",
+        "error",
+    ],
+    "arena_votes": [
+        "id",
+        "comparison_id",
+        "created_at",
+        "prompt",
+        "tag",
+        "model_a",
+        "model_b",
+        "outcome",
+    ],
     "_migrations": ["name", "applied_at"],
     "models": [
         "id",
@@ -72,7 +111,7 @@ def test_fresh_database_has_exactly_the_expected_schema(tmp_path: Path) -> None:
         info = conn.execute(f"PRAGMA table_info({table})").fetchall()
         assert [row["name"] for row in info] == columns, table
     applied = [row[0] for row in conn.execute("SELECT name FROM _migrations")]
-    assert applied == [name for name, _ in MIGRATIONS] == ["m001_initial"]
+    assert applied == [name for name, _ in MIGRATIONS] == ["m001_initial", "m002_comparisons"]
 
 
 def test_foreign_keys_and_indexes(tmp_path: Path) -> None:
@@ -132,7 +171,7 @@ def test_migrate_twice_applies_nothing(tmp_path: Path) -> None:
 def test_migrate_on_an_empty_database_returns_the_names_applied(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "plain.sqlite3", isolation_level=None)
 
-    assert migrate(conn) == ["m001_initial"]
+    assert migrate(conn) == ["m001_initial", "m002_comparisons"]
     assert migrate(conn) == []
 
 

@@ -1,0 +1,160 @@
+"""Perplexity of a model on the user's own text, computed in the engine worker.
+
+The worker tokenizes the text, runs it through the model in windows of the context
+(each overlapping the previous by half), and sums the negative log-likelihood of every
+token after the first from llama.cpp's logits (numpy, one batch of rows at a time).
+Perplexity is ``exp(total_nll / tokens)``; bits per byte is ``total_nll / ln 2`` over the
+text's UTF-8 size, which, unlike perplexity, compares models with different tokenizers.
+Lower is better for both.
+
+Each model is scored in a worker of its own, loaded just for this and ended afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from desktop_llm.core.engine.host import EngineBusy, EngineHost
+from desktop_llm.core.engine.protocol import (
+    Failed,
+    LoadParams,
+    PerplexityDone,
+    PerplexityProgress,
+    PerplexityRequest,
+)
+from desktop_llm.core.library import ModelRef
+from desktop_llm.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+_ids = itertools.count(1_000_000)  # apart from the host's own request ids
+DEFAULT_CTX = 512
+
+
+@dataclass(frozen=True)
+class PerplexityResult:
+    """One model's score. JSON keys ``model``, ``tokens``, ``perplexity`` and
+    ``bits_per_byte`` are part of the CLI's stable interface."""
+
+    model: str
+    tokens: int
+    perplexity: float
+    bits_per_byte: float
+    total_nll: float
+    n_bytes: int
+    ctx: int
+    load_s: float
+    elapsed_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PerplexityHost(EngineHost):
+    """An :class:`EngineHost` that can also score a text (``PerplexityRequest``)."""
+
+    def perplexity(
+        self, text: str, window: int = 0, on_progress: Callable[[int, int], None] | None = None
+    ) -> PerplexityDone:
+        if not self._busy.acquire(blocking=False):
+            raise EngineBusy("the engine is busy")
+        try:
+            with self._lock:
+                conn, info = self._conn, self._info
+            if conn is None or info is None:
+                raise UserError("no model is loaded")
+            request = PerplexityRequest(next(_ids), text, window)
+            self._cancel.clear()
+            try:
+                conn.send(request)
+            except (OSError, EOFError):
+                self._raise_crash("")
+            while True:
+                event = self._receive(deadline=None, partial="")
+                if getattr(event, "request_id", None) != request.request_id:
+                    logger.warning("unexpected message: %r", event)
+                elif isinstance(event, PerplexityProgress):
+                    if on_progress is not None:
+                        on_progress(event.done, event.total)
+                elif isinstance(event, PerplexityDone):
+                    return event
+                elif isinstance(event, Failed):
+                    if event.user_error:
+                        raise UserError(event.message)
+                    raise RuntimeError(event.message)
+        finally:
+            self._busy.release()
+
+
+def score(done: PerplexityDone) -> tuple[float, float]:
+    """Perplexity and bits per byte from the worker's sums."""
+    ppl = math.exp(done.total_nll / done.tokens) if done.tokens else math.inf
+    bpb = done.total_nll / math.log(2) / done.n_bytes if done.n_bytes else math.inf
+    return ppl, bpb
+
+
+def run_perplexity(
+    ref: ModelRef,
+    text: str,
+    *,
+    log_dir: Path,
+    ctx: int = DEFAULT_CTX,
+    threads: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    host: PerplexityHost | None = None,
+) -> PerplexityResult:
+    """Load ``ref`` in a fresh worker, score ``text`` with windows of ``ctx`` tokens,
+    end the worker. ``host`` lets a caller keep a handle to cancel it."""
+    if not text.strip():
+        raise UserError("the text is empty")
+    if ctx < 16:
+        raise UserError("--ctx must be at least 16")
+    host = host or PerplexityHost(log_dir)
+    try:
+        loaded = host.load(
+            # A small batch keeps llama.cpp's logits buffer at n_batch x n_vocab floats.
+            LoadParams(
+                model_path=str(ref.path), n_ctx=ctx, n_threads=threads, n_batch=min(ctx, 128)
+            )
+        )
+        done = host.perplexity(text, ctx, on_progress)
+    finally:
+        host.unload()
+    ppl, bpb = score(done)
+    return PerplexityResult(
+        model=ref.name,
+        tokens=done.tokens,
+        perplexity=ppl,
+        bits_per_byte=bpb,
+        total_nll=done.total_nll,
+        n_bytes=done.n_bytes,
+        ctx=loaded.n_ctx,
+        load_s=loaded.load_s,
+        elapsed_s=done.elapsed_s,
+    )
+
+
+def run_many(
+    refs: Sequence[ModelRef],
+    text: str,
+    *,
+    log_dir: Path,
+    ctx: int = DEFAULT_CTX,
+    on_progress: Callable[[int, int, int], None] | None = None,
+) -> list[PerplexityResult]:
+    """Score ``text`` with each model in turn (``on_progress(model_index, done, total)``)."""
+    results = []
+    for index, ref in enumerate(refs):
+
+        def progress(done: int, total: int, index: int = index) -> None:
+            if on_progress is not None:
+                on_progress(index, done, total)
+
+        results.append(run_perplexity(ref, text, log_dir=log_dir, ctx=ctx, on_progress=progress))
+    return results

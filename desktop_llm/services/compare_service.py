@@ -1,0 +1,255 @@
+"""CompareService: comparisons, arena votes, leaderboard and perplexity for the Compare tab.
+
+Runs on a background thread; core callbacks become queued signals.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_llm.core.chat import ChatSettings
+from desktop_llm.core.compare import (
+    CompareCallbacks,
+    Comparison,
+    PaneResult,
+    Slot,
+    arena_order,
+    export_markdown,
+    vote_models,
+)
+from desktop_llm.core.library import ModelLibrary
+from desktop_llm.core.perplexity import PerplexityResult, run_perplexity
+from desktop_llm.core.rating import Rating, leaderboard
+from desktop_llm.errors import UserError
+from desktop_llm.services import chat_service  # noqa: F401  (installs the emit workaround)
+from desktop_llm.storage import CompareRepository
+
+logger = logging.getLogger(__name__)
+
+
+class CompareService(QObject):
+    """Signals:
+    modeChosen(str, str): "parallel"/"sequential" and why.
+    paneStatus(int, str), paneChunk(int, str), paneLoaded(int, float, int): pane,
+        load seconds, worker memory bytes.
+    paneDone(int, object): a PaneResult.  runFinished(): every pane is done.
+    perplexityProgress(int, int, int): model index, tokens done, total.
+    perplexityDone(object): list of PerplexityResult.
+    errorOccurred(str), bugOccurred(str).
+    """
+
+    modeChosen = Signal(str, str)
+    paneStatus = Signal(int, str)
+    paneChunk = Signal(int, str)
+    paneLoaded = Signal(int, float, int)
+    paneDone = Signal(int, object)
+    runFinished = Signal()
+    perplexityProgress = Signal(int, int, int)
+    perplexityDone = Signal(object)
+    errorOccurred = Signal(str)
+    bugOccurred = Signal(str)
+
+    def __init__(
+        self,
+        library: ModelLibrary,
+        repo: CompareRepository,
+        log_dir: Path,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._library = library
+        self._repo = repo
+        self._log_dir = log_dir
+        self._comparison: Comparison | None = None
+        self._thread: threading.Thread | None = None
+        self.order: list[int] = []
+        self.arena = False
+        self.tag = ""
+        self._last_prompt = ""
+
+    # -- models ---------------------------------------------------------------------
+    def models(self) -> list[tuple[int, str]]:
+        return [(r.id, r.name) for r in self._library.list()]
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- comparison -----------------------------------------------------------------
+    def start(
+        self,
+        panes: list[tuple[int, dict[str, Any], str]],
+        *,
+        sequential: bool = False,
+        arena: bool = False,
+        tag: str = "",
+    ) -> bool:
+        """A new comparison of ``panes`` (model id, settings dict, system prompt)."""
+        try:
+            slots = []
+            for model_id, settings, system in panes:
+                ref = self._library.ref_for(self._library.get(model_id))
+                slots.append(Slot(ref, ChatSettings.from_dict(settings).validate(), system))
+            names = [s.name for s in slots]
+            for i, slot in enumerate(slots):  # same model twice: tell the panes apart
+                if names.count(slot.name) > 1:
+                    slots[i] = Slot(
+                        slot.ref, slot.settings, slot.system_prompt, f"{slot.name} #{i + 1}"
+                    )
+            self.close()
+            self._comparison = Comparison(
+                slots, self._log_dir, sequential=sequential, store=self._repo, arena=arena, tag=tag
+            )
+        except UserError as exc:
+            self.errorOccurred.emit(exc.message)
+            return False
+        self.arena, self.tag = arena, tag
+        self.order = arena_order(len(slots)) if arena else list(range(len(slots)))
+        self.modeChosen.emit(self._comparison.mode, self._comparison.mode_reason)
+        return True
+
+    def saved(self) -> list[tuple[int, str]]:
+        """Saved comparisons, newest first: (id, title)."""
+        return [(c.id, c.title) for c in self._repo.all()]
+
+    def open_saved(self, comparison_id: int) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Reopen a saved comparison to continue it; returns each pane's model name and
+        its (role, text) messages (empty, with errorOccurred, when it can't be opened)."""
+        try:
+            stored = self._repo.get(comparison_id)
+            refs = [self._library.resolve(run.model_path) for run in stored.runs]
+            self.close()
+            self._comparison = Comparison.reopen(stored, refs, self._log_dir, store=self._repo)
+        except UserError as exc:
+            self.errorOccurred.emit(exc.message)
+            return []
+        self.arena, self.tag = False, stored.tag  # a reopened arena is already revealed
+        self.order = list(range(len(stored.runs)))
+        self.modeChosen.emit(self._comparison.mode, self._comparison.mode_reason)
+        return [
+            (run.model_name, [(m.role, m.content) for m in run.messages]) for run in stored.runs
+        ]
+
+    def slot_names(self) -> list[str]:
+        return [s.name for s in self._comparison.slots] if self._comparison else []
+
+    def send(self, prompt: str) -> bool:
+        comparison = self._comparison
+        if comparison is None or self.busy:
+            self.errorOccurred.emit("start a comparison first" if comparison is None else "busy")
+            return False
+        self._last_prompt = prompt
+        callbacks = CompareCallbacks(
+            on_chunk=self.paneChunk.emit,
+            on_status=self.paneStatus.emit,
+            on_loaded=self.paneLoaded.emit,
+            on_done=self.paneDone.emit,
+        )
+        self._run(lambda: comparison.send(prompt, callbacks), self.runFinished.emit)
+        return True
+
+    def cancel(self) -> None:
+        if self._comparison is not None:
+            self._comparison.cancel()
+
+    def memory(self, pane: int) -> int:
+        return self._comparison.memory(pane) if self._comparison else 0
+
+    def vote(self, outcome: str) -> bool:
+        """Record a vote on the shown panes A and B (arena mode)."""
+        if self._comparison is None or len(self.order) < 2:
+            return False
+        a, b, outcome = vote_models(self.order, self.slot_names(), outcome)
+        stored = self._comparison.stored
+        try:
+            self._repo.add_vote(
+                self._last_prompt,
+                a,
+                b,
+                outcome,
+                tag=self.tag,
+                comparison_id=stored.id if stored else None,
+            )
+        except UserError as exc:
+            self.errorOccurred.emit(exc.message)
+            return False
+        return True
+
+    def leaderboard(self, tag: str | None = None) -> list[Rating]:
+        return leaderboard(self._repo.votes(tag or None))
+
+    def tags(self) -> list[str]:
+        return self._repo.tags()
+
+    def export_markdown(self) -> str:
+        stored = self._comparison.stored if self._comparison else None
+        return export_markdown(self._repo.get(stored.id)) if stored else ""
+
+    # -- perplexity -----------------------------------------------------------------
+    def perplexity(self, model_ids: list[int], text: str, ctx: int = 512) -> bool:
+        if self.busy:
+            return False
+        try:
+            refs = [self._library.ref_for(self._library.get(i)) for i in model_ids]
+        except UserError as exc:
+            self.errorOccurred.emit(exc.message)
+            return False
+
+        def job() -> list[PerplexityResult]:
+            results = []
+            for index, ref in enumerate(refs):
+
+                def progress(done: int, total: int, index: int = index) -> None:
+                    self.perplexityProgress.emit(index, done, total)
+
+                results.append(
+                    run_perplexity(ref, text, log_dir=self._log_dir, ctx=ctx, on_progress=progress)
+                )
+            return results
+
+        self._run(job, lambda: None, self.perplexityDone.emit)
+        return True
+
+    # -- plumbing -------------------------------------------------------------------
+    def _run(
+        self,
+        job: Callable[[], Any],
+        finished: Callable[[], None],
+        result: Callable[[Any], None] | None = None,
+    ) -> None:
+        def body() -> None:
+            try:
+                value = job()
+                if result is not None:
+                    result(value)
+            except UserError as exc:
+                self.errorOccurred.emit(exc.message)
+            except Exception:
+                logger.exception("compare job failed")
+                self.bugOccurred.emit(traceback.format_exc())
+            finally:
+                finished()
+
+        self._thread = threading.Thread(target=body, name="compare", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout_s: float = 60.0) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def close(self) -> None:
+        self.cancel()
+        self.wait(10.0)
+        if self._comparison is not None:
+            self._comparison.close()
+            self._comparison = None
+
+
+__all__ = ["CompareService", "PaneResult"]

@@ -1,0 +1,450 @@
+"""The Compare tab: 2-4 panes on one prompt, a blind arena, a leaderboard, perplexity.
+
+The one integration point is ``CompareTab(service, parent)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_llm.services.compare_service import CompareService
+
+logger = logging.getLogger(__name__)
+
+VOTES = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
+
+
+class BarChart(QWidget):
+    """A small bar chart drawn with QPainter (QtCharts is in PySide6-Addons, not Essentials)."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.values: list[tuple[str, float]] = []
+        self.setMinimumHeight(110)
+
+    def set_values(self, values: list[tuple[str, float]]) -> None:
+        self.values = values
+        self.update()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # Qt override
+        painter = QPainter(self)
+        painter.drawText(4, 14, self.title)
+        if not self.values:
+            return
+        top = max(v for _, v in self.values) or 1.0
+        width = (self.width() - 8) / len(self.values)
+        height = self.height() - 40
+        for i, (label, value) in enumerate(self.values):
+            bar = height * value / top
+            rect = QRectF(4 + i * width + 4, 20 + height - bar, width - 8, bar)
+            painter.fillRect(rect, QColor("#5b8def"))
+            painter.drawText(
+                QRectF(4 + i * width, self.height() - 18, width, 16),
+                int(Qt.AlignmentFlag.AlignCenter),
+                f"{label}: {value:.2f}",
+            )
+
+
+class Pane(QGroupBox):
+    def __init__(self, index: int, models: list[tuple[int, str]], parent: QWidget | None = None):
+        super().__init__(f"Pane {chr(65 + index)}", parent)
+        layout = QVBoxLayout(self)
+        self.model = QComboBox()
+        for model_id, name in models:
+            self.model.addItem(name, model_id)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 5.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setValue(0.7)
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(1, 32768)
+        self.max_tokens.setValue(256)
+        self.seed = QSpinBox()
+        self.seed.setRange(-1, 2**31 - 1)
+        self.seed.setValue(42)
+        row = QHBoxLayout()
+        for label, widget in (
+            ("temp", self.temperature),
+            ("max", self.max_tokens),
+            ("seed", self.seed),
+        ):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget)
+        self.system = QLineEdit()
+        self.system.setPlaceholderText("system prompt (optional)")
+        self.reply = QTextBrowser()
+        self.stats = QLabel()
+        self.stats.setWordWrap(True)
+        layout.addWidget(self.model)
+        layout.addLayout(row)
+        layout.addWidget(self.system)
+        layout.addWidget(self.reply, 1)
+        layout.addWidget(self.stats)
+        self.figures: dict[str, Any] = {}
+        self.writing_since: float | None = None
+        self.first_chunk: float | None = None
+        self.chunks = 0
+
+    def live(self, now: float) -> None:
+        """Rough figures while streaming (a chunk is about a token); the worker's exact
+        stats replace them when the reply is done."""
+        self.chunks += 1
+        if self.first_chunk is None:
+            self.first_chunk = now
+            if self.writing_since is not None:
+                self.figures["ttft_s"] = now - self.writing_since
+        self.figures["completion_tokens"] = self.chunks
+        if now > self.first_chunk and self.chunks > 1:
+            self.figures["gen_tps"] = (self.chunks - 1) / (now - self.first_chunk)
+        self.show_figures()
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "temperature": self.temperature.value(),
+            "max_tokens": self.max_tokens.value(),
+            "seed": self.seed.value(),
+        }
+
+    def show_figures(self) -> None:
+        f = self.figures
+        parts = []
+        if "ttft_s" in f:
+            parts.append(f"TTFT {f['ttft_s']:.2f} s")
+        if "gen_tps" in f:
+            parts.append(f"{f['gen_tps']:.1f} tok/s")
+        if "completion_tokens" in f:
+            parts.append(f"{f['completion_tokens']} tokens")
+        if "load_s" in f:
+            parts.append(f"load {f['load_s']:.2f} s")
+        if f.get("memory_bytes"):
+            parts.append(f"{f['memory_bytes'] / 2**20:.0f} MB")
+        if "status" in f:
+            parts.append(str(f["status"]))
+        self.stats.setText(" · ".join(parts))
+
+
+class CompareTab(QWidget):
+    def __init__(self, service: CompareService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        tabs = QTabWidget(self)
+        outer = QVBoxLayout(self)
+        outer.addWidget(tabs)
+
+        # -- compare page
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        top = QHBoxLayout()
+        self.pane_count = QSpinBox()
+        self.pane_count.setRange(2, 4)
+        self.arena = QCheckBox("Arena (hide models)")
+        self.sequential = QCheckBox("One after another")
+        self.tag = QLineEdit()
+        self.tag.setPlaceholderText("tag (coding, writing…)")
+        top.addWidget(QLabel("Panes"))
+        top.addWidget(self.pane_count)
+        top.addWidget(self.arena)
+        top.addWidget(self.sequential)
+        top.addWidget(self.tag)
+        layout.addLayout(top)
+        self.panes_row = QHBoxLayout()
+        layout.addLayout(self.panes_row, 1)
+        self.panes: list[Pane] = []
+        self.mode_label = QLabel()
+        self.mode_label.setWordWrap(True)
+        layout.addWidget(self.mode_label)
+        self.prompt = QPlainTextEdit()
+        self.prompt.setPlaceholderText("One prompt for every pane")
+        self.prompt.setMaximumHeight(80)
+        layout.addWidget(self.prompt)
+        buttons = QHBoxLayout()
+        self.run_button = QPushButton("Send")
+        self.new_button = QPushButton("New comparison")
+        self.stop_button = QPushButton("Stop")
+        for b in (self.run_button, self.new_button, self.stop_button):
+            buttons.addWidget(b)
+        self.vote_buttons: dict[str, QPushButton] = {}
+        for text, outcome in VOTES:
+            button = QPushButton(text)
+            button.setEnabled(False)
+            button.clicked.connect(lambda _=False, o=outcome: self._vote(o))
+            self.vote_buttons[outcome] = button
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        charts = QHBoxLayout()
+        self.tps_chart = BarChart("tokens/s")
+        self.ttft_chart = BarChart("time to first token (s)")
+        charts.addWidget(self.tps_chart)
+        charts.addWidget(self.ttft_chart)
+        layout.addLayout(charts)
+        saved = QHBoxLayout()
+        self.saved = QComboBox()
+        self.open_button = QPushButton("Open")
+        self.export_button = QPushButton("Export Markdown…")
+        saved.addWidget(QLabel("Saved"))
+        saved.addWidget(self.saved, 1)
+        saved.addWidget(self.open_button)
+        saved.addWidget(self.export_button)
+        layout.addLayout(saved)
+        tabs.addTab(page, "Compare")
+
+        # -- leaderboard page
+        board = QWidget()
+        board_layout = QVBoxLayout(board)
+        self.board_tag = QComboBox()
+        self.board_tag.setEditable(True)
+        self.refresh_button = QPushButton("Refresh")
+        self.board = QTableWidget(0, 6)
+        self.board.setHorizontalHeaderLabels(
+            ["Model", "Rating", "95% CI", "Votes", "Win rate", "W/L/T"]
+        )
+        board_layout.addWidget(self.board_tag)
+        board_layout.addWidget(self.refresh_button)
+        board_layout.addWidget(self.board)
+        tabs.addTab(board, "Leaderboard")
+
+        # -- perplexity page
+        ppl = QWidget()
+        ppl_layout = QVBoxLayout(ppl)
+        ppl_layout.addWidget(QLabel("Perplexity and bits per byte on your text: lower is better."))
+        self.ppl_models = QTableWidget(0, 4)
+        self.ppl_models.setHorizontalHeaderLabels(["Model", "Tokens", "Perplexity", "Bits/byte"])
+        self.ppl_text = QPlainTextEdit()
+        self.ppl_text.setPlaceholderText("Paste a paragraph of your own text")
+        self.ppl_button = QPushButton("Score every model in the panes")
+        self.ppl_progress = QProgressBar()
+        ppl_layout.addWidget(self.ppl_text)
+        ppl_layout.addWidget(self.ppl_button)
+        ppl_layout.addWidget(self.ppl_progress)
+        ppl_layout.addWidget(self.ppl_models)
+        tabs.addTab(ppl, "Perplexity")
+        self.tabs = tabs
+
+        self.pane_count.valueChanged.connect(self._build_panes)
+        self.run_button.clicked.connect(self.send)
+        self.new_button.clicked.connect(self.new_comparison)
+        self.stop_button.clicked.connect(service.cancel)
+        self.refresh_button.clicked.connect(self.refresh_leaderboard)
+        self.ppl_button.clicked.connect(self.score)
+        self.open_button.clicked.connect(self.open_saved)
+        self.export_button.clicked.connect(self._ask_export)
+        service.modeChosen.connect(lambda mode, why: self.mode_label.setText(f"{mode}: {why}"))
+        service.paneChunk.connect(self._chunk)
+        service.paneStatus.connect(self._status)
+        service.paneLoaded.connect(self._loaded)
+        service.paneDone.connect(self._done)
+        service.runFinished.connect(self._finished)
+        service.perplexityProgress.connect(self._ppl_progress)
+        service.perplexityDone.connect(self._ppl_done)
+        service.errorOccurred.connect(self.mode_label.setText)
+        self._started = False
+        self._revealed = True
+        self._build_panes(2)
+        self.refresh_saved()
+
+    # -- panes ----------------------------------------------------------------------
+    def _build_panes(self, count: int) -> None:
+        models = self.service.models()
+        while len(self.panes) > count:
+            self.panes.pop().deleteLater()
+        while len(self.panes) < count:
+            pane = Pane(len(self.panes), models)
+            self.panes.append(pane)
+            self.panes_row.addWidget(pane)
+        self._started = False
+
+    def _pane_at(self, slot: int) -> Pane:
+        return self.panes[self.service.order.index(slot)]
+
+    def new_comparison(self) -> bool:
+        specs = [(int(p.model.currentData()), p.settings(), p.system.text()) for p in self.panes]
+        self._started = self.service.start(
+            specs,
+            sequential=self.sequential.isChecked(),
+            arena=self.arena.isChecked(),
+            tag=self.tag.text().strip(),
+        )
+        self._revealed = not self.arena.isChecked()
+        for index, pane in enumerate(self.panes):
+            pane.reply.clear()
+            pane.figures = {}
+            pane.show_figures()
+            pane.setTitle(
+                f"Pane {chr(65 + index)}" if not self._revealed else pane.model.currentText()
+            )
+        return self._started
+
+    def send(self) -> None:
+        text = self.prompt.toPlainText().strip()
+        if not text:
+            return
+        if not self._started and not self.new_comparison():
+            return
+        for pane in self.panes:
+            pane.reply.append(f"<b>You:</b> {text}")
+            pane.reply.append("")
+        if self.service.send(text):
+            self.prompt.clear()
+            self.run_button.setEnabled(False)
+
+    def _chunk(self, slot: int, text: str) -> None:
+        pane = self._pane_at(slot)
+        pane.live(time.monotonic())
+        reply = pane.reply
+        cursor = reply.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        cursor.insertText(text)
+
+    def _status(self, slot: int, text: str) -> None:
+        pane = self._pane_at(slot)
+        pane.figures["status"] = text
+        if text == "writing…":
+            pane.writing_since, pane.first_chunk, pane.chunks = time.monotonic(), None, 0
+        pane.figures["memory_bytes"] = self.service.memory(slot)
+        pane.show_figures()
+
+    def _loaded(self, slot: int, load_s: float, memory: int) -> None:
+        pane = self._pane_at(slot)
+        pane.figures.update(load_s=load_s, memory_bytes=memory)
+        pane.show_figures()
+
+    def _done(self, slot: int, result: Any) -> None:
+        pane = self._pane_at(slot)
+        pane.figures.update({k: v for k, v in result.stats.items() if v is not None})
+        pane.figures["status"] = result.error or result.stats.get("finish_reason", "")
+        pane.show_figures()
+
+    def _finished(self) -> None:
+        self.run_button.setEnabled(True)
+        self.refresh_saved()
+        labels = [self._label(i) for i in range(len(self.panes))]
+        self.tps_chart.set_values(
+            [(labels[i], float(p.figures.get("gen_tps") or 0)) for i, p in enumerate(self.panes)]
+        )
+        self.ttft_chart.set_values(
+            [(labels[i], float(p.figures.get("ttft_s") or 0)) for i, p in enumerate(self.panes)]
+        )
+        arena = not self._revealed
+        for button in self.vote_buttons.values():
+            button.setEnabled(arena and len(self.panes) == 2)
+
+    # -- saved comparisons ------------------------------------------------------------
+    def refresh_saved(self) -> None:
+        self.saved.clear()
+        for comparison_id, title in self.service.saved():
+            self.saved.addItem(f"#{comparison_id} {title}", comparison_id)
+
+    def open_saved(self) -> bool:
+        if self.saved.currentData() is None:
+            return False
+        panes = self.service.open_saved(int(self.saved.currentData()))
+        if not panes:
+            return False
+        self.pane_count.setValue(len(panes))
+        self._started, self._revealed = True, True
+        for pane, (name, messages) in zip(self.panes, panes, strict=True):
+            pane.setTitle(name)
+            pane.reply.clear()
+            pane.figures = {}
+            pane.show_figures()
+            for role, text in messages:
+                pane.reply.append(f"<b>You:</b> {text}" if role == "user" else "")
+                if role != "user":
+                    pane.reply.insertPlainText(text)
+        return True
+
+    def export_to(self, path: Path) -> bool:
+        report = self.service.export_markdown()
+        if not report:
+            self.mode_label.setText("nothing to export yet: run a comparison first")
+            return False
+        try:
+            path.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            self.mode_label.setText(f"could not save {path}: {exc.strerror or exc}")
+            return False
+        return True
+
+    def _ask_export(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Export comparison", "comparison.md", "*.md")
+        if name:
+            self.export_to(Path(name))
+
+    def _label(self, position: int) -> str:
+        if not self._revealed:
+            return chr(65 + position)
+        return self.panes[position].model.currentText()
+
+    # -- arena ----------------------------------------------------------------------
+    def _vote(self, outcome: str) -> None:
+        if self.service.vote(outcome):
+            self.reveal()
+
+    def reveal(self) -> None:
+        self._revealed = True
+        names = self.service.slot_names()
+        for position, pane in enumerate(self.panes):
+            slot = self.service.order[position]
+            pane.setTitle(f"{chr(65 + position)}: {names[slot]}")
+        for button in self.vote_buttons.values():
+            button.setEnabled(False)
+
+    # -- leaderboard ----------------------------------------------------------------
+    def refresh_leaderboard(self) -> None:
+        ratings = self.service.leaderboard(self.board_tag.currentText().strip() or None)
+        self.board.setRowCount(len(ratings))
+        for row, r in enumerate(ratings):
+            cells = [
+                r.model,
+                f"{r.rating:.0f}",
+                f"{r.ci_low:.0f}–{r.ci_high:.0f}",
+                str(r.votes),
+                f"{r.win_rate:.0%}",
+                f"{r.wins}/{r.losses}/{r.ties}",
+            ]
+            for col, text in enumerate(cells):
+                self.board.setItem(row, col, QTableWidgetItem(text))
+
+    # -- perplexity -----------------------------------------------------------------
+    def score(self) -> None:
+        ids = list(dict.fromkeys(int(p.model.currentData()) for p in self.panes))
+        self.ppl_progress.setValue(0)
+        self.service.perplexity(ids, self.ppl_text.toPlainText())
+
+    def _ppl_progress(self, _index: int, done: int, total: int) -> None:
+        self.ppl_progress.setMaximum(max(total, 1))
+        self.ppl_progress.setValue(done)
+
+    def _ppl_done(self, results: Any) -> None:
+        self.ppl_models.setRowCount(len(results))
+        for row, r in enumerate(results):
+            cells = [r.model, str(r.tokens), f"{r.perplexity:.3f}", f"{r.bits_per_byte:.4f}"]
+            for col, text in enumerate(cells):
+                self.ppl_models.setItem(row, col, QTableWidgetItem(text))

@@ -1,0 +1,99 @@
+"""``desktop-llm compare``, ``perplexity`` and ``leaderboard`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop_llm.storage import CompareRepository, connect
+from tests.e2e.test_cli import ROOT, cli_env
+
+# Until cli.py registers the commands, run them through a parser that adds them.
+_MAIN = """
+import argparse, sys
+from desktop_llm import cli, cli_compare
+original = cli.build_parser
+def build_parser():
+    parser = original()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if "compare" not in sub.choices:
+        cli_compare.add_commands(sub)
+    return parser
+cli.build_parser = build_parser
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _MAIN, *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(home),
+        cwd=ROOT,
+        timeout=180,
+        check=False,
+    )
+
+
+@pytest.mark.model
+def test_compare_json_two_settings_of_one_model(tmp_path: Path, smollm2: Path) -> None:
+    out = run(
+        tmp_path / "home",
+        "compare",
+        str(smollm2),
+        f"{smollm2}@temp=0.1,seed=5",
+        "--prompt",
+        "Hi",
+        "--max-tokens",
+        "4",
+        "--ctx",
+        "256",
+        "--sequential",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["mode"] == "sequential"
+    assert len(data["runs"]) == 2
+    for run_ in data["runs"]:
+        assert run_["text"] and run_["model"]
+        assert {"prompt_tokens", "completion_tokens", "ttft_s", "gen_tps", "finish_reason"} <= set(
+            run_["stats"]
+        )
+    assert data["runs"][1]["model"].endswith("@temp=0.1,seed=5")
+
+
+def test_compare_bad_setting_is_a_user_error(tmp_path: Path, smollm2: Path) -> None:
+    out = run(tmp_path / "home", "compare", str(smollm2), f"{smollm2}@colour=red", "-p", "x")
+    assert out.returncode == 2
+    assert "bad model setting" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.model
+def test_perplexity_json(tmp_path: Path, smollm2: Path) -> None:
+    text = tmp_path / "text.txt"
+    text.write_text("The cat sat on the mat. The dog sat on the log. " * 3, encoding="utf-8")
+    out = run(tmp_path / "home", "perplexity", str(smollm2), "--file", str(text), "--json")
+    assert out.returncode == 0, out.stderr
+    (row,) = json.loads(out.stdout)
+    assert {"model", "tokens", "perplexity", "bits_per_byte"} <= set(row)
+    assert row["tokens"] > 10 and row["perplexity"] > 1
+
+
+def test_leaderboard_json_and_tag(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert run(home, "leaderboard", "--json").stdout.strip() == "[]"
+    repo = CompareRepository(connect(home / "data" / "chats.sqlite3"))
+    repo.add_vote("p", "m1", "m2", "a", tag="coding")
+    repo.add_vote("q", "m2", "m3", "b", tag="writing")
+    out = run(home, "leaderboard", "--tag", "coding", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["model"] for r in rows] == ["m1", "m2"]
+    text = run(home, "leaderboard").stdout
+    assert "m3" in text and "rating" in text

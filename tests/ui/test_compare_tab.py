@@ -1,0 +1,94 @@
+"""The Compare tab with the real engine: run, arena hide-vote-reveal, leaderboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from desktop_llm.core.library import ModelLibrary
+from desktop_llm.services.compare_service import CompareService
+from desktop_llm.storage import CompareRepository, ModelRepository, connect
+from desktop_llm.ui.compare_tab import CompareTab
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, tmp_path: Path, smollm2: Path, tiny_llama: Path) -> CompareTab:
+    conn = connect(tmp_path / "db.sqlite3")
+    library = ModelLibrary(ModelRepository(conn), tmp_path / "models")
+    library.import_file(smollm2, "smol")
+    library.import_file(tiny_llama, "tiny")
+    service = CompareService(library, CompareRepository(conn), tmp_path / "logs")
+    widget = CompareTab(service)
+    qtbot.addWidget(widget)
+    for pane, index in zip(widget.panes, (0, 1), strict=True):
+        pane.model.setCurrentIndex(index)
+        pane.max_tokens.setValue(4)
+    yield widget
+    service.close()
+
+
+def test_arena_hide_vote_reveal_and_leaderboard(qtbot: QtBot, tab: CompareTab) -> None:
+    tab.arena.setChecked(True)
+    tab.tag.setText("chat")
+    tab.prompt.setPlainText("Hello")
+    with qtbot.waitSignal(tab.service.runFinished, timeout=60_000):
+        tab.run_button.click()
+    assert [p.title() for p in tab.panes] == ["Pane A", "Pane B"]
+    assert "parallel" in tab.mode_label.text() or "sequential" in tab.mode_label.text()
+    assert all(p.figures.get("completion_tokens") for p in tab.panes)
+    assert tab.tps_chart.values and tab.vote_buttons["a"].isEnabled()
+    tab.vote_buttons["a"].click()
+    titles = [p.title() for p in tab.panes]
+    assert titles[0].startswith("A: ") and titles[1].startswith("B: ")
+    assert not tab.vote_buttons["a"].isEnabled()
+    tab.refresh_leaderboard()
+    assert tab.board.rowCount() == 2
+    winner = titles[0].removeprefix("A: ")
+    assert tab.board.item(0, 0).text() == winner
+    assert "# " in tab.service.export_markdown()
+
+
+def test_compare_run_live_stats_export_and_reopen(
+    qtbot: QtBot, tab: CompareTab, tmp_path: Path
+) -> None:
+    tab.panes[1].model.setCurrentIndex(0)  # the same model twice, other settings
+    tab.panes[1].temperature.setValue(0.2)
+    tab.prompt.setPlainText("Hi")
+    with qtbot.waitSignal(tab.service.runFinished, timeout=60_000):
+        tab.run_button.click()
+    for pane in tab.panes:
+        assert "tok/s" in pane.stats.text() and "load" in pane.stats.text()
+        assert "TTFT" in pane.stats.text() and "MB" in pane.stats.text()
+        assert pane.figures["completion_tokens"] >= 1
+    assert [label for label, _ in tab.ttft_chart.values] == ["smol", "smol"]
+    assert not tab.vote_buttons["a"].isEnabled()  # not an arena
+    report = tmp_path / "report.md"
+    assert tab.export_to(report)
+    assert "| smol #1 |" in report.read_text(encoding="utf-8")
+
+    assert tab.saved.count() == 1
+    tab.pane_count.setValue(3)
+    assert tab.open_saved()
+    assert len(tab.panes) == 2
+    assert [p.title() for p in tab.panes] == ["smol #1", "smol #2"]
+    assert "Hi" in tab.panes[0].reply.toPlainText()
+    tab.prompt.setPlainText("More?")
+    with qtbot.waitSignal(tab.service.runFinished, timeout=60_000):
+        tab.run_button.click()
+    assert "More?" in tab.panes[1].reply.toPlainText()
+
+
+def test_leaderboard_filters_by_tag(tab: CompareTab) -> None:
+    repo = tab.service._repo
+    repo.add_vote("p", "x", "y", "a", tag="coding")
+    repo.add_vote("p", "y", "z", "a", tag="writing")
+    tab.refresh_leaderboard()
+    assert tab.board.rowCount() == 3
+    tab.board_tag.setEditText("coding")
+    tab.refresh_leaderboard()
+    assert [tab.board.item(r, 0).text() for r in range(2)] == ["x", "y"]
+    assert tab.board.rowCount() == 2
