@@ -33,9 +33,10 @@ from desktop_llm.core.settings import load_settings
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths, resources_dir
 from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
-from desktop_llm.storage import ChatRepository, Message, ModelRepository, connect
+from desktop_llm.storage import ChatRepository, CompareRepository, Message, ModelRepository, connect
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,13 @@ class AppServices:
     service: ChatService
     hub: HubService
     hardware: HardwareService
+    compare: CompareService
 
     def close(self) -> None:
         """Stop any reply and download, end the worker and close the database. Safe to
         call twice."""
         self.hub.shutdown()  # pauses downloads; their .part files stay for resuming
+        self.compare.close()  # ends the comparison workers
         self.service.shutdown()
         self.conn.close()
 
@@ -83,7 +86,8 @@ def build_services(paths: AppPaths) -> AppServices:
         return engine.plan(library.ref_for(library.get(model_id)), n_ctx).description
 
     hardware = HardwareService(paths.logs, planner=plan_words)
-    return AppServices(conn, chats, library, service, hub, hardware)
+    compare = CompareService(library, CompareRepository(conn), paths.logs)
+    return AppServices(conn, chats, library, service, hub, hardware, compare)
 
 
 def run_gui(
@@ -117,6 +121,7 @@ def run_gui(
         first_run=first_run,
         hub=parts.hub,
         hardware=parts.hardware,
+        compare=parts.compare,
     )
     install_excepthook(window)
     window.show()

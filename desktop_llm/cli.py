@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop_llm import __version__, cli_bench, cli_hardware, cli_hub
+from desktop_llm import __version__, cli_bench, cli_compare, cli_hardware, cli_hub
 from desktop_llm.cli_context import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
@@ -404,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_hardware.add_commands(sub)
     cli_bench.add_commands(sub)
     cli_hub.add_commands(sub)
+    cli_compare.add_commands(sub)
     return parser
 
 

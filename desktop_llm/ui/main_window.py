@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -27,11 +28,13 @@ from PySide6.QtWidgets import (
 
 from desktop_llm import APP_NAME
 from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.types import ChatSettings, Message, format_size
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
 from desktop_llm.ui.chat_view import ChatView, stats_text
+from desktop_llm.ui.compare_tab import CompareTab
 from desktop_llm.ui.conversation_list import ConversationList
 from desktop_llm.ui.crash_dialog import show_crash_dialog
 from desktop_llm.ui.hardware_dialog import HardwareDialog
@@ -74,6 +77,7 @@ class MainWindow(QMainWindow):
         first_run: bool = False,
         hub: HubService | None = None,
         hardware: HardwareService | None = None,
+        compare: CompareService | None = None,
     ) -> None:
         super().__init__()
         self.service = service
@@ -151,7 +155,14 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.settings_panel)
         splitter.setSizes([230, 700, 270])
         splitter.setStretchFactor(1, 1)
-        self.setCentralWidget(splitter)
+        if compare is None:
+            self.setCentralWidget(splitter)
+        else:
+            self.tabs = QTabWidget()
+            self.tabs.addTab(splitter, "Chat")
+            self.compare_tab = CompareTab(compare, self)
+            self.tabs.addTab(self.compare_tab, "Compare")
+            self.setCentralWidget(self.tabs)
         self.status = QLabel("Ready")
         self.statusBar().addWidget(self.status, 1)
 

@@ -12,25 +12,10 @@ import pytest
 from desktop_llm.storage import CompareRepository, connect
 from tests.e2e.test_cli import ROOT, cli_env
 
-# Until cli.py registers the commands, run them through a parser that adds them.
-_MAIN = """
-import argparse, sys
-from desktop_llm import cli, cli_compare
-original = cli.build_parser
-def build_parser():
-    parser = original()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "compare" not in sub.choices:
-        cli_compare.add_commands(sub)
-    return parser
-cli.build_parser = build_parser
-sys.exit(cli.main(sys.argv[1:]))
-"""
-
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", _MAIN, *args],
+        [sys.executable, "-m", "desktop_llm", *args],
         capture_output=True,
         text=True,
         env=cli_env(home),
