@@ -67,7 +67,7 @@ def main():
     timer.timeout.connect(tick)
     timer.start()
     QTimer.singleShot(200, start)
-    run_gui(AppPaths.default())
+    run_gui(AppPaths.default().ensure())
     late.sort()
     p = lambda q: late[min(len(late) - 1, int(q * len(late)))] if late else 0.0
     print(json.dumps({"p50": p(0.5), "p99": p(0.99), "max": late[-1] if late else 0.0,
@@ -102,7 +102,7 @@ def main():
         from desktop_llm.app import run_gui
         from desktop_llm.paths import AppPaths
         QTimer.singleShot(0, lambda: QTimer.singleShot(0, idle))
-        run_gui(AppPaths.default())
+        run_gui(AppPaths.default().ensure())
     else:
         from PySide6.QtWidgets import QMainWindow
         window = QMainWindow()
@@ -148,14 +148,14 @@ def stall(model: Path, max_tokens: int, label: str) -> Row:
         data = _run(STALL_SCRIPT, str(model), str(max_tokens), home=Path(home))
     stats = data.get("stats") or {}
     assert isinstance(stats, dict)
-    ok = float(data["max"]) <= 50.0  # type: ignore[arg-type]
+    worst, p99, p50 = (float(data[k]) for k in ("max", "p99", "p50"))  # type: ignore[arg-type]
     return Row(
         f"GUI event-loop stall while streaming {stats.get('completion_tokens')} tokens "
-        f"({label}), max ms",
-        float(data["max"]),
-        "ms",  # type: ignore[arg-type]
-        target="max < 50 ms",
-        met=ok,
+        f"({label}): max ms (p99 {p99:.1f}, p50 {p50:.1f})",
+        worst,
+        "ms",
+        target="p99 < 30 ms, max < 50 ms",
+        met=worst < 50.0 and p99 < 30.0,
         detail=data,
     )
 

@@ -449,13 +449,16 @@ class HubService(QObject):
         n_ctx: int | None,
         gpu_layers: GpuLayers | None,
         template: str | None,
+        **engine: Any,
     ) -> bool:
         """Per-model defaults: context, GPU layers (a number, -1 all, "auto" or None),
-        and the chat template (None: automatic)."""
+        the chat template (None: automatic), and the engine's own options as ModelOptions
+        fields (threads, n_batch, flash_attn, kv_cache_type, use_mmap, use_mlock; None:
+        the default)."""
         try:
             record = self._library.get(model_id)
             stored = ModelOptions.from_dict(record.options)
-            options = replace(stored, n_ctx=n_ctx, gpu_layers=gpu_layers).validate()
+            options = replace(stored, n_ctx=n_ctx, gpu_layers=gpu_layers, **engine).validate()
             self._library.set_options(model_id, options.stored_in(record.options))
             self._library.set_template_override(model_id, template)
         except UserError as exc:

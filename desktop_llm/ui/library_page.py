@@ -130,12 +130,35 @@ class LibraryPage(QWidget):
         self.template.addItem(AUTO_TEMPLATE, None)
         for name in self._service.template_names():
             self.template.addItem(name, name)
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText("automatic (physical cores)")
+        self.batch = QSpinBox()
+        self.batch.setRange(0, 8192)
+        self.batch.setSingleStep(128)
+        self.batch.setSpecialValueText("default (512)")
+        self.flash = _choice([("automatic", None), ("on", True), ("off", False)])
+        self.kv_cache = _choice(
+            [
+                ("f16 (default)", None),
+                ("q8_0 (half the memory)", "q8_0"),
+                ("q4_0 (a quarter)", "q4_0"),
+            ]
+        )
+        self.mmap = _choice([("default (on)", None), ("on", True), ("off", False)])
+        self.mlock = _choice([("default (off)", None), ("on", True), ("off", False)])
         self.save_defaults = QPushButton("Save defaults")
         self.save_defaults.clicked.connect(self.apply_defaults)
         form.addRow("Context length", self.ctx)
         form.addRow("GPU layers", self.gpu_choice)
         form.addRow("", self.gpu_layers)
         form.addRow("Chat template", self.template)
+        form.addRow("CPU threads", self.threads)
+        form.addRow("Batch size", self.batch)
+        form.addRow("Flash attention", self.flash)
+        form.addRow("KV cache type", self.kv_cache)
+        form.addRow("Memory-map the file", self.mmap)
+        form.addRow("Lock in RAM (mlock)", self.mlock)
         form.addRow(self.save_defaults)
         box.setEnabled(False)
         self.defaults_box = box
@@ -206,6 +229,15 @@ class LibraryPage(QWidget):
         self.gpu_choice.setCurrentIndex(index or 0)
         t = self.template.findData(record.template_override) if record.template_override else 0
         self.template.setCurrentIndex(max(0, t))
+        self.threads.setValue(int(options.get("threads") or 0))
+        self.batch.setValue(int(options.get("n_batch") or 0))
+        for box, key in (
+            (self.flash, "flash_attn"),
+            (self.kv_cache, "kv_cache_type"),
+            (self.mmap, "use_mmap"),
+            (self.mlock, "use_mlock"),
+        ):
+            box.setCurrentIndex(max(0, box.findData(options.get(key))))
 
     def apply_defaults(self) -> None:
         model_id = self.selected_id()
@@ -218,6 +250,12 @@ class LibraryPage(QWidget):
             n_ctx=self.ctx.value() or None,
             gpu_layers=gpu,
             template=self.template.currentData(),
+            threads=self.threads.value() or None,
+            n_batch=self.batch.value() or None,
+            flash_attn=self.flash.currentData(),
+            kv_cache_type=self.kv_cache.currentData(),
+            use_mmap=self.mmap.currentData(),
+            use_mlock=self.mlock.currentData(),
         )
 
     def delete_selected(self) -> None:
@@ -312,3 +350,10 @@ class LibraryPage(QWidget):
             self.scan_button.setEnabled(not busy)
             if busy:
                 self.scan_status.setText("Looking in other apps' folders…")
+
+
+def _choice(items: list[tuple[str, object]]) -> QComboBox:
+    box = QComboBox()
+    for label, value in items:
+        box.addItem(label, value)
+    return box

@@ -291,6 +291,45 @@ def test_per_model_defaults(qtbot: QtBot, setup: Setup, tiny_llama: Path) -> Non
     assert library.gpu_choice.currentIndex() == 1
 
 
+def test_engine_options_per_model_persist_and_reach_the_load(
+    qtbot: QtBot, setup: Setup, tiny_llama: Path
+) -> None:
+    from desktop_llm.core.chat import EngineSession
+
+    record = setup.parts.service.import_model(tiny_llama)
+    assert record is not None
+    library = setup.window.library
+    library.refresh()
+    library.select(record.id)
+    library.threads.setValue(1)
+    library.batch.setValue(256)
+    library.kv_cache.setCurrentIndex(library.kv_cache.findData("q8_0"))
+    library.mmap.setCurrentIndex(library.mmap.findData(False))
+    library.mlock.setCurrentIndex(library.mlock.findData(False))
+    library.save_defaults.click()
+    stored = setup.parts.library.get(record.id)
+    assert stored.options["threads"] == 1 and stored.options["n_batch"] == 256
+    assert stored.options["kv_cache_type"] == "q8_0"
+    assert stored.options["use_mmap"] is False and stored.options["use_mlock"] is False
+    # shown again when the model is selected again
+    library.threads.setValue(0)
+    library.select(record.id)
+    assert library.threads.value() == 1
+    assert library.kv_cache.currentData() == "q8_0"
+    # and they are what the engine is given
+    ref = setup.parts.library.ref_for(stored)
+    params = EngineSession(setup.paths.logs, gpu_layers=0).load_params(ref, 256)
+    assert params.n_threads == 1 and params.n_batch == 256 and params.use_mmap is False
+    assert params.type_k == params.type_v == 8  # GGML_TYPE_Q8_0
+    assert params.flash_attn is True  # a quantized V cache needs it
+
+    # a quantized cache with flash attention off is refused with a clear message
+    library.flash.setCurrentIndex(library.flash.findData(False))
+    with qtbot.waitSignal(setup.service.errorOccurred, timeout=5000) as blocker:
+        library.save_defaults.click()
+    assert "flash" in blocker.args[-1].lower()
+
+
 def test_gated_repo_and_token(qtbot: QtBot, setup: Setup) -> None:
     w = setup.window
     with qtbot.waitSignal(setup.service.errorOccurred, timeout=15000):

@@ -55,6 +55,8 @@ from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)
 
+CHUNK_INTERVAL_S = 0.025
+
 # ggml log levels (ggml.h): 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the
 # previous line. llama-cpp-python's _logger.py comment has the old, wrong numbering.
 _LOG_WARN, _LOG_ERROR, _LOG_CONT = 3, 4, 5
@@ -254,6 +256,8 @@ class _Engine:
         tokens = [rng.randrange(n_vocab) for _ in range(request.n_prompt)]
         llm.reset()  # no KV reuse: every run processes the whole prompt
         llm.set_seed(request.seed)
+        llama_cpp.llama_perf_context_reset(llm.ctx)
+        sender = _ChunkSender(self.conn, request.request_id)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         started = time.perf_counter()
         t_first = started
@@ -265,14 +269,13 @@ class _Engine:
             for token in generator:
                 if count == 0:
                     t_first = time.perf_counter()
-                text = decoder.decode(llm.detokenize([token]))
-                if text:
-                    _send(self.conn, Chunk(request.request_id, text))
+                sender.add(decoder.decode(llm.detokenize([token])))
                 count += 1
                 if count >= request.n_gen or self.cancel.is_set():
                     break
         finally:
             generator.close()  # type: ignore[attr-defined]
+            sender.flush()
         ended = time.perf_counter()
         perf = llama_cpp.llama_perf_context(llm.ctx)
         prompt_s = perf.t_p_eval_ms / 1000.0 if perf.n_p_eval > 0 else t_first - started
@@ -408,6 +411,7 @@ class _Engine:
         llama_cpp.llama_set_abort_callback(llm.ctx, self._abort_cb, None)
 
         stopper = _StopFilter(rendered.stop)
+        sender = _ChunkSender(self.conn, request.request_id)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pieces: list[str] = []
         generated: list[int] = []
@@ -448,7 +452,7 @@ class _Engine:
                 out, stopped = stopper.feed(text)
                 if out:
                     pieces.append(out)
-                    _send(self.conn, Chunk(request.request_id, out))
+                    sender.add(out)
                 if stopped:
                     break
                 if self.cancel.is_set():
@@ -471,7 +475,8 @@ class _Engine:
         tail = "" if stopper.stopped else stopper.flush() + decoder.decode(b"", final=True)
         if tail:
             pieces.append(tail)
-            _send(self.conn, Chunk(request.request_id, tail))
+            sender.add(tail)
+        sender.flush()
         ended = time.perf_counter()
         perf = llama_cpp.llama_perf_context(llm.ctx)
         ttft = (t_first - started) if t_first is not None else ended - started
@@ -540,6 +545,33 @@ class _Engine:
 def _visible(pieces: list[str], stopper: _StopFilter) -> bool:
     """Whether the reply so far (sent or held back) has any non-blank text."""
     return any(p.strip() for p in pieces) or bool(stopper.held.strip())
+
+
+class _ChunkSender:
+    """Sends streamed text to the host at most every CHUNK_INTERVAL_S (the first piece at
+    once). A message per token would wake the host process 60+ times a second, and on a
+    machine with as many cores as engine threads every wake-up stalls llama.cpp's threads;
+    the GUI draws at most every 30 ms anyway."""
+
+    def __init__(self, conn: Connection, request_id: int) -> None:
+        self._conn = conn
+        self._id = request_id
+        self._parts: list[str] = []
+        self._last = 0.0
+
+    def add(self, text: str) -> None:
+        if not text:
+            return
+        self._parts.append(text)
+        now = time.perf_counter()
+        if now - self._last >= CHUNK_INTERVAL_S:
+            self._last = now
+            self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            text, self._parts = "".join(self._parts), []
+            _send(self._conn, Chunk(self._id, text))
 
 
 class _StopFilter:
