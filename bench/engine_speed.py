@@ -2,15 +2,20 @@
 llama.cpp's own llama-bench (built from the llama.cpp that llama-cpp-python vendors).
 
 All three process the same number of random prompt tokens and generate the same number
-of tokens (ignoring end-of-text) with the same threads and context; rounds are A/B/C
-interleaved so drift in machine load hits all three alike. llama-bench's generation test
+of tokens (ignoring end-of-text) with the same threads and context; generation is timed
+after the prompt (llama-bench: ``-d N_PROMPT``), as in a chat. Rounds are A/B/C
+interleaved so drift in machine load hits all three alike, and each runs in its own
+process. llama-bench's generation test
 only decodes (no sampling); the engine and the bare loop sample with llama.cpp's sampler
 chain and detokenize, as a real chat does.
 """
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,8 +23,7 @@ import llama_cpp  # the bench may import llama_cpp (DESIGN.md, import rule 4)
 import psutil
 
 from bench import llama_bench
-from bench.common import Row, median, smollm2, spread
-from desktop_llm.core.benchmark import PeakMemory
+from bench.common import ROOT, Row, median, smollm2, spread
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.hardware import physical_cores
@@ -54,18 +58,34 @@ def bare_loop(llm: llama_cpp.Llama, n_prompt: int, n_gen: int, seed: int) -> tup
     return n_prompt / prompt_s, (count - 1) / (t_last - t_first)
 
 
+def bare_loop_process(model: Path, threads: int, seed: int) -> tuple[float, float]:
+    """The bare loop in a process of its own, like llama-bench and the engine's worker:
+    nothing of it (OpenMP threads, a loaded model) stays resident in the process that
+    measures the others."""
+    script = (
+        "import json, sys\n"
+        "import llama_cpp\n"
+        "from bench.engine_speed import N_CTX, N_GEN, N_PROMPT, bare_loop\n"
+        "llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=N_CTX, n_threads=int(sys.argv[2]),"
+        " n_threads_batch=int(sys.argv[2]), n_batch=512, flash_attn=True, verbose=False)\n"
+        "print(json.dumps(bare_loop(llm, N_PROMPT, N_GEN, int(sys.argv[3]))))\n"
+        "llm.close()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(model), str(threads), str(seed)],
+        cwd=ROOT,
+        check=True,
+        text=True,
+        capture_output=True,
+    )
+    pp, tg = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(pp), float(tg)
+
+
 def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list[Row]:
     path = smollm2()
     threads = physical_cores()
     llama_bench.build()
-    llm = llama_cpp.Llama(
-        model_path=str(path),
-        n_ctx=N_CTX,
-        n_threads=threads,
-        n_threads_batch=threads,
-        n_batch=512,
-        verbose=False,
-    )
     host = EngineHost(log_dir)
     host.load(LoadParams(str(path), n_ctx=N_CTX, n_threads=threads))
     pid = host.pid
@@ -75,13 +95,13 @@ def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
     ref_rss: list[int] = []
     try:
         for i in range(rounds):
-            with PeakMemory(pid) as memory:
-                done = host.bench(N_PROMPT, N_GEN)
+            # no memory sampling during the run: reading /proc/PID/smaps steals the CPU
+            # the worker's threads are timed on
+            done = host.bench(N_PROMPT, N_GEN)
             worker_rss.append(psutil.Process(pid).memory_info().rss)
-            del memory
             engine_pp.append(done.n_prompt / done.prompt_s)
             engine_tg.append((done.n_gen - 1) / done.gen_s)
-            pp, tg = bare_loop(llm, N_PROMPT, N_GEN, seed=i)
+            pp, tg = bare_loop_process(path, threads, seed=i)
             bare_pp.append(pp)
             bare_tg.append(tg)
             reference = llama_bench.run(path, threads=threads, n_prompt=N_PROMPT, n_gen=N_GEN)
@@ -90,7 +110,6 @@ def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
             ref_rss.append(reference["peak_rss"])
     finally:
         host.unload()
-        llm.close()
     detail = {
         "threads": threads,
         "n_ctx": N_CTX,
@@ -100,7 +119,7 @@ def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
     }
     rows = [
         Row(
-            f"Generation tok/s vs llama-bench (tg{N_GEN})",
+            f"Generation tok/s vs llama-bench (tg{N_GEN} @ depth {N_PROMPT})",
             median(engine_tg),
             "tok/s",
             median(ref_tg),

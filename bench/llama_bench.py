@@ -118,8 +118,8 @@ def run(
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     peak, stdout = _run_with_peak_rss(process)
     results = json.loads(stdout)
-    pp = next(r for r in results if r.get("n_prompt", 0) > 0 and r.get("n_gen", 0) == 0)
-    tg = next(r for r in results if r.get("n_gen", 0) > 0 and r.get("n_prompt", 0) == 0)
+    pp = next(r for r in results if r["n_prompt"] > 0 and r["n_gen"] == 0 and r["n_depth"] == 0)
+    tg = next(r for r in results if r["n_gen"] > 0 and r["n_depth"] == n_prompt)
     return {
         "pp_tps": float(pp["avg_ts"]),
         "tg_tps": float(tg["avg_ts"]),
