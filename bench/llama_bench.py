@@ -98,7 +98,8 @@ def build() -> Path:
 def run(
     model: Path, *, threads: int, n_prompt: int, n_gen: int, repetitions: int = 1
 ) -> dict[str, Any]:
-    """pp and tg tokens/s from llama-bench's JSON output, and its peak RSS."""
+    """pp tokens/s (from an empty context), tg tokens/s after ``n_prompt`` tokens of
+    context (``-d``: the depth at which a chat generates), and llama-bench's peak RSS."""
     exe = build()
     args = [
         str(exe),
@@ -110,6 +111,8 @@ def run(
         str(n_prompt),
         "-n",
         str(n_gen),
+        "-d",
+        f"0,{n_prompt}",
         "-r",
         str(repetitions),
         "-o",
