@@ -28,7 +28,7 @@ def main() -> int:
         "and the bare loop sample (llama.cpp's sampler chain) and detokenize every token; "
         "llama-bench's tg test only decodes.",
         "The engine runs in its own worker process and streams every token over a pipe; "
-        "the bare loop runs llama-cpp-python's Llama.generate in-process.",
+        "the bare loop runs llama-cpp-python's Llama.generate in a process of its own.",
         "Engine rows: SmolLM2-135M-Instruct Q4_1, 512 prompt + 128 generated tokens, "
         "context 640 (llama-bench's own), physical-core threads, flash attention auto.",
         "Downloads: the loopback Hub server runs in its own process for both; ours also "
