@@ -34,6 +34,7 @@ from desktop_llm.services.hub_service import (
     RepoView,
     format_size,
 )
+from desktop_llm.ui.tables import select_by_data, selected_data
 
 SORTS = (("Most downloads", "downloads"), ("Most likes", "likes"), ("Recently updated", "recent"))
 BADGE_COLORS = {
@@ -297,18 +298,11 @@ class RepoPage(QWidget):
         self._selection_changed()
 
     def selected_file(self) -> str | None:
-        rows = self.files.selectionModel().selectedRows()
-        if not rows:
-            return None
-        item = self.files.item(rows[0].row(), 0)
-        return str(item.data(REPO_ROLE)) if item is not None else None
+        name = selected_data(self.files, REPO_ROLE)
+        return str(name) if name is not None else None
 
     def select_file(self, name: str) -> None:
-        for row in range(self.files.rowCount()):
-            item = self.files.item(row, 0)
-            if item is not None and item.data(REPO_ROLE) == name:
-                self.files.selectRow(row)
-                return
+        select_by_data(self.files, REPO_ROLE, name)
 
     def download_selected(self) -> None:
         name = self.selected_file()

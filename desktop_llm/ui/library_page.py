@@ -34,6 +34,7 @@ from desktop_llm.services.hub_service import (
     Registered,
     format_size,
 )
+from desktop_llm.ui.tables import select_by_data, selected_data
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 AUTO_TEMPLATE = "Automatic"
@@ -194,18 +195,11 @@ class LibraryPage(QWidget):
         return [r.name for r in self._records.values()]
 
     def selected_id(self) -> int | None:
-        rows = self.table.selectionModel().selectedRows()
-        if not rows:
-            return None
-        item = self.table.item(rows[0].row(), 0)
-        return int(item.data(ID_ROLE)) if item is not None else None
+        model_id = selected_data(self.table, ID_ROLE)
+        return int(model_id) if isinstance(model_id, int) else None
 
     def select(self, model_id: int) -> None:
-        for row in range(self.table.rowCount()):
-            item = self.table.item(row, 0)
-            if item is not None and item.data(ID_ROLE) == model_id:
-                self.table.selectRow(row)
-                return
+        select_by_data(self.table, ID_ROLE, model_id)
 
     def select_name(self, name: str) -> None:
         for r in self._records.values():
