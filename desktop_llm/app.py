@@ -32,6 +32,7 @@ from desktop_llm.core.library import ModelLibrary
 from desktop_llm.core.settings import load_settings
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths, resources_dir
+from desktop_llm.services.benchmark_service import BenchmarkService
 from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
@@ -54,6 +55,7 @@ class AppServices:
     hub: HubService
     hardware: HardwareService
     compare: CompareService
+    benchmark: BenchmarkService
 
     def close(self) -> None:
         """Stop any reply and download, end the worker and close the database. Safe to
@@ -87,7 +89,8 @@ def build_services(paths: AppPaths) -> AppServices:
 
     hardware = HardwareService(paths.logs, planner=plan_words)
     compare = CompareService(library, CompareRepository(conn), paths.logs)
-    return AppServices(conn, chats, library, service, hub, hardware, compare)
+    benchmark = BenchmarkService(library, paths.logs)
+    return AppServices(conn, chats, library, service, hub, hardware, compare, benchmark)
 
 
 def run_gui(
@@ -122,6 +125,7 @@ def run_gui(
         hub=parts.hub,
         hardware=parts.hardware,
         compare=parts.compare,
+        benchmark=parts.benchmark,
     )
     install_excepthook(window)
     window.show()

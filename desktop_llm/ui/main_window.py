@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm import APP_NAME
+from desktop_llm.services.benchmark_service import BenchmarkService
 from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.types import ChatSettings, Message, format_size
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
+from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
 from desktop_llm.ui.chat_view import ChatView, stats_text
 from desktop_llm.ui.compare_tab import CompareTab
 from desktop_llm.ui.conversation_list import ConversationList
@@ -78,11 +80,13 @@ class MainWindow(QMainWindow):
         hub: HubService | None = None,
         hardware: HardwareService | None = None,
         compare: CompareService | None = None,
+        benchmark: BenchmarkService | None = None,
     ) -> None:
         super().__init__()
         self.service = service
         self._hub = hub
         self._hardware = hardware
+        self._benchmark = benchmark
         self._models_window: ModelsWindow | None = None
         self.engine_info = EngineInfoLoader(engine_probe, self)
         self._first_run = first_run
@@ -211,6 +215,10 @@ class MainWindow(QMainWindow):
         find_models.setEnabled(self._hub is not None)
         find_models.triggered.connect(self.show_models)
         models_menu.addAction(find_models)
+        bench = QAction("&Benchmark this model…", self)
+        bench.setEnabled(self._benchmark is not None)
+        bench.triggered.connect(self.show_benchmark)
+        models_menu.addAction(bench)
         settings_menu = self.menuBar().addMenu("&Settings")
         hardware = QAction("&Hardware…", self)
         hardware.setEnabled(self._hardware is not None)
@@ -232,6 +240,19 @@ class MainWindow(QMainWindow):
         self._models_window.show()
         self._models_window.raise_()
         self._models_window.activateWindow()
+
+    def show_benchmark(self) -> BenchmarkDialog | None:
+        """Models > Benchmark: speed and memory of the model chosen in the picker."""
+        assert self._benchmark is not None
+        model_id = self.current_model_id()
+        if model_id is None:
+            self.show_error("choose a model to benchmark first")
+            return None
+        name = self.model_picker.currentText().split("  ·  ")[0]
+        dialog = BenchmarkDialog(self._benchmark, model_id, name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def show_hardware(self) -> HardwareDialog:
         assert self._hardware is not None
