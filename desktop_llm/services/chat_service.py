@@ -124,6 +124,12 @@ class ChatService(QObject):
     def messages(self, conversation_id: int) -> list[Message]:
         return self._chats.active_path(conversation_id)
 
+    def message_ids(self, conversation_id: int) -> list[int]:
+        return self._chats.active_path_ids(conversation_id)
+
+    def messages_by_id(self, ids: list[int]) -> list[Message]:
+        return self._chats.messages_by_id(ids)
+
     def sibling_ids(self, conversation_id: int) -> dict[int, list[int]]:
         return self._chats.sibling_ids(conversation_id)
 

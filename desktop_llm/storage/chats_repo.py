@@ -246,6 +246,40 @@ class ChatRepository:
         with self._lock:
             return self._get_message(message_id)
 
+    def active_path_ids(self, conversation_id: int) -> list[int]:
+        """The ids of :meth:`active_path`, without reading the messages themselves (a long
+        conversation opens on its last page; the rest is read on request)."""
+        with self._lock:
+            self._get_conversation(conversation_id)
+            rows = self._conn.execute(
+                """
+                WITH RECURSIVE path(id, depth) AS (
+                    SELECT current_leaf_id, 0 FROM conversations
+                    WHERE id = ? AND current_leaf_id IS NOT NULL
+                    UNION ALL
+                    SELECT m.parent_id, path.depth + 1 FROM messages AS m
+                    JOIN path ON m.id = path.id
+                    WHERE m.parent_id IS NOT NULL
+                )
+                SELECT id FROM path ORDER BY depth DESC
+                """,
+                (conversation_id,),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def messages_by_id(self, ids: list[int]) -> list[Message]:
+        """These messages, in the order of ``ids`` (unknown ids are left out)."""
+        found: dict[int, Message] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in self._conn.execute(
+                    f"SELECT * FROM messages WHERE id IN ({marks})", chunk
+                ).fetchall():
+                    found[row["id"]] = message_from_row(row)
+        return [found[i] for i in ids if i in found]
+
     def active_path(self, conversation_id: int) -> list[Message]:
         """The messages of the branch shown, from the root down to the current leaf."""
         with self._lock:

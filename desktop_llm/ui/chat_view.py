@@ -8,6 +8,7 @@ once as Markdown with highlighted code blocks and Copy links.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
@@ -218,7 +219,9 @@ class ChatView(QScrollArea):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #888; font-size: 14px;")
         self._layout.insertWidget(0, self.placeholder)
-        self._earlier: list[Message] = []
+        # Older messages not shown yet: their ids, and how to read them when asked for.
+        self._earlier: list[int] = []
+        self._load: Callable[[list[int]], list[Message]] = lambda _ids: []
         self._siblings: dict[int, list[int]] = {}
         self.earlier_button = QPushButton()
         self.earlier_button.setFlat(True)
@@ -241,13 +244,28 @@ class ChatView(QScrollArea):
     def set_messages(
         self, messages: list[Message], siblings: dict[int, list[int]] | None = None
     ) -> None:
+        by_id = {m.id: m for m in messages}
+        self.set_page([m.id for m in messages], lambda ids: [by_id[i] for i in ids], siblings)
+
+    def set_page(
+        self,
+        ids: list[int],
+        load: Callable[[list[int]], list[Message]],
+        siblings: dict[int, list[int]] | None = None,
+    ) -> list[Message]:
+        """Show the branch whose message ids are ``ids``: only the last PAGE are read
+        (through ``load``) and drawn; the rest wait for "Show earlier messages". Returns
+        the messages shown."""
         self.clear()
         self._siblings = dict(siblings or {})
-        self._earlier = list(messages[:-PAGE]) if len(messages) > PAGE else []
-        for message in messages[len(self._earlier) :]:
+        self._load = load
+        self._earlier = list(ids[:-PAGE]) if len(ids) > PAGE else []
+        shown = load(ids[len(self._earlier) :])
+        for message in shown:
             self.add_message(message, self._siblings.get(message.id))
         self._update_earlier_button()
         self._stick_to_bottom = True
+        return shown
 
     def add_message(self, message: Message, siblings: list[int] | None = None) -> MessageBubble:
         bubble = self._make_bubble(message, siblings)
@@ -263,7 +281,7 @@ class ChatView(QScrollArea):
         from_bottom = bar.maximum() - bar.value()
         self._stick_to_bottom = False
         first = self._layout.indexOf(self.earlier_button) + 2  # after the placeholder
-        for offset, message in enumerate(batch):
+        for offset, message in enumerate(self._load(batch)):
             bubble = self._make_bubble(message, self._siblings.get(message.id))
             self._layout.insertWidget(first + offset, bubble)
         self._update_earlier_button()

@@ -341,9 +341,11 @@ class MainWindow(QMainWindow):
     def _show_messages(self) -> None:
         if self.conversation_id is None:
             return
-        messages = self.service.messages(self.conversation_id)
-        self.chat.set_messages(messages, self.service.sibling_ids(self.conversation_id))
-        self._update_welcome(not messages)
+        ids = self.service.message_ids(self.conversation_id)
+        messages = self.chat.set_page(
+            ids, self.service.messages_by_id, self.service.sibling_ids(self.conversation_id)
+        )
+        self._update_welcome(not ids)
         if self._streaming is not None:
             bubble = self.chat.bubble(self._streaming[0])
             if bubble is not None:  # came back to the chat being written in
