@@ -18,6 +18,7 @@ from bench.common import ROOT, Row, median, smollm2, spread
 
 STALL_SCRIPT = r"""
 import json, sys, time
+from dataclasses import replace
 from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -51,6 +52,11 @@ def main():
         window.settings_panel.max_tokens.setValue(max_tokens)
         window.settings_panel.temperature.setValue(1.0)
         window.settings_panel.repeat_penalty.setValue(1.0)
+        # run to max tokens: the tiny random model would otherwise stop after a few hundred
+        service.update_conversation(
+            window.conversation_id,
+            settings=replace(window.settings_panel.current(), ignore_eos=True),
+        )
         def finished(reply):
             state["streaming"] = False
             state["stats"] = reply.stats

@@ -170,6 +170,7 @@ def _settings_from(args: argparse.Namespace) -> ChatSettings:
         max_tokens=base.max_tokens if args.max_tokens is None else args.max_tokens,
         seed=base.seed if args.seed is None else args.seed,
         n_ctx=base.n_ctx if args.ctx is None else args.ctx,
+        ignore_eos=args.ignore_eos,
     ).validate()
 
 
@@ -371,6 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="layers to offload to the GPU: a number, 'all', or 'auto' "
         "(the default: as many as fit; see `desktop-llm plan`)",
+    )
+    chat.add_argument(
+        "--ignore-eos",
+        action="store_true",
+        help="keep generating past the model's end of text, up to --max-tokens (for tests)",
     )
     chat.add_argument("--save", action="store_true", help="store the chat as a conversation")
     chat.add_argument(

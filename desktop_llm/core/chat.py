@@ -50,6 +50,7 @@ class ChatSettings:
     max_tokens: int = 512
     seed: int = -1  # -1: a new random seed for every reply
     n_ctx: int = 4096
+    ignore_eos: bool = False  # for benchmarks and stress tests: replies run to max tokens
 
     def sampling(self) -> SamplingParams:
         return SamplingParams(
@@ -59,6 +60,7 @@ class ChatSettings:
             repeat_penalty=self.repeat_penalty,
             max_tokens=self.max_tokens,
             seed=None if self.seed < 0 else self.seed,
+            ignore_eos=self.ignore_eos,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -280,3 +280,16 @@ def test_ctrl_c_mid_stream_exits_130_without_a_traceback(home: Path) -> None:
     assert stderr.decode().strip().splitlines()[-1] == "interrupted"
     _gone, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive, "the engine worker outlived the CLI"
+
+
+@pytest.mark.model
+def test_ignore_eos_runs_to_max_tokens(tmp_path: Path, smollm2: Path) -> None:
+    # "Hi" gets a short reply that ends with end-of-text well before 120 tokens
+    args = ["chat", str(smollm2), "Hi", "--temp", "0", "--seed", "1", "--json"]
+    short = run(tmp_path / "home", *args, "--max-tokens", "120")
+    assert short.returncode == 0, short.stderr
+    assert json.loads(short.stdout)["stats"]["completion_tokens"] < 120
+    long = run(tmp_path / "home", *args, "--max-tokens", "120", "--ignore-eos")
+    assert long.returncode == 0, long.stderr
+    stats = json.loads(long.stdout)["stats"]
+    assert stats["completion_tokens"] == 120 and stats["finish_reason"] == "length"

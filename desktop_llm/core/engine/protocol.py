@@ -71,6 +71,7 @@ class SamplingParams:
     repeat_penalty: float = 1.1
     max_tokens: int = 512
     seed: int | None = None
+    ignore_eos: bool = False  # keep generating past end-of-text (llama.cpp's --ignore-eos)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

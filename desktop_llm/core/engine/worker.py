@@ -435,7 +435,7 @@ class _Engine:
                     t_first = now
                     llama_cpp.llama_set_abort_callback(llm.ctx, self._no_abort_cb, None)
                 t_last = now
-                if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+                if llama_cpp.llama_vocab_is_eog(self.vocab, token) and not sampling.ignore_eos:
                     if may_retry_empty and n_gen < budget and not _visible(pieces, stopper):
                         may_retry_empty = False
                         generator.close()  # type: ignore[attr-defined]
