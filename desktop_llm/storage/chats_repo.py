@@ -53,6 +53,20 @@ def _check_status(status: str) -> None:
         raise ValueError(f"unknown message status {status!r}; expected one of {MESSAGE_STATUSES}")
 
 
+# The branch shown: from the conversation's current leaf up through parent_id to the root
+# (depth 0 is the leaf).
+_BRANCH = """
+WITH RECURSIVE path(id, depth) AS (
+    SELECT current_leaf_id, 0 FROM conversations
+    WHERE id = ? AND current_leaf_id IS NOT NULL
+    UNION ALL
+    SELECT m.parent_id, path.depth + 1 FROM messages AS m
+    JOIN path ON m.id = path.id
+    WHERE m.parent_id IS NOT NULL
+)
+"""
+
+
 class ChatRepository:
     """Conversations and message trees in the database. Safe to call from several threads."""
 
@@ -252,17 +266,7 @@ class ChatRepository:
         with self._lock:
             self._get_conversation(conversation_id)
             rows = self._conn.execute(
-                """
-                WITH RECURSIVE path(id, depth) AS (
-                    SELECT current_leaf_id, 0 FROM conversations
-                    WHERE id = ? AND current_leaf_id IS NOT NULL
-                    UNION ALL
-                    SELECT m.parent_id, path.depth + 1 FROM messages AS m
-                    JOIN path ON m.id = path.id
-                    WHERE m.parent_id IS NOT NULL
-                )
-                SELECT id FROM path ORDER BY depth DESC
-                """,
+                _BRANCH + "SELECT id FROM path ORDER BY depth DESC",
                 (conversation_id,),
             ).fetchall()
         return [int(row[0]) for row in rows]
@@ -285,18 +289,8 @@ class ChatRepository:
         with self._lock:
             self._get_conversation(conversation_id)
             rows = self._conn.execute(
-                """
-                WITH RECURSIVE path(id, depth) AS (
-                    SELECT current_leaf_id, 0 FROM conversations
-                    WHERE id = ? AND current_leaf_id IS NOT NULL
-                    UNION ALL
-                    SELECT m.parent_id, path.depth + 1 FROM messages AS m
-                    JOIN path ON m.id = path.id
-                    WHERE m.parent_id IS NOT NULL
-                )
-                SELECT m.* FROM path JOIN messages AS m ON m.id = path.id
-                ORDER BY path.depth DESC
-                """,
+                _BRANCH + "SELECT m.* FROM path JOIN messages AS m ON m.id = path.id"
+                " ORDER BY path.depth DESC",
                 (conversation_id,),
             ).fetchall()
         return [message_from_row(row) for row in rows]

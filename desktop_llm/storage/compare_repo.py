@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from typing import Any
 
 from desktop_llm.errors import NotFoundError, UserError
 from desktop_llm.storage.db import connection_lock, transaction
-from desktop_llm.storage.records import dump_json
+from desktop_llm.storage.records import dump_json, load_json
 
 VOTE_OUTCOMES = ("a", "b", "tie", "both_bad")
 
@@ -66,12 +65,20 @@ class ArenaVote:
     outcome: str
 
 
-def _loads(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+def _comparison_from_row(
+    row: sqlite3.Row, runs: tuple[ComparisonRun, ...] = ()
+) -> StoredComparison:
+    return StoredComparison(
+        id=row["id"],
+        title=row["title"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        mode=row["mode"],
+        mode_reason=row["mode_reason"],
+        arena=bool(row["arena"]),
+        tag=row["tag"],
+        runs=runs,
+    )
 
 
 class CompareRepository:
@@ -140,7 +147,7 @@ class CompareRepository:
                         model_name=run["model_name"],
                         model_path=run["model_path"],
                         system_prompt=run["system_prompt"],
-                        settings=_loads(run["settings"]),
+                        settings=load_json(run["settings"]),
                         messages=tuple(
                             ComparisonMessage(
                                 id=m["id"],
@@ -148,24 +155,14 @@ class CompareRepository:
                                 content=m["content"],
                                 created_at=m["created_at"],
                                 status=m["status"],
-                                stats=_loads(m["stats"]),
+                                stats=load_json(m["stats"]),
                                 error=m["error"],
                             )
                             for m in messages
                         ),
                     )
                 )
-        return StoredComparison(
-            id=row["id"],
-            title=row["title"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            mode=row["mode"],
-            mode_reason=row["mode_reason"],
-            arena=bool(row["arena"]),
-            tag=row["tag"],
-            runs=tuple(runs),
-        )
+        return _comparison_from_row(row, tuple(runs))
 
     def all(self) -> list[StoredComparison]:
         """All comparisons, newest first, without their runs."""
@@ -173,19 +170,7 @@ class CompareRepository:
             rows = self._conn.execute(
                 "SELECT * FROM comparisons ORDER BY updated_at DESC, id DESC"
             ).fetchall()
-        return [
-            StoredComparison(
-                id=r["id"],
-                title=r["title"],
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-                mode=r["mode"],
-                mode_reason=r["mode_reason"],
-                arena=bool(r["arena"]),
-                tag=r["tag"],
-            )
-            for r in rows
-        ]
+        return [_comparison_from_row(r) for r in rows]
 
     def add_message(
         self,
