@@ -12,7 +12,6 @@ Each model is scored in a worker of its own, loaded just for this and ended afte
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -20,20 +19,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop_llm.core.engine.host import EngineBusy, EngineHost
+from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import (
-    Failed,
     LoadParams,
     PerplexityDone,
-    PerplexityProgress,
-    PerplexityRequest,
 )
 from desktop_llm.core.library import ModelRef
 from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)
 
-_ids = itertools.count(1_000_000)  # apart from the host's own request ids
 DEFAULT_CTX = 512
 
 
@@ -56,42 +51,6 @@ class PerplexityResult:
         return asdict(self)
 
 
-class PerplexityHost(EngineHost):
-    """An :class:`EngineHost` that can also score a text (``PerplexityRequest``)."""
-
-    def perplexity(
-        self, text: str, window: int = 0, on_progress: Callable[[int, int], None] | None = None
-    ) -> PerplexityDone:
-        if not self._busy.acquire(blocking=False):
-            raise EngineBusy("the engine is busy")
-        try:
-            with self._lock:
-                conn, info = self._conn, self._info
-            if conn is None or info is None:
-                raise UserError("no model is loaded")
-            request = PerplexityRequest(next(_ids), text, window)
-            self._cancel.clear()
-            try:
-                conn.send(request)
-            except (OSError, EOFError):
-                self._raise_crash("")
-            while True:
-                event = self._receive(deadline=None, partial="")
-                if getattr(event, "request_id", None) != request.request_id:
-                    logger.warning("unexpected message: %r", event)
-                elif isinstance(event, PerplexityProgress):
-                    if on_progress is not None:
-                        on_progress(event.done, event.total)
-                elif isinstance(event, PerplexityDone):
-                    return event
-                elif isinstance(event, Failed):
-                    if event.user_error:
-                        raise UserError(event.message)
-                    raise RuntimeError(event.message)
-        finally:
-            self._busy.release()
-
-
 def score(done: PerplexityDone) -> tuple[float, float]:
     """Perplexity and bits per byte from the worker's sums."""
     ppl = math.exp(done.total_nll / done.tokens) if done.tokens else math.inf
@@ -107,7 +66,7 @@ def run_perplexity(
     ctx: int = DEFAULT_CTX,
     threads: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
-    host: PerplexityHost | None = None,
+    host: EngineHost | None = None,
 ) -> PerplexityResult:
     """Load ``ref`` in a fresh worker, score ``text`` with windows of ``ctx`` tokens,
     end the worker. ``host`` lets a caller keep a handle to cancel it."""
@@ -115,7 +74,7 @@ def run_perplexity(
         raise UserError("the text is empty")
     if ctx < 16:
         raise UserError("--ctx must be at least 16")
-    host = host or PerplexityHost(log_dir)
+    host = host or EngineHost(log_dir)
     try:
         loaded = host.load(
             # A small batch keeps llama.cpp's logits buffer at n_batch x n_vocab floats.

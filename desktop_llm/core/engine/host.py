@@ -39,6 +39,9 @@ from desktop_llm.core.engine.protocol import (
     LoadFailed,
     LoadParams,
     LoadProgress,
+    PerplexityDone,
+    PerplexityProgress,
+    PerplexityRequest,
     SamplingParams,
     Shutdown,
 )
@@ -213,11 +216,28 @@ class EngineHost:
         self, n_prompt: int, n_gen: int, on_chunk: Callable[[str], None] | None = None
     ) -> BenchDone:
         """Time ``n_prompt`` prompt tokens and ``n_gen`` generated ones (see BenchRequest)."""
-        return self._request(BenchRequest(next(_ids), n_prompt, n_gen), on_chunk)  # type: ignore[return-value]
+        done = self._request(BenchRequest(next(_ids), n_prompt, n_gen), on_chunk)
+        assert isinstance(done, BenchDone)
+        return done
+
+    def perplexity(
+        self, text: str, window: int = 0, on_progress: Callable[[int, int], None] | None = None
+    ) -> PerplexityDone:
+        """Score ``text`` (see PerplexityRequest); ``on_progress(done, total)`` tokens."""
+        done = self._request(
+            PerplexityRequest(next(_ids), text, window),
+            None,
+            on_progress=lambda e: on_progress(e.done, e.total) if on_progress else None,
+        )
+        assert isinstance(done, PerplexityDone)
+        return done
 
     def _request(
-        self, request: ChatRequest | BenchRequest, on_chunk: Callable[[str], None] | None
-    ) -> Done | BenchDone:
+        self,
+        request: ChatRequest | BenchRequest | PerplexityRequest,
+        on_chunk: Callable[[str], None] | None,
+        on_progress: Callable[[PerplexityProgress], object] | None = None,
+    ) -> Done | BenchDone | PerplexityDone:
         if not self._busy.acquire(blocking=False):
             raise EngineBusy("the engine is busy")
         try:
@@ -240,7 +260,10 @@ class EngineHost:
                     partial.append(event.text)
                     if on_chunk is not None:
                         on_chunk(event.text)
-                elif isinstance(event, Done | BenchDone):
+                elif isinstance(event, PerplexityProgress):
+                    if on_progress is not None:
+                        on_progress(event)
+                elif isinstance(event, Done | BenchDone | PerplexityDone):
                     return event
                 elif isinstance(event, Failed):
                     if event.user_error:
