@@ -13,6 +13,7 @@ a redirect off the Hub. Core only: progress and completion are plain callbacks.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import http.client
@@ -301,7 +302,7 @@ class Downloader:
             # the network; it has seen every written byte once this block ends.
             hasher = _HashThread(st.hasher)
             try:
-                with hasher, part.open(mode) as f:
+                with part.open(mode) as f, hasher, _Writeback(f.fileno()) as writeback:
                     while True:
                         control.check()
                         try:
@@ -314,6 +315,7 @@ class Downloader:
                             break
                         f.write(chunk)
                         hasher.update(chunk)
+                        writeback.wrote(len(chunk))
                         st.done += len(chunk)
                         done = st.done
                         now = time.monotonic()
@@ -321,6 +323,7 @@ class Downloader:
                         if progress is not None and (now - last >= 0.1 or done == req.size):
                             last = now
                             progress(Progress(done, req.size, rate))
+                    writeback.close()
                     f.flush()
                     os.fsync(f.fileno())
             except OSError as exc:
@@ -591,6 +594,48 @@ class DownloadManager:
                 self._on_change(item)
             except Exception:
                 logger.exception("download listener failed")
+
+
+class _Writeback:
+    """Flushes what has been written to disk on a background thread, every ``every``
+    bytes, while the download goes on: the fsync before the rename then has little
+    left to do, instead of waiting for the whole file at the end."""
+
+    def __init__(self, fd: int, every: int = 16 * 1024 * 1024) -> None:
+        self._fd = fd
+        self._every = every
+        self._pending = 0
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="writeback", daemon=True)
+
+    def __enter__(self) -> _Writeback:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def wrote(self, n: int) -> None:
+        self._pending += n
+        if self._pending >= self._every:
+            self._pending = 0
+            self._wake.set()
+
+    def close(self) -> None:
+        """Waits for a flush in progress; the file can be closed afterwards."""
+        self._closed = True
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._closed:
+                return
+            with contextlib.suppress(OSError):  # the final fsync reports errors
+                os.fsync(self._fd)
 
 
 class _HashThread:

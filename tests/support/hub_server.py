@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-_CHUNK = 64 * 1024
+_CHUNK = 256 * 1024
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
 
 
@@ -390,13 +390,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _stream(self, data: bytes, start: int, stop: int) -> None:
         faults = self.hub.faults
         sent = 0
+        view = memoryview(data)  # slices of a memoryview are not copies
         for chunk_start in range(start, stop, _CHUNK):
-            chunk = data[chunk_start : min(chunk_start + _CHUNK, stop)]
+            chunk: bytes | memoryview = view[chunk_start : min(chunk_start + _CHUNK, stop)]
             if faults.corrupt:
                 middle = len(data) // 2
                 if chunk_start <= middle < chunk_start + len(chunk):
                     i = middle - chunk_start
-                    chunk = chunk[:i] + bytes([chunk[i] ^ 0xFF]) + chunk[i + 1 :]
+                    chunk = bytes(chunk[:i]) + bytes([chunk[i] ^ 0xFF]) + bytes(chunk[i + 1 :])
             for cut, counter in ((faults.drop_after, "drops"), (faults.stall_after, "stalls")):
                 if cut is not None and sent <= cut < sent + len(chunk) and self.hub._take(counter):
                     head = chunk[: cut - sent]
