@@ -10,9 +10,8 @@ from dataclasses import replace
 
 from desktop_llm.cli_context import EXIT_OK, Context, emit_json
 from desktop_llm.core.chat import ChatSettings
-from desktop_llm.core.engine.host import probe_engine
 from desktop_llm.core.gguf_info import format_size
-from desktop_llm.core.hardware import detect_hardware, free_ram_bytes, load_nvml, probe_hardware
+from desktop_llm.core.hardware import free_ram_bytes, probe_hardware
 from desktop_llm.core.model_options import ModelOptions, plan_with_options
 from desktop_llm.core.planner import GpuLayers, Machine, Plan
 from desktop_llm.errors import UserError
@@ -63,7 +62,7 @@ def _machine(args: argparse.Namespace, ctx: Context) -> Machine:
         # Another machine: an engine built for its GPU, this machine's RAM unless given.
         gpus = (vram,) if vram else ()
         return Machine(ram_free=ram if ram is not None else free_ram_bytes(), gpu_free=gpus)
-    machine = Machine.from_hardware(detect_hardware(probe_engine(ctx.paths.logs), nvml=load_nvml()))
+    machine = ctx.machine()
     return replace(machine, ram_free=ram) if ram is not None else machine
 
 

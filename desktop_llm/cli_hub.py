@@ -63,7 +63,7 @@ def _params(n: int | None) -> str:
 def cmd_files(args: argparse.Namespace, ctx: Context) -> int:
     client = _client(ctx)
     listing = client.repo(args.repo, args.revision)
-    choices = client.choices(listing, args.ctx)
+    choices = client.choices(listing, args.ctx, ctx.machine())
     rows: list[dict[str, Any]] = [
         {
             "file": c.name,
@@ -74,6 +74,7 @@ def cmd_files(args: argparse.Namespace, ctx: Context) -> int:
             "recommended": c.recommended,
             "parts": len(c.model.parts),
             "memory": c.fit.needed,
+            "detail": c.fit.detail,
         }
         for c in choices
     ]
@@ -123,7 +124,7 @@ class _Bar:
 def cmd_pull(args: argparse.Namespace, ctx: Context) -> int:
     client = _client(ctx)
     listing = client.repo(args.repo, args.revision)
-    choice = pick(client.choices(listing, args.ctx), args.file)
+    choice = pick(client.choices(listing, args.ctx, ctx.machine()), args.file)
     library = ctx.library
     requests = plan(client, listing, choice, ctx.paths.models)
     downloader = Downloader()

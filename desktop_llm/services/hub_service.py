@@ -44,20 +44,18 @@ from desktop_llm.core.hub import (
     PARTIAL_GPU,
     WONT_FIT,
     FileChoice,
-    Fit,
     HubClient,
     RemoteFile,
     RepoListing,
     RepoSummary,
     load_token,
     plan,
-    recommend,
     register,
     save_token,
 )
 from desktop_llm.core.library import ModelLibrary
 from desktop_llm.core.model_options import ModelOptions
-from desktop_llm.core.planner import GpuLayers, Machine, plan_for_header
+from desktop_llm.core.planner import GpuLayers, Machine
 from desktop_llm.core.scan import FoundModel, Registered, Roots, register_found, scan
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths
@@ -184,33 +182,6 @@ def error_kind(message: str) -> str:
     return ERROR_KIND
 
 
-def machine_fit(choice: FileChoice, machine: Machine, n_ctx: int) -> tuple[Fit, str]:
-    """The fit with GPU offload, from the offload planner (the client's own verdict
-    knows free RAM only); and a line on why. Falls back to the client's verdict when
-    the remote header couldn't be read."""
-    header = choice.header
-    if header is None:
-        return choice.fit, choice.fit.explain()
-    try:
-        p = plan_for_header(header, machine, ctx=n_ctx)
-    except (ValueError, ZeroDivisionError):
-        logger.warning("cannot plan %s", choice.name, exc_info=True)
-        return choice.fit, choice.fit.explain()
-    if not p.fits:
-        kind = WONT_FIT
-    elif p.total_layers and p.gpu_layers >= p.total_layers:
-        kind = FITS_GPU
-    elif p.gpu_layers > 0:
-        kind = PARTIAL_GPU
-    else:
-        kind = CPU_ONLY
-    fit = Fit(kind, p.gpu_layers, p.total_layers, p.ram_bytes + p.vram_bytes, p.ram_free)
-    detail = p.description
-    if p.fits and p.ctx_reduced:
-        detail += f" (context cut to {p.ctx:,} tokens)"
-    return fit, detail
-
-
 # ---- the service -----------------------------------------------------------------------
 
 
@@ -305,14 +276,7 @@ class HubService(QObject):
         def work() -> RepoView:
             listing = client.repo(repo_id)
             machine = machine_source()
-            choices = client.choices(listing, n_ctx, free_ram=machine.ram_free)
-            fits = [machine_fit(c, machine, n_ctx) for c in choices]
-            ranked = [(c.name, c.size or 0, f) for c, (f, _) in zip(choices, fits, strict=True)]
-            best = recommend(ranked)
-            choices = [
-                replace(c, fit=fit, recommended=c.name == best)
-                for c, (fit, _) in zip(choices, fits, strict=True)
-            ]
+            choices = client.choices(listing, n_ctx, machine)
             with self._lock:
                 self._listings[repo_id] = (listing, choices)
             entry = self.catalog().by_repo(repo_id)
@@ -324,11 +288,11 @@ class HubService(QObject):
                     parts=len(c.model.parts),
                     fit=c.fit.verdict,
                     fit_label=c.fit.label,
-                    fit_detail=detail,
+                    fit_detail=c.fit.detail,
                     recommended=c.recommended,
                     installed=self._installed(listing, c),
                 )
-                for c, (_, detail) in zip(choices, fits, strict=True)
+                for c in choices
             ]
             return RepoView(
                 listing.repo_id,

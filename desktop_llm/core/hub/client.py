@@ -40,7 +40,8 @@ from desktop_llm.core.gguf_info import (
     parse_header,
 )
 from desktop_llm.core.hub.files import ModelFiles, RemoteFile, RepoFiles, group_files
-from desktop_llm.core.hub.fit import Fit, estimate_memory, recommend, verdict
+from desktop_llm.core.hub.fit import Fit, recommend, verdict
+from desktop_llm.core.planner import Machine
 from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -186,18 +187,15 @@ class HubClient:
             return {"Authorization": f"Bearer {self._token}"}
         return {}
 
-    def choices(
-        self, listing: RepoListing, n_ctx: int, free_ram: int | None = None
-    ) -> list[FileChoice]:
-        """Every model of the repo with its header (fetched by Range, cached) and fit."""
+    def choices(self, listing: RepoListing, n_ctx: int, machine: Machine) -> list[FileChoice]:
+        """Every model of the repo with its header (fetched by Range, cached) and its
+        fit on ``machine`` at context ``n_ctx``."""
         models = listing.files.models
         with ThreadPoolExecutor(max_workers=4) as pool:
             headers = list(pool.map(lambda m: self.remote_header(listing, m.parts[0]), models))
         rows: list[tuple[ModelFiles, str | None, GGUFHeader | None, Fit]] = []
         for model, header in zip(models, headers, strict=True):
-            size = model.size or 0
-            estimate = estimate_memory(header, size, n_ctx)
-            fit = verdict(estimate, header.n_layers if header else None, free_ram)
+            fit = verdict(header, model.size or 0, machine, n_ctx)
             quant = model.quant
             header_quant = header.file_type if header else None
             if quant is None:

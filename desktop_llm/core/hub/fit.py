@@ -1,16 +1,21 @@
-"""Will a model fit this computer? Memory estimate and verdict, before downloading.
+"""Will a model fit this computer? The verdict shown before downloading.
 
-Estimate = weights (the file's size) + KV cache at the chosen context + compute buffer,
-compared with free RAM (not total). GPU offload comes with the planner in
-core/planner.py; :func:`verdict` is the one place to call it from when it lands.
+One estimate for the whole app: the offload planner (core/planner.py) takes the remote
+file's header and the machine (free RAM and free GPU memory, not the totals) and
+says how many layers go on the GPU and whether the rest fits in RAM at the chosen
+context. The CLI's ``files`` and ``pull``, and the Find models page, all call
+:func:`verdict`, so they agree with each other and with ``desktop-llm plan``.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from desktop_llm.core import hardware
 from desktop_llm.core.gguf_info import GGUFHeader, format_size
+from desktop_llm.core.planner import Machine, plan_for_header
+
+logger = logging.getLogger(__name__)
 
 FITS_GPU = "fits"
 PARTIAL_GPU = "partial"
@@ -24,21 +29,8 @@ LABELS = {
     WONT_FIT: "will not fit",
 }
 
-N_UBATCH = 512
-_KV_BYTES = 2  # f16 cache, llama.cpp's default
-_OVERHEAD = 150 * 1000**2
-"""The engine process itself (Python, llama.cpp, buffers) beyond the model."""
-
-
-@dataclass(frozen=True)
-class MemoryEstimate:
-    weights: int
-    kv_cache: int
-    compute: int
-
-    @property
-    def total(self) -> int:
-        return self.weights + self.kv_cache + self.compute + _OVERHEAD
+_UNKNOWN_EXTRA = 10
+"""Without a readable header: weights plus 1/10 for the KV cache and buffers."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +40,11 @@ class Fit:
     gpu_layers: int
     n_layers: int | None
     needed: int
+    """RAM plus GPU memory the model needs at the chosen context."""
     available: int
+    """Free RAM."""
+    detail: str
+    """Why, in words: the planner's description (placement, or what is missing)."""
 
     @property
     def fits(self) -> bool:
@@ -60,43 +56,33 @@ class Fit:
             return f"partly on the GPU ({self.gpu_layers} of {self.n_layers} layers)"
         return LABELS[self.verdict]
 
-    def explain(self) -> str:
-        return f"needs {format_size(self.needed)} of RAM, {format_size(self.available)} free"
 
-
-def estimate_memory(header: GGUFHeader | None, weights_bytes: int, n_ctx: int) -> MemoryEstimate:
-    """Weights + KV cache (f16) at ``n_ctx`` + compute buffer; see REFERENCE.md, gguf."""
-    if header is None:
-        # No header (unreadable remote file): weights plus a guess of 10% for the rest.
-        return MemoryEstimate(weights_bytes, weights_bytes // 20, weights_bytes // 20)
-    n_layer = header.n_layers or 0
-    n_head = header.head_count or 1
-    n_head_kv = header.head_count_kv or n_head
-    n_embd = header.embedding_length or 0
-    head_dim = n_embd // n_head if n_head else 0
-    k_dim = _arch_int(header, "attention.key_length") or head_dim
-    v_dim = _arch_int(header, "attention.value_length") or head_dim
-    # Sliding-window layers hold less, but models that mix them with global layers
-    # (Gemma 3) don't say which is which in the header: count the full context.
-    kv = n_ctx * n_layer * n_head_kv * (k_dim + v_dim) * _KV_BYTES
-    n_vocab = header.vocab_size or 0
-    ubatch = min(N_UBATCH, n_ctx)
-    compute = ubatch * n_vocab * 4 + ubatch * n_ctx * n_head * 4 + ubatch * n_embd * 4 * 4
-    return MemoryEstimate(weights_bytes, kv, compute)
-
-
-def _arch_int(header: GGUFHeader, suffix: str) -> int | None:
-    arch = header.architecture
-    value = header.metadata.get(f"{arch}.{suffix}") if arch else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def verdict(estimate: MemoryEstimate, n_layers: int | None, free_ram: int | None = None) -> Fit:
-    """The fit verdict for one estimate. Only RAM is known until the planner lands."""
-    available = hardware.free_ram_bytes() if free_ram is None else free_ram
-    needed = estimate.total
-    kind = CPU_ONLY if needed <= available else WONT_FIT
-    return Fit(kind, 0, n_layers, needed, available)
+def verdict(header: GGUFHeader | None, size: int, machine: Machine, n_ctx: int) -> Fit:
+    """The fit of a model file of ``size`` bytes with ``header`` on ``machine``."""
+    if header is not None:
+        try:
+            p = plan_for_header(header, machine, ctx=n_ctx)
+        except (ValueError, ZeroDivisionError):
+            logger.warning("cannot plan %s", header.name or "a model", exc_info=True)
+        else:
+            if not p.fits:
+                kind = WONT_FIT
+            elif p.total_layers and p.gpu_layers >= p.total_layers:
+                kind = FITS_GPU
+            elif p.gpu_layers > 0:
+                kind = PARTIAL_GPU
+            else:
+                kind = CPU_ONLY
+            detail = p.description
+            if p.fits and p.ctx_reduced:
+                detail += f" (context cut to {p.ctx:,} tokens)"
+            needed = p.ram_bytes + p.vram_bytes
+            return Fit(kind, p.gpu_layers, p.total_layers, needed, p.ram_free, detail)
+    # No header (an unreadable remote file): the weights plus a margin, in RAM.
+    needed = size + size // _UNKNOWN_EXTRA
+    fits = needed <= machine.ram_budget()
+    detail = f"needs about {format_size(needed)} of RAM, {format_size(machine.ram_free)} free"
+    return Fit(CPU_ONLY if fits else WONT_FIT, 0, None, needed, machine.ram_free, detail)
 
 
 def recommend(fits: list[tuple[str, int, Fit]]) -> str | None:

@@ -26,7 +26,7 @@ def pick(choices: list[FileChoice], wanted: str | None) -> FileChoice:
         smallest = min(choices, key=lambda c: c.size or 0)
         raise UserError(
             f"no file fits this computer: the smallest, {smallest.name}, "
-            f"{smallest.fit.explain()} (name a file to download it anyway)"
+            f"{smallest.fit.detail} (name a file to download it anyway)"
         )
     key = wanted.casefold()
     for choice in choices:

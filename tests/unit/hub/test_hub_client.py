@@ -9,6 +9,8 @@ import pytest
 
 from desktop_llm.core.hub import (
     CPU_ONLY,
+    FITS_GPU,
+    PARTIAL_GPU,
     WONT_FIT,
     HubClient,
     RemoteFile,
@@ -17,11 +19,18 @@ from desktop_llm.core.hub import (
     pick,
     save_token,
 )
+from desktop_llm.core.planner import (
+    RAM_RESERVE_MIN,
+    VRAM_RESERVE,
+    Machine,
+    plan_for_header,
+)
 from desktop_llm.errors import UserError
 from tests.support.hub_server import HubServer
 
 TINY_REPO = "tester/Tiny-GGUF"
 GATED_REPO = "meta/Gated-GGUF"
+PLENTY = Machine(ram_free=10**12)
 
 
 def client(hub: HubServer, tmp_path: Path, token: str | None = None) -> HubClient:
@@ -51,7 +60,7 @@ def test_repo_files_fit_and_recommendation(hub: HubServer, tmp_path: Path) -> No
     listing = c.repo(TINY_REPO)
     assert listing.commit == hub.repos[TINY_REPO].commit
     assert [m.name for m in listing.files.models] == ["tiny.Q4_K_M.gguf", "tiny.Q8_0.gguf"]
-    plenty = c.choices(listing, n_ctx=256, free_ram=10**12)
+    plenty = c.choices(listing, n_ctx=256, machine=PLENTY)
     assert [ch.fit.verdict for ch in plenty] == [CPU_ONLY, CPU_ONLY]
     assert [ch.recommended for ch in plenty] == [False, True]
     assert plenty[1].header is not None and plenty[1].header.n_layers == 3
@@ -61,26 +70,51 @@ def test_repo_files_fit_and_recommendation(hub: HubServer, tmp_path: Path) -> No
     with pytest.raises(UserError, match="no file or quantization 'Q2_K'"):
         pick(plenty, "Q2_K")
 
-    between = plenty[0].fit.needed + 1
-    limited = c.choices(listing, n_ctx=256, free_ram=between)
+    # The planner keeps RAM_RESERVE_MIN free for the system (at these sizes).
+    between = Machine(ram_free=plenty[0].fit.needed + RAM_RESERVE_MIN + 1)
+    limited = c.choices(listing, n_ctx=256, machine=between)
     assert [ch.fit.verdict for ch in limited] == [CPU_ONLY, WONT_FIT]
     assert [ch.recommended for ch in limited] == [True, False]
-    none = c.choices(listing, n_ctx=256, free_ram=1000)
+    none = c.choices(listing, n_ctx=256, machine=Machine(ram_free=1000))
     with pytest.raises(UserError, match="no file fits this computer"):
         pick(none, None)
-    # The bigger context costs more memory.
-    assert c.choices(listing, 4096, 10**12)[0].fit.needed > plenty[0].fit.needed
+    # A shorter context costs less memory; a longer one is capped at the trained 256.
+    assert c.choices(listing, 128, PLENTY)[0].fit.needed < plenty[0].fit.needed
+    assert c.choices(listing, 4096, PLENTY)[0].fit.needed == plenty[0].fit.needed
+
+
+def test_gpu_verdicts_come_from_the_offload_planner(hub: HubServer, tmp_path: Path) -> None:
+    c = client(hub, tmp_path)
+    listing = c.repo(TINY_REPO)
+    big_gpu = Machine(ram_free=10**12, gpu_free=(10**12,))
+    assert [ch.fit.verdict for ch in c.choices(listing, 256, big_gpu)] == [FITS_GPU, FITS_GPU]
+    header = c.choices(listing, 256, PLENTY)[1].header
+    assert header is not None
+    # A GPU with room for exactly one layer of the Q8_0 file after the planner's margin
+    # (5% of free memory plus VRAM_RESERVE).
+    one_layer = plan_for_header(header, big_gpu, ctx=256, gpu_layers=1).vram_bytes
+    free = (one_layer + VRAM_RESERVE) * 20 // 19
+    while free - free // 20 - VRAM_RESERVE < one_layer:
+        free += 1
+    small_gpu = Machine(ram_free=10**12, gpu_free=(free,))
+    q8 = c.choices(listing, 256, small_gpu)[1]
+    plan = plan_for_header(header, small_gpu, ctx=256)
+    assert q8.fit.verdict == PARTIAL_GPU
+    assert q8.fit.gpu_layers == plan.gpu_layers
+    assert 0 < q8.fit.gpu_layers < 3
+    assert q8.fit.label == f"partly on the GPU ({plan.gpu_layers} of 3 layers)"
+    assert q8.fit.detail == plan.description
 
 
 def test_remote_headers_are_cached(hub: HubServer, tmp_path: Path) -> None:
     c = client(hub, tmp_path)
     listing = c.repo(TINY_REPO)
-    c.choices(listing, 256, 10**12)
+    c.choices(listing, 256, PLENTY)
     ranges = [h.range for h in hub.file_hits()]
     assert ranges and all(r and r.startswith("bytes=0-") for r in ranges)
     assert hub.bytes_sent() < sum(len(d) for d in hub.repos[TINY_REPO].files.values() if d)
     before = len(hub.file_hits())
-    c.choices(listing, 256, 10**12)
+    c.choices(listing, 256, PLENTY)
     assert len(hub.file_hits()) == before
 
 
@@ -96,10 +130,10 @@ def test_gated_repo_needs_a_token(hub: HubServer, tmp_path: Path) -> None:
     listing = client(hub, tmp_path).repo(GATED_REPO)
     assert listing.gated
     with pytest.raises(UserError, match=r"accept its license .* add an access token in Settings"):
-        client(hub, tmp_path).choices(listing, 256, 10**12)
+        client(hub, tmp_path).choices(listing, 256, PLENTY)
     with pytest.raises(UserError, match="is gated"):
-        client(hub, tmp_path, token="hf_wrong").choices(listing, 256, 10**12)
-    assert client(hub, tmp_path, token="hf_good").choices(listing, 256, 10**12)
+        client(hub, tmp_path, token="hf_wrong").choices(listing, 256, PLENTY)
+    assert client(hub, tmp_path, token="hf_good").choices(listing, 256, PLENTY)
     assert {h.authorization for h in hub.file_hits()} == {None, "Bearer hf_wrong", "Bearer hf_good"}
 
 
