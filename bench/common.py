@@ -8,6 +8,7 @@ import platform
 import statistics
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +27,11 @@ def smollm2() -> Path:
     return path
 
 
-def median(values: list[float]) -> float:
+def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def spread(values: list[float]) -> float:
+def spread(values: Sequence[float]) -> float:
     """Half the range: a plain, honest spread for a handful of runs."""
     return (max(values) - min(values)) / 2 if values else float("nan")
 
@@ -50,7 +51,7 @@ class Row:
     def ratio(self) -> float | None:
         if self.reference in (None, 0):
             return None
-        return self.value / self.reference  # type: ignore[operator]
+        return self.value / self.reference
 
 
 def machine() -> str:

@@ -37,7 +37,7 @@ def bare_loop(llm: llama_cpp.Llama, n_prompt: int, n_gen: int, seed: int) -> tup
     """(prompt tokens/s, generation tokens/s) with llama-cpp-python's own loop."""
     rng = random.Random(seed)
     tokens = [rng.randrange(llm.n_vocab()) for _ in range(n_prompt)]
-    llm.reset()
+    llm.reset()  # type: ignore[no-untyped-call]
     llm.set_seed(seed)
     started = time.perf_counter()
     t_first = t_last = started

@@ -131,6 +131,26 @@ def run(
     }
 
 
+def generation_scaling(model: Path, *, threads: int, n_gen: int) -> dict[str, float]:
+    """How much more llama.cpp generates running two models at once, each with half
+    the threads, than one model with all of them: the most a parallel comparison can
+    gain on this machine."""
+    exe = build()
+
+    def start(t: int) -> subprocess.Popen[str]:
+        args = [str(exe), "-m", str(model), "-t", str(t), "-p", "0", "-n", str(n_gen)]
+        args += ["-r", "2", "-o", "json"]
+        return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def tps(process: subprocess.Popen[str]) -> float:
+        return float(json.loads(process.communicate()[0])[0]["avg_ts"])
+
+    alone = tps(start(threads))
+    pair = [start(max(1, threads // 2)) for _ in range(2)]
+    together = sum(tps(p) for p in pair)
+    return {"alone_tps": alone, "two_at_once_tps": together, "scaling": together / alone}
+
+
 def _run_with_peak_rss(process: subprocess.Popen[str]) -> tuple[int, str]:
     peak = 0
     handle = psutil.Process(process.pid)
