@@ -130,8 +130,8 @@ class ChatService(QObject):
     def messages_by_id(self, ids: list[int]) -> list[Message]:
         return self._chats.messages_by_id(ids)
 
-    def sibling_ids(self, conversation_id: int) -> dict[int, list[int]]:
-        return self._chats.sibling_ids(conversation_id)
+    def sibling_ids(self, message_ids: list[int]) -> dict[int, list[int]]:
+        return self._chats.sibling_ids(message_ids)
 
     def siblings(self, message_id: int) -> list[Message]:
         return self._chats.siblings(message_id)

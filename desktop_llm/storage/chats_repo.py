@@ -309,19 +309,24 @@ class ChatRepository:
             ).fetchall()
         return [message_from_row(row) for row in rows]
 
-    def sibling_ids(self, conversation_id: int) -> dict[int, list[int]]:
-        """For every message of the conversation, the ids of its siblings (itself included,
-        oldest first), in one query: opening a long conversation must not cost a query per
-        message."""
+    def sibling_ids(self, message_ids: list[int]) -> dict[int, list[int]]:
+        """For each of these messages, the ids of its siblings (itself included, oldest
+        first), in one query per 500: a page of a long conversation must not cost a
+        query per message, nor a read of the whole conversation."""
+        result: dict[int, list[int]] = {}
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, parent_id FROM messages WHERE conversation_id = ? ORDER BY id",
-                (conversation_id,),
-            ).fetchall()
-        by_parent: dict[int | None, list[int]] = {}
-        for row in rows:
-            by_parent.setdefault(row["parent_id"], []).append(row["id"])
-        return {row["id"]: by_parent[row["parent_id"]] for row in rows}
+            for start in range(0, len(message_ids), 500):  # SQLite's bound-parameter limit
+                chunk = message_ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._conn.execute(
+                    "SELECT m.id, s.id FROM messages AS m JOIN messages AS s"
+                    " ON s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id"
+                    f" WHERE m.id IN ({marks}) ORDER BY s.id",
+                    chunk,
+                ).fetchall()
+                for of, sibling in rows:
+                    result.setdefault(int(of), []).append(int(sibling))
+        return result
 
     def select_branch(self, message_id: int) -> Conversation:
         """Show the branch through this message.

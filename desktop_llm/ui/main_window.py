@@ -342,9 +342,7 @@ class MainWindow(QMainWindow):
         if self.conversation_id is None:
             return
         ids = self.service.message_ids(self.conversation_id)
-        messages = self.chat.set_page(
-            ids, self.service.messages_by_id, self.service.sibling_ids(self.conversation_id)
-        )
+        messages = self.chat.set_page(ids, self.service.messages_by_id, self.service.sibling_ids)
         self._update_welcome(not ids)
         if self._streaming is not None:
             bubble = self.chat.bubble(self._streaming[0])
@@ -412,7 +410,7 @@ class MainWindow(QMainWindow):
             if messages and messages[-1].role == "assistant"
             else messages
         )
-        self.chat.set_messages(keep)
+        self.chat.set_messages(keep, self.service.sibling_ids)
 
     def _reply_chunk(self, message_id: int, text: str) -> None:
         if self._streaming is not None and self._streaming[0] == message_id:
