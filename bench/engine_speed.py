@@ -95,19 +95,31 @@ def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
     ref_rss: list[int] = []
     try:
         for i in range(rounds):
-            # no memory sampling during the run: reading /proc/PID/smaps steals the CPU
-            # the worker's threads are timed on
-            done = host.bench(N_PROMPT, N_GEN)
-            worker_rss.append(psutil.Process(pid).memory_info().rss)
-            engine_pp.append(done.n_prompt / done.prompt_s)
-            engine_tg.append((done.n_gen - 1) / done.gen_s)
-            pp, tg = bare_loop_process(path, threads, seed=i)
-            bare_pp.append(pp)
-            bare_tg.append(tg)
-            reference = llama_bench.run(path, threads=threads, n_prompt=N_PROMPT, n_gen=N_GEN)
-            ref_pp.append(reference["pp_tps"])
-            ref_tg.append(reference["tg_tps"])
-            ref_rss.append(reference["peak_rss"])
+
+            def engine() -> None:
+                # no memory sampling during the run: reading /proc/PID/smaps steals the
+                # CPU the worker's threads are timed on
+                done = host.bench(N_PROMPT, N_GEN)
+                worker_rss.append(psutil.Process(pid).memory_info().rss)
+                engine_pp.append(done.n_prompt / done.prompt_s)
+                engine_tg.append((done.n_gen - 1) / done.gen_s)
+
+            def bare(seed: int = i) -> None:
+                pp, tg = bare_loop_process(path, threads, seed=seed)
+                bare_pp.append(pp)
+                bare_tg.append(tg)
+
+            def reference() -> None:
+                result = llama_bench.run(path, threads=threads, n_prompt=N_PROMPT, n_gen=N_GEN)
+                ref_pp.append(result["pp_tps"])
+                ref_tg.append(result["tg_tps"])
+                ref_rss.append(result["peak_rss"])
+
+            # Every other round in reverse order: this shared VM's speed drifts over a
+            # minute, and a fixed order would hand the drift to whichever runs last.
+            order = [engine, bare, reference]
+            for measure in order if i % 2 == 0 else order[::-1]:
+                measure()
     finally:
         host.unload()
     detail = {

@@ -10,8 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,42 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.compare_service import CompareService
+from desktop_llm.ui.charts import BarChart
 
 logger = logging.getLogger(__name__)
 
 VOTES = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
-
-
-class BarChart(QWidget):
-    """A small bar chart drawn with QPainter (QtCharts is in PySide6-Addons, not Essentials)."""
-
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title = title
-        self.values: list[tuple[str, float]] = []
-        self.setMinimumHeight(110)
-
-    def set_values(self, values: list[tuple[str, float]]) -> None:
-        self.values = values
-        self.update()
-
-    def paintEvent(self, _event: QPaintEvent) -> None:  # Qt override
-        painter = QPainter(self)
-        painter.drawText(4, 14, self.title)
-        if not self.values:
-            return
-        top = max(v for _, v in self.values) or 1.0
-        width = (self.width() - 8) / len(self.values)
-        height = self.height() - 40
-        for i, (label, value) in enumerate(self.values):
-            bar = height * value / top
-            rect = QRectF(4 + i * width + 4, 20 + height - bar, width - 8, bar)
-            painter.fillRect(rect, QColor("#5b8def"))
-            painter.drawText(
-                QRectF(4 + i * width, self.height() - 18, width, 16),
-                int(Qt.AlignmentFlag.AlignCenter),
-                f"{label}: {value:.2f}",
-            )
 
 
 class Pane(QGroupBox):
@@ -413,6 +380,13 @@ class CompareTab(QWidget):
         for position, pane in enumerate(self.panes):
             slot = self.service.order[position]
             pane.setTitle(f"{chr(65 + position)}: {names[slot]}")
+        for chart in (self.tps_chart, self.ttft_chart):
+            chart.set_values(
+                [
+                    (f"{chr(65 + position)}: {names[self.service.order[position]]}", value)
+                    for position, (_, value) in enumerate(chart.values)
+                ]
+            )
         for button in self.vote_buttons.values():
             button.setEnabled(False)
 

@@ -85,6 +85,7 @@ def test_bundle_is_lean(bundle: Path) -> None:
         "gguf",
         "PySide6/QtNetwork.abi3.so",
         "PySide6/QtQml.abi3.so",
+        "PySide6/Qt/lib/libQt6Quick.so.6",  # dragged in by Addons' on-screen keyboard plugin
     ):
         assert not (internal / unwanted).exists(), unwanted
     assert not list(internal.rglob("*.gguf")), "no model files in the bundle"

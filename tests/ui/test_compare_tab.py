@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCharts import QBarCategoryAxis
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop_llm.core.library import ModelLibrary
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.storage import CompareRepository, ModelRepository, connect
+from desktop_llm.ui.charts import BarChart
 from desktop_llm.ui.compare_tab import CompareTab
 
 pytestmark = pytest.mark.model
@@ -31,6 +34,12 @@ def tab(qtbot: QtBot, tmp_path: Path, smollm2: Path, tiny_llama: Path) -> Compar
     service.close()
 
 
+def categories(chart: BarChart) -> list[str]:
+    axis = chart.chart().axes(Qt.Orientation.Horizontal)[0]
+    assert isinstance(axis, QBarCategoryAxis)
+    return list(axis.categories())
+
+
 def test_arena_hide_vote_reveal_and_leaderboard(qtbot: QtBot, tab: CompareTab) -> None:
     tab.arena.setChecked(True)
     tab.tag.setText("chat")
@@ -41,9 +50,11 @@ def test_arena_hide_vote_reveal_and_leaderboard(qtbot: QtBot, tab: CompareTab) -
     assert "parallel" in tab.mode_label.text() or "sequential" in tab.mode_label.text()
     assert all(p.figures.get("completion_tokens") for p in tab.panes)
     assert tab.tps_chart.values and tab.vote_buttons["a"].isEnabled()
+    assert categories(tab.tps_chart) == ["A", "B"]  # the models stay hidden in the chart
     tab.vote_buttons["a"].click()
     titles = [p.title() for p in tab.panes]
     assert titles[0].startswith("A: ") and titles[1].startswith("B: ")
+    assert categories(tab.tps_chart) == titles == categories(tab.ttft_chart)
     assert not tab.vote_buttons["a"].isEnabled()
     tab.refresh_leaderboard()
     assert tab.board.rowCount() == 2
@@ -65,6 +76,12 @@ def test_compare_run_live_stats_export_and_reopen(
         assert "TTFT" in pane.stats.text() and "MB" in pane.stats.text()
         assert pane.figures["completion_tokens"] >= 1
     assert [label for label, _ in tab.ttft_chart.values] == ["smol", "smol"]
+    # One bar per pane, told apart by the pane's letter; heights are the panes' figures.
+    assert categories(tab.ttft_chart) == ["A: smol", "B: smol"]
+    bars = tab.tps_chart.chart().series()[0].barSets()[0]
+    assert [bars.at(i) for i in range(bars.count())] == pytest.approx(
+        [p.figures["gen_tps"] for p in tab.panes]
+    )
     assert not tab.vote_buttons["a"].isEnabled()  # not an arena
     report = tmp_path / "report.md"
     assert tab.export_to(report)

@@ -1,0 +1,61 @@
+"""Small bar charts with Qt Charts (PySide6-Addons): one bar per compare pane."""
+
+from __future__ import annotations
+
+from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
+from PySide6.QtCore import QMargins, Qt
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QWidget
+
+BAR_COLOR = "#5b8def"
+
+
+class BarChart(QChartView):
+    """A titled bar chart of (label, value) pairs; ``values`` is what it shows."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        chart = QChart()
+        chart.setTitle(title)
+        chart.legend().hide()
+        chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+        chart.setMargins(QMargins(2, 2, 2, 2))
+        chart.setBackgroundRoundness(0)
+        super().__init__(chart, parent)
+        self.title = title
+        self.values: list[tuple[str, float]] = []
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setMinimumHeight(170)
+
+    def set_values(self, values: list[tuple[str, float]]) -> None:
+        self.values = list(values)
+        chart = self.chart()
+        chart.removeAllSeries()
+        for axis in chart.axes():
+            chart.removeAxis(axis)
+        if not values:
+            return
+        bars = QBarSet(self.title)
+        bars.setColor(QColor(BAR_COLOR))
+        bars.append([value for _, value in values])
+        series = QBarSeries()
+        series.append(bars)
+        series.setLabelsVisible(True)
+        series.setLabelsFormat("@value")
+        series.setLabelsPrecision(3)
+        series.setLabelsPosition(QBarSeries.LabelsPosition.LabelsInsideEnd)
+        chart.addSeries(series)
+        # A category axis drops repeated names, and the same model in two panes is a
+        # first-class case: then each bar is named after its pane too.
+        names = [label for label, _ in values]
+        if len(set(names)) < len(names):
+            names = [f"{chr(65 + i)}: {name}" for i, name in enumerate(names)]
+        categories = QBarCategoryAxis()
+        categories.append(names)
+        chart.addAxis(categories, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(categories)
+        scale = QValueAxis()
+        scale.setRange(0.0, max(value for _, value in values) * 1.15 or 1.0)
+        scale.setLabelFormat("%.3g")
+        scale.setTickCount(4)
+        chart.addAxis(scale, Qt.AlignmentFlag.AlignLeft)
+        series.attachAxis(scale)
