@@ -56,20 +56,34 @@ def run(rounds: int = 5) -> list[Row]:
     base = server_process.stdout.readline().strip()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"{base}/{REPO}/resolve/main/{name}"
-        for i in range(rounds):
+
+        def measure_ours(i: int) -> None:
             dest = Path(tmp) / f"ours-{i}" / name
             started = time.perf_counter()
             downloader.download(DownloadRequest(url, dest, size, sha))
             ours.append(size / (time.perf_counter() - started) / 1e6)
             dest.unlink()
-            if curl:
-                out = Path(tmp) / f"curl-{i}.gguf"
-                started = time.perf_counter()
-                subprocess.run([curl, "-s", "-f", "-o", str(out), url], check=True)
-                theirs.append(size / (time.perf_counter() - started) / 1e6)
-                subprocess.run([*hash_command, str(out)], check=True, capture_output=True)
-                verified.append(size / (time.perf_counter() - started) / 1e6)
-                out.unlink()
+
+        def measure_curl(i: int) -> None:
+            assert curl is not None
+            out = Path(tmp) / f"curl-{i}.gguf"
+            started = time.perf_counter()
+            subprocess.run([curl, "-s", "-f", "-o", str(out), url], check=True)
+            theirs.append(size / (time.perf_counter() - started) / 1e6)
+            subprocess.run([*hash_command, str(out)], check=True, capture_output=True)
+            verified.append(size / (time.perf_counter() - started) / 1e6)
+            out.unlink()
+
+        # One untimed download first: the server reads the file into memory on the
+        # first request, which would be charged to whoever goes first.
+        warm = Path(tmp) / "warm" / name
+        downloader.download(DownloadRequest(url, warm, size, sha))
+        warm.unlink()
+        for i in range(rounds):
+            # Every other round curl goes first, so neither always follows the other.
+            order = [measure_ours, measure_curl] if curl else [measure_ours]
+            for measure in order if i % 2 == 0 else order[::-1]:
+                measure(i)
     server_process.communicate("stop\n", timeout=30)
     # a dropped connection halfway: how much is sent in all?
     with HubServer([repo]) as server, tempfile.TemporaryDirectory() as tmp:
