@@ -128,9 +128,18 @@ def test_long_conversations_open_on_the_last_page(qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     roles = ("user", "assistant")
     messages = [_message(i, roles[i % 2], f"message {i}") for i in range(1, 101)]
-    view.set_messages(messages)
+    # Message 2 has a sibling (a regenerated reply, id 500); siblings are asked for by
+    # page, never for the whole conversation.
+    asked: list[list[int]] = []
+
+    def siblings_of(ids: list[int]) -> dict[int, list[int]]:
+        asked.append(ids)
+        return {i: ([2, 500] if i == 2 else [i]) for i in ids}
+
+    view.set_messages(messages, siblings_of)
     shown = [b.message_id for b in view.bubbles()]
     assert shown == list(range(101 - PAGE, 101))
+    assert asked == [shown]
     assert view.earlier_button.isVisibleTo(view)
     assert f"{100 - PAGE:,} more" in view.earlier_button.text()
 
@@ -140,6 +149,10 @@ def test_long_conversations_open_on_the_last_page(qtbot: QtBot) -> None:
     view.show_earlier()
     assert len(view.bubbles()) == 100
     assert not view.earlier_button.isVisibleTo(view)
+    assert max(len(ids) for ids in asked) <= 100 - PAGE - 10
+    older = view.bubble(2)
+    assert older is not None and older.branch_label.text() == "1 / 2"
+    assert not older.branch_label.isHidden()
     # the layout keeps the conversation's order: oldest at the top
     layout = view._layout
     order = [layout.itemAt(i).widget() for i in range(layout.count())]
