@@ -75,6 +75,7 @@ def cmd_files(args: argparse.Namespace, ctx: Context) -> int:
             "parts": len(c.model.parts),
             "memory": c.fit.needed,
             "detail": c.fit.detail,
+            "ctx": c.fit.ctx,
         }
         for c in choices
     ]
@@ -89,7 +90,7 @@ def cmd_files(args: argparse.Namespace, ctx: Context) -> int:
         mark = "  <- recommended" if c.recommended else ""
         print(
             f"{c.name:<{width}}  {c.quant or '?':<8} {format_size(c.size or 0):>9}  "
-            f"{c.fit.label} ({format_size(c.fit.needed)} at ctx {args.ctx}){mark}"
+            f"{c.fit.label} ({format_size(c.fit.needed)} at ctx {c.fit.ctx:,}){mark}"
         )
     for companion in listing.files.companions:
         print(f"{companion.name:<{width}}  vision projector (companion file)")

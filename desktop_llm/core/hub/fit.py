@@ -45,6 +45,9 @@ class Fit:
     """Free RAM."""
     detail: str
     """Why, in words: the planner's description (placement, or what is missing)."""
+    ctx: int
+    """The context length the verdict is for: the one asked for, capped at the model's
+    trained context, or cut by the planner to make the model fit."""
 
     @property
     def fits(self) -> bool:
@@ -73,16 +76,15 @@ def verdict(header: GGUFHeader | None, size: int, machine: Machine, n_ctx: int) 
                 kind = PARTIAL_GPU
             else:
                 kind = CPU_ONLY
-            detail = p.description
-            if p.fits and p.ctx_reduced:
-                detail += f" (context cut to {p.ctx:,} tokens)"
+            # The description says so when the context had to be cut to fit.
             needed = p.ram_bytes + p.vram_bytes
-            return Fit(kind, p.gpu_layers, p.total_layers, needed, p.ram_free, detail)
+            return Fit(kind, p.gpu_layers, p.total_layers, needed, p.ram_free, p.description, p.ctx)
     # No header (an unreadable remote file): the weights plus a margin, in RAM.
     needed = size + size // _UNKNOWN_EXTRA
     fits = needed <= machine.ram_budget()
     detail = f"needs about {format_size(needed)} of RAM, {format_size(machine.ram_free)} free"
-    return Fit(CPU_ONLY if fits else WONT_FIT, 0, None, needed, machine.ram_free, detail)
+    kind = CPU_ONLY if fits else WONT_FIT
+    return Fit(kind, 0, None, needed, machine.ram_free, detail, n_ctx)
 
 
 def recommend(fits: list[tuple[str, int, Fit]]) -> str | None:
