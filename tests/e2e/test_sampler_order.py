@@ -1,5 +1,6 @@
-"""The worker's sampler chain (top-k first) against llama-cpp-python's own, on the real
-model, in this process (the worker's Llama class is what its process would build)."""
+"""The worker's sampler chain (candidates cut before the penalties) against
+llama-cpp-python's own, on the real model, in this process (the worker's Llama class is
+what its process builds): the same tokens for the same seed."""
 
 from __future__ import annotations
 
@@ -45,40 +46,46 @@ def generate(llm: Any, n: int, seed: int, **sampling: Any) -> list[int]:
     return out
 
 
-def test_top_k_comes_first(models: tuple[Any, Any]) -> None:
+def test_candidates_are_cut_before_the_penalties(models: tuple[Any, Any]) -> None:
     ours, theirs = models
     settings = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "temp": 0.7, "repeat_penalty": 1.1}
-    assert chain_names(ours._init_sampler(**settings)) == [
+    names = ["top-k", "penalties", "top-k", "top-p", "min-p", "temp", "dist"]
+    assert chain_names(ours._init_sampler(**settings)) == names
+    assert chain_names(theirs._init_sampler(**settings))[:2] == ["penalties", "top-k"]
+    assert chain_names(ours._init_sampler(**{**settings, "temp": 0.0})) == [
         "top-k",
         "penalties",
-        "top-p",
-        "min-p",
-        "temp",
-        "dist",
+        "greedy",
     ]
-    assert chain_names(theirs._init_sampler(**settings))[:2] == ["penalties", "top-k"]
-    # What the faster order can't serve falls back to llama-cpp-python's chain.
-    assert chain_names(ours._init_sampler(**{**settings, "top_k": 0}))[0] == "penalties"
-    assert chain_names(ours._init_sampler(**{**settings, "mirostat_mode": 2}))[-1] == (
-        "mirostat-v2"
-    )
+    # What the faster chain can't serve exactly keeps llama-cpp-python's chain.
+    for other in ({"top_k": 0}, {"repeat_penalty": 0.8}, {"mirostat_mode": 2}):
+        assert chain_names(ours._init_sampler(**{**settings, **other}))[0] == "penalties"
 
 
-def test_greedy_replies_match_llama_cpp_python(models: tuple[Any, Any]) -> None:
-    # Penalties only lower logits, so the best token after them is in the top 40:
-    # greedy decoding must give the same tokens in either order.
+@pytest.mark.parametrize("top_k", [1, 5, 40])
+@pytest.mark.parametrize("temp", [0.0, 0.9])
+def test_replies_are_the_same_as_llama_cpp_python(
+    models: tuple[Any, Any], top_k: int, temp: float
+) -> None:
+    # Strong penalties, small k and long replies: the cases where cutting before the
+    # penalties would change the reply if it were done carelessly.
     ours, theirs = models
-    greedy = {"top_k": 40, "temp": 0.0, "repeat_penalty": 1.3}
-    assert generate(ours, 24, 1, **greedy) == generate(theirs, 24, 1, **greedy)
+    sampling = {
+        "top_k": top_k,
+        "top_p": 0.95,
+        "min_p": 0.05,
+        "temp": temp,
+        "repeat_penalty": 1.5,
+        "frequency_penalty": 0.2,
+        "presence_penalty": 0.1,
+    }
+    for seed in (1, 2):
+        assert generate(ours, 64, seed, **sampling) == generate(theirs, 64, seed, **sampling)
 
 
-def test_sampling_is_seeded_and_follows_the_settings(models: tuple[Any, Any]) -> None:
+def test_sampling_is_seeded(models: tuple[Any, Any]) -> None:
     ours, _ = models
     sampled = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "temp": 0.9, "repeat_penalty": 1.1}
     first = generate(ours, 24, 7, **sampled)
     assert generate(ours, 24, 7, **sampled) == first
     assert any(generate(ours, 24, seed, **sampled) != first for seed in (8, 9, 10))
-    # top_k=1 leaves one candidate: sampling becomes greedy whatever the temperature.
-    assert generate(ours, 16, 3, **{**sampled, "top_k": 1}) == generate(
-        ours, 16, 4, **{**sampled, "top_k": 1}
-    )
