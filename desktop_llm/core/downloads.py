@@ -13,7 +13,6 @@ a redirect off the Hub. Core only: progress and completion are plain callbacks.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import http.client
@@ -599,7 +598,13 @@ class DownloadManager:
 class _Writeback:
     """Flushes what has been written to disk on a background thread, every ``every``
     bytes, while the download goes on: the fsync before the rename then has little
-    left to do, instead of waiting for the whole file at the end."""
+    left to do, instead of waiting for the whole file at the end.
+
+    An fsync error is kept and raised by :meth:`close`: Linux reports a writeback error
+    (EIO, or ENOSPC on some filesystems) to one fsync only, so the final fsync would
+    not see it again. Not on Windows, where fsync holds the file's lock and every
+    write would wait for it: there the final fsync does all the work.
+    """
 
     def __init__(self, fd: int, every: int = 16 * 1024 * 1024) -> None:
         self._fd = fd
@@ -607,14 +612,18 @@ class _Writeback:
         self._pending = 0
         self._wake = threading.Event()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="writeback", daemon=True)
+        self._error: OSError | None = None
+        self._thread: threading.Thread | None = None
+        if os.name != "nt":
+            self._thread = threading.Thread(target=self._run, name="writeback", daemon=True)
 
     def __enter__(self) -> _Writeback:
-        self._thread.start()
+        if self._thread is not None:
+            self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.close()
+        self._stop()  # an error here is the final fsync's to report, or moot
 
     def wrote(self, n: int) -> None:
         self._pending += n
@@ -623,10 +632,16 @@ class _Writeback:
             self._wake.set()
 
     def close(self) -> None:
-        """Waits for a flush in progress; the file can be closed afterwards."""
+        """Wait for a flush in progress; raise the first error a flush met."""
+        self._stop()
+        if self._error is not None:
+            raise self._error
+
+    def _stop(self) -> None:
         self._closed = True
         self._wake.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
 
     def _run(self) -> None:
         while True:
@@ -634,8 +649,10 @@ class _Writeback:
             self._wake.clear()
             if self._closed:
                 return
-            with contextlib.suppress(OSError):  # the final fsync reports errors
+            try:
                 os.fsync(self._fd)
+            except OSError as exc:
+                self._error = self._error or exc
 
 
 class _HashThread:

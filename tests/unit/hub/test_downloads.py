@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import os
 import pathlib
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from desktop_llm.core.downloads import (
     DownloadManager,
     DownloadRequest,
     Progress,
+    _Writeback,
     destination,
     safe_relative_path,
 )
@@ -245,3 +248,32 @@ def test_manager_runs_two_at_a_time_and_pauses(
     d = manager.add("d", [request(hub, models_dir / "d")])
     manager.cancel(d.id)
     assert manager.wait(d.id, 30).state == CANCELLED
+
+
+@pytest.mark.skipif(os.name == "nt", reason="no background flush on Windows")
+def test_background_flush_errors_are_raised_by_close(tmp_path: Path) -> None:
+    # Linux tells a writeback error to one fsync only: the background flush must keep
+    # it for close(), or the final fsync would pass and a damaged file be kept.
+    read_end, write_end = os.pipe()  # fsync on a pipe fails (EINVAL)
+    try:
+        writeback = _Writeback(write_end, every=1)
+        with writeback:
+            writeback.wrote(1)
+            deadline = time.monotonic() + 10
+            while writeback._error is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            with pytest.raises(OSError) as raised:
+                writeback.close()
+        assert raised.value.errno == errno.EINVAL
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    # A good file: flushed in the background and closed quietly, also after an error
+    # in the block (the with statement must not hide it).
+    with (tmp_path / "f").open("wb") as f, _Writeback(f.fileno(), every=4) as good:
+        f.write(b"12345678")
+        f.flush()
+        good.wrote(8)
+        good.close()
+    with pytest.raises(ZeroDivisionError), (tmp_path / "g").open("wb") as f, _Writeback(f.fileno()):
+        _ = 1 / 0
