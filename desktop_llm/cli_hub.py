@@ -11,7 +11,9 @@ from typing import Any
 from desktop_llm.cli_context import EXIT_OK, Context, emit_json
 from desktop_llm.core.downloads import Downloader, Progress
 from desktop_llm.core.gguf_info import format_size
+from desktop_llm.core.hardware import free_ram_bytes
 from desktop_llm.core.hub import HubClient, load_token, pick, plan, register
+from desktop_llm.core.planner import Machine
 from desktop_llm.core.scan import register_found, scan
 
 DEFAULT_CTX = 4096
@@ -125,7 +127,9 @@ class _Bar:
 def cmd_pull(args: argparse.Namespace, ctx: Context) -> int:
     client = _client(ctx)
     listing = client.repo(args.repo, args.revision)
-    choice = pick(client.choices(listing, args.ctx, ctx.machine()), args.file)
+    # A named file needs no verdict: skip asking the engine what GPU it can use.
+    machine = ctx.machine() if args.file is None else Machine(ram_free=free_ram_bytes())
+    choice = pick(client.choices(listing, args.ctx, machine), args.file)
     library = ctx.library
     requests = plan(client, listing, choice, ctx.paths.models)
     downloader = Downloader()

@@ -87,7 +87,11 @@ class ModelSizes:
         return sum(self.layer_bytes) + self.other_bytes
 
     @classmethod
-    def from_header(cls, header: GGUFHeader) -> ModelSizes:
+    def from_header(cls, header: GGUFHeader, total_bytes: int | None = None) -> ModelSizes:
+        """The sizes in ``header``. For a split model (``-00001-of-0000N``) the first
+        file's header lists only its own tensors: give ``total_bytes`` (all the parts
+        together) and every layer is counted at the size of the largest it lists (or
+        the whole spread evenly), the rest as embeddings and output."""
         per_layer: dict[int, int] = {}
         other = 0
         by_name: dict[str, int] = {}
@@ -111,6 +115,9 @@ class ModelSizes:
         n_head = header.head_count or 0
         n_head_kv = header.head_count_kv or 0
         default_dim = n_embd // n_head if n_head else 0
+        split = header.metadata.get("split.count")
+        if isinstance(split, int) and split > 1 and total_bytes and n_layers:
+            layers, other = _spread_split(layers, other, total_bytes)
         return cls(
             layer_bytes=layers,
             other_bytes=other,
@@ -137,6 +144,21 @@ class ModelSizes:
         logits_and_activations = ubatch * (self.n_vocab + 4 * self.n_embd) * 4
         scores = 0 if flash_attn else ubatch * ctx * self.n_head * 4
         return logits_and_activations + scores
+
+
+def _spread_split(
+    layers: tuple[int, ...], other: int, total_bytes: int
+) -> tuple[tuple[int, ...], int]:
+    listed = [b for b in layers if b]
+    if sum(listed) + other >= total_bytes:
+        return layers, other
+    if listed:
+        # A layer can be cut in two at a part's boundary: take the largest listed one
+        # as every layer's size (the models that are split are big, uniform stacks).
+        full = tuple(max(listed) for _ in layers)
+    else:  # a first part with no tensors at all (gguf-split --no-tensor-first-split)
+        full = tuple(total_bytes // (len(layers) + 1) for _ in layers)
+    return full, max(other, total_bytes - sum(full))
 
 
 def _arch_int(header: GGUFHeader, suffix: str) -> int | None:
@@ -412,6 +434,7 @@ def plan_for_header(
     header: GGUFHeader,
     machine: Machine,
     *,
+    total_bytes: int | None = None,
     ctx: int = 4096,
     gpu_layers: GpuLayers = "auto",
     kv_type: str = "f16",
@@ -419,7 +442,7 @@ def plan_for_header(
     n_batch: int = 512,
 ) -> Plan:
     return plan_load(
-        ModelSizes.from_header(header),
+        ModelSizes.from_header(header, total_bytes),
         machine,
         ctx=ctx,
         gpu_layers=gpu_layers,

@@ -29,9 +29,10 @@ class BarChart(QChartView):
     def set_values(self, values: list[tuple[str, float]]) -> None:
         self.values = list(values)
         chart = self.chart()
-        chart.removeAllSeries()
+        chart.removeAllSeries()  # deletes them
         for axis in chart.axes():
-            chart.removeAxis(axis)
+            chart.removeAxis(axis)  # gives it back without deleting it
+            axis.deleteLater()
         if not values:
             return
         bars = QBarSet(self.title)

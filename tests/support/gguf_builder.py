@@ -89,14 +89,19 @@ def write_tiny_llama(
     chat_template: str | None = None,
     name: str = "tiny-llama",
     seed: int = 0,
+    split_max_tensors: int = 0,
 ) -> Path:
-    """Write a random-weight llama-architecture model with an SPM vocabulary (f32)."""
+    """Write a random-weight llama-architecture model with an SPM vocabulary (f32).
+
+    With ``split_max_tensors``, gguf writes a split model (``NAME-00001-of-0000N.gguf``
+    beside ``path``, as llama.cpp's gguf-split does); the first part's path is returned.
+    """
     tokens, scores, types = _spm_vocab()
     n_vocab = len(tokens)
     head_dim = n_embd // n_head
     n_embd_kv = head_dim * n_head_kv
 
-    writer = gguf.GGUFWriter(str(path), "llama")
+    writer = gguf.GGUFWriter(str(path), "llama", split_max_tensors=split_max_tensors)
     writer.add_name(name)
     writer.add_file_type(gguf.LlamaFileType.ALL_F32)
     writer.add_context_length(ctx)
@@ -137,6 +142,8 @@ def write_tiny_llama(
     writer.add_tensor("output_norm.weight", _ones(n_embd))
     writer.add_tensor("output.weight", _weights(rng, n_vocab, n_embd))
     _finish(writer)
+    if split_max_tensors:
+        return min(path.parent.glob(f"{path.stem}-00001-of-*.gguf"))
     return path
 
 

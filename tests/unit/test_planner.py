@@ -20,9 +20,11 @@ from desktop_llm.core.planner import (
     Machine,
     ModelSizes,
     fit_warning,
+    plan_for_header,
     plan_load,
 )
 from desktop_llm.errors import UserError
+from tests.support.gguf_builder import write_tiny_llama
 
 GiB = 1 << 30
 F32, Q4_0, Q8_0 = 0, 2, 8
@@ -374,3 +376,27 @@ def test_a_model_that_will_not_fit_is_refused_before_loading(
         session.ensure(ref, 4096)
     assert session.host.pid is None  # no worker was started
     assert RAM_RESERVE_MIN == 512 << 20
+
+
+def test_a_split_model_counts_every_part(tmp_path: Path) -> None:
+    # The first part's header lists only its own tensors; with the size of all the
+    # parts, the planner counts the layers it doesn't list (llama.cpp loads them all).
+    whole = write_tiny_llama(tmp_path / "whole.gguf", n_layers=4)
+    (tmp_path / "split").mkdir()
+    first = write_tiny_llama(tmp_path / "split" / "tiny.gguf", n_layers=4, split_max_tensors=12)
+    parts = sorted(first.parent.glob("tiny-*-of-*.gguf"))
+    assert len(parts) > 1 and first == parts[0]
+    total = sum(p.stat().st_size for p in parts)
+    one = ModelSizes.from_header(read_header(whole))
+    alone = ModelSizes.from_header(read_header(first))
+    counted = ModelSizes.from_header(read_header(first), total)
+    assert alone.weights_bytes < one.weights_bytes / 2
+    assert counted.layer_bytes == one.layer_bytes
+    # The rest: embeddings and output, plus the parts' own headers.
+    assert one.weights_bytes <= counted.weights_bytes <= total
+    machine = Machine(ram_free=10**12)
+    assert plan_for_header(read_header(first), machine, total_bytes=total, ctx=256).ram_bytes > (
+        plan_for_header(read_header(first), machine, ctx=256).ram_bytes + one.weights_bytes // 2
+    )
+    # A single file is taken as it is, whatever size is passed.
+    assert ModelSizes.from_header(read_header(whole), 10 * total) == one

@@ -40,14 +40,17 @@ class Fit:
     gpu_layers: int
     n_layers: int | None
     needed: int
-    """RAM plus GPU memory the model needs at the chosen context."""
+    """Memory the model needs at ``ctx``: RAM plus GPU memory (one memory on Apple
+    Silicon, counted once)."""
     available: int
-    """Free RAM."""
+    """Free RAM (not comparable with ``needed`` when part of it is GPU memory)."""
     detail: str
     """Why, in words: the planner's description (placement, or what is missing)."""
     ctx: int
     """The context length the verdict is for: the one asked for, capped at the model's
     trained context, or cut by the planner to make the model fit."""
+    ctx_cut: bool = False
+    """The planner had to cut the context below what was asked for to make it fit."""
 
     @property
     def fits(self) -> bool:
@@ -64,7 +67,9 @@ def verdict(header: GGUFHeader | None, size: int, machine: Machine, n_ctx: int) 
     """The fit of a model file of ``size`` bytes with ``header`` on ``machine``."""
     if header is not None:
         try:
-            p = plan_for_header(header, machine, ctx=n_ctx)
+            # ``size`` counts every part of a split model; its first header lists
+            # only the first part's tensors.
+            p = plan_for_header(header, machine, total_bytes=size, ctx=n_ctx)
         except (ValueError, ZeroDivisionError):
             logger.warning("cannot plan %s", header.name or "a model", exc_info=True)
         else:
@@ -83,12 +88,15 @@ def verdict(header: GGUFHeader | None, size: int, machine: Machine, n_ctx: int) 
     needed = size + size // _UNKNOWN_EXTRA
     fits = needed <= machine.ram_budget()
     detail = f"needs about {format_size(needed)} of RAM, {format_size(machine.ram_free)} free"
+    if not fits and needed <= machine.ram_free:
+        detail += " (some must stay free for the system)"
     kind = CPU_ONLY if fits else WONT_FIT
     return Fit(kind, 0, None, needed, machine.ram_free, detail, n_ctx)
 
 
 def recommend(fits: list[tuple[str, int, Fit]]) -> str | None:
     """The best quality that fits: the largest file (name, size, fit) whose verdict isn't
-    WONT_FIT. None when nothing fits."""
-    candidates = [(size, name) for name, size, fit in fits if fit.fits]
-    return max(candidates)[1] if candidates else None
+    WONT_FIT, at the context asked for if any file fits there (a bigger quant that only
+    fits with the context cut comes after). None when nothing fits."""
+    candidates = [(not fit.ctx_cut, size, name) for name, size, fit in fits if fit.fits]
+    return max(candidates)[2] if candidates else None

@@ -12,11 +12,13 @@ from desktop_llm.core.hub import (
     FITS_GPU,
     PARTIAL_GPU,
     WONT_FIT,
+    Fit,
     HubClient,
     RemoteFile,
     group_files,
     load_token,
     pick,
+    recommend,
     save_token,
 )
 from desktop_llm.core.planner import (
@@ -175,3 +177,12 @@ def test_split_files_are_one_model_and_mmproj_a_companion() -> None:
     ]
     assert [c.name for c in grouped.companions] == ["mmproj-model-f16.gguf"]
     assert grouped.incomplete == ["half-Q8_0 (1 of 3 parts)"]
+
+
+def test_recommend_prefers_files_that_fit_at_the_context_asked_for() -> None:
+    def fit(cut: bool, fits: bool = True) -> Fit:
+        return Fit(CPU_ONLY if fits else WONT_FIT, 0, 1, 1, 1, "", 512 if cut else 4096, cut)
+
+    assert recommend([("small", 1, fit(False)), ("big", 9, fit(True))]) == "small"
+    assert recommend([("big", 9, fit(True)), ("huge", 20, fit(False, fits=False))]) == "big"
+    assert recommend([("x", 1, fit(False, fits=False))]) is None
