@@ -74,7 +74,12 @@ def cmd_plan(args: argparse.Namespace, ctx: Context) -> int:
     options = stored.merged(ModelOptions(n_ctx=args.ctx, gpu_layers=args.gpu_layers))
     machine = _machine(args, ctx)
     plan = plan_with_options(
-        options, ref.header, machine, n_ctx=ChatSettings().n_ctx, name=ref.name
+        options,
+        ref.header,
+        machine,
+        n_ctx=ChatSettings().n_ctx,
+        name=ref.name,
+        total_bytes=ref.total_bytes,
     )
     if args.json:
         emit_json({"model": ref.name, **plan.to_dict()})

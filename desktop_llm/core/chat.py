@@ -187,7 +187,9 @@ class EngineSession:
         machine = self.machine()
         if ram_held:
             machine = replace(machine, ram_free=machine.ram_free + ram_held)
-        plan = plan_with_options(options, ref.header, machine, n_ctx=n_ctx, name=ref.name)
+        plan = plan_with_options(
+            options, ref.header, machine, n_ctx=n_ctx, name=ref.name, total_bytes=ref.total_bytes
+        )
         kv = kv_settings(options)
         quantized = options.kv_cache_type not in (None, "f16")
         params = LoadParams(

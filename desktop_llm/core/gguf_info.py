@@ -546,6 +546,24 @@ _QUANT_RE = re.compile(
 )
 
 
+SPLIT_NAME = re.compile(r"^(?P<base>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.gguf$", re.IGNORECASE)
+"""A part of a split model, as llama.cpp's gguf-split names them: NAME-00001-of-00003.gguf."""
+
+
+def split_parts(path: Path) -> list[Path]:
+    """Every file of the split model whose part ``path`` is, in order; ``[path]`` for a
+    single file, or when a part is missing (llama.cpp would refuse to load it anyway)."""
+    match = SPLIT_NAME.match(path.name)
+    if not match:
+        return [path]
+    suffix = path.name[-5:]  # ".gguf", as the file spells it
+    parts = [
+        path.with_name(f"{match['base']}-{i:05d}-of-{match['total']}{suffix}")
+        for i in range(1, int(match["total"]) + 1)
+    ]
+    return parts if all(part.is_file() for part in parts) else [path]
+
+
 def quant_from_filename(name: str) -> str | None:
     """The quantization named in a file name ("model.Q4_K_M.gguf" -> "Q4_K_M"), if any.
 

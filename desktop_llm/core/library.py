@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
-from desktop_llm.core.gguf_info import GGUFHeader, quant_from_filename, read_header
+from desktop_llm.core.gguf_info import GGUFHeader, quant_from_filename, read_header, split_parts
 from desktop_llm.errors import ModelFileError, NotFoundError, UserError
 from desktop_llm.storage import ModelRecord, ModelRepository
 
@@ -35,6 +35,11 @@ class ModelRef:
     @property
     def quant(self) -> str | None:
         return self.header.file_type or quant_from_filename(self.path.name)
+
+    @property
+    def total_bytes(self) -> int:
+        """The model's size on disk: all its parts for a split model."""
+        return sum(part.stat().st_size for part in split_parts(self.path))
 
     def template(self) -> TemplateChoice:
         return choose_template(

@@ -155,12 +155,19 @@ def kv_settings(options: ModelOptions) -> KvSettings:
 
 
 def plan_with_options(
-    options: ModelOptions, header: GGUFHeader, machine: Machine, *, n_ctx: int, name: str
+    options: ModelOptions,
+    header: GGUFHeader,
+    machine: Machine,
+    *,
+    n_ctx: int,
+    name: str,
+    total_bytes: int | None = None,
 ) -> Plan:
     """The planner's answer for a model loaded with ``options`` (``options.n_ctx``, when
-    set, wins over ``n_ctx``). UserError for options the model can't use."""
+    set, wins over ``n_ctx``). ``total_bytes``: every part of a split model (see
+    ModelSizes.from_header). UserError for options the model can't use."""
     options.validate()
-    sizes = ModelSizes.from_header(header)
+    sizes = ModelSizes.from_header(header, total_bytes)
     options.check_for(sizes, name)
     return plan_load(
         sizes,

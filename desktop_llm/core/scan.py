@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_llm.core.downloads import sha256_file
-from desktop_llm.core.gguf_info import quant_from_filename, read_header
+from desktop_llm.core.gguf_info import SPLIT_NAME, quant_from_filename, read_header
 from desktop_llm.core.library import ModelLibrary, default_name
 from desktop_llm.errors import UserError
 from desktop_llm.storage import ModelRecord
@@ -41,7 +41,6 @@ ROOTS_ENV = "DESKTOP_LLM_SCAN_ROOTS"
 
 _OLLAMA_MODEL = "application/vnd.ollama.image.model"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.gguf$", re.IGNORECASE)
 _GENERIC_STEMS = {"model", "ggml-model", "weights"}
 _MAX_DEPTH = 8
 
@@ -173,8 +172,8 @@ def _is_model_file(name: str) -> bool:
     lower = name.lower()
     if not lower.endswith(".gguf") or "mmproj" in lower:
         return False
-    shard = _SHARD.search(name)
-    return shard is None or int(shard.group(1)) == 1
+    shard = SPLIT_NAME.match(name)
+    return shard is None or int(shard["part"]) == 1
 
 
 def _walk_gguf(root: Path) -> Iterator[Path]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_cli import run
+from tests.support.gguf_builder import write_tiny_llama
 
 PLAN_KEYS = {"gpu_layers", "total_layers", "ctx", "weights_bytes", "kv_bytes", "fits"}
 
@@ -70,3 +71,17 @@ def test_hardware_and_info(home: Path) -> None:
     data = json.loads(info.stdout)
     assert data["hardware"].keys() >= {"cpu", "ram", "gpus", "backend"}
     assert data["hardware"]["backend"] == data["engine"]["backend"]
+
+
+def test_plan_counts_every_part_of_a_split_model(home: Path, tmp_path: Path) -> None:
+    whole = write_tiny_llama(tmp_path / "whole.gguf", n_layers=4)
+    (tmp_path / "split").mkdir()
+    first = write_tiny_llama(tmp_path / "split" / "tiny.gguf", n_layers=4, split_max_tensors=12)
+    one = plan_json(home, str(whole), "--ctx", "256")
+    split = plan_json(home, str(first), "--ctx", "256")
+    assert one["weights_bytes"] <= split["weights_bytes"]
+    assert split["weights_bytes"] <= sum(p.stat().st_size for p in first.parent.iterdir())
+    # A part missing: the first file's own tensors are all the planner can know.
+    next(first.parent.glob("tiny-00004-of-*.gguf")).unlink()
+    partial = plan_json(home, str(first), "--ctx", "256")
+    assert partial["weights_bytes"] < one["weights_bytes"]

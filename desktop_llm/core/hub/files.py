@@ -5,12 +5,9 @@ Pure functions over names, sizes and hashes; nothing here talks to the network.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from desktop_llm.core.gguf_info import quant_from_filename
-
-_SPLIT = re.compile(r"^(?P<base>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.gguf$", re.IGNORECASE)
+from desktop_llm.core.gguf_info import SPLIT_NAME, quant_from_filename
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ def group_files(files: list[RemoteFile]) -> RepoFiles:
         if is_mmproj(f.name):
             companions.append(f)
             continue
-        match = _SPLIT.match(f.name)
+        match = SPLIT_NAME.match(f.name)
         if match:
             key = (match["base"], int(match["total"]))
             splits.setdefault(key, {})[int(match["part"])] = f
