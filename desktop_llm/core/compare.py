@@ -90,7 +90,7 @@ class CompareCallbacks:
 
 def estimate_bytes(slot: Slot) -> int:
     """RAM the pane's model needs: weights, KV cache and compute buffer (planner sizes)."""
-    sizes = ModelSizes.from_header(slot.ref.header)
+    sizes = ModelSizes.from_header(slot.ref.header, slot.ref.total_bytes)
     ctx = slot.settings.n_ctx
     return sizes.weights_bytes + sizes.kv_bytes(sizes.n_layers, ctx) + sizes.compute_bytes(ctx)
 

@@ -555,9 +555,10 @@ def _llama_class(llama_cpp: Any) -> Any:
     tokens, so a token outside the top ``k + last_n`` before them has at least ``k``
     untouched tokens above it after them, and can't be in the top k either way. The
     candidates reaching top-p, min-p, temperature and ``dist`` are the same, in the
-    same order, so a seed gives the same reply. Anything else (a penalty < 1 raises
+    same order, so a seed gives the same reply (logits tied exactly can come out in
+    another order: the one exception). Anything else (a penalty < 1 raises
     logits, mirostat, grammars, Python logits processors as in the empty-reply retry,
-    temperature < 0, top_k <= 0) keeps llama-cpp-python's own chain.
+    temperature < 0, top_k <= 0 when sampling) keeps llama-cpp-python's own chain.
     """
     internals = llama_cpp._internals
 
@@ -570,7 +571,7 @@ def _llama_class(llama_cpp: Any) -> Any:
             presence = float(kw.get("presence_penalty", 0.0))
             last_n = int(self.last_n_tokens_size)
             if (
-                top_k <= 0
+                (top_k <= 0 and temp > 0.0)  # greedy decoding has no top-k anyway
                 or temp < 0.0
                 or repeat < 1.0
                 or frequency < 0.0

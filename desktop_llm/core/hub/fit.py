@@ -81,9 +81,18 @@ def verdict(header: GGUFHeader | None, size: int, machine: Machine, n_ctx: int) 
                 kind = PARTIAL_GPU
             else:
                 kind = CPU_ONLY
-            # The description says so when the context had to be cut to fit.
-            needed = p.ram_bytes + p.vram_bytes
-            return Fit(kind, p.gpu_layers, p.total_layers, needed, p.ram_free, p.description, p.ctx)
+            # One memory on Apple Silicon: the RAM figure already holds the GPU's share.
+            needed = p.ram_bytes if p.unified else p.ram_bytes + p.vram_bytes
+            return Fit(
+                kind,
+                p.gpu_layers,
+                p.total_layers,
+                needed,
+                p.ram_free,
+                p.description,  # it says so when the context had to be cut to fit
+                p.ctx,
+                ctx_cut=p.fits and p.ctx_reduced,
+            )
     # No header (an unreadable remote file): the weights plus a margin, in RAM.
     needed = size + size // _UNKNOWN_EXTRA
     fits = needed <= machine.ram_budget()

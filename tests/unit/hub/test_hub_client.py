@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_llm.core.gguf_info import read_header
 from desktop_llm.core.hub import (
     CPU_ONLY,
     FITS_GPU,
@@ -20,6 +21,7 @@ from desktop_llm.core.hub import (
     pick,
     recommend,
     save_token,
+    verdict,
 )
 from desktop_llm.core.planner import (
     RAM_RESERVE_MIN,
@@ -28,6 +30,7 @@ from desktop_llm.core.planner import (
     plan_for_header,
 )
 from desktop_llm.errors import UserError
+from tests.support.gguf_builder import write_tiny_llama
 from tests.support.hub_server import HubServer
 
 TINY_REPO = "tester/Tiny-GGUF"
@@ -186,3 +189,27 @@ def test_recommend_prefers_files_that_fit_at_the_context_asked_for() -> None:
     assert recommend([("small", 1, fit(False)), ("big", 9, fit(True))]) == "small"
     assert recommend([("big", 9, fit(True)), ("huge", 20, fit(False, fits=False))]) == "big"
     assert recommend([("x", 1, fit(False, fits=False))]) is None
+
+
+def test_verdict_says_when_the_context_was_cut_and_counts_unified_memory_once(
+    tmp_path: Path,
+) -> None:
+    path = write_tiny_llama(tmp_path / "long.gguf", ctx=4096)
+    header = read_header(path)
+    size = path.stat().st_size
+    full = plan_for_header(header, PLENTY, ctx=4096)
+    short = plan_for_header(header, PLENTY, ctx=512)
+    assert short.ram_bytes < full.ram_bytes
+    # RAM for the short context, not for the full one (the planner keeps its margin).
+    tight = Machine(ram_free=RAM_RESERVE_MIN + (short.ram_bytes + full.ram_bytes) // 2)
+    cut = verdict(header, size, tight, 4096)
+    assert cut.fits and cut.ctx_cut and 512 <= cut.ctx < 4096
+    assert "context cut from 4,096" in cut.detail
+    roomy = verdict(header, size, PLENTY, 4096)
+    assert not roomy.ctx_cut and roomy.ctx == 4096
+    assert recommend([("big", 9, cut), ("small", 1, roomy)]) == "small"
+    # Apple Silicon: one memory, whose GPU share is part of the RAM figure.
+    mac = Machine(ram_free=10**12, gpu_free=(10**11,), unified=True)
+    on_mac = verdict(header, size, mac, 4096)
+    plan = plan_for_header(header, mac, ctx=4096)
+    assert on_mac.verdict == FITS_GPU and on_mac.needed == plan.ram_bytes
