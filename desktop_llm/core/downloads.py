@@ -324,7 +324,25 @@ class Downloader:
                             progress(Progress(done, req.size, rate))
                     writeback.close()
                     f.flush()
-                    os.fsync(f.fileno())
+                    try:
+                        os.fsync(f.fileno())
+                    except OSError as exc:
+                        raise _FlushFailed(exc) from None
+            except _FlushFailed as failed:
+                # The disk didn't take what the page cache held: the .part may have
+                # holes that its length doesn't show, and a retry in this process
+                # would go on hashing network bytes, not what is on disk. Start over.
+                part.unlink(missing_ok=True)
+                error = failed.error
+                what = (
+                    "the disk is full"
+                    if error.errno in (errno.ENOSPC, errno.EDQUOT)
+                    else f"writing to the disk failed ({error.strerror or error})"
+                )
+                raise DownloadError(
+                    f"{what}: {part.parent}; the partial file of {req.dest.name} was deleted, "
+                    "as the disk may not hold all of it. Run again to download it fresh"
+                ) from None
             except OSError as exc:
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise DownloadError(
@@ -595,15 +613,23 @@ class DownloadManager:
                 logger.exception("download listener failed")
 
 
+class _FlushFailed(Exception):
+    """An fsync of the .part file failed: what it holds on disk can't be trusted."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _Writeback:
     """Flushes what has been written to disk on a background thread, every ``every``
     bytes, while the download goes on: the fsync before the rename then has little
     left to do, instead of waiting for the whole file at the end.
 
-    An fsync error is kept and raised by :meth:`close`: Linux reports a writeback error
-    (EIO, or ENOSPC on some filesystems) to one fsync only, so the final fsync would
-    not see it again. Not on Windows, where fsync holds the file's lock and every
-    write would wait for it: there the final fsync does all the work.
+    An fsync error is kept and raised (as _FlushFailed) on leaving the block: Linux
+    reports a writeback error (EIO, or ENOSPC on some filesystems) to one fsync only,
+    so the final fsync would not see it again. Not on Windows, where fsync holds the
+    file's lock and every write would wait for it: there the final fsync does it all.
     """
 
     def __init__(self, fd: int, every: int = 16 * 1024 * 1024) -> None:
@@ -623,7 +649,9 @@ class _Writeback:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._stop()  # an error here is the final fsync's to report, or moot
+        # Also when the block raised (a dropped connection, a pause): a retry would
+        # append to a file whose earlier pages the disk may not hold.
+        self.close()
 
     def wrote(self, n: int) -> None:
         self._pending += n
@@ -632,10 +660,12 @@ class _Writeback:
             self._wake.set()
 
     def close(self) -> None:
-        """Wait for a flush in progress; raise the first error a flush met."""
+        """Wait for a flush in progress; raise _FlushFailed for the first error a
+        flush met (once)."""
         self._stop()
-        if self._error is not None:
-            raise self._error
+        error, self._error = self._error, None
+        if error is not None:
+            raise _FlushFailed(error)
 
     def _stop(self) -> None:
         self._closed = True

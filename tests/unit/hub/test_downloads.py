@@ -25,6 +25,7 @@ from desktop_llm.core.downloads import (
     DownloadManager,
     DownloadRequest,
     Progress,
+    _FlushFailed,
     _Writeback,
     destination,
     safe_relative_path,
@@ -262,9 +263,16 @@ def test_background_flush_errors_are_raised_by_close(tmp_path: Path) -> None:
             deadline = time.monotonic() + 10
             while writeback._error is None and time.monotonic() < deadline:
                 time.sleep(0.01)
-            with pytest.raises(OSError) as raised:
+            with pytest.raises(_FlushFailed) as raised:
                 writeback.close()
-        assert raised.value.errno == errno.EINVAL
+        assert raised.value.error.errno == errno.EINVAL
+        # Leaving the block after an error in it still reports the flush's error.
+        again = _Writeback(write_end, every=1)
+        with pytest.raises(_FlushFailed), again:
+            again.wrote(1)
+            while again._error is None:
+                time.sleep(0.01)
+            raise ConnectionResetError("the connection dropped")
     finally:
         os.close(read_end)
         os.close(write_end)
@@ -277,3 +285,21 @@ def test_background_flush_errors_are_raised_by_close(tmp_path: Path) -> None:
         good.close()
     with pytest.raises(ZeroDivisionError), (tmp_path / "g").open("wb") as f, _Writeback(f.fileno()):
         _ = 1 / 0
+
+
+def test_a_failed_flush_deletes_the_part(
+    hub: HubServer, downloader: Downloader, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The disk lost what it was given (EIO at fsync): the .part can't be trusted, so
+    # neither it nor the model is kept, and the message says to start again.
+    import desktop_llm.core.downloads as downloads
+
+    def failing_fsync(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(downloads.os, "fsync", failing_fsync)
+    req = request(hub, models_dir)
+    with pytest.raises(DownloadError, match=r"writing to the disk failed .* was deleted"):
+        downloader.download(req)
+    assert not req.dest.exists()
+    assert not req.dest.with_name(req.dest.name + ".part").exists()
