@@ -118,6 +118,11 @@ class ModelSizes:
         split = header.metadata.get("split.count")
         if isinstance(split, int) and split > 1 and total_bytes and n_layers:
             layers, other = _spread_split(layers, other, total_bytes)
+            if "output.weight" not in by_name:
+                # In a later part: the big models that get split rarely tie their
+                # output to the embeddings. It has the embeddings' shape.
+                tied = False
+                output = by_name.get("token_embd.weight") or other // 2
         return cls(
             layer_bytes=layers,
             other_bytes=other,
@@ -156,6 +161,9 @@ def _spread_split(
         # A layer can be cut in two at a part's boundary: take the largest listed one
         # as every layer's size (the models that are split are big, uniform stacks).
         full = tuple(max(listed) for _ in layers)
+        room = total_bytes - other
+        if sum(full) > room > 0:  # first layers larger than the rest (dense before MoE)
+            full = tuple(b * room // sum(full) for b in full)
     else:  # a first part with no tensors at all (gguf-split --no-tensor-first-split)
         full = tuple(total_bytes // (len(layers) + 1) for _ in layers)
     return full, max(other, total_bytes - sum(full))

@@ -398,6 +398,9 @@ def test_a_split_model_counts_every_part(tmp_path: Path) -> None:
     counted = ModelSizes.from_header(read_header(first), total)
     assert alone.weights_bytes < one.weights_bytes / 2
     assert counted.layer_bytes == one.layer_bytes
+    # output.weight is in the last part: the first part's header doesn't show it.
+    assert alone.output_tied and not one.output_tied and not counted.output_tied
+    assert 0.9 * one.output_bytes <= counted.output_bytes <= one.output_bytes
     # The rest: embeddings and output, plus the parts' own headers.
     assert one.weights_bytes <= counted.weights_bytes <= total
     machine = Machine(ram_free=10**12)
