@@ -26,7 +26,13 @@ from desktop_llm.cli_context import (
     iso_time,
     setup_logging,
 )
-from desktop_llm.core.chat import ChatRunner, ChatSettings, EngineSession, build_messages
+from desktop_llm.core.chat import (
+    CHAT_STAT_KEYS,
+    ChatRunner,
+    ChatSettings,
+    EngineSession,
+    build_messages,
+)
 from desktop_llm.core.engine.host import EngineCrashed, probe_engine
 from desktop_llm.core.gguf_info import format_size
 from desktop_llm.core.hardware import physical_cores
@@ -231,15 +237,8 @@ def _chat_once(
             raise UserError(f"the model crashed: {exc.message}") from exc
         text, stats = result.text, result.stats.to_dict()
     if args.json:
-        keys = (
-            "prompt_tokens",
-            "completion_tokens",
-            "ttft_s",
-            "prompt_tps",
-            "gen_tps",
-            "finish_reason",
-        )
-        emit_json({"text": text, "model": ref.name, "stats": {k: stats.get(k) for k in keys}})
+        chosen = {k: stats.get(k) for k in CHAT_STAT_KEYS}
+        emit_json({"text": text, "model": ref.name, "stats": chosen})
     else:
         sys.stdout.write("\n")
         print(_stats_line(stats), file=sys.stderr)

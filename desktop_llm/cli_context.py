@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop_llm.core.engine.host import probe_engine
-from desktop_llm.core.hardware import detect_hardware, load_nvml
+from desktop_llm.core.chat import detect_machine
 from desktop_llm.core.library import ModelLibrary
 from desktop_llm.core.planner import Machine
 from desktop_llm.paths import AppPaths
@@ -53,8 +52,7 @@ class Context:
     def machine(self) -> Machine:
         """This computer as the planner sees it: free RAM, free GPU memory, and
         whether the engine was built with GPU support (asks a short-lived worker)."""
-        hw = detect_hardware(probe_engine(self.paths.logs), nvml=load_nvml())
-        return Machine.from_hardware(hw)
+        return detect_machine(self.paths.logs)
 
     def close(self) -> None:
         if self._conn is not None:

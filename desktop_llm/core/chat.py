@@ -35,6 +35,16 @@ from desktop_llm.storage import ChatRepository, Conversation, Message
 
 logger = logging.getLogger(__name__)
 
+CHAT_STAT_KEYS = (
+    "prompt_tokens",
+    "completion_tokens",
+    "ttft_s",
+    "prompt_tps",
+    "gen_tps",
+    "finish_reason",
+)
+"""The keys of a reply's stats in ``desktop-llm chat --json`` (and a compare pane's)."""
+
 _SAVE_EVERY_S = 1.0
 _TITLE_CHARS = 48
 
@@ -118,6 +128,14 @@ def title_from(text: str) -> str:
     return line if len(line) <= _TITLE_CHARS else line[: _TITLE_CHARS - 1].rstrip() + "…"
 
 
+def detect_machine(log_dir: Path, engine_info: dict[str, Any] | None = None) -> Machine:
+    """This computer as the planner sees it now: free RAM, free GPU memory, and whether
+    the engine was built with GPU support (``engine_info`` from probe_engine, asked of
+    a short-lived worker when not given)."""
+    info = engine_info if engine_info is not None else probe_engine(log_dir)
+    return Machine.from_hardware(detect_hardware(info, nvml=load_nvml()))
+
+
 class EngineSession:
     """Keeps one model loaded in one worker, reloading only when the model or its
     load settings change, and starting a fresh worker after a crash.
@@ -168,7 +186,7 @@ class EngineSession:
             return self._machine_source()
         if self._engine_info is None:
             self._engine_info = probe_engine(self._log_dir)
-        return Machine.from_hardware(detect_hardware(self._engine_info, nvml=load_nvml()))
+        return detect_machine(self._log_dir, self._engine_info)
 
     def plan(self, ref: ModelRef, n_ctx: int) -> Plan:
         """How ``ref`` would load now. Memory held by the model this session has loaded

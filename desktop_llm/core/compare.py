@@ -25,7 +25,7 @@ from typing import Any
 import psutil
 
 from desktop_llm.core.benchmark import PeakMemory
-from desktop_llm.core.chat import ChatSettings
+from desktop_llm.core.chat import CHAT_STAT_KEYS, ChatSettings
 from desktop_llm.core.engine.host import EngineCrashed, EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.gguf_info import format_size
@@ -39,15 +39,7 @@ logger = logging.getLogger(__name__)
 
 MIN_PANES, MAX_PANES = 2, 4
 DEFAULT_SEED = 42
-# The keys of a chat reply's stats (``desktop-llm chat --json``), then what a pane adds.
-CHAT_STAT_KEYS = (
-    "prompt_tokens",
-    "completion_tokens",
-    "ttft_s",
-    "prompt_tps",
-    "gen_tps",
-    "finish_reason",
-)
+# A chat reply's stats (``desktop-llm chat --json``), then what a pane adds.
 PANE_STAT_KEYS = (*CHAT_STAT_KEYS, "load_s", "memory_bytes")
 
 
