@@ -11,8 +11,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
@@ -29,6 +30,12 @@ def smollm2() -> Path:
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def alternating(order: Sequence[T], round_index: int) -> Sequence[T]:
+    """``order`` in even rounds, reversed in odd ones: this shared VM's speed drifts over
+    a minute, and a fixed order would hand the drift to whichever runs last."""
+    return order if round_index % 2 == 0 else order[::-1]
 
 
 def spread(values: Sequence[float]) -> float:

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, Row, median, smollm2
+from bench.common import ROOT, Row, alternating, median, smollm2
 from desktop_llm.core.downloads import Downloader, DownloaderConfig, DownloadRequest
 from tests.support.hub_server import Faults, HubRepo, HubServer
 
@@ -81,8 +81,7 @@ def run(rounds: int = 5) -> list[Row]:
         warm.unlink()
         for i in range(rounds):
             # Every other round curl goes first, so neither always follows the other.
-            order = [measure_ours, measure_curl] if curl else [measure_ours]
-            for measure in order if i % 2 == 0 else order[::-1]:
+            for measure in alternating([measure_ours, measure_curl] if curl else [measure_ours], i):
                 measure(i)
     server_process.communicate("stop\n", timeout=30)
     # a dropped connection halfway: how much is sent in all?

@@ -23,7 +23,7 @@ import llama_cpp  # the bench may import llama_cpp (DESIGN.md, import rule 4)
 import psutil
 
 from bench import llama_bench
-from bench.common import ROOT, Row, median, smollm2, spread
+from bench.common import ROOT, Row, alternating, median, smollm2, spread
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.hardware import physical_cores
@@ -115,10 +115,7 @@ def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
                 ref_tg.append(result["tg_tps"])
                 ref_rss.append(result["peak_rss"])
 
-            # Every other round in reverse order: this shared VM's speed drifts over a
-            # minute, and a fixed order would hand the drift to whichever runs last.
-            order = [engine, bare, reference]
-            for measure in order if i % 2 == 0 else order[::-1]:
+            for measure in alternating([engine, bare, reference], i):
                 measure()
     finally:
         host.unload()
