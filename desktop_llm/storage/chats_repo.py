@@ -273,15 +273,8 @@ class ChatRepository:
 
     def messages_by_id(self, ids: list[int]) -> list[Message]:
         """These messages, in the order of ``ids`` (unknown ids are left out)."""
-        found: dict[int, Message] = {}
-        with self._lock:
-            for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                for row in self._conn.execute(
-                    f"SELECT * FROM messages WHERE id IN ({marks})", chunk
-                ).fetchall():
-                    found[row["id"]] = message_from_row(row)
+        rows = self._select_in("SELECT * FROM messages WHERE id IN ({ids})", ids)
+        found = {row["id"]: message_from_row(row) for row in rows}
         return [found[i] for i in ids if i in found]
 
     def active_path(self, conversation_id: int) -> list[Message]:
@@ -313,20 +306,27 @@ class ChatRepository:
         """For each of these messages, the ids of its siblings (itself included, oldest
         first), in one query per 500: a page of a long conversation must not cost a
         query per message, nor a read of the whole conversation."""
+        rows = self._select_in(
+            "SELECT m.id, s.id FROM messages AS m JOIN messages AS s"
+            " ON s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id"
+            " WHERE m.id IN ({ids}) ORDER BY s.id",
+            message_ids,
+        )
         result: dict[int, list[int]] = {}
-        with self._lock:
-            for start in range(0, len(message_ids), 500):  # SQLite's bound-parameter limit
-                chunk = message_ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._conn.execute(
-                    "SELECT m.id, s.id FROM messages AS m JOIN messages AS s"
-                    " ON s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id"
-                    f" WHERE m.id IN ({marks}) ORDER BY s.id",
-                    chunk,
-                ).fetchall()
-                for of, sibling in rows:
-                    result.setdefault(int(of), []).append(int(sibling))
+        for of, sibling in rows:
+            result.setdefault(int(of), []).append(int(sibling))
         return result
+
+    def _select_in(self, sql: str, ids: list[int]) -> list[sqlite3.Row]:
+        """The rows of ``sql``, whose ``{ids}`` stands for ``ids``, asked for 500 ids at a
+        time (SQLite's bound-parameter limit)."""
+        rows: list[sqlite3.Row] = []
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = sql.format(ids=",".join("?" * len(chunk)))
+                rows += self._conn.execute(query, chunk).fetchall()
+        return rows
 
     def select_branch(self, message_id: int) -> Conversation:
         """Show the branch through this message.

@@ -419,3 +419,21 @@ def test_active_path_over_ten_thousand_messages(conn: sqlite3.Connection) -> Non
     assert chats.select_branch(path[0].id).current_leaf_id == previous
     chats.delete_conversation(chat.id)
     assert chats.message_count(chat.id) == 0
+
+
+def test_messages_and_siblings_by_id_across_the_parameter_limit(chats: ChatRepository) -> None:
+    # More ids than SQLite takes in one query: read 500 at a time, in the order asked.
+    conv = chats.create_conversation("long")
+    parent = None
+    ids = []
+    for i in range(1201):
+        parent = chats.add_message(
+            conv.id, parent, "user" if i % 2 == 0 else "assistant", str(i)
+        ).id
+        ids.append(parent)
+    retry = chats.add_message(conv.id, ids[-2], "assistant", "again").id
+    wanted = [*ids[::-1], 10**9]  # an unknown id is left out
+    assert [m.id for m in chats.messages_by_id(wanted)] == ids[::-1]
+    siblings = chats.sibling_ids([*ids, retry])
+    assert siblings[ids[-1]] == siblings[retry] == [ids[-1], retry]
+    assert all(siblings[i] == [i] for i in ids[:-1])
