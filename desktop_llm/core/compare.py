@@ -29,7 +29,7 @@ from desktop_llm.core.chat import CHAT_STAT_KEYS, ChatSettings
 from desktop_llm.core.engine.host import EngineCrashed, EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.gguf_info import format_size
-from desktop_llm.core.hardware import physical_cores
+from desktop_llm.core.hardware import free_ram_bytes, physical_cores
 from desktop_llm.core.library import ModelRef
 from desktop_llm.core.planner import Machine, ModelSizes
 from desktop_llm.errors import UserError
@@ -94,7 +94,7 @@ def choose_mode(
     if sequential:
         return "sequential", "one after another, as asked"
     need = sum(estimate_bytes(s) for s in slots)
-    free = ram_free if ram_free is not None else int(psutil.virtual_memory().available)
+    free = ram_free if ram_free is not None else free_ram_bytes()
     budget = Machine(ram_free=free).ram_budget()
     if need <= budget:
         return "parallel", (

@@ -42,8 +42,6 @@ class Fit:
     needed: int
     """Memory the model needs at ``ctx``: RAM plus GPU memory (one memory on Apple
     Silicon, counted once)."""
-    available: int
-    """Free RAM (not comparable with ``needed`` when part of it is GPU memory)."""
     detail: str
     """Why, in words: the planner's description (placement, or what is missing)."""
     ctx: int
@@ -88,7 +86,6 @@ def verdict(header: GGUFHeader | None, size: int, machine: Machine, n_ctx: int) 
                 p.gpu_layers,
                 p.total_layers,
                 needed,
-                p.ram_free,
                 p.description,  # it says so when the context had to be cut to fit
                 p.ctx,
                 ctx_cut=p.fits and p.ctx_reduced,
@@ -100,7 +97,7 @@ def verdict(header: GGUFHeader | None, size: int, machine: Machine, n_ctx: int) 
     if not fits and needed <= machine.ram_free:
         detail += " (some must stay free for the system)"
     kind = CPU_ONLY if fits else WONT_FIT
-    return Fit(kind, 0, None, needed, machine.ram_free, detail, n_ctx)
+    return Fit(kind, 0, None, needed, detail, n_ctx)
 
 
 def recommend(fits: list[tuple[str, int, Fit]]) -> str | None:

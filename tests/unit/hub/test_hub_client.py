@@ -184,7 +184,7 @@ def test_split_files_are_one_model_and_mmproj_a_companion() -> None:
 
 def test_recommend_prefers_files_that_fit_at_the_context_asked_for() -> None:
     def fit(cut: bool, fits: bool = True) -> Fit:
-        return Fit(CPU_ONLY if fits else WONT_FIT, 0, 1, 1, 1, "", 512 if cut else 4096, cut)
+        return Fit(CPU_ONLY if fits else WONT_FIT, 0, 1, 1, "", 512 if cut else 4096, cut)
 
     assert recommend([("small", 1, fit(False)), ("big", 9, fit(True))]) == "small"
     assert recommend([("big", 9, fit(True)), ("huge", 20, fit(False, fits=False))]) == "big"
