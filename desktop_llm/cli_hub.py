@@ -10,7 +10,7 @@ from typing import Any
 
 from desktop_llm.cli_context import EXIT_OK, Context, emit_json
 from desktop_llm.core.downloads import Downloader, Progress
-from desktop_llm.core.gguf_info import format_size
+from desktop_llm.core.gguf_info import format_params, format_size
 from desktop_llm.core.hardware import free_ram_bytes
 from desktop_llm.core.hub import HubClient, load_token, pick, plan, register
 from desktop_llm.core.planner import Machine
@@ -47,19 +47,13 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
         return EXIT_OK
     width = max(len(r.id) for r in results)
     for r in results:
-        params = _params(r.parameters)
+        params = format_params(r.parameters)
         updated = (r.last_modified or "")[:10]
         print(
             f"{r.id:<{width}}  {r.downloads or 0:>10,} downloads  {r.likes or 0:>6,} likes  "
             f"{params:>6}  {r.architecture or '':<10} {updated}{'  (gated)' if r.gated else ''}"
         )
     return EXIT_OK
-
-
-def _params(n: int | None) -> str:
-    if not n:
-        return ""
-    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
 
 
 def cmd_files(args: argparse.Namespace, ctx: Context) -> int:

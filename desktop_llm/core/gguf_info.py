@@ -576,6 +576,14 @@ def quant_from_filename(name: str) -> str | None:
 _UNITS = ("kB", "MB", "GB", "TB", "PB")
 
 
+def format_params(n: int | None) -> str:
+    """A parameter count as people write it: 1_700_000_000 -> "1.7B", 135_000_000 ->
+    "135M"; "" when unknown."""
+    if not n:
+        return ""
+    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+
+
 def format_size(n: int) -> str:
     """Decimal units, one decimal: 512 -> "512 B", 98_400_000 -> "98.4 MB"."""
     if abs(n) < 1000:

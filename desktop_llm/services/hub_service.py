@@ -35,7 +35,7 @@ from desktop_llm.core.downloads import (
     DownloadManager,
 )
 from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
-from desktop_llm.core.gguf_info import format_size
+from desktop_llm.core.gguf_info import format_params, format_size
 from desktop_llm.core.hardware import free_ram_bytes
 from desktop_llm.core.hub import (
     CPU_ONLY,
@@ -94,6 +94,7 @@ __all__ = [
     "Registered",
     "RepoSummary",
     "RepoView",
+    "format_params",
     "format_size",
 ]
 

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -32,9 +31,10 @@ from desktop_llm.services.hub_service import (
     HubService,
     RepoSummary,
     RepoView,
+    format_params,
     format_size,
 )
-from desktop_llm.ui.tables import select_by_data, selected_data
+from desktop_llm.ui.tables import read_only_item, select_by_data, selected_data
 
 SORTS = (("Most downloads", "downloads"), ("Most likes", "likes"), ("Recently updated", "recent"))
 BADGE_COLORS = {
@@ -52,20 +52,6 @@ def _count(n: int | None) -> str:
     if n >= 1_000_000:
         return f"{n / 1e6:.1f}M"
     return f"{n / 1e3:.1f}k" if n >= 10_000 else f"{n:,}"
-
-
-def _params(n: int | None) -> str:
-    if not n:
-        return ""
-    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
-
-
-def _item(text: str, tooltip: str = "") -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    if tooltip:
-        item.setToolTip(tooltip)
-    return item
 
 
 class DiscoverPage(QWidget):
@@ -144,16 +130,16 @@ class DiscoverPage(QWidget):
         for r in results:
             row = self.results.rowCount()
             self.results.insertRow(row)
-            name = _item(r.id + ("  (gated)" if r.gated else ""))
+            name = read_only_item(r.id + ("  (gated)" if r.gated else ""))
             name.setData(REPO_ROLE, r.id)
             cells = [
                 name,
-                _item(r.author or ""),
-                _item(_count(r.downloads)),
-                _item(_count(r.likes)),
-                _item((r.last_modified or "")[:10]),
-                _item(_params(r.parameters)),
-                _item(r.architecture or ""),
+                read_only_item(r.author or ""),
+                read_only_item(_count(r.downloads)),
+                read_only_item(_count(r.likes)),
+                read_only_item((r.last_modified or "")[:10]),
+                read_only_item(format_params(r.parameters)),
+                read_only_item(r.architecture or ""),
             ]
             for col, cell in enumerate(cells):
                 self.results.setItem(row, col, cell)
@@ -260,9 +246,9 @@ class RepoPage(QWidget):
         bold.setBold(True)
         for row, f in enumerate(view.files):
             self.files.insertRow(row)
-            name = _item(f.name + (f" ({f.parts} parts)" if f.parts > 1 else ""))
+            name = read_only_item(f.name + (f" ({f.parts} parts)" if f.parts > 1 else ""))
             name.setData(REPO_ROLE, f.name)
-            badge = _item(f.fit_label, f.fit_detail)
+            badge = read_only_item(f.fit_label, f.fit_detail)
             badge.setBackground(QColor(BADGE_COLORS.get(f.fit, "#eeeeee")))
             badge.setForeground(QColor("#000000"))
             marks = []
@@ -272,10 +258,10 @@ class RepoPage(QWidget):
                 marks.append("installed")
             cells = [
                 name,
-                _item(f.quant or "?"),
-                _item(format_size(f.size) if f.size is not None else "?"),
+                read_only_item(f.quant or "?"),
+                read_only_item(format_size(f.size) if f.size is not None else "?"),
                 badge,
-                _item(", ".join(marks)),
+                read_only_item(", ".join(marks)),
             ]
             if f.recommended:
                 for cell in cells:

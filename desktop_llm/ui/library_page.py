@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +33,7 @@ from desktop_llm.services.hub_service import (
     Registered,
     format_size,
 )
-from desktop_llm.ui.tables import select_by_data, selected_data
+from desktop_llm.ui.tables import read_only_item, select_by_data, selected_data
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 AUTO_TEMPLATE = "Automatic"
@@ -46,14 +45,6 @@ GPU_CHOICES: tuple[tuple[str, int | str | None], ...] = (
     ("CPU only", 0),
     ("This many layers:", "custom"),
 )
-
-
-def _item(text: str, tooltip: str = "") -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    if tooltip:
-        item.setToolTip(tooltip)
-    return item
 
 
 def _when(ts: float | None) -> str:
@@ -173,15 +164,15 @@ class LibraryPage(QWidget):
         for row, r in enumerate(records):
             self.table.insertRow(row)
             where = "downloaded" if r.owned else "imported in place"
-            name = _item(r.name)
+            name = read_only_item(r.name)
             name.setData(ID_ROLE, r.id)
             cells = [
                 name,
-                _item(r.source_repo or "", r.revision or ""),
-                _item(r.quant or "?"),
-                _item(format_size(r.size)),
-                _item(f"{r.path} ({where})", str(r.path)),
-                _item(_when(r.last_used_at)),
+                read_only_item(r.source_repo or "", r.revision or ""),
+                read_only_item(r.quant or "?"),
+                read_only_item(format_size(r.size)),
+                read_only_item(f"{r.path} ({where})", str(r.path)),
+                read_only_item(_when(r.last_used_at)),
             ]
             for col, cell in enumerate(cells):
                 self.table.setItem(row, col, cell)
@@ -299,17 +290,17 @@ class LibraryPage(QWidget):
         self.found_table.setRowCount(0)
         for row, m in enumerate(found):
             self.found_table.insertRow(row)
-            name = _item(m.name + ("  (in the library)" if m.registered else ""))
+            name = read_only_item(m.name + ("  (in the library)" if m.registered else ""))
             if not m.registered:
                 name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 name.setCheckState(Qt.CheckState.Checked)
             also = "\n".join(str(p) for p in m.duplicates)
             cells = [
                 name,
-                _item(m.source),
-                _item(m.quant or "?"),
-                _item(format_size(m.size)),
-                _item(str(m.path), f"also at:\n{also}" if also else ""),
+                read_only_item(m.source),
+                read_only_item(m.quant or "?"),
+                read_only_item(format_size(m.size)),
+                read_only_item(str(m.path), f"also at:\n{also}" if also else ""),
             ]
             for col, cell in enumerate(cells):
                 self.found_table.setItem(row, col, cell)

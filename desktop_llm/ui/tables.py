@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTableWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
+
+
+def read_only_item(text: str, tooltip: str = "") -> QTableWidgetItem:
+    """A cell the user can select but not edit, with an optional tooltip."""
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if tooltip:
+        item.setToolTip(tooltip)
+    return item
 
 
 def selected_data(table: QTableWidget, role: int) -> object | None:
