@@ -10,7 +10,7 @@ import importlib.metadata
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
 from desktop_llm.core.gguf_info import GGUFHeader, quant_from_filename, read_header, split_parts
@@ -49,6 +49,29 @@ class ModelRef:
             file_name=self.path.name,
             override=self.record.template_override if self.record else None,
         )
+
+
+class _FileFacts(TypedDict):
+    path: Path
+    size: int
+    architecture: str | None
+    quant: str | None
+    context_length: int | None
+    n_layers: int | None
+    parameters: int | None
+
+
+def _file_facts(path: Path, header: GGUFHeader) -> _FileFacts:
+    """What the library stores about a model file, from the file and its header."""
+    return _FileFacts(
+        path=path,
+        size=path.stat().st_size,
+        architecture=header.architecture,
+        quant=header.file_type or quant_from_filename(path.name),
+        context_length=header.context_length,
+        n_layers=header.n_layers,
+        parameters=header.parameters,
+    )
 
 
 def starter_model_file() -> Path | None:
@@ -103,15 +126,7 @@ class ModelLibrary:
         if existing is not None:
             raise UserError(f"{path.name} is already imported as '{existing.name}'")
         return self._repo.add(
-            name=name or default_name(path, header),
-            path=path,
-            size=path.stat().st_size,
-            owned=False,
-            architecture=header.architecture,
-            quant=header.file_type or quant_from_filename(path.name),
-            context_length=header.context_length,
-            n_layers=header.n_layers,
-            parameters=header.parameters,
+            name=name or default_name(path, header), owned=False, **_file_facts(path, header)
         )
 
     def add_download(
@@ -121,14 +136,8 @@ class ModelLibrary:
         header = read_header(path)
         return self._repo.add(
             name=default_name(path, header),
-            path=path,
-            size=path.stat().st_size,
             owned=True,
-            architecture=header.architecture,
-            quant=header.file_type or quant_from_filename(path.name),
-            context_length=header.context_length,
-            n_layers=header.n_layers,
-            parameters=header.parameters,
+            **_file_facts(path, header),
             sha256=sha256,
             source_repo=source_repo,
             revision=revision,
