@@ -4,7 +4,8 @@ Comparison (the code behind the Compare tab and ``desktop-llm compare``).
 Each round starts a fresh comparison of two SmolLM2 panes (two settings, as a user
 compares temperatures), sends one prompt, and times it to the last token: worker
 start, model load, prompt and a fixed-length reply (``ignore_eos``) in every pane.
-Parallel and sequential rounds are interleaved, so both see the same machine.
+Parallel and sequential runs are interleaved, in an order reversed every other round,
+so both see the same machine.
 
 Whether "the machine has the cores for it" is measured, not assumed: llama-bench
 generates with all cores, then as two processes with half the cores each. Running in
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import llama_bench
-from bench.common import Row, median, smollm2, spread
+from bench.common import Row, alternating, median, smollm2, spread
 from desktop_llm.core.chat import ChatSettings
 from desktop_llm.core.compare import Comparison, Slot
 from desktop_llm.core.gguf_info import read_header
@@ -63,22 +64,20 @@ def _one(log_dir: Path, *, sequential: bool) -> tuple[float, str, list[dict[str,
     return elapsed, comparison.mode, [r.stats for r in results]
 
 
-def run(rounds: int = 3) -> list[Row]:
+def run(rounds: int = 4) -> list[Row]:
     parallel: list[float] = []
     sequential: list[float] = []
     stats: dict[str, list[Any]] = {"parallel": [], "sequential": []}
     with tempfile.TemporaryDirectory() as tmp:
         log_dir = Path(tmp)
         _one(log_dir, sequential=False)  # warm the page cache and the imports
-        for _ in range(rounds):
-            elapsed, mode, pane_stats = _one(log_dir, sequential=False)
-            if mode != "parallel":
-                raise RuntimeError("the two panes did not run in parallel (not enough RAM?)")
-            parallel.append(elapsed)
-            stats["parallel"].append(pane_stats)
-            elapsed, _, pane_stats = _one(log_dir, sequential=True)
-            sequential.append(elapsed)
-            stats["sequential"].append(pane_stats)
+        for i in range(rounds):
+            for seq in alternating([False, True], i):
+                elapsed, mode, pane_stats = _one(log_dir, sequential=seq)
+                if not seq and mode != "parallel":
+                    raise RuntimeError("the two panes did not run in parallel (not enough RAM?)")
+                (sequential if seq else parallel).append(elapsed)
+                stats[mode].append(pane_stats)
     cores = physical_cores()
     scaling = llama_bench.generation_scaling(smollm2(), threads=cores, n_gen=GEN_TOKENS)
     ratio = median(parallel) / median(sequential)
