@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_llm import APP_NAME, __version__
 from desktop_llm.core.chat import ChatSettings, EngineSession
+from desktop_llm.core.compare import Planning
 from desktop_llm.core.engine.host import probe_engine
 from desktop_llm.core.library import ModelLibrary
 from desktop_llm.core.settings import load_settings
@@ -88,7 +89,9 @@ def build_services(paths: AppPaths) -> AppServices:
         return engine.plan(library.ref_for(library.get(model_id)), n_ctx).description
 
     hardware = HardwareService(paths.logs, planner=plan_words)
-    compare = CompareService(library, CompareRepository(conn), paths.logs)
+    # Compare panes load their models as the chat does: same options, same planner.
+    planning = Planning(options_for=engine.options_for, machine=engine.machine)
+    compare = CompareService(library, CompareRepository(conn), paths.logs, planning=planning)
     benchmark = BenchmarkService(library, paths.logs)
     return AppServices(conn, chats, library, service, hub, hardware, compare, benchmark)
 

@@ -7,19 +7,20 @@ import math
 import sys
 from pathlib import Path
 
-from desktop_llm.cli_context import EXIT_OK, Context, emit_json
-from desktop_llm.core.chat import ChatSettings
+from desktop_llm.cli_context import EXIT_OK, EXIT_USER, Context, emit_json
+from desktop_llm.core.chat import ChatSettings, EngineSession
 from desktop_llm.core.compare import (
     DEFAULT_SEED,
     CompareCallbacks,
     Comparison,
     PaneResult,
+    Planning,
     Slot,
     parse_model_spec,
     with_settings,
 )
 from desktop_llm.core.gguf_info import format_size
-from desktop_llm.core.perplexity import DEFAULT_CTX, run_many
+from desktop_llm.core.perplexity import DEFAULT_CTX, PerplexityFailed, run_many
 from desktop_llm.core.rating import leaderboard
 from desktop_llm.errors import UserError
 from desktop_llm.storage import CompareRepository
@@ -94,7 +95,15 @@ def _slots(args: argparse.Namespace, ctx: Context) -> list[Slot]:
 def cmd_compare(args: argparse.Namespace, ctx: Context) -> int:
     slots = _slots(args, ctx)
     store = CompareRepository(ctx._connection()) if args.save else None
-    comparison = Comparison(slots, ctx.paths.logs, sequential=args.sequential, store=store)
+    # The panes load their models as `chat` does: per-model options, offload planner.
+    engine = EngineSession(ctx.paths.logs, machine=ctx.machine)
+    comparison = Comparison(
+        slots,
+        ctx.paths.logs,
+        sequential=args.sequential,
+        store=store,
+        planning=Planning(options_for=engine.options_for, machine=engine.machine),
+    )
     if not args.json:
         print(f"running {comparison.mode_reason}", file=sys.stderr)
 
@@ -148,7 +157,8 @@ def cmd_perplexity(args: argparse.Namespace, ctx: Context) -> int:
     try:
         text = args.file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {args.file}: {exc}") from exc
+        why = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc
+        raise UserError(f"cannot read {args.file}: {why}") from exc
     library = ctx.library
     refs = [library.resolve(m) for m in args.models]
 
@@ -157,18 +167,22 @@ def cmd_perplexity(args: argparse.Namespace, ctx: Context) -> int:
             print(f"\r{refs[index].name}: {done}/{total} tokens", end="", file=sys.stderr)
 
     results = run_many(refs, text, log_dir=ctx.paths.logs, ctx=args.ctx, on_progress=progress)
+    failed = [r for r in results if isinstance(r, PerplexityFailed)]
     if args.json:
         emit_json([r.to_dict() for r in results])
-        return EXIT_OK
+        return EXIT_USER if failed else EXIT_OK
     if sys.stderr.isatty():
         print(file=sys.stderr)
     width = max(len("model"), *(len(r.model) for r in results))
     print(f"{'model':<{width}}  {'tokens':>7}  {'perplexity':>11}  {'bits/byte':>9}")
     for r in results:
+        if isinstance(r, PerplexityFailed):
+            print(f"{r.model:<{width}}  failed: {r.error}")
+            continue
         ppl = f"{r.perplexity:11.3f}" if math.isfinite(r.perplexity) else f"{'inf':>11}"
         print(f"{r.model:<{width}}  {r.tokens:>7}  {ppl}  {r.bits_per_byte:9.4f}")
     print("lower is better")
-    return EXIT_OK
+    return EXIT_USER if failed else EXIT_OK
 
 
 def cmd_leaderboard(args: argparse.Namespace, ctx: Context) -> int:
@@ -183,7 +197,7 @@ def cmd_leaderboard(args: argparse.Namespace, ctx: Context) -> int:
     width = max(len("model"), *(len(r.model) for r in ratings))
     print(f"{'#':>2}  {'model':<{width}}  {'rating':>6}  {'95% CI':>13}  {'votes':>5}  win rate")
     for rank, r in enumerate(ratings, 1):
-        ci = f"{r.ci_low:.0f}-{r.ci_high:.0f}"
+        ci = f"{r.ci_low:.0f} to {r.ci_high:.0f}"
         print(
             f"{rank:>2}  {r.model:<{width}}  {r.rating:>6.0f}  {ci:>13}  {r.votes:>5}  "
             f"{r.win_rate:7.0%}"

@@ -136,6 +136,32 @@ def detect_machine(log_dir: Path, engine_info: dict[str, Any] | None = None) -> 
     return Machine.from_hardware(detect_hardware(info, nvml=load_nvml()))
 
 
+def planned_load(
+    ref: ModelRef, options: ModelOptions, machine: Machine, n_ctx: int
+) -> tuple[LoadParams, Plan]:
+    """How to load ``ref`` on ``machine``: the offload planner's GPU layers and context
+    (capped at what the model was trained for, cut when memory is short) with the
+    model's engine options. UserError for options the model can't use."""
+    plan = plan_with_options(
+        options, ref.header, machine, n_ctx=n_ctx, name=ref.name, total_bytes=ref.total_bytes
+    )
+    kv = kv_settings(options)
+    quantized = options.kv_cache_type not in (None, "f16")
+    params = LoadParams(
+        model_path=str(ref.path),
+        n_ctx=plan.ctx,
+        n_threads=options.threads,
+        n_gpu_layers=plan.n_gpu_layers,
+        n_batch=options.n_batch or DEFAULT_BATCH,
+        use_mmap=options.use_mmap is not False,
+        use_mlock=bool(options.use_mlock),
+        flash_attn=kv.flash_attn,
+        type_k=kv.type_k if quantized else None,
+        type_v=kv.type_v if quantized else None,
+    )
+    return params, plan
+
+
 class EngineSession:
     """Keeps one model loaded in one worker, reloading only when the model or its
     load settings change, and starting a fresh worker after a crash.
@@ -201,28 +227,10 @@ class EngineSession:
         return self._prepare(ref, n_ctx)[0]
 
     def _prepare(self, ref: ModelRef, n_ctx: int, ram_held: int = 0) -> tuple[LoadParams, Plan]:
-        options = self.options_for(ref)
         machine = self.machine()
         if ram_held:
             machine = replace(machine, ram_free=machine.ram_free + ram_held)
-        plan = plan_with_options(
-            options, ref.header, machine, n_ctx=n_ctx, name=ref.name, total_bytes=ref.total_bytes
-        )
-        kv = kv_settings(options)
-        quantized = options.kv_cache_type not in (None, "f16")
-        params = LoadParams(
-            model_path=str(ref.path),
-            n_ctx=plan.ctx,
-            n_threads=options.threads,
-            n_gpu_layers=plan.n_gpu_layers,
-            n_batch=options.n_batch or DEFAULT_BATCH,
-            use_mmap=options.use_mmap is not False,
-            use_mlock=bool(options.use_mlock),
-            flash_attn=kv.flash_attn,
-            type_k=kv.type_k if quantized else None,
-            type_v=kv.type_v if quantized else None,
-        )
-        return params, plan
+        return planned_load(ref, self.options_for(ref), machine, n_ctx)
 
     def _ram_held(self) -> int:
         pid = self.host.pid

@@ -18,20 +18,21 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import psutil
 
 from desktop_llm.core.benchmark import PeakMemory
-from desktop_llm.core.chat import CHAT_STAT_KEYS, ChatSettings
+from desktop_llm.core.chat import CHAT_STAT_KEYS, ChatSettings, planned_load
 from desktop_llm.core.engine.host import EngineCrashed, EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.gguf_info import format_size
 from desktop_llm.core.hardware import free_ram_bytes, physical_cores
 from desktop_llm.core.library import ModelRef
-from desktop_llm.core.planner import Machine, ModelSizes
+from desktop_llm.core.model_options import ModelOptions
+from desktop_llm.core.planner import Machine, ModelSizes, Plan
 from desktop_llm.errors import UserError
 from desktop_llm.storage import CompareRepository, StoredComparison
 
@@ -57,6 +58,24 @@ class Slot:
         return self.label or self.ref.name
 
 
+def _no_options(_ref: ModelRef) -> ModelOptions:
+    return ModelOptions()
+
+
+def _this_computer_cpu_only() -> Machine:
+    return Machine(ram_free=free_ram_bytes(), offload=False)
+
+
+@dataclass(frozen=True)
+class Planning:
+    """How the panes' models are loaded, as a chat loads them: each model's engine
+    options (app defaults, then the model's own) and this computer as the offload
+    planner sees it (free RAM and VRAM). By default: no options, CPU only."""
+
+    options_for: Callable[[ModelRef], ModelOptions] = _no_options
+    machine: Callable[[], Machine] = _this_computer_cpu_only
+
+
 @dataclass(frozen=True)
 class PaneResult:
     index: int
@@ -66,7 +85,16 @@ class PaneResult:
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "text": self.text, "stats": self.stats, "error": self.error}
+        """``stats`` has exactly the keys of ``desktop-llm chat --json``'s stats (None
+        where a pane failed); the load time and the worker's memory sit beside it."""
+        return {
+            "model": self.model,
+            "text": self.text,
+            "stats": {k: self.stats.get(k) for k in CHAT_STAT_KEYS},
+            "load_s": self.stats.get("load_s"),
+            "memory_bytes": self.stats.get("memory_bytes"),
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -84,6 +112,8 @@ def estimate_bytes(slot: Slot) -> int:
     """RAM the pane's model needs: weights, KV cache and compute buffer (planner sizes)."""
     sizes = ModelSizes.from_header(slot.ref.header, slot.ref.total_bytes)
     ctx = slot.settings.n_ctx
+    if sizes.context_length:
+        ctx = min(ctx, sizes.context_length)  # as the planner caps it at load
     return sizes.weights_bytes + sizes.kv_bytes(sizes.n_layers, ctx) + sizes.compute_bytes(ctx)
 
 
@@ -105,6 +135,18 @@ def choose_mode(
         f"one after another: the {len(slots)} models need about {format_size(need)} "
         f"together but only {format_size(free)} of RAM is free"
     )
+
+
+def _less(machine: Machine, plan: Plan) -> Machine:
+    """``machine`` once ``plan``'s model is loaded: its RAM taken, and its GPU memory
+    taken from the GPUs in proportion to their free memory (as llama.cpp splits it)."""
+    known = [free for free in machine.gpu_free if free is not None]
+    total = sum(known)
+    gpu_free = tuple(
+        None if free is None else max(0, free - plan.vram_bytes * free // max(1, total))
+        for free in machine.gpu_free
+    )
+    return replace(machine, ram_free=max(0, machine.ram_free - plan.ram_bytes), gpu_free=gpu_free)
 
 
 def parse_model_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -145,6 +187,7 @@ class Comparison:
         title: str = "",
         arena: bool = False,
         tag: str = "",
+        planning: Planning | None = None,
     ) -> None:
         if not MIN_PANES <= len(slots) <= MAX_PANES:
             raise UserError(f"compare {MIN_PANES} to {MAX_PANES} models, not {len(slots)}")
@@ -153,6 +196,7 @@ class Comparison:
         self.slots = list(slots)
         self.mode, self.mode_reason = choose_mode(slots, ram_free, sequential=sequential)
         self._log_dir = log_dir
+        self._planning = planning or Planning()
         self.hosts = [EngineHost(log_dir) for _ in slots]
         self.histories: list[list[dict[str, str]]] = [
             [{"role": "system", "content": s.system_prompt}] if s.system_prompt.strip() else []
@@ -176,6 +220,7 @@ class Comparison:
         *,
         store: CompareRepository | None = None,
         ram_free: int | None = None,
+        planning: Planning | None = None,
     ) -> Comparison:
         """Continue a saved comparison: each pane gets back its model, settings and
         conversation (``refs``: the runs' models, in order). Whether the panes run at the
@@ -185,7 +230,13 @@ class Comparison:
             for run, ref in zip(stored.runs, refs, strict=True)
         ]
         comparison = cls(
-            slots, log_dir, ram_free=ram_free, store=store, arena=stored.arena, tag=stored.tag
+            slots,
+            log_dir,
+            ram_free=ram_free,
+            store=store,
+            arena=stored.arena,
+            tag=stored.tag,
+            planning=planning,
         )
         comparison.stored = stored
         for history, run in zip(comparison.histories, stored.runs, strict=True):
@@ -213,18 +264,19 @@ class Comparison:
         for history in self.histories:
             history.append({"role": "user", "content": prompt})
         results: list[PaneResult | None] = [None] * len(self.slots)
-        threads_each = max(1, physical_cores() // len(self.slots))
+        parallel = self.mode == "parallel"
+        params = self._pane_params(
+            max(1, physical_cores() // len(self.slots)) if parallel else None
+        )
 
-        def run(index: int, threads: int | None) -> None:
-            results[index] = self._run_pane(index, threads, callbacks)
+        def run(index: int) -> None:
+            results[index] = self._run_pane(index, params[index], callbacks)
             if self.mode == "sequential":
                 self.hosts[index].unload()
 
         if self.mode == "parallel":
             workers = [
-                threading.Thread(
-                    target=run, args=(i, threads_each), name=f"compare-{i}", daemon=True
-                )
+                threading.Thread(target=run, args=(i,), name=f"compare-{i}", daemon=True)
                 for i in range(len(self.slots))
             ]
             for thread in workers:
@@ -233,7 +285,7 @@ class Comparison:
                 thread.join()
         else:
             for i in range(len(self.slots)):
-                run(i, None)
+                run(i)
         final = [r for r in results if r is not None]
         for result in final:
             history = self.histories[result.index]
@@ -244,7 +296,33 @@ class Comparison:
             self._save_reply(result)
         return final
 
-    def _run_pane(self, index: int, threads: int | None, callbacks: CompareCallbacks) -> PaneResult:
+    def _pane_params(self, threads: int | None) -> list[LoadParams | UserError]:
+        """How each pane loads its model, as a chat would: through the offload planner
+        with the model's own engine options, its context capped at what the model was
+        trained for (past that, some models abort), GPU layers from the free VRAM. Panes
+        that run at once are planned in turn, each on what the ones before it leave."""
+        machine = self._planning.machine()
+        out: list[LoadParams | UserError] = []
+        for slot in self.slots:
+            try:
+                options = self._planning.options_for(slot.ref)
+                params, plan = planned_load(slot.ref, options, machine, slot.settings.n_ctx)
+                if not plan.fits:
+                    raise UserError(
+                        f"{slot.name} {plan.description}; close other programs, or compare "
+                        "with a shorter context or a smaller model"
+                    )
+            except UserError as exc:
+                out.append(exc)
+                continue
+            out.append(params if threads is None else replace(params, n_threads=threads))
+            if self.mode == "parallel":
+                machine = _less(machine, plan)
+        return out
+
+    def _run_pane(
+        self, index: int, params: LoadParams | UserError, callbacks: CompareCallbacks
+    ) -> PaneResult:
         slot, host = self.slots[index], self.hosts[index]
 
         def status(text: str) -> None:
@@ -256,11 +334,8 @@ class Comparison:
                 raise UserError("cancelled")
             if host.loaded is None:
                 status("loading…")
-                params = LoadParams(
-                    model_path=str(slot.ref.path),
-                    n_ctx=slot.settings.n_ctx,
-                    n_threads=threads,
-                )
+                if isinstance(params, UserError):
+                    raise params
                 loaded = host.load(params)
                 self._load_s[index] = loaded.load_s
                 if callbacks.on_loaded is not None:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop_llm.core.engine.host import EngineHost
+from desktop_llm.core.engine.host import EngineCrashed, EngineHost
 from desktop_llm.core.engine.protocol import (
     LoadParams,
     PerplexityDone,
@@ -51,11 +51,37 @@ class PerplexityResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class PerplexityFailed:
+    """A model that could not be scored (it failed to load, or its worker crashed);
+    the other models' scores still stand."""
+
+    model: str
+    error: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "tokens": None,
+            "perplexity": None,
+            "bits_per_byte": None,
+            "error": self.error,
+        }
+
+
 def score(done: PerplexityDone) -> tuple[float, float]:
     """Perplexity and bits per byte from the worker's sums."""
     ppl = math.exp(done.total_nll / done.tokens) if done.tokens else math.inf
     bpb = done.total_nll / math.log(2) / done.n_bytes if done.n_bytes else math.inf
     return ppl, bpb
+
+
+def check_input(text: str, ctx: int) -> None:
+    """UserError for a text or a context no model can be scored on."""
+    if not text.strip():
+        raise UserError("the text is empty")
+    if ctx < 16:
+        raise UserError("--ctx must be at least 16")
 
 
 def run_perplexity(
@@ -70,10 +96,12 @@ def run_perplexity(
 ) -> PerplexityResult:
     """Load ``ref`` in a fresh worker, score ``text`` with windows of ``ctx`` tokens,
     end the worker. ``host`` lets a caller keep a handle to cancel it."""
-    if not text.strip():
-        raise UserError("the text is empty")
-    if ctx < 16:
-        raise UserError("--ctx must be at least 16")
+    check_input(text, ctx)
+    trained = ref.header.context_length
+    if trained:
+        # Past its trained context a model's scores mean little, and models with learned
+        # positions (gpt2) abort in llama.cpp.
+        ctx = min(ctx, trained)
     host = host or EngineHost(log_dir)
     try:
         loaded = host.load(
@@ -83,6 +111,8 @@ def run_perplexity(
             )
         )
         done = host.perplexity(text, ctx, on_progress)
+    except EngineCrashed as exc:
+        raise UserError(f"{ref.name}: {exc.message}") from None
     finally:
         host.unload()
     ppl, bpb = score(done)
@@ -106,14 +136,21 @@ def run_many(
     log_dir: Path,
     ctx: int = DEFAULT_CTX,
     on_progress: Callable[[int, int, int], None] | None = None,
-) -> list[PerplexityResult]:
-    """Score ``text`` with each model in turn (``on_progress(model_index, done, total)``)."""
-    results = []
+) -> list[PerplexityResult | PerplexityFailed]:
+    """Score ``text`` with each model in turn (``on_progress(model_index, done, total)``).
+    A model that fails is reported in its place and the others are still scored."""
+    check_input(text, ctx)
+    results: list[PerplexityResult | PerplexityFailed] = []
     for index, ref in enumerate(refs):
 
         def progress(done: int, total: int, index: int = index) -> None:
             if on_progress is not None:
                 on_progress(index, done, total)
 
-        results.append(run_perplexity(ref, text, log_dir=log_dir, ctx=ctx, on_progress=progress))
+        try:
+            results.append(
+                run_perplexity(ref, text, log_dir=log_dir, ctx=ctx, on_progress=progress)
+            )
+        except UserError as exc:
+            results.append(PerplexityFailed(ref.name, exc.message))
     return results

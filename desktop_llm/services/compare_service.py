@@ -19,13 +19,14 @@ from desktop_llm.core.compare import (
     CompareCallbacks,
     Comparison,
     PaneResult,
+    Planning,
     Slot,
     arena_order,
     export_markdown,
     vote_models,
 )
 from desktop_llm.core.library import ModelLibrary
-from desktop_llm.core.perplexity import PerplexityResult, run_perplexity
+from desktop_llm.core.perplexity import PerplexityFailed, PerplexityResult, run_many
 from desktop_llm.core.rating import Rating, leaderboard
 from desktop_llm.errors import UserError
 from desktop_llm.services import chat_service  # noqa: F401  (installs the emit workaround)
@@ -41,7 +42,8 @@ class CompareService(QObject):
         load seconds, worker memory bytes.
     paneDone(int, object): a PaneResult.  runFinished(): every pane is done.
     perplexityProgress(int, int, int): model index, tokens done, total.
-    perplexityDone(object): list of PerplexityResult.
+    perplexityDone(object): list of PerplexityResult, or PerplexityFailed for a model
+        that could not be scored.
     errorOccurred(str), bugOccurred(str).
     """
 
@@ -62,11 +64,14 @@ class CompareService(QObject):
         repo: CompareRepository,
         log_dir: Path,
         parent: QObject | None = None,
+        *,
+        planning: Planning | None = None,
     ) -> None:
         super().__init__(parent)
         self._library = library
         self._repo = repo
         self._log_dir = log_dir
+        self._planning = planning
         self._comparison: Comparison | None = None
         self._thread: threading.Thread | None = None
         self.order: list[int] = []
@@ -76,7 +81,11 @@ class CompareService(QObject):
 
     # -- models ---------------------------------------------------------------------
     def models(self) -> list[tuple[int, str]]:
-        return [(r.id, r.name) for r in self._library.list()]
+        """(id, label) of every model in the library; the label names the quantization,
+        so two quantizations of one model can be told apart in the panes and charts."""
+        return [
+            (r.id, f"{r.name} · {r.quant}" if r.quant else r.name) for r in self._library.list()
+        ]
 
     @property
     def busy(self) -> bool:
@@ -105,7 +114,13 @@ class CompareService(QObject):
                     )
             self.close()
             self._comparison = Comparison(
-                slots, self._log_dir, sequential=sequential, store=self._repo, arena=arena, tag=tag
+                slots,
+                self._log_dir,
+                sequential=sequential,
+                store=self._repo,
+                arena=arena,
+                tag=tag,
+                planning=self._planning,
             )
         except UserError as exc:
             self.errorOccurred.emit(exc.message)
@@ -126,7 +141,9 @@ class CompareService(QObject):
             stored = self._repo.get(comparison_id)
             refs = [self._library.resolve(run.model_path) for run in stored.runs]
             self.close()
-            self._comparison = Comparison.reopen(stored, refs, self._log_dir, store=self._repo)
+            self._comparison = Comparison.reopen(
+                stored, refs, self._log_dir, store=self._repo, planning=self._planning
+            )
         except UserError as exc:
             self.errorOccurred.emit(exc.message)
             return []
@@ -202,17 +219,10 @@ class CompareService(QObject):
             self.errorOccurred.emit(exc.message)
             return False
 
-        def job() -> list[PerplexityResult]:
-            results = []
-            for index, ref in enumerate(refs):
-
-                def progress(done: int, total: int, index: int = index) -> None:
-                    self.perplexityProgress.emit(index, done, total)
-
-                results.append(
-                    run_perplexity(ref, text, log_dir=self._log_dir, ctx=ctx, on_progress=progress)
-                )
-            return results
+        def job() -> list[PerplexityResult | PerplexityFailed]:
+            return run_many(
+                refs, text, log_dir=self._log_dir, ctx=ctx, on_progress=self.perplexityProgress.emit
+            )
 
         self._run(job, lambda: None, self.perplexityDone.emit)
         return True
@@ -252,4 +262,4 @@ class CompareService(QObject):
             self._comparison = None
 
 
-__all__ = ["CompareService", "PaneResult"]
+__all__ = ["CompareService", "PaneResult", "PerplexityFailed"]

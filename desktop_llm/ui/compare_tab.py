@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_llm.services.compare_service import CompareService
+from desktop_llm.services.compare_service import CompareService, PerplexityFailed
 from desktop_llm.ui.charts import BarChart
 
 logger = logging.getLogger(__name__)
@@ -44,8 +44,11 @@ class Pane(QGroupBox):
         super().__init__(f"Pane {chr(65 + index)}", parent)
         layout = QVBoxLayout(self)
         self.model = QComboBox()
-        for model_id, name in models:
-            self.model.addItem(name, model_id)
+        self.set_models(models)
+        if len(models) > index:
+            # Pane B starts on the library's second model, C on its third: comparing
+            # different models is the common case (switch to the same one for settings).
+            self.model.setCurrentIndex(index)
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 5.0)
         self.temperature.setSingleStep(0.1)
@@ -78,6 +81,16 @@ class Pane(QGroupBox):
         self.writing_since: float | None = None
         self.first_chunk: float | None = None
         self.chunks = 0
+
+    def set_models(self, models: list[tuple[int, str]]) -> None:
+        """Offer ``models``; the one chosen stays chosen while it is still there."""
+        chosen = self.model.currentData()
+        self.model.blockSignals(True)
+        self.model.clear()
+        for model_id, name in models:
+            self.model.addItem(name, model_id)
+        self.model.setCurrentIndex(max(0, self.model.findData(chosen)))
+        self.model.blockSignals(False)
 
     def live(self, now: float) -> None:
         """Rough figures while streaming (a chunk is about a token); the worker's exact
@@ -246,6 +259,13 @@ class CompareTab(QWidget):
             self.panes.append(pane)
             self.panes_row.addWidget(pane)
         self._started = False
+
+    def refresh_models(self) -> None:
+        """The library changed (a download, an import, a delete): every pane offers
+        what is there now."""
+        models = self.service.models()
+        for pane in self.panes:
+            pane.set_models(models)
 
     def _pane_at(self, slot: int) -> Pane:
         return self.panes[self.service.order.index(slot)]
@@ -419,6 +439,15 @@ class CompareTab(QWidget):
     def _ppl_done(self, results: Any) -> None:
         self.ppl_models.setRowCount(len(results))
         for row, r in enumerate(results):
-            cells = [r.model, str(r.tokens), f"{r.perplexity:.3f}", f"{r.bits_per_byte:.4f}"]
+            if isinstance(r, PerplexityFailed):
+                cells = [r.model, "", "failed", ""]
+            else:
+                cells = [r.model, str(r.tokens), f"{r.perplexity:.3f}", f"{r.bits_per_byte:.4f}"]
             for col, text in enumerate(cells):
-                self.ppl_models.setItem(row, col, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if isinstance(r, PerplexityFailed):
+                    item.setToolTip(r.error)
+                self.ppl_models.setItem(row, col, item)
+        failed = [r for r in results if isinstance(r, PerplexityFailed)]
+        if failed:
+            self.mode_label.setText("; ".join(f"{r.model}: {r.error}" for r in failed))

@@ -309,8 +309,11 @@ class RepoPage(QWidget):
 
 
 def _fit_columns(table: QTableWidget) -> None:
-    """The first column takes the spare width; the others are as wide as their text, so
-    headers like "Fit on this computer" are never cut."""
+    """Every column as wide as its text, so a repository's or a file's name is never cut
+    to a few letters (a stretched first column only got what the others left in these
+    narrow panes) and headers like "Fit on this computer" are whole; the last column
+    takes any spare width, and the table scrolls sideways when it needs more."""
+    table.setWordWrap(False)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    header.setStretchLastSection(True)

@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.settings_panel)
         splitter.setSizes([230, 700, 270])
         splitter.setStretchFactor(1, 1)
+        self.compare_tab: CompareTab | None = None
         if compare is None:
             self.setCentralWidget(splitter)
         else:
@@ -182,6 +183,8 @@ class MainWindow(QMainWindow):
 
         service.conversationsChanged.connect(self.refresh_conversations)
         service.modelsChanged.connect(self.refresh_models)
+        if self.compare_tab is not None:
+            service.modelsChanged.connect(self.compare_tab.refresh_models)
         service.loadProgress.connect(self._load_progress)
         service.busyChanged.connect(self._busy_changed)
         service.replyStarted.connect(self._reply_started)

@@ -45,11 +45,16 @@ def test_compare_json_two_settings_of_one_model(tmp_path: Path, smollm2: Path) -
     data = json.loads(out.stdout)
     assert data["mode"] == "sequential"
     assert len(data["runs"]) == 2
+    chat = run(
+        tmp_path / "home", "chat", str(smollm2), "Hi", "--max-tokens", "4", "--ctx", "256", "--json"
+    )
+    assert chat.returncode == 0, chat.stderr
+    chat_keys = set(json.loads(chat.stdout)["stats"])
     for run_ in data["runs"]:
         assert run_["text"] and run_["model"]
-        assert {"prompt_tokens", "completion_tokens", "ttft_s", "gen_tps", "finish_reason"} <= set(
-            run_["stats"]
-        )
+        assert set(run_["stats"]) == chat_keys  # the same keys as chat's, no more
+        assert run_["stats"]["completion_tokens"] >= 1
+        assert run_["load_s"] > 0 and run_["memory_bytes"] > 0
     assert data["runs"][1]["model"].endswith("@temp=0.1,seed=5")
 
 

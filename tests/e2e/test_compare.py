@@ -12,8 +12,14 @@ from desktop_llm.core.chat import ChatSettings
 from desktop_llm.core.compare import PANE_STAT_KEYS, CompareCallbacks, Comparison, Slot
 from desktop_llm.core.gguf_info import read_header
 from desktop_llm.core.library import ModelRef
-from desktop_llm.core.perplexity import run_perplexity
+from desktop_llm.core.perplexity import (
+    PerplexityFailed,
+    PerplexityResult,
+    run_many,
+    run_perplexity,
+)
 from desktop_llm.storage import CompareRepository, connect
+from tests.support.gguf_builder import write_tiny_gpt2, write_unknown_arch
 
 pytestmark = pytest.mark.model
 
@@ -111,3 +117,43 @@ def test_perplexity_is_finite_deterministic_and_lower_on_english(
     assert again.total_nll == pytest.approx(first.total_nll, rel=1e-6)
     assert first.perplexity < mixed.perplexity
     assert first.bits_per_byte < mixed.bits_per_byte
+
+
+@pytest.fixture
+def tiny_gpt2(tmp_path: Path) -> Path:
+    """gpt2 has learned positions: llama.cpp aborts past its trained context (256)."""
+    return write_tiny_gpt2(tmp_path / "tiny-gpt2.gguf", ctx=256)
+
+
+def test_panes_load_within_the_trained_context(
+    tmp_path: Path, tiny_gpt2: Path, tiny_llama: Path
+) -> None:
+    # Asked for 4096 tokens of context and 400 of reply, as the CLI's defaults allow:
+    # the planner caps the context at 256, and the reply stops there, without a crash.
+    settings = ChatSettings(seed=1, max_tokens=400, n_ctx=4096, ignore_eos=True)
+    slots = [Slot(ref(tiny_gpt2, "gpt2"), settings), Slot(ref(tiny_llama, "tiny"), settings)]
+    comparison = Comparison(slots, tmp_path / "logs", ram_free=8 << 30)
+    try:
+        results = comparison.send("hi")
+        assert [r.error for r in results] == [None, None]
+        assert [h.loaded.n_ctx if h.loaded else None for h in comparison.hosts] == [256, 256]
+        for result in results:
+            assert result.stats["finish_reason"] == "length"
+            assert 0 < result.stats["completion_tokens"] < 256
+    finally:
+        comparison.close()
+
+
+def test_perplexity_within_the_trained_context_and_failures_per_model(
+    tmp_path: Path, tiny_gpt2: Path
+) -> None:
+    long_text = " ".join([ENGLISH] * 4)  # far more than 256 tokens
+    scored = run_perplexity(ref(tiny_gpt2, "gpt2"), long_text, log_dir=tmp_path, ctx=4096)
+    assert scored.ctx == 256 and math.isfinite(scored.perplexity)
+    broken = write_unknown_arch(tmp_path / "broken.gguf")  # llama.cpp refuses to load it
+    results = run_many(
+        [ref(broken, "broken"), ref(tiny_gpt2, "gpt2")], ENGLISH, log_dir=tmp_path, ctx=256
+    )
+    assert isinstance(results[0], PerplexityFailed) and "broken" in results[0].model
+    assert results[0].to_dict()["perplexity"] is None and results[0].error
+    assert isinstance(results[1], PerplexityResult)  # the next model is still scored

@@ -17,6 +17,10 @@ from desktop_llm.ui.compare_tab import CompareTab
 
 pytestmark = pytest.mark.model
 
+# The panes' labels name the quantization (two quants of one model side by side).
+SMOL = "smol · Q4_1"
+TINY = "tiny · F32"
+
 
 @pytest.fixture
 def tab(qtbot: QtBot, tmp_path: Path, smollm2: Path, tiny_llama: Path) -> CompareTab:
@@ -75,9 +79,9 @@ def test_compare_run_live_stats_export_and_reopen(
         assert "tok/s" in pane.stats.text() and "load" in pane.stats.text()
         assert "TTFT" in pane.stats.text() and "MB" in pane.stats.text()
         assert pane.figures["completion_tokens"] >= 1
-    assert [label for label, _ in tab.ttft_chart.values] == ["smol", "smol"]
+    assert [label for label, _ in tab.ttft_chart.values] == [SMOL, SMOL]
     # One bar per pane, told apart by the pane's letter; heights are the panes' figures.
-    assert categories(tab.ttft_chart) == ["A: smol", "B: smol"]
+    assert categories(tab.ttft_chart) == [f"A: {SMOL}", f"B: {SMOL}"]
     bars = tab.tps_chart.chart().series()[0].barSets()[0]
     assert [bars.at(i) for i in range(bars.count())] == pytest.approx(
         [p.figures["gen_tps"] for p in tab.panes]
@@ -109,3 +113,30 @@ def test_leaderboard_filters_by_tag(tab: CompareTab) -> None:
     tab.refresh_leaderboard()
     assert [tab.board.item(r, 0).text() for r in range(2)] == ["x", "y"]
     assert tab.board.rowCount() == 2
+
+
+def test_panes_offer_models_added_later_and_start_on_different_ones(
+    qtbot: QtBot, tmp_path: Path, smollm2: Path, tiny_llama: Path
+) -> None:
+    conn = connect(tmp_path / "db.sqlite3")
+    library = ModelLibrary(ModelRepository(conn), tmp_path / "models")
+    library.import_file(smollm2, "smol")
+    service = CompareService(library, CompareRepository(conn), tmp_path / "logs")
+    widget = CompareTab(service)
+    qtbot.addWidget(widget)
+    try:
+        assert [p.model.currentText() for p in widget.panes] == [SMOL, SMOL]
+        library.import_file(tiny_llama, "tiny")  # e.g. a download finished meanwhile
+        widget.refresh_models()
+        for pane in widget.panes:
+            assert [pane.model.itemText(i) for i in range(pane.model.count())] == [SMOL, TINY]
+        # what was chosen stays chosen
+        assert [p.model.currentText() for p in widget.panes] == [SMOL, SMOL]
+        # a new tab's panes start on different models where the library has them
+        fresh = CompareTab(service)
+        qtbot.addWidget(fresh)
+        assert [p.model.currentText() for p in fresh.panes] == [SMOL, TINY]
+        fresh.pane_count.setValue(3)
+        assert [p.model.currentText() for p in fresh.panes] == [SMOL, TINY, SMOL]
+    finally:
+        service.close()
