@@ -42,7 +42,7 @@ class BarChart(QChartView):
         series.append(bars)
         series.setLabelsVisible(True)
         series.setLabelsFormat("@value")
-        series.setLabelsPrecision(3)
+        series.setLabelsPrecision(4)  # 2292, not 2.29e+03
         series.setLabelsPosition(QBarSeries.LabelsPosition.LabelsInsideEnd)
         chart.addSeries(series)
         # A category axis drops repeated names, and the same model in two panes is a
@@ -56,7 +56,8 @@ class BarChart(QChartView):
         series.attachAxis(categories)
         scale = QValueAxis()
         scale.setRange(0.0, max(value for _, value in values) * 1.15 or 1.0)
-        scale.setLabelFormat("%.3g")
         scale.setTickCount(4)
+        scale.applyNiceNumbers()  # round ticks: 0, 1000, 2000, 3000
+        scale.setLabelFormat("%.4g")
         chart.addAxis(scale, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(scale)
