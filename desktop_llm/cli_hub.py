@@ -78,8 +78,12 @@ def cmd_files(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         emit_json(rows)
         return EXIT_OK
+    incomplete = listing.files.incomplete
     if not choices:
-        print(f"{args.repo} has no GGUF model files.")
+        if incomplete:
+            print(f"{args.repo} has only incomplete split models: {', '.join(incomplete)}")
+        else:
+            print(f"{args.repo} has no GGUF model files.")
         return EXIT_OK
     width = max(len(c.name) for c in choices)
     for c in choices:
@@ -90,6 +94,8 @@ def cmd_files(args: argparse.Namespace, ctx: Context) -> int:
         )
     for companion in listing.files.companions:
         print(f"{companion.name:<{width}}  vision projector (companion file)")
+    for name in incomplete:
+        print(f"{name}: an incomplete split model (not offered)")
     return EXIT_OK
 
 
@@ -99,6 +105,7 @@ class _Bar:
     def __init__(self, title: str) -> None:
         self._title = title
         self._last = 0.0
+        self._shown = False
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
@@ -113,9 +120,12 @@ class _Bar:
             f"{format_size(int(p.speed))}/s{eta}   "
         )
         sys.stderr.flush()
+        self._shown = True
 
     def end(self) -> None:
-        sys.stderr.write("\n")
+        """End the progress line (if one was written: an error then starts its own)."""
+        if self._shown:
+            sys.stderr.write("\n")
 
 
 def cmd_pull(args: argparse.Namespace, ctx: Context) -> int:
@@ -171,12 +181,22 @@ def cmd_scan(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, not {number}")
+    return number
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands; each sets `func(args, ctx) -> int`."""
     search = sub.add_parser("search", help="search Hugging Face for GGUF models")
     search.add_argument("query", metavar="QUERY")
     search.add_argument("--sort", choices=("downloads", "likes", "recent"), default="downloads")
-    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--limit", type=_positive, default=20, help="at most N results")
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
 

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
-from desktop_llm.core.gguf_info import GGUFHeader, quant_from_filename, read_header, split_parts
+from desktop_llm.core.gguf_info import (
+    SPLIT_NAME,
+    GGUFHeader,
+    quant_from_filename,
+    read_header,
+    split_parts,
+)
 from desktop_llm.errors import ModelFileError, NotFoundError, UserError
 from desktop_llm.storage import ModelRecord, ModelRepository
 
@@ -65,7 +71,7 @@ def _file_facts(path: Path, header: GGUFHeader) -> _FileFacts:
     """What the library stores about a model file, from the file and its header."""
     return _FileFacts(
         path=path,
-        size=path.stat().st_size,
+        size=sum(part.stat().st_size for part in split_parts(path)),
         architecture=header.architecture,
         quant=header.file_type or quant_from_filename(path.name),
         context_length=header.context_length,
@@ -93,8 +99,13 @@ def starter_model_file() -> Path | None:
 
 
 def default_name(path: Path, header: GGUFHeader) -> str:
-    """A readable name: the file name without ``.gguf`` and without the quantization."""
-    stem = path.name[:-5] if path.name.lower().endswith(".gguf") else path.stem
+    """A readable name: the file name without ``.gguf``, the split part's number
+    (``-00001-of-00003``) and the quantization."""
+    split = SPLIT_NAME.match(path.name)
+    if split:
+        stem = split["base"]
+    else:
+        stem = path.name[:-5] if path.name.lower().endswith(".gguf") else path.stem
     # The file name's own quantization first: the header's can be spelled differently
     # (a file named "...Q4_K_M.gguf" whose general.file_type is missing or mislabelled).
     for quant in dict.fromkeys(q for q in (quant_from_filename(path.name), header.file_type) if q):
@@ -126,8 +137,17 @@ class ModelLibrary:
         if existing is not None:
             raise UserError(f"{path.name} is already imported as '{existing.name}'")
         return self._repo.add(
-            name=name or default_name(path, header), owned=False, **_file_facts(path, header)
+            name=name or self._new_name(path, header), owned=False, **_file_facts(path, header)
         )
+
+    def _new_name(self, path: Path, header: GGUFHeader) -> str:
+        """default_name, with the quantization kept when another model has the name
+        already (two quantizations of one model: "Qwen2.5-7B", "Qwen2.5-7B Q8_0")."""
+        name = default_name(path, header)
+        quant = quant_from_filename(path.name) or header.file_type
+        if quant and quant.upper() not in name.upper() and self._repo.by_name(name):
+            return f"{name} {quant}"
+        return name
 
     def add_download(
         self, path: Path, *, sha256: str, source_repo: str, revision: str
@@ -135,7 +155,7 @@ class ModelLibrary:
         """Register a file the app downloaded into its models folder (owned: deletable)."""
         header = read_header(path)
         return self._repo.add(
-            name=default_name(path, header),
+            name=self._new_name(path, header),
             owned=True,
             **_file_facts(path, header),
             sha256=sha256,
@@ -221,7 +241,8 @@ class ModelLibrary:
         deleted = False
         if record.owned and _is_inside(record.path, self._models_dir):
             try:
-                record.path.unlink(missing_ok=True)
+                for part in split_parts(record.path):  # every part of a split model
+                    part.unlink(missing_ok=True)
                 deleted = True
             except OSError as exc:
                 raise UserError(f"cannot delete {record.path}: {exc.strerror or exc}") from exc

@@ -35,6 +35,8 @@ def hub(files: dict[str, bytes]) -> Iterator[HubServer]:
     repos = [
         HubRepo(REPO, dict(files), downloads=5),
         HubRepo("meta/Gated-GGUF", dict(files), gated=True),
+        # one part of two: nothing to offer, and the listing says why
+        HubRepo("tester/Half-GGUF", {"half.Q8_0-00001-of-00002.gguf": files["tiny.Q8_0.gguf"]}),
     ]
     with HubServer(repos) as server:
         yield server
@@ -122,3 +124,15 @@ def test_clear_errors(isolated_home: Path, hub: HubServer) -> None:
     assert offline.returncode == 2
     assert offline.stderr.startswith("desktop-llm: no connection to Hugging Face")
     assert cli(isolated_home, hub, "models").returncode == 0  # installed models still work
+
+
+def test_files_names_an_incomplete_split_model(isolated_home: Path, hub: HubServer) -> None:
+    listed = cli(isolated_home, hub, "files", "tester/Half-GGUF")
+    assert listed.returncode == 0, listed.stderr
+    assert "only incomplete split models: half.Q8_0 (1 of 2 parts)" in listed.stdout
+
+
+def test_search_limit_must_be_positive(isolated_home: Path, hub: HubServer) -> None:
+    out = cli(isolated_home, hub, "search", "tiny", "--limit", "-1")
+    assert out.returncode == 2 and "expected 1 or more" in out.stderr
+    assert "Traceback" not in out.stderr

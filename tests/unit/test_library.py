@@ -202,3 +202,27 @@ def test_ensure_starter_model_respects_a_removal_only_until_next_call(
     library.remove(STARTER_NAME)
     assert record.path.is_file()
     assert library.ensure_starter_model() is not None
+
+
+def test_a_split_model_is_named_sized_and_deleted_as_one(
+    library: ModelLibrary, app_paths: AppPaths
+) -> None:
+    folder = app_paths.models / "owner" / "repo"
+    folder.mkdir(parents=True)
+    first = write_tiny_llama(folder / "Tiny-Q8_0.gguf", n_layers=4, split_max_tensors=12)
+    parts = sorted(folder.glob("Tiny-Q8_0-*-of-*.gguf"))
+    assert len(parts) > 1 and first == parts[0]
+    record = library.add_download(first, sha256="0" * 64, source_repo="owner/repo", revision="r")
+    assert record.name == "Tiny"  # not "Tiny-Q8_0-00001-of-00003"
+    assert record.size == sum(p.stat().st_size for p in parts)
+    _record, deleted = library.remove("Tiny")
+    assert deleted and not any(p.exists() for p in parts)  # every part, not the first only
+
+
+def test_a_second_quantization_of_a_model_keeps_its_quant_in_the_name(
+    library: ModelLibrary, tmp_path: Path, tiny_llama: Path
+) -> None:
+    q4 = Path(shutil.copy(tiny_llama, tmp_path / "Tiny-Chat.Q4_K_M.gguf"))
+    q8 = Path(shutil.copy(tiny_llama, tmp_path / "Tiny-Chat.Q8_0.gguf"))
+    assert library.import_file(q4).name == "Tiny-Chat"
+    assert library.import_file(q8).name == "Tiny-Chat Q8_0"  # not "Tiny-Chat (2)"

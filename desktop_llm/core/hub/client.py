@@ -7,9 +7,11 @@ through plain resolve URLs, so we keep byte-level control (Range, resume).
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import socket
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +54,8 @@ _SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
 _EXPAND: Any = ["author", "downloads", "likes", "lastModified", "gguf", "tags", "gated"]
 _HEADER_STEPS = (1 << 20, 4 << 20, 16 << 20)
 _HEADER_MAX = 64 << 20
+_RANGE_TRIES = 3
+_RANGE_BACKOFF_S = 0.5
 
 OFFLINE = "no connection to Hugging Face"
 
@@ -247,21 +251,32 @@ class HubClient:
         return header
 
     def _fetch_range(self, repo_id: str, url: str, start: int, stop: int) -> bytes:
+        """Bytes ``start..stop`` of the file; a server error (HTTP 429 or 5xx) or a dropped
+        connection is tried again twice, as the downloader would (with a shorter wait)."""
         req = urllib.request.Request(url, headers={"Range": f"bytes={start}-{stop - 1}"})
         for key, value in self.auth_headers(url).items():
             req.add_unredirected_header(key, value)
-        try:
-            with urllib.request.urlopen(req, timeout=self._timeout) as resp:
-                if resp.status == 200:  # Range ignored: skip what we have, read no further
-                    resp.read(start)
-                return bytes(resp.read(stop - start))
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            if exc.code in (401, 403):
-                raise UserError(gated_message(repo_id)) from None
-            raise UserError(f"Hugging Face answered HTTP {exc.code} for {url}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise UserError(f"{OFFLINE}: {getattr(exc, 'reason', exc)}") from None
+        for attempt in range(_RANGE_TRIES):
+            last = attempt == _RANGE_TRIES - 1
+            try:
+                with urllib.request.urlopen(req, timeout=self._timeout) as resp:
+                    if resp.status == 200:  # Range ignored: skip what we have, read no further
+                        resp.read(start)
+                    return bytes(resp.read(stop - start))
+            except urllib.error.HTTPError as exc:
+                exc.close()
+                if exc.code in (401, 403):
+                    raise UserError(gated_message(repo_id)) from None
+                if last or not (exc.code == 429 or exc.code >= 500):
+                    raise UserError(f"Hugging Face answered HTTP {exc.code} for {url}") from None
+                why = f"HTTP {exc.code}"
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+                if last:
+                    raise UserError(f"{OFFLINE}: {getattr(exc, 'reason', exc)}") from None
+                why = str(getattr(exc, "reason", exc))
+            logger.info("reading the header of %s: %s; trying again", url, why)
+            time.sleep(_RANGE_BACKOFF_S * 2**attempt)
+        raise AssertionError("unreachable")
 
     # ---- errors ------------------------------------------------------------------------
 

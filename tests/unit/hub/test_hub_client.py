@@ -124,6 +124,19 @@ def test_remote_headers_are_cached(hub: HubServer, tmp_path: Path) -> None:
     assert len(hub.file_hits()) == before
 
 
+def test_a_server_error_while_reading_a_header_is_tried_again(
+    hub: HubServer, tmp_path: Path
+) -> None:
+    c = client(hub, tmp_path)
+    listing = c.repo(TINY_REPO)
+    hub.faults.errors_500 = 2  # a passing hiccup: the third try gets the header
+    choices = c.choices(listing, 256, PLENTY)
+    assert choices and all(ch.header is not None for ch in choices)
+    hub.faults.errors_500 = 100  # a server that keeps failing: a clear error
+    with pytest.raises(UserError, match="HTTP 500"):
+        client(hub, tmp_path / "fresh").choices(listing, 256, PLENTY)
+
+
 def test_unknown_repo_and_revision(hub: HubServer, tmp_path: Path) -> None:
     c = client(hub, tmp_path)
     with pytest.raises(UserError, match="no model repository 'nobody/nothing'"):
