@@ -12,7 +12,7 @@ from desktop_llm.cli_context import EXIT_OK, Context, emit_json
 from desktop_llm.core.downloads import Downloader, Progress
 from desktop_llm.core.gguf_info import format_params, format_size
 from desktop_llm.core.hardware import free_ram_bytes
-from desktop_llm.core.hub import HubClient, load_token, pick, plan, register
+from desktop_llm.core.hub import HubClient, installed_copy, load_token, pick, plan, register
 from desktop_llm.core.planner import Machine
 from desktop_llm.core.scan import register_found, scan
 
@@ -135,6 +135,11 @@ def cmd_pull(args: argparse.Namespace, ctx: Context) -> int:
     machine = ctx.machine() if args.file is None else Machine(ram_free=free_ram_bytes())
     choice = pick(client.choices(listing, args.ctx, machine), args.file)
     library = ctx.library
+    same = installed_copy(library, choice)
+    if same is not None:
+        print(f"{choice.name} is already installed as '{same.name}'", file=sys.stderr)
+        print(same.name)
+        return EXIT_OK
     requests = plan(client, listing, choice, ctx.paths.models)
     downloader = Downloader()
     paths = []

@@ -6,6 +6,7 @@ the app; only files the app downloaded into its own models folder (``owned``) ar
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import logging
 from dataclasses import dataclass
@@ -129,16 +130,27 @@ class ModelLibrary:
     def get(self, model_id: int) -> ModelRecord:
         return self._repo.get(model_id)
 
-    def import_file(self, path: Path, name: str | None = None) -> ModelRecord:
-        """Register a GGUF file where it lies (no copy). Validates the file first."""
+    def import_file(
+        self, path: Path, name: str | None = None, *, sha256: str | None = None
+    ) -> ModelRecord:
+        """Register a GGUF file where it lies (no copy). Validates the file first.
+        ``sha256``, when known, lets a download of the same file be recognised."""
         path = path.expanduser().absolute()
         header = read_header(path)  # raises ModelFileError with a clear message
         existing = self._repo.by_path(path)
         if existing is not None:
             raise UserError(f"{path.name} is already imported as '{existing.name}'")
         return self._repo.add(
-            name=name or self._new_name(path, header), owned=False, **_file_facts(path, header)
+            name=name or self._new_name(path, header),
+            owned=False,
+            sha256=sha256,
+            **_file_facts(path, header),
         )
+
+    def by_sha256(self, sha256: str) -> ModelRecord | None:
+        """The installed model whose file (first part, for a split model) has this
+        sha256, where the library knows it: downloads, the starter model, scanned files."""
+        return self._repo.by_sha256(sha256) if sha256 else None
 
     def _new_name(self, path: Path, header: GGUFHeader) -> str:
         """default_name, with the quantization kept when another model has the name
@@ -172,10 +184,14 @@ class ModelLibrary:
         if path is None:
             return None
         existing = self._repo.by_path(path)
+        # Its sha256 (0.1 s, once) lets `pull` of the same file on the Hub say it is
+        # installed instead of downloading it again.
         if existing is not None:
-            return existing
+            if existing.sha256:
+                return existing
+            return self._repo.set_sha256(existing.id, _sha256_of(path))
         try:
-            return self.import_file(path, name=STARTER_NAME)
+            return self.import_file(path, name=STARTER_NAME, sha256=_sha256_of(path))
         except UserError:
             logger.warning("starter model at %s could not be registered", path, exc_info=True)
             return None
@@ -248,6 +264,11 @@ class ModelLibrary:
                 raise UserError(f"cannot delete {record.path}: {exc.strerror or exc}") from exc
         self._repo.remove(record.id)
         return record, deleted
+
+
+def _sha256_of(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _is_inside(path: Path, folder: Path) -> bool:

@@ -395,7 +395,7 @@ def register_found(library: ModelLibrary, found: Iterable[FoundModel]) -> list[R
         if model.registered:
             continue
         try:
-            record = library.import_file(model.path, name=model.name)
+            record = library.import_file(model.path, name=model.name, sha256=model.sha256)
         except UserError as exc:
             results.append(Registered(model, None, exc.message))
             continue

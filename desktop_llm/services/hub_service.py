@@ -48,6 +48,7 @@ from desktop_llm.core.hub import (
     RemoteFile,
     RepoListing,
     RepoSummary,
+    installed_copy,
     load_token,
     plan,
     register,
@@ -309,11 +310,19 @@ class HubService(QObject):
         self._start("repo", work, self.repoLoaded.emit)
 
     def _installed(self, listing: RepoListing, choice: FileChoice) -> bool:
+        return self._installed_as(listing, choice) is not None
+
+    def _installed_as(self, listing: RepoListing, choice: FileChoice) -> ModelRecord | None:
+        """The installed model this file is: downloaded before, or the same file (same
+        sha256) installed another way (the starter model, a scanned file)."""
+        same = installed_copy(self._library, choice)
+        if same is not None:
+            return same
         try:
             first = plan(self._client, listing, choice, self._paths.models)[0].dest
         except UserError:
-            return False
-        return self._library.by_path(first) is not None
+            return None
+        return self._library.by_path(first)
 
     # -- downloads ----------------------------------------------------------------------
     def download(self, repo_id: str, file_name: str) -> int | None:
@@ -332,8 +341,9 @@ class HubService(QObject):
             return None
         try:
             requests = plan(self._client, listing, choice, self._paths.models)
-            if self._library.by_path(requests[0].dest) is not None:
-                raise UserError(f"{choice.name} is already installed")
+            installed = self._installed_as(listing, choice)
+            if installed is not None:
+                raise UserError(f"{choice.name} is already installed as '{installed.name}'")
             self._check_disk(choice)
         except UserError as exc:
             self._error(exc.message)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_llm.core.library import STARTER_NAME
 from desktop_llm.paths import HOME_ENV
 from tests.support.gguf_builder import write_tiny_llama
 from tests.support.hub_server import HubRepo, HubServer
@@ -136,3 +137,17 @@ def test_search_limit_must_be_positive(isolated_home: Path, hub: HubServer) -> N
     out = cli(isolated_home, hub, "search", "tiny", "--limit", "-1")
     assert out.returncode == 2 and "expected 1 or more" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_pulling_a_file_already_installed_another_way_downloads_nothing(
+    isolated_home: Path, smollm2: Path
+) -> None:
+    # The starter model is the Hub's SmolLM2 file: pulling it must not fetch 98 MB again.
+    repo = "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF"
+    with HubServer([HubRepo(repo, {smollm2.name: smollm2})]) as hub:
+        pulled = cli(isolated_home, hub, "pull", repo, smollm2.name)
+        assert pulled.returncode == 0, pulled.stderr
+        assert pulled.stdout.strip() == STARTER_NAME
+        assert f"already installed as '{STARTER_NAME}'" in pulled.stderr
+        assert hub.bytes_sent(smollm2.name) < 8 << 20  # the header's Range reads only
+    assert not list((isolated_home / "data" / "models").rglob("*.gguf"))

@@ -3,6 +3,7 @@ removal (never of a file imported in place), and the starter model."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -187,9 +188,21 @@ def test_ensure_starter_model_registers_smollm2_once(library: ModelLibrary, smol
     assert first.name == STARTER_NAME
     assert first.path == smollm2
     assert first.owned is False
+    # its sha256, so that pulling the same file from the Hub finds it installed
+    assert first.sha256 == hashlib.sha256(smollm2.read_bytes()).hexdigest()
+    assert library.by_sha256(first.sha256) == first
     again = library.ensure_starter_model()
     assert again == first
     assert [r.name for r in library.list()] == [STARTER_NAME]
+
+
+def test_a_starter_model_registered_before_gets_its_sha256(
+    library: ModelLibrary, repo: ModelRepository, smollm2: Path
+) -> None:
+    old = library.import_file(smollm2, name=STARTER_NAME)  # as older versions did
+    assert old.sha256 is None
+    assert library.ensure_starter_model() == repo.get(old.id)
+    assert repo.get(old.id).sha256 == hashlib.sha256(smollm2.read_bytes()).hexdigest()
 
 
 def test_ensure_starter_model_respects_a_removal_only_until_next_call(

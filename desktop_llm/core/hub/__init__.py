@@ -21,7 +21,7 @@ from desktop_llm.core.hub.fit import (
     recommend,
     verdict,
 )
-from desktop_llm.core.hub.install import pick, plan, register
+from desktop_llm.core.hub.install import installed_copy, pick, plan, register
 from desktop_llm.core.hub.token import load_token, save_token
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "RepoSummary",
     "gated_message",
     "group_files",
+    "installed_copy",
     "load_token",
     "pick",
     "plan",

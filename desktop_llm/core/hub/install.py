@@ -36,6 +36,12 @@ def pick(choices: list[FileChoice], wanted: str | None) -> FileChoice:
     raise UserError(f"no file or quantization '{wanted}' in this repository (has: {known})")
 
 
+def installed_copy(library: ModelLibrary, choice: FileChoice) -> ModelRecord | None:
+    """The installed model that is this very file (same sha256 as the Hub's), if any."""
+    sha = choice.model.parts[0].sha256
+    return library.by_sha256(sha) if sha else None
+
+
 def plan(
     client: HubClient, listing: RepoListing, choice: FileChoice, models_dir: Path
 ) -> list[DownloadRequest]:
