@@ -45,7 +45,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     compare.add_argument("--prompt", "-p", required=True, help="the prompt")
     compare.add_argument("--system", help="system prompt for every model")
     compare.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed (default 42)")
-    compare.add_argument("--temperature", type=float, help="temperature for every model")
+    compare.add_argument(
+        "--temp", "--temperature", dest="temperature", type=float, help="temperature for every model"
+    )
     compare.add_argument("--max-tokens", type=int, help="longest reply in tokens (default 512)")
     compare.add_argument("--ctx", type=int, help="context length (default 4096)")
     compare.add_argument("--sequential", action="store_true", help="run one model after another")
@@ -93,6 +95,8 @@ def _slots(args: argparse.Namespace, ctx: Context) -> list[Slot]:
 
 
 def cmd_compare(args: argparse.Namespace, ctx: Context) -> int:
+    if not args.prompt.strip():
+        raise UserError("the prompt is empty")
     slots = _slots(args, ctx)
     store = CompareRepository(ctx._connection()) if args.save else None
     # The panes load their models as `chat` does: per-model options, offload planner.

@@ -45,13 +45,17 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
     if not results:
         print(f"No GGUF models found for '{args.query}'.")
         return EXIT_OK
-    width = max(len(r.id) for r in results)
+    width = max(len("repository"), *(len(r.id) for r in results))
+    print(
+        f"{'repository':<{width}}  {'downloads':>11}  {'likes':>7}  {'params':>6}  "
+        f"{'architecture':<12}  updated"
+    )
     for r in results:
         params = format_params(r.parameters)
         updated = (r.last_modified or "")[:10]
         print(
-            f"{r.id:<{width}}  {r.downloads or 0:>10,} downloads  {r.likes or 0:>6,} likes  "
-            f"{params:>6}  {r.architecture or '':<10} {updated}{'  (gated)' if r.gated else ''}"
+            f"{r.id:<{width}}  {r.downloads or 0:>11,}  {r.likes or 0:>7,}  {params:>6}  "
+            f"{r.architecture or '':<12}  {updated}{'  (gated)' if r.gated else ''}"
         )
     return EXIT_OK
 
