@@ -46,7 +46,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     compare.add_argument("--system", help="system prompt for every model")
     compare.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed (default 42)")
     compare.add_argument(
-        "--temp", "--temperature", dest="temperature", type=float, help="temperature for every model"
+        "--temp",
+        "--temperature",
+        dest="temperature",
+        type=float,
+        help="temperature for every model",
     )
     compare.add_argument("--max-tokens", type=int, help="longest reply in tokens (default 512)")
     compare.add_argument("--ctx", type=int, help="context length (default 4096)")
