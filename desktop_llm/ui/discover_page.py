@@ -115,7 +115,11 @@ class DiscoverPage(QWidget):
                     [f"{entry.name} ({entry.year})", entry.params, entry.license, entry.description]
                 )
                 child.setData(0, REPO_ROLE, entry.repo)
-                child.setToolTip(0, f"{entry.repo}\nrecommended file: {entry.file}")
+                child.setToolTip(
+                    0,
+                    f"{entry.description}\n{entry.repo}, license {entry.license}\n"
+                    f"recommended file: {entry.file}",
+                )
                 child.setToolTip(3, entry.description)
                 top.addChild(child)
             top.setExpanded(True)
@@ -198,7 +202,7 @@ class RepoPage(QWidget):
         self.files.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.files.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.files.verticalHeader().setVisible(False)
-        _fit_columns(self.files)
+        _fit_columns(self.files, stretch_first=True)
         self.files.itemSelectionChanged.connect(self._selection_changed)
         layout.addWidget(self.files, 1)
         self.companions = QLabel("")
@@ -239,7 +243,8 @@ class RepoPage(QWidget):
         self._repo_id = view.repo_id
         link = f'<a href="https://huggingface.co/{view.repo_id}">{view.repo_id}</a>'
         gated = " (gated: needs an accepted license and a token)" if view.gated else ""
-        self.title.setText(f"<b>{link}</b>{gated}, {len(view.files)} model files")
+        count = len(view.files)
+        self.title.setText(f"<b>{link}</b>{gated}, {count} model file{'' if count == 1 else 's'}")
         self.files.setRowCount(0)
         wanted = None
         bold = QFont()
@@ -248,6 +253,7 @@ class RepoPage(QWidget):
             self.files.insertRow(row)
             name = read_only_item(f.name + (f" ({f.parts} parts)" if f.parts > 1 else ""))
             name.setData(REPO_ROLE, f.name)
+            name.setToolTip(f.name)
             badge = read_only_item(f.fit_label, f.fit_detail)
             badge.setBackground(QColor(BADGE_COLORS.get(f.fit, "#eeeeee")))
             badge.setForeground(QColor("#000000"))
@@ -271,7 +277,7 @@ class RepoPage(QWidget):
             if f.name == view.catalog_file or (wanted is None and f.recommended):
                 wanted = row
         self.files.resizeColumnsToContents()
-        _fit_columns(self.files)
+        _fit_columns(self.files, stretch_first=True)
         if wanted is not None:
             self.files.selectRow(wanted)
         lines = [
@@ -308,12 +314,21 @@ class RepoPage(QWidget):
             self.recheck.setEnabled(not busy)
 
 
-def _fit_columns(table: QTableWidget) -> None:
-    """Every column as wide as its text, so a repository's or a file's name is never cut
-    to a few letters (a stretched first column only got what the others left in these
-    narrow panes) and headers like "Fit on this computer" are whole; the last column
-    takes any spare width, and the table scrolls sideways when it needs more."""
+def _fit_columns(table: QTableWidget, *, stretch_first: bool = False) -> None:
+    """Columns as wide as their text, so headers like "Fit on this computer" are whole.
+
+    Search results: every column so, the repository's name above all, and the table
+    scrolls sideways when it needs more (a stretched first column got what the others
+    left in this narrow pane: a few letters). A repo's files (``stretch_first``): the
+    file name takes the spare width and, when short of it, is cut in the middle, where
+    it keeps its quantization and ".gguf" (the full name is in its tooltip); the
+    recommended and installed marks stay in view.
+    """
     table.setWordWrap(False)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    if stretch_first:
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    else:
+        header.setStretchLastSection(True)

@@ -65,7 +65,7 @@ class ModelsWindow(QDialog):
         discover_tab = QSplitter(Qt.Orientation.Horizontal)
         discover_tab.addWidget(self.discover)
         discover_tab.addWidget(self.repo)
-        discover_tab.setSizes([520, 580])
+        discover_tab.setSizes([460, 640])  # the files and their fit get the room
         self.downloads = DownloadsPage(service)
         self.library = LibraryPage(service)
         self.tabs.addTab(discover_tab, "Discover")
