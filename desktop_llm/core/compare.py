@@ -259,15 +259,15 @@ class Comparison:
             raise UserError("the prompt is empty")
         callbacks = callbacks or CompareCallbacks()
         self._cancelled.clear()
+        parallel = self.mode == "parallel"
+        params = self._pane_params(
+            max(1, physical_cores() // len(self.slots)) if parallel else None
+        )
         self._save_start(prompt)
         self.turns.append(prompt)
         for history in self.histories:
             history.append({"role": "user", "content": prompt})
         results: list[PaneResult | None] = [None] * len(self.slots)
-        parallel = self.mode == "parallel"
-        params = self._pane_params(
-            max(1, physical_cores() // len(self.slots)) if parallel else None
-        )
 
         def run(index: int) -> None:
             results[index] = self._run_pane(index, params[index], callbacks)
@@ -296,32 +296,48 @@ class Comparison:
             self._save_reply(result)
         return final
 
-    def _pane_params(self, threads: int | None) -> list[LoadParams | UserError]:
-        """How each pane loads its model, as a chat would: through the offload planner
-        with the model's own engine options, its context capped at what the model was
-        trained for (past that, some models abort), GPU layers from the free VRAM. Panes
-        that run at once are planned in turn, each on what the ones before it leave."""
+    def _pane_params(self, threads: int | None) -> list[LoadParams | UserError | None]:
+        """How each pane not loaded yet loads its model (None for a loaded one), as a
+        chat would: through the offload planner with the model's own engine options, its
+        context capped at what the model was trained for (past that, some models abort),
+        GPU layers from the free VRAM. Panes that load at once are planned in turn, each
+        on what the ones before it leave (the free memory measured now already excludes
+        panes loaded earlier). A pane that can't be planned gets its UserError."""
+        if all(host.loaded is not None for host in self.hosts):
+            return [None] * len(self.slots)
         machine = self._planning.machine()
-        out: list[LoadParams | UserError] = []
-        for slot in self.slots:
+        out: list[LoadParams | UserError | None] = []
+        for slot, host in zip(self.slots, self.hosts, strict=True):
+            if host.loaded is not None:
+                out.append(None)
+                continue
             try:
                 options = self._planning.options_for(slot.ref)
                 params, plan = planned_load(slot.ref, options, machine, slot.settings.n_ctx)
-                if not plan.fits:
-                    raise UserError(
-                        f"{slot.name} {plan.description}; close other programs, or compare "
-                        "with a shorter context or a smaller model"
-                    )
             except UserError as exc:
                 out.append(exc)
                 continue
+            except OSError as exc:  # the file went away while the comparison was open
+                out.append(UserError(f"cannot read {slot.ref.path}: {exc.strerror or exc}"))
+                continue
+            if not plan.fits:
+                if options.gpu_layers in (None, "auto"):
+                    out.append(
+                        UserError(
+                            f"{slot.name} {plan.description}; close other programs, or compare "
+                            "with a shorter context or a smaller model"
+                        )
+                    )
+                    continue
+                # GPU layers chosen by hand: loaded anyway, as a chat does.
+                logger.warning("loading %s anyway: %s", slot.name, plan.description)
             out.append(params if threads is None else replace(params, n_threads=threads))
             if self.mode == "parallel":
                 machine = _less(machine, plan)
         return out
 
     def _run_pane(
-        self, index: int, params: LoadParams | UserError, callbacks: CompareCallbacks
+        self, index: int, params: LoadParams | UserError | None, callbacks: CompareCallbacks
     ) -> PaneResult:
         slot, host = self.slots[index], self.hosts[index]
 
@@ -336,6 +352,8 @@ class Comparison:
                 status("loading…")
                 if isinstance(params, UserError):
                     raise params
+                if params is None:  # its worker ended since the turn was planned
+                    raise UserError("the model's engine stopped; send again to reload it")
                 loaded = host.load(params)
                 self._load_s[index] = loaded.load_s
                 if callbacks.on_loaded is not None:

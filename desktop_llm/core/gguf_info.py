@@ -550,17 +550,23 @@ SPLIT_NAME = re.compile(r"^(?P<base>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.ggu
 """A part of a split model, as llama.cpp's gguf-split names them: NAME-00001-of-00003.gguf."""
 
 
-def split_parts(path: Path) -> list[Path]:
-    """Every file of the split model whose part ``path`` is, in order; ``[path]`` for a
-    single file, or when a part is missing (llama.cpp would refuse to load it anyway)."""
+def split_part_names(path: Path) -> list[Path]:
+    """The names of every file of the split model whose part ``path`` is, in order,
+    whether or not they are there; ``[path]`` for a single file."""
     match = SPLIT_NAME.match(path.name)
     if not match:
         return [path]
     suffix = path.name[-5:]  # ".gguf", as the file spells it
-    parts = [
+    return [
         path.with_name(f"{match['base']}-{i:05d}-of-{match['total']}{suffix}")
         for i in range(1, int(match["total"]) + 1)
     ]
+
+
+def split_parts(path: Path) -> list[Path]:
+    """Every file of the split model whose part ``path`` is, in order; ``[path]`` for a
+    single file, or when a part is missing (llama.cpp would refuse to load it anyway)."""
+    parts = split_part_names(path)
     return parts if all(part.is_file() for part in parts) else [path]
 
 

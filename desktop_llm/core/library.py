@@ -19,6 +19,7 @@ from desktop_llm.core.gguf_info import (
     GGUFHeader,
     quant_from_filename,
     read_header,
+    split_part_names,
     split_parts,
 )
 from desktop_llm.errors import ModelFileError, NotFoundError, UserError
@@ -149,8 +150,12 @@ class ModelLibrary:
 
     def by_sha256(self, sha256: str) -> ModelRecord | None:
         """The installed model whose file (first part, for a split model) has this
-        sha256, where the library knows it: downloads, the starter model, scanned files."""
-        return self._repo.by_sha256(sha256) if sha256 else None
+        sha256, where the library knows it (downloads, the starter model, scanned files)
+        and the file, every part of it, is still there."""
+        for record in self._repo.by_sha256(sha256) if sha256 else []:
+            if all(part.is_file() for part in split_part_names(record.path)):
+                return record
+        return None
 
     def _new_name(self, path: Path, header: GGUFHeader) -> str:
         """default_name, with the quantization kept when another model has the name
@@ -186,12 +191,18 @@ class ModelLibrary:
         existing = self._repo.by_path(path)
         # Its sha256 (0.1 s, once) lets `pull` of the same file on the Hub say it is
         # installed instead of downloading it again.
-        if existing is not None:
-            if existing.sha256:
-                return existing
-            return self._repo.set_sha256(existing.id, _sha256_of(path))
         try:
-            return self.import_file(path, name=STARTER_NAME, sha256=_sha256_of(path))
+            sha = existing.sha256 if existing is not None else None
+            sha = sha or _sha256_of(path)
+        except OSError:
+            logger.warning("cannot read the starter model at %s", path, exc_info=True)
+            sha = None
+        if existing is not None:
+            if existing.sha256 or sha is None:
+                return existing
+            return self._repo.set_sha256(existing.id, sha)
+        try:
+            return self.import_file(path, name=STARTER_NAME, sha256=sha)
         except UserError:
             logger.warning("starter model at %s could not be registered", path, exc_info=True)
             return None
@@ -257,7 +268,7 @@ class ModelLibrary:
         deleted = False
         if record.owned and _is_inside(record.path, self._models_dir):
             try:
-                for part in split_parts(record.path):  # every part of a split model
+                for part in split_part_names(record.path):  # also past a missing part
                     part.unlink(missing_ok=True)
                 deleted = True
             except OSError as exc:

@@ -140,6 +140,10 @@ def run_many(
     """Score ``text`` with each model in turn (``on_progress(model_index, done, total)``).
     A model that fails is reported in its place and the others are still scored."""
     check_input(text, ctx)
+    # One window for all, so their scores compare: no longer than any model was trained
+    # for (each would be capped at its own otherwise).
+    trained = [ref.header.context_length for ref in refs if ref.header.context_length]
+    ctx = min([ctx, *trained])
     results: list[PerplexityResult | PerplexityFailed] = []
     for index, ref in enumerate(refs):
 

@@ -303,7 +303,13 @@ def scan(
         same_size.setdefault(size, []).append(real)
     known_by_size: dict[int, list[ModelRecord]] = {}
     for r in known_list:
-        known_by_size.setdefault(r.size, []).append(r)
+        # The size of the file itself: a split model's record counts all its parts,
+        # and what is found here is one file (its first part).
+        try:
+            size = r.path.stat().st_size
+        except OSError:
+            size = r.size
+        known_by_size.setdefault(size, []).append(r)
 
     def digest(path: Path) -> str | None:
         if path not in shas:

@@ -120,14 +120,13 @@ class ModelRepository:
                     return model_from_row(row)
             return None
 
-    def by_sha256(self, sha256: str) -> ModelRecord | None:
-        """A model whose file has this sha256 (the first registered), if any."""
+    def by_sha256(self, sha256: str) -> builtins.list[ModelRecord]:
+        """The models whose file has this sha256, oldest first."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT * FROM models WHERE lower(sha256) = ? ORDER BY id LIMIT 1",
-                (sha256.lower(),),
-            ).fetchone()
-        return model_from_row(row) if row is not None else None
+            rows = self._conn.execute(
+                "SELECT * FROM models WHERE lower(sha256) = ? ORDER BY id", (sha256.lower(),)
+            ).fetchall()
+        return [model_from_row(row) for row in rows]
 
     def set_sha256(self, model_id: int, sha256: str) -> ModelRecord:
         return self._update(model_id, "sha256", sha256.lower())

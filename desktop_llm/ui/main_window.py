@@ -336,8 +336,14 @@ class MainWindow(QMainWindow):
         self.settings_panel.show_settings(
             ChatSettings.from_dict(conversation.settings), conversation.system_prompt
         )
-        if conversation.model_id is not None:
+        if conversation.model_id is not None and conversation.model_id != self.current_model_id():
+            # Showing the chat's own model is not a change to the chat: no write, which
+            # would mark it updated and reorder the list under the user's click.
+            self.model_picker.blockSignals(True)
             self.select_model(conversation.model_id)
+            self.model_picker.blockSignals(False)
+            self.service.remember(last_model_id=conversation.model_id)
+            self._show_template()
         self._show_messages()
         self.refresh_conversations()
 

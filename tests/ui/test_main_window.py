@@ -423,3 +423,26 @@ def test_code_reply_renders_markdown_with_copy(qtbot: QtBot, window: MainWindow)
         bubble._on_anchor(QUrl("copy:0"))
         assert QGuiApplication.clipboard().text() in reply.content
         assert "copied" in bubble.footer.text()
+
+
+def test_opening_a_chat_of_another_model_changes_nothing_and_keeps_the_list_still(
+    make_window: MakeWindow, tiny_llama: Path
+) -> None:
+    """Showing a chat's own model is not an edit: the chat must not be marked updated,
+    or the list reorders under the user's click (and Delete names another chat)."""
+    window, parts = make_window()
+    tiny = parts.library.import_file(tiny_llama, "tiny")
+    window.refresh_models()
+    older = window.conversation_id
+    assert older is not None
+    window.new_conversation()
+    window.select_model(tiny.id)  # the newer chat uses the other model
+    newer = window.conversation_id
+    assert newer is not None
+    before = {c.id: c.updated_at for c in parts.chats.list_conversations()}
+    window.open_conversation(older)
+    assert window.current_model_id() != tiny.id  # the older chat's own model is shown
+    window.open_conversation(newer)
+    assert window.current_model_id() == tiny.id
+    assert {c.id: c.updated_at for c in parts.chats.list_conversations()} == before
+    assert window.conversations.current_id() == newer

@@ -3,6 +3,7 @@ No engine runs here; the plans are checked for a described machine."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from desktop_llm.core.chat import ChatSettings
@@ -22,6 +23,7 @@ def comparison(tmp_path: Path, first: Path, second: Path, **kwargs: object) -> C
         Slot(ModelRef("smol", first, read_header(first)), ChatSettings(n_ctx=8192)),
         Slot(ModelRef("other", second, read_header(second)), ChatSettings(n_ctx=8192)),
     ]
+    kwargs.setdefault("ram_free", 16 * GB)  # the mode must not depend on this machine
     return Comparison(slots, tmp_path, **kwargs)  # type: ignore[arg-type]
 
 
@@ -81,3 +83,23 @@ def test_per_model_options_reach_the_load(tmp_path: Path, smollm2: Path, tiny_ll
     params = c._pane_params(None)[0]
     assert isinstance(params, LoadParams)
     assert (params.n_gpu_layers, params.n_ctx, params.type_k) == (3, 1024, 8)
+
+
+def test_gpu_layers_chosen_by_hand_load_even_when_the_plan_says_no(
+    tmp_path: Path, smollm2: Path, tiny_llama: Path
+) -> None:
+    small = Machine(ram_free=600 << 20, gpu_free=(100 << 20,), offload=True)
+    planning = Planning(options_for=lambda _ref: ModelOptions(gpu_layers=30), machine=lambda: small)
+    smol, _tiny = comparison(tmp_path, smollm2, tiny_llama, planning=planning)._pane_params(None)
+    assert isinstance(smol, LoadParams) and smol.n_gpu_layers == 30  # as a chat would
+
+
+def test_a_model_file_gone_since_the_comparison_opened_fails_its_pane_only(
+    tmp_path: Path, smollm2: Path, tiny_llama: Path
+) -> None:
+    copy = Path(shutil.copy(tiny_llama, tmp_path / "copy.gguf"))
+    c = comparison(tmp_path, smollm2, copy)
+    copy.unlink()
+    smol, gone = c._pane_params(None)
+    assert isinstance(smol, LoadParams)
+    assert isinstance(gone, UserError) and "copy.gguf" in gone.message

@@ -232,6 +232,33 @@ def test_a_split_model_is_named_sized_and_deleted_as_one(
     assert deleted and not any(p.exists() for p in parts)  # every part, not the first only
 
 
+def test_removing_a_split_model_with_a_part_missing_deletes_the_others(
+    library: ModelLibrary, app_paths: AppPaths
+) -> None:
+    folder = app_paths.models / "owner" / "repo"
+    folder.mkdir(parents=True)
+    first = write_tiny_llama(folder / "Tiny.gguf", n_layers=4, split_max_tensors=8)
+    parts = sorted(folder.glob("Tiny-*-of-*.gguf"))
+    assert len(parts) > 2
+    library.add_download(first, sha256="1" * 64, source_repo="owner/repo", revision="r")
+    parts[1].unlink()  # deleted by hand, or by a removal that failed half-way
+    _record, deleted = library.remove("Tiny")
+    assert deleted and not any(p.exists() for p in parts)
+
+
+def test_by_sha256_skips_a_model_whose_file_is_gone(
+    library: ModelLibrary, tmp_path: Path, tiny_llama: Path
+) -> None:
+    gone = Path(shutil.copy(tiny_llama, tmp_path / "gone.gguf"))
+    here = Path(shutil.copy(tiny_llama, tmp_path / "here.gguf"))
+    sha = hashlib.sha256(tiny_llama.read_bytes()).hexdigest()
+    library.import_file(gone, sha256=sha)
+    gone.unlink()  # e.g. a scanned file its app deleted
+    assert library.by_sha256(sha) is None  # not "installed": pull downloads it again
+    kept = library.import_file(here, name="here", sha256=sha)
+    assert library.by_sha256(sha) == kept
+
+
 def test_a_second_quantization_of_a_model_keeps_its_quant_in_the_name(
     library: ModelLibrary, tmp_path: Path, tiny_llama: Path
 ) -> None:

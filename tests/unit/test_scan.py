@@ -27,6 +27,7 @@ from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths
 from desktop_llm.storage import ModelRepository, connect
 from tests.support.fake_apps import FakeApps, make_fake_apps
+from tests.support.gguf_builder import write_tiny_llama
 
 
 @pytest.fixture
@@ -148,3 +149,18 @@ def test_roots_per_platform_and_env(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=ROOTS_ENV):
         roots_from_env("nosuchapp=/x")
     assert JAN in roots_from_env(f"jan={tmp_path}")
+
+
+def test_a_copy_of_a_registered_split_model_counts_as_registered(
+    apps: FakeApps, library: ModelLibrary, tmp_path: Path
+) -> None:
+    # The record's size counts every part; what scan finds is one file, the first part.
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    first = write_tiny_llama(mine / "Split.gguf", n_layers=4, split_max_tensors=12)
+    library.import_file(first)
+    theirs = apps.lmstudio.parent / first.name
+    shutil.copyfile(first, theirs)
+    found = scan(roots(apps), known=library.list())
+    copy = next(m for m in found if m.path == theirs)
+    assert copy.registered

@@ -212,8 +212,8 @@ def test_rename(models: ModelRepository, tmp_path: Path) -> None:
 
 def test_find_by_sha256_in_any_case_and_fill_it_in(models: ModelRepository, tmp_path: Path) -> None:
     first = models.add(name="a", path=tmp_path / "a.gguf", size=1, owned=True, sha256="AB" * 32)
-    assert models.by_sha256("ab" * 32) == first
+    assert models.by_sha256("ab" * 32) == [first]
     plain = _add(models, "b", tmp_path / "b.gguf")
-    assert models.by_sha256("cd" * 32) is None
+    assert models.by_sha256("cd" * 32) == []
     assert models.set_sha256(plain, "CD" * 32).sha256 == "cd" * 32
-    assert models.by_sha256("cd" * 32) == models.get(plain)
+    assert models.by_sha256("cd" * 32) == [models.get(plain)]
