@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -72,9 +73,15 @@ class Pane(QGroupBox):
         self.reply = QTextBrowser()
         self.stats = QLabel()
         self.stats.setWordWrap(True)
-        layout.addWidget(self.model)
-        layout.addLayout(row)
-        layout.addWidget(self.system)
+        # The pane's choices, in one widget: locked while a comparison runs (a change
+        # would not reach the models already loaded), hidden in the arena.
+        self.controls = QWidget()
+        controls = QVBoxLayout(self.controls)
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(self.model)
+        controls.addLayout(row)
+        controls.addWidget(self.system)
+        layout.addWidget(self.controls)
         layout.addWidget(self.reply, 1)
         layout.addWidget(self.stats)
         self.figures: dict[str, Any] = {}
@@ -91,6 +98,19 @@ class Pane(QGroupBox):
             self.model.addItem(name, model_id)
         self.model.setCurrentIndex(max(0, self.model.findData(chosen)))
         self.model.blockSignals(False)
+
+    def set_state(self, *, editable: bool, hidden: bool = False) -> None:
+        """Choices editable (before a comparison starts) or locked; in the arena, the
+        choices and the figures that would give a model away (memory, speed) hidden."""
+        self.controls.setEnabled(editable)
+        self.controls.setVisible(not hidden)
+        self.stats.setVisible(not hidden)
+
+    def clear(self, title: str) -> None:
+        self.setTitle(title)
+        self.reply.clear()
+        self.figures = {}
+        self.show_figures()
 
     def live(self, now: float) -> None:
         """Rough figures while streaming (a chunk is about a token); the worker's exact
@@ -200,13 +220,20 @@ class CompareTab(QWidget):
         board_layout = QVBoxLayout(board)
         self.board_tag = QComboBox()
         self.board_tag.setEditable(True)
+        line = self.board_tag.lineEdit()
+        if line is not None:
+            line.setPlaceholderText("every tag")
         self.refresh_button = QPushButton("Refresh")
         self.board = QTableWidget(0, 6)
         self.board.setHorizontalHeaderLabels(
             ["Model", "Rating", "95% CI", "Votes", "Win rate", "W/L/T"]
         )
-        board_layout.addWidget(self.board_tag)
-        board_layout.addWidget(self.refresh_button)
+        _name_column_stretches(self.board)
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(QLabel("Votes with tag"))
+        filter_row.addWidget(self.board_tag, 1)
+        filter_row.addWidget(self.refresh_button)
+        board_layout.addLayout(filter_row)
         board_layout.addWidget(self.board)
         tabs.addTab(board, "Leaderboard")
 
@@ -216,6 +243,9 @@ class CompareTab(QWidget):
         ppl_layout.addWidget(QLabel("Perplexity and bits per byte on your text: lower is better."))
         self.ppl_models = QTableWidget(0, 4)
         self.ppl_models.setHorizontalHeaderLabels(["Model", "Tokens", "Perplexity", "Bits/byte"])
+        _name_column_stretches(self.ppl_models)
+        self.ppl_status = QLabel()
+        self.ppl_status.setWordWrap(True)
         self.ppl_text = QPlainTextEdit()
         self.ppl_text.setPlaceholderText("Paste a paragraph of your own text")
         self.ppl_button = QPushButton("Score every model in the panes")
@@ -223,14 +253,19 @@ class CompareTab(QWidget):
         ppl_layout.addWidget(self.ppl_text)
         ppl_layout.addWidget(self.ppl_button)
         ppl_layout.addWidget(self.ppl_progress)
+        ppl_layout.addWidget(self.ppl_status)
         ppl_layout.addWidget(self.ppl_models)
         tabs.addTab(ppl, "Perplexity")
         self.tabs = tabs
 
         self.pane_count.valueChanged.connect(self._build_panes)
         self.run_button.clicked.connect(self.send)
-        self.new_button.clicked.connect(self.new_comparison)
+        self.new_button.clicked.connect(self.reset)
         self.stop_button.clicked.connect(service.cancel)
+        self.stop_button.setEnabled(False)  # while something runs
+        tabs.currentChanged.connect(
+            lambda index: self.refresh_leaderboard() if tabs.widget(index) is board else None
+        )
         self.refresh_button.clicked.connect(self.refresh_leaderboard)
         self.ppl_button.clicked.connect(self.score)
         self.open_button.clicked.connect(self.open_saved)
@@ -243,9 +278,12 @@ class CompareTab(QWidget):
         service.runFinished.connect(self._finished)
         service.perplexityProgress.connect(self._ppl_progress)
         service.perplexityDone.connect(self._ppl_done)
-        service.errorOccurred.connect(self.mode_label.setText)
+        service.errorOccurred.connect(self._error)
         self._started = False
         self._revealed = True
+        self._scoring = False
+        self._chart_values: list[tuple[float, float]] = []
+        """Per pane position: (tokens/s, time to first token), drawn once names may show."""
         self._build_panes(2)
         self.refresh_saved()
 
@@ -258,7 +296,7 @@ class CompareTab(QWidget):
             pane = Pane(len(self.panes), models)
             self.panes.append(pane)
             self.panes_row.addWidget(pane)
-        self._started = False
+        self.reset()
 
     def refresh_models(self) -> None:
         """The library changed (a download, an import, a delete): every pane offers
@@ -270,7 +308,23 @@ class CompareTab(QWidget):
     def _pane_at(self, slot: int) -> Pane:
         return self.panes[self.service.order.index(slot)]
 
+    def reset(self) -> None:
+        """A new comparison: the panes' choices editable again, replies and charts
+        cleared. It starts with the next Send."""
+        self._started, self._revealed = False, True
+        for index, pane in enumerate(self.panes):
+            pane.clear(f"Pane {chr(65 + index)}")
+            pane.set_state(editable=True)
+        self._show_charts([])
+        for button in self.vote_buttons.values():
+            button.setEnabled(False)
+        self.mode_label.clear()
+
     def new_comparison(self) -> bool:
+        """Start a comparison with the panes' choices (Send does, when none is started)."""
+        if any(p.model.currentData() is None for p in self.panes):
+            self.mode_label.setText("no model to compare: import or download one first")
+            return False
         specs = [(int(p.model.currentData()), p.settings(), p.system.text()) for p in self.panes]
         self._started = self.service.start(
             specs,
@@ -278,15 +332,14 @@ class CompareTab(QWidget):
             arena=self.arena.isChecked(),
             tag=self.tag.text().strip(),
         )
+        if not self._started:
+            return False
         self._revealed = not self.arena.isChecked()
         for index, pane in enumerate(self.panes):
-            pane.reply.clear()
-            pane.figures = {}
-            pane.show_figures()
-            pane.setTitle(
-                f"Pane {chr(65 + index)}" if not self._revealed else pane.model.currentText()
-            )
-        return self._started
+            pane.clear(f"Pane {chr(65 + index)}" if not self._revealed else self._label(index))
+            pane.set_state(editable=False, hidden=not self._revealed)
+        self._show_charts([])
+        return True
 
     def send(self) -> None:
         text = self.prompt.toPlainText().strip()
@@ -300,6 +353,7 @@ class CompareTab(QWidget):
         if self.service.send(text):
             self.prompt.clear()
             self.run_button.setEnabled(False)
+            self.stop_button.setEnabled(True)
 
     def _chunk(self, slot: int, text: str) -> None:
         pane = self._pane_at(slot)
@@ -330,14 +384,14 @@ class CompareTab(QWidget):
 
     def _finished(self) -> None:
         self.run_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
         self.refresh_saved()
-        labels = [self._label(i) for i in range(len(self.panes))]
-        self.tps_chart.set_values(
-            [(labels[i], float(p.figures.get("gen_tps") or 0)) for i, p in enumerate(self.panes)]
-        )
-        self.ttft_chart.set_values(
-            [(labels[i], float(p.figures.get("ttft_s") or 0)) for i, p in enumerate(self.panes)]
-        )
+        values = [
+            (float(p.figures.get("gen_tps") or 0), float(p.figures.get("ttft_s") or 0))
+            for p in self.panes
+        ]
+        # In the arena the charts wait for the vote: speed gives a model away too.
+        self._show_charts(values if self._revealed else [], keep=values)
         arena = not self._revealed
         for button in self.vote_buttons.values():
             button.setEnabled(arena and len(self.panes) == 2)
@@ -356,11 +410,12 @@ class CompareTab(QWidget):
             return False
         self.pane_count.setValue(len(panes))
         self._started, self._revealed = True, True
+        self._show_charts([])
         for pane, (name, messages) in zip(self.panes, panes, strict=True):
-            pane.setTitle(name)
-            pane.reply.clear()
-            pane.figures = {}
-            pane.show_figures()
+            pane.clear(name)
+            # Its models and settings are the saved ones, named in the titles; the
+            # pickers would show something else.
+            pane.set_state(editable=False, hidden=True)
             for role, text in messages:
                 pane.reply.append(f"<b>You:</b> {text}" if role == "user" else "")
                 if role != "user":
@@ -385,9 +440,32 @@ class CompareTab(QWidget):
             self.export_to(Path(name))
 
     def _label(self, position: int) -> str:
+        """What the pane at ``position`` is called: its letter in the arena until the
+        vote, else the model that runs there (not the picker, which may have moved)."""
         if not self._revealed:
             return chr(65 + position)
-        return self.panes[position].model.currentText()
+        names = self.service.slot_names()
+        if len(names) != len(self.panes):  # no comparison yet
+            return self.panes[position].model.currentText()
+        return names[self.service.order[position]]
+
+    def _show_charts(
+        self, values: list[tuple[float, float]], keep: list[tuple[float, float]] | None = None
+    ) -> None:
+        """Draw tokens/s and time to first token per pane (none: empty charts); ``keep``
+        is remembered to draw once the names may show."""
+        self._chart_values = keep if keep is not None else values
+        labels = [self._label(i) for i in range(len(values))]
+        self.tps_chart.set_values([(labels[i], tps) for i, (tps, _) in enumerate(values)])
+        self.ttft_chart.set_values([(labels[i], ttft) for i, (_, ttft) in enumerate(values)])
+
+    def _error(self, message: str) -> None:
+        if self._scoring:  # the scoring ends with its error
+            self._scoring = False
+            self.ppl_status.setText(message)
+            self.stop_button.setEnabled(False)
+        else:  # a comparison's run still ends with runFinished
+            self.mode_label.setText(message)
 
     # -- arena ----------------------------------------------------------------------
     def _vote(self, outcome: str) -> None:
@@ -396,17 +474,10 @@ class CompareTab(QWidget):
 
     def reveal(self) -> None:
         self._revealed = True
-        names = self.service.slot_names()
         for position, pane in enumerate(self.panes):
-            slot = self.service.order[position]
-            pane.setTitle(f"{chr(65 + position)}: {names[slot]}")
-        for chart in (self.tps_chart, self.ttft_chart):
-            chart.set_values(
-                [
-                    (f"{chr(65 + position)}: {names[self.service.order[position]]}", value)
-                    for position, (_, value) in enumerate(chart.values)
-                ]
-            )
+            pane.setTitle(f"{chr(65 + position)}: {self._label(position)}")
+            pane.stats.setVisible(True)  # the pickers stay hidden: they were shuffled
+        self._show_charts(self._chart_values)
         for button in self.vote_buttons.values():
             button.setEnabled(False)
 
@@ -418,7 +489,7 @@ class CompareTab(QWidget):
             cells = [
                 r.model,
                 f"{r.rating:.0f}",
-                f"{r.ci_low:.0f}–{r.ci_high:.0f}",
+                f"{r.ci_low:.0f} to {r.ci_high:.0f}",
                 str(r.votes),
                 f"{r.win_rate:.0%}",
                 f"{r.wins}/{r.losses}/{r.ties}",
@@ -428,9 +499,15 @@ class CompareTab(QWidget):
 
     # -- perplexity -----------------------------------------------------------------
     def score(self) -> None:
+        if any(p.model.currentData() is None for p in self.panes):
+            self.ppl_status.setText("no model to score: import or download one first")
+            return
         ids = list(dict.fromkeys(int(p.model.currentData()) for p in self.panes))
         self.ppl_progress.setValue(0)
-        self.service.perplexity(ids, self.ppl_text.toPlainText())
+        self.ppl_status.setText("Scoring…")
+        self._scoring = True
+        if self.service.perplexity(ids, self.ppl_text.toPlainText()):
+            self.stop_button.setEnabled(True)
 
     def _ppl_progress(self, _index: int, done: int, total: int) -> None:
         self.ppl_progress.setMaximum(max(total, 1))
@@ -448,6 +525,16 @@ class CompareTab(QWidget):
                 if isinstance(r, PerplexityFailed):
                     item.setToolTip(r.error)
                 self.ppl_models.setItem(row, col, item)
+        self._scoring = False
+        self.stop_button.setEnabled(False)
         failed = [r for r in results if isinstance(r, PerplexityFailed)]
-        if failed:
-            self.mode_label.setText("; ".join(f"{r.model}: {r.error}" for r in failed))
+        self.ppl_status.setText(
+            "; ".join(f"{r.model}: {r.error}" for r in failed) if failed else "Lower is better."
+        )
+
+
+def _name_column_stretches(table: QTableWidget) -> None:
+    """The model's name takes the spare width; the figures are as wide as they need."""
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -53,12 +53,19 @@ def test_arena_hide_vote_reveal_and_leaderboard(qtbot: QtBot, tab: CompareTab) -
     assert [p.title() for p in tab.panes] == ["Pane A", "Pane B"]
     assert "parallel" in tab.mode_label.text() or "sequential" in tab.mode_label.text()
     assert all(p.figures.get("completion_tokens") for p in tab.panes)
-    assert tab.tps_chart.values and tab.vote_buttons["a"].isEnabled()
-    assert categories(tab.tps_chart) == ["A", "B"]  # the models stay hidden in the chart
+    assert tab.vote_buttons["a"].isEnabled()
+    # Nothing gives the models away before the vote: not the pickers (the panes are
+    # shuffled), not memory or speed, not the charts.
+    for pane in tab.panes:
+        assert pane.controls.isHidden() and pane.stats.isHidden()
+    assert not tab.tps_chart.values and not tab.ttft_chart.values
     tab.vote_buttons["a"].click()
     titles = [p.title() for p in tab.panes]
     assert titles[0].startswith("A: ") and titles[1].startswith("B: ")
-    assert categories(tab.tps_chart) == titles == categories(tab.ttft_chart)
+    names = [t.split(": ", 1)[1] for t in titles]
+    assert sorted(names) == ["smol", "tiny"]
+    assert categories(tab.tps_chart) == names == categories(tab.ttft_chart)
+    assert all(not p.stats.isHidden() for p in tab.panes)
     assert not tab.vote_buttons["a"].isEnabled()
     tab.refresh_leaderboard()
     assert tab.board.rowCount() == 2
@@ -79,9 +86,10 @@ def test_compare_run_live_stats_export_and_reopen(
         assert "tok/s" in pane.stats.text() and "load" in pane.stats.text()
         assert "TTFT" in pane.stats.text() and "MB" in pane.stats.text()
         assert pane.figures["completion_tokens"] >= 1
-    assert [label for label, _ in tab.ttft_chart.values] == [SMOL, SMOL]
-    # One bar per pane, told apart by the pane's letter; heights are the panes' figures.
-    assert categories(tab.ttft_chart) == [f"A: {SMOL}", f"B: {SMOL}"]
+    # One bar per pane, named after the model that ran there (the same model twice is
+    # told apart by its pane); heights are the panes' figures.
+    assert [label for label, _ in tab.ttft_chart.values] == ["smol #1", "smol #2"]
+    assert categories(tab.ttft_chart) == ["smol #1", "smol #2"]
     bars = tab.tps_chart.chart().series()[0].barSets()[0]
     assert [bars.at(i) for i in range(bars.count())] == pytest.approx(
         [p.figures["gen_tps"] for p in tab.panes]
@@ -97,6 +105,8 @@ def test_compare_run_live_stats_export_and_reopen(
     assert len(tab.panes) == 2
     assert [p.title() for p in tab.panes] == ["smol #1", "smol #2"]
     assert "Hi" in tab.panes[0].reply.toPlainText()
+    assert not tab.tps_chart.values  # the charts were of the other comparison
+    assert all(p.controls.isHidden() for p in tab.panes)  # its models are in the titles
     tab.prompt.setPlainText("More?")
     with qtbot.waitSignal(tab.service.runFinished, timeout=60_000):
         tab.run_button.click()
@@ -140,3 +150,30 @@ def test_panes_offer_models_added_later_and_start_on_different_ones(
         assert [p.model.currentText() for p in fresh.panes] == [SMOL, TINY, SMOL]
     finally:
         service.close()
+
+
+def test_choices_lock_while_a_comparison_runs_and_new_comparison_frees_them(
+    qtbot: QtBot, tab: CompareTab
+) -> None:
+    assert not tab.stop_button.isEnabled()  # nothing runs
+    tab.prompt.setPlainText("Hi")
+    with qtbot.waitSignal(tab.service.runFinished, timeout=60_000):
+        tab.run_button.click()
+        assert tab.stop_button.isEnabled()
+    assert not tab.stop_button.isEnabled()
+    # a change now would not reach the loaded models: the choices are locked
+    assert all(not p.controls.isEnabled() for p in tab.panes)
+    assert [p.title() for p in tab.panes] == [SMOL.split(" ·")[0], "tiny"]
+    assert tab.tps_chart.values
+    tab.new_button.click()
+    assert all(p.controls.isEnabled() and not p.controls.isHidden() for p in tab.panes)
+    assert [p.title() for p in tab.panes] == ["Pane A", "Pane B"]
+    assert not tab.tps_chart.values and not tab.panes[0].reply.toPlainText()
+
+
+def test_perplexity_messages_stay_on_its_page(qtbot: QtBot, tab: CompareTab) -> None:
+    tab.ppl_text.setPlainText("   ")
+    tab.score()
+    qtbot.waitUntil(lambda: "empty" in tab.ppl_status.text(), timeout=10_000)
+    assert not tab.mode_label.text()  # not on the Compare page
+    qtbot.waitUntil(lambda: not tab.stop_button.isEnabled(), timeout=10_000)
