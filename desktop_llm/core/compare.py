@@ -491,9 +491,16 @@ def export_markdown(comparison: StoredComparison) -> str:
     lines.append("")
     lines.append("## Models and settings")
     lines.append("")
+
+    def label(run: Any) -> str:
+        # Arena panes were shown shuffled: letters here would not match the screen's.
+        return (
+            run.model_name if comparison.arena else f"{_pane_label(run.position)}: {run.model_name}"
+        )
+
     for run in comparison.runs:
         settings = ", ".join(f"{k}={v}" for k, v in sorted(run.settings.items()))
-        lines.append(f"- **{_pane_label(run.position)}: {run.model_name}** — {settings}")
+        lines.append(f"- **{label(run)}** — {settings}")
         if run.system_prompt:
             lines.append(f"  - system prompt: {run.system_prompt}")
     prompts = (
@@ -507,7 +514,7 @@ def export_markdown(comparison: StoredComparison) -> str:
         for run, run_replies in zip(comparison.runs, replies, strict=True):
             if turn < len(run_replies):
                 reply = run_replies[turn]
-                lines += ["", f"### {_pane_label(run.position)}: {run.model_name}", ""]
+                lines += ["", f"### {label(run)}", ""]
                 lines.append(reply.content or f"*(no reply: {reply.error or reply.status})*")
         lines += [
             "",

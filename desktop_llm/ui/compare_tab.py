@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.compare_service import CompareService, PerplexityFailed
+from desktop_llm.services.types import format_size
 from desktop_llm.ui.charts import BarChart
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ class Pane(QGroupBox):
         if "load_s" in f:
             parts.append(f"load {f['load_s']:.2f} s")
         if f.get("memory_bytes"):
-            parts.append(f"{f['memory_bytes'] / 2**20:.0f} MB")
+            parts.append(format_size(int(f["memory_bytes"])))  # as the export says it
         if "status" in f:
             parts.append(str(f["status"]))
         self.stats.setText(" · ".join(parts))
@@ -435,9 +436,10 @@ class CompareTab(QWidget):
         return True
 
     def _ask_export(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export comparison", "comparison.md", "*.md")
-        if name:
-            self.export_to(Path(name))
+        suggested = str(Path.home() / "comparison.md")
+        name, _ = QFileDialog.getSaveFileName(self, "Export comparison", suggested, "*.md")
+        if name and self.export_to(Path(name)):
+            self.mode_label.setText(f"saved {name}")
 
     def _label(self, position: int) -> str:
         """What the pane at ``position`` is called: its letter in the arena until the

@@ -58,6 +58,14 @@ def test_comparison_round_trip_and_report(repo: CompareRepository) -> None:
     assert repo.all() == []
 
 
+def test_an_arena_report_does_not_letter_the_shuffled_panes(repo: CompareRepository) -> None:
+    runs = [{"model_name": m, "model_path": f"/x/{m}.gguf"} for m in ("m1", "m2")]
+    plain = export_markdown(repo.create("Plain", runs, mode="parallel"))
+    assert "**A: m1**" in plain and "**B: m2**" in plain
+    arena = export_markdown(repo.create("Blind", runs, mode="parallel", arena=True))
+    assert "**m1**" in arena and "A: " not in arena  # the screen's A may have been m2
+
+
 def test_votes_filter_by_tag_and_feed_the_leaderboard(repo: CompareRepository) -> None:
     repo.add_vote("p1", "m1", "m2", "a", tag="coding")
     repo.add_vote("p2", "m1", "m2", "a", tag="coding")
