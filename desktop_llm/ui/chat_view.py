@@ -144,6 +144,10 @@ class MessageBubble(QFrame):
         self._text = message.content
         self.render_content()
         note = _STATUS_NOTES.get(message.status, "")
+        if not note and (message.stats or {}).get("finish_reason") == "length":
+            # Not a finished answer: Max tokens (or the context) ran out. Say so, as the
+            # "stopped" note does for Stop; Continue-style follow-ups make sense then.
+            note = "cut off: reached the length limit"
         parts = [p for p in (stats_text(message.stats), note) if p]
         if message.error:
             parts.append(message.error)

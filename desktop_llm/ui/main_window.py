@@ -353,6 +353,7 @@ class MainWindow(QMainWindow):
         ids = self.service.message_ids(self.conversation_id)
         messages = self.chat.set_page(ids, self.service.messages_by_id, self.service.sibling_ids)
         self._update_welcome(not ids)
+        self.regenerate_button.setEnabled(bool(ids) and not self.service.busy)
         if self._streaming is not None:
             bubble = self.chat.bubble(self._streaming[0])
             if bubble is not None:  # came back to the chat being written in
@@ -448,9 +449,15 @@ class MainWindow(QMainWindow):
         context = f" · context {used:,} / {n_ctx:,} tokens" if n_ctx else ""
         self.status.setText(f"{stats_text(stats)}{context}")
 
+    def _can_regenerate(self) -> bool:
+        """Not while a reply is written, and not in a chat with nothing to regenerate."""
+        if self.service.busy or self.conversation_id is None:
+            return False
+        return bool(self.service.message_ids(self.conversation_id))
+
     def _busy_changed(self, busy: bool) -> None:
         self.send_button.setEnabled(not busy)
-        self.regenerate_button.setEnabled(not busy)
+        self.regenerate_button.setEnabled(not busy and self._can_regenerate())
         self.stop_button.setEnabled(busy)
         self.model_picker.setEnabled(not busy)
         if not busy:

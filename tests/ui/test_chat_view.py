@@ -57,6 +57,10 @@ def test_stream_then_render_markdown_with_copy(qtbot: QtBot) -> None:
     assert "return a + b" in bubble.body.toPlainText()
     assert "<pre" not in REPLY and "bold" in bubble.body.toPlainText()
     assert bubble.footer.text() == stats_text(stats)
+    cut = {**stats, "finish_reason": "length"}  # Max tokens ran out: not a whole answer
+    bubble.update_from(_message(2, content=REPLY, stats=cut))
+    assert bubble.footer.text() == f"{stats_text(cut)} · cut off: reached the length limit"
+    bubble.update_from(_message(2, content=REPLY, stats=stats))
 
     QGuiApplication.clipboard().clear()
     bubble._on_anchor(QUrl("copy:0"))

@@ -446,3 +446,8 @@ def test_opening_a_chat_of_another_model_changes_nothing_and_keeps_the_list_stil
     assert window.current_model_id() == tiny.id
     assert {c.id: c.updated_at for c in parts.chats.list_conversations()} == before
     assert window.conversations.current_id() == newer
+
+
+def test_regenerate_waits_for_something_to_regenerate(window: MainWindow) -> None:
+    window.new_conversation()
+    assert not window.regenerate_button.isEnabled()  # an empty chat has no reply to redo
