@@ -503,12 +503,29 @@ class DownloadManager:
         on_done: Callable[[list[Path]], object] | None = None,
     ) -> DownloadItem:
         with self._lock:
+            self._refuse_a_second_writer(requests)
             item = DownloadItem(self._next_id, title, list(requests), on_done)
             self._next_id += 1
             self._items[item.id] = item
         self._changed(item)
         self._schedule()
         return item
+
+    def _refuse_a_second_writer(
+        self, requests: list[DownloadRequest], but: DownloadItem | None = None
+    ) -> None:
+        """DownloadError when another queued, running or paused download writes one of
+        these files: both would write the same .part, and the one that finished second
+        would write into the file the first had already verified and installed."""
+        dests = {r.dest for r in requests}
+        for other in self._items.values():
+            if other is but or other.state not in (QUEUED, RUNNING, PAUSED):
+                continue
+            if dests & {r.dest for r in other.requests}:
+                raise DownloadError(
+                    f"{other.title} is already in the downloads list ({other.state}); "
+                    "resume or cancel it there"
+                )
 
     def items(self) -> list[DownloadItem]:
         with self._lock:
@@ -527,6 +544,7 @@ class DownloadManager:
         item = self._items[item_id]
         with self._lock:
             if item.state in (PAUSED, FAILED):
+                self._refuse_a_second_writer(item.requests, but=item)
                 item.state, item.error, item.control = QUEUED, None, DownloadControl()
         self._changed(item)
         self._schedule()

@@ -309,6 +309,15 @@ class HubService(QObject):
 
         self._start("repo", work, self.repoLoaded.emit)
 
+    def installed_names(self, repo_id: str) -> set[str]:
+        """The files of an opened repo that are installed now (no network)."""
+        with self._lock:
+            opened = self._listings.get(repo_id)
+        if opened is None:
+            return set()
+        listing, choices = opened
+        return {c.name for c in choices if self._installed(listing, c)}
+
     def _installed(self, listing: RepoListing, choice: FileChoice) -> bool:
         return self._installed_as(listing, choice) is not None
 
@@ -356,7 +365,11 @@ class HubService(QObject):
             return record
 
         title = f"{repo_id} / {choice.name}"
-        return self._downloads.add(title, requests, on_done).id
+        try:
+            return self._downloads.add(title, requests, on_done).id
+        except UserError as exc:  # already downloading it
+            self._error(exc.message)
+            return None
 
     def _check_disk(self, choice: FileChoice) -> None:
         folder = self._paths.models
@@ -381,7 +394,10 @@ class HubService(QObject):
         self._downloads.pause(download_id)
 
     def resume(self, download_id: int) -> None:
-        self._downloads.resume(download_id)
+        try:
+            self._downloads.resume(download_id)
+        except UserError as exc:  # another download of the same file runs
+            self._error(exc.message)
 
     def cancel(self, download_id: int) -> None:
         self._downloads.cancel(download_id)

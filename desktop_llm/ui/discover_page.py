@@ -3,6 +3,8 @@ their fit badges."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
@@ -70,6 +72,11 @@ class DiscoverPage(QWidget):
         self.sort = QComboBox()
         for label, key in SORTS:
             self.sort.addItem(label, key)
+        # A new order re-runs the search shown (results sorted one way under the label
+        # of another would mislead).
+        self.sort.currentIndexChanged.connect(
+            lambda _: self.search() if self.results.rowCount() else None
+        )
         self.search_button = QPushButton("Search")
         self.search_button.clicked.connect(self.search)
         bar.addWidget(self.query, 1)
@@ -147,7 +154,12 @@ class DiscoverPage(QWidget):
             ]
             for col, cell in enumerate(cells):
                 self.results.setItem(row, col, cell)
-        self.status.setText(f"{len(results)} repositories" if results else "No GGUF models found.")
+        count = len(results)
+        self.status.setText(
+            f"{count} {'repository' if count == 1 else 'repositories'}"
+            if results
+            else "No GGUF models found."
+        )
 
     def _busy(self, task: str, busy: bool) -> None:
         if task == "search":
@@ -217,6 +229,7 @@ class RepoPage(QWidget):
         layout.addLayout(buttons)
         service.repoLoaded.connect(self.show_repo)
         service.busyChanged.connect(self._busy)
+        service.modelsChanged.connect(self._library_changed)
 
     def failed(self) -> None:
         """The repo could not be read (the banner says why)."""
@@ -236,6 +249,20 @@ class RepoPage(QWidget):
     def reload(self) -> None:
         if self._repo_id:
             self.open(self._repo_id)
+
+    def _library_changed(self) -> None:
+        """A download finished (or a model went): the files shown say what is installed
+        now, and the Download button follows."""
+        view = self.view
+        if view is None or self._loading:
+            return
+        installed = self._service.installed_names(view.repo_id)
+        chosen = self.selected_file()
+        self.show_repo(
+            replace(view, files=[replace(f, installed=f.name in installed) for f in view.files])
+        )
+        if chosen is not None:
+            self.select_file(chosen)
 
     def show_repo(self, view: RepoView) -> None:
         self._loading = False

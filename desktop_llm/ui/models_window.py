@@ -132,9 +132,12 @@ class ModelsWindow(QDialog):
         self.banner_button.hide()
 
     def _download_changed(self, row: object) -> None:
+        state = getattr(row, "state", None)
         # A new download: show the Downloads tab so the progress is in sight.
-        if getattr(row, "state", None) == "queued" and self.downloads.active_count() <= 1:
+        if state == "queued" and self.downloads.active_count() <= 1:
             self.tabs.setCurrentWidget(self.downloads)
+        if state == "done":  # things work again: an old error no longer applies
+            self.hide_banner()
 
 
 def _linkify(text: str) -> str:

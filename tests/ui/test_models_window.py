@@ -133,9 +133,8 @@ def test_catalogue_and_search(qtbot: QtBot, setup: Setup) -> None:
         "llama",
     ]
     w.discover.query.setText("gguf")
-    w.discover.sort.setCurrentIndex(1)  # most likes
     with qtbot.waitSignal(setup.service.searchFinished, timeout=15000):
-        w.discover.search()
+        w.discover.sort.setCurrentIndex(1)  # most likes: the search runs again by itself
     assert table.item(0, 0).text().startswith(GATED_REPO)
     # Picking a result opens the repo.
     with qtbot.waitSignal(setup.service.repoLoaded, timeout=15000):
@@ -177,11 +176,11 @@ def test_download_reaches_100_and_lands_in_the_library(qtbot: QtBot, setup: Setu
     record = next(m for m in setup.parts.service.models() if m.name == "tiny")
     assert record.owned and record.source_repo == TINY_REPO
     assert record.path == setup.paths.models / TINY_REPO / "tiny.Q4_K_M.gguf"
-    # The repo view now says it is installed.
-    open_repo(qtbot, setup, TINY_REPO)
-    setup.window.repo.select_file("tiny.Q4_K_M.gguf")
-    assert setup.window.repo.download_button.text() == "Installed"
-    assert not setup.window.repo.download_button.isEnabled()
+    # The repo view, still open, now says it is installed (no second download of it).
+    repo = setup.window.repo
+    qtbot.waitUntil(lambda: repo.download_button.text() == "Installed", timeout=5000)
+    assert repo.selected_file() == "tiny.Q4_K_M.gguf" and not repo.download_button.isEnabled()
+    assert "installed" in repo.files.item(0, 4).text()
 
 
 def test_pause_and_resume(qtbot: QtBot, setup: Setup) -> None:
@@ -199,6 +198,12 @@ def test_pause_and_resume(qtbot: QtBot, setup: Setup) -> None:
     assert part.exists()
     kept = part.stat().st_size
     assert 0 < kept < len(setup.hub.repos[BIG_REPO].data(BIG_FILE))
+    # Download again, while paused: refused (two writers of one .part installed a
+    # corrupt file), with a message; the paused one is still the one to resume.
+    setup.window.repo.select_file(BIG_FILE)  # the repo page still shows it
+    setup.window.repo.download_button.click()
+    assert "already in the downloads list" in setup.window.banner.text()
+    assert list(setup.window.downloads.rows) == [download_id]
     row.pause_button.click()  # resume
     qtbot.waitUntil(lambda: row.row.state == DONE, timeout=20000)
     assert row.bar.value() == 100

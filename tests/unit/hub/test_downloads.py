@@ -29,6 +29,7 @@ from desktop_llm.core.downloads import (
     _Writeback,
     destination,
     safe_relative_path,
+    sha256_file,
 )
 from tests.support.hub_server import HubServer
 
@@ -249,6 +250,28 @@ def test_manager_runs_two_at_a_time_and_pauses(
     d = manager.add("d", [request(hub, models_dir / "d")])
     manager.cancel(d.id)
     assert manager.wait(d.id, 30).state == CANCELLED
+
+
+def test_manager_refuses_a_second_download_of_the_same_file(
+    hub: HubServer, downloader: Downloader, models_dir: Path
+) -> None:
+    # Two writers of one .part: the second to finish wrote into the file the first had
+    # already verified and renamed into the library (found in a GUI pass: a corrupt
+    # installed model). One download per file.
+    manager = DownloadManager(downloader)
+    hub.faults.stall_after, hub.faults.stall_seconds, hub.faults.stalls = 1000, 0.5, 1
+    first = manager.add("first", [request(hub, models_dir)])
+    with pytest.raises(DownloadError, match="already in the downloads list"):
+        manager.add("again", [request(hub, models_dir)])
+    manager.pause(first.id)
+    with pytest.raises(DownloadError, match="already in the downloads list"):
+        manager.add("again", [request(hub, models_dir)])  # a paused one holds its .part
+    manager.cancel(first.id)
+    manager.wait(first.id, 30)
+    second = manager.add("second", [request(hub, models_dir)])  # now it may
+    done = manager.wait(second.id, 30)
+    assert done.state == DONE
+    assert sha256_file(done.requests[0].dest) == done.requests[0].sha256
 
 
 @pytest.mark.skipif(os.name == "nt", reason="no background flush on Windows")
