@@ -72,11 +72,7 @@ class DiscoverPage(QWidget):
         self.sort = QComboBox()
         for label, key in SORTS:
             self.sort.addItem(label, key)
-        # A new order re-runs the search shown (results sorted one way under the label
-        # of another would mislead).
-        self.sort.currentIndexChanged.connect(
-            lambda _: self.search() if self.results.rowCount() else None
-        )
+
         self.search_button = QPushButton("Search")
         self.search_button.clicked.connect(self.search)
         bar.addWidget(self.query, 1)
@@ -101,6 +97,9 @@ class DiscoverPage(QWidget):
         self.results.verticalHeader().setVisible(False)
         _fit_columns(self.results)
         self.results.cellClicked.connect(self._result_picked)
+        # A new order re-runs the search shown (results sorted one way under the label
+        # of another would mislead).
+        self.sort.currentIndexChanged.connect(self._sort_changed)
         self.results.cellActivated.connect(self._result_picked)
         split.addWidget(self.results)
         layout.addWidget(split, 1)
@@ -131,6 +130,10 @@ class DiscoverPage(QWidget):
                 top.addChild(child)
             top.setExpanded(True)
         self.catalog.resizeColumnToContents(0)
+
+    def _sort_changed(self) -> None:
+        if self.results.rowCount():
+            self.search()
 
     def search(self) -> None:
         self.status.setText("Searching…")
