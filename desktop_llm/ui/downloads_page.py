@@ -3,6 +3,9 @@ and pause, resume and cancel."""
 
 from __future__ import annotations
 
+import time
+
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -36,10 +39,21 @@ def _eta(seconds: float | None) -> str:
     return f", {s // 60}:{s % 60:02d} left"
 
 
-def describe(row: DownloadRow) -> str:
-    """The status line under the bar: bytes, speed, time left, or the outcome."""
+QUIET_S = 3.0
+"""A running download with no news for this long says it is waiting for data."""
+
+
+def describe(row: DownloadRow, quiet_s: float = 0.0) -> str:
+    """The status line under the bar: bytes, speed, time left, or the outcome.
+    ``quiet_s``: seconds since the download last reported progress."""
     total = f" of {format_size(row.total)}" if row.total else ""
     if row.state == RUNNING:
+        if quiet_s >= QUIET_S:
+            # A stalled connection: the last speed and time left no longer hold.
+            return (
+                f"{format_size(row.done)}{total}, no data for {int(quiet_s)} s "
+                "(the connection is retried after 30 s without data)"
+            )
         return f"{format_size(row.done)}{total}, {format_size(int(row.speed))}/s{_eta(row.eta)}"
     if row.state == DONE:
         name = f" as '{row.model_name}'" if row.model_name else ""
@@ -76,16 +90,23 @@ class DownloadRowWidget(QWidget):
         self.status = QLabel("")
         layout.addWidget(self.status)
         self.row = row
+        self.heard = time.monotonic()
         self.update_row(row)
 
     def update_row(self, row: DownloadRow) -> None:
         self.row = row
+        self.heard = time.monotonic()
         self.bar.setValue(row.percent)
         self.status.setText(describe(row))
         finished = row.state in (DONE, CANCELLED)
         self.pause_button.setText("Resume" if row.state in (PAUSED, FAILED) else "Pause")
         self.pause_button.setEnabled(not finished)
         self.cancel_button.setEnabled(not finished)
+
+    def tick(self, now: float) -> None:
+        """Once a second: a running download that has gone quiet says so."""
+        if self.row.state == RUNNING and now - self.heard >= QUIET_S:
+            self.status.setText(describe(self.row, now - self.heard))
 
     def _pause_or_resume(self) -> None:
         if self.row.state in (PAUSED, FAILED):
@@ -100,13 +121,40 @@ class DownloadsPage(QWidget):
         self._service = service
         layout = QVBoxLayout(self)
         self.empty = QLabel("No downloads yet. Pick a model in Discover and press Download.")
-        layout.addWidget(self.empty)
+        self.clear_button = QPushButton("Clear finished")
+        self.clear_button.clicked.connect(self.clear_finished)
+        top = QHBoxLayout()
+        top.addWidget(self.empty, 1)
+        top.addWidget(self.clear_button)
+        layout.addLayout(top)
         self.list = QListWidget()
         layout.addWidget(self.list, 1)
         self.rows: dict[int, DownloadRowWidget] = {}
         service.downloadChanged.connect(self.update_row)
         for row in service.downloads():
             self.update_row(row)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        for widget in self.rows.values():
+            widget.tick(now)
+
+    def clear_finished(self) -> None:
+        """Take done and cancelled downloads off the list (their files stay installed)."""
+        for download_id, widget in list(self.rows.items()):
+            if widget.row.state in (DONE, CANCELLED):
+                for i in range(self.list.count()):
+                    item = self.list.item(i)
+                    if self.list.itemWidget(item) is widget:
+                        self.list.takeItem(i)
+                        break
+                widget.deleteLater()
+                del self.rows[download_id]
+        self.empty.setVisible(not self.rows)
 
     def update_row(self, row: DownloadRow) -> None:
         widget = self.rows.get(row.id)

@@ -23,7 +23,8 @@ from desktop_llm.core.hub import HubClient
 from desktop_llm.core.planner import Machine
 from desktop_llm.core.scan import default_roots
 from desktop_llm.paths import AppPaths
-from desktop_llm.services.hub_service import DONE, PAUSED, HubService
+from desktop_llm.services.hub_service import DONE, PAUSED, DownloadRow, HubService
+from desktop_llm.ui.downloads_page import describe
 from desktop_llm.ui.models_window import OFFLINE_TEXT, ModelsWindow
 from tests.support.fake_apps import make_fake_apps
 from tests.support.gguf_builder import write_tiny_llama
@@ -181,6 +182,15 @@ def test_download_reaches_100_and_lands_in_the_library(qtbot: QtBot, setup: Setu
     qtbot.waitUntil(lambda: repo.download_button.text() == "Installed", timeout=5000)
     assert repo.selected_file() == "tiny.Q4_K_M.gguf" and not repo.download_button.isEnabled()
     assert "installed" in repo.files.item(0, 4).text()
+    setup.window.downloads.clear_button.click()  # done: off the list, still installed
+    assert not setup.window.downloads.rows and "tiny" in setup.window.library.names()
+
+
+def test_a_quiet_download_says_it_waits_for_data() -> None:
+    row = DownloadRow(1, "r / f.gguf", "running", 10_000_000, 98_000_000, 2.9e6, 29.0, None, None)
+    assert "/s" in describe(row) and "left" in describe(row)
+    quiet = describe(row, quiet_s=7.2)  # the last speed and time left no longer hold
+    assert "no data for 7 s" in quiet and "/s" not in quiet and "left" not in quiet
 
 
 def test_pause_and_resume(qtbot: QtBot, setup: Setup) -> None:
