@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -538,6 +539,18 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        running = [r for r in self._hub.downloads() if r.active] if self._hub else []
+        if running:
+            answer = QMessageBox.question(
+                self,
+                "Downloads are running",
+                f"{len(running)} download(s) are not finished. Quit anyway?\n\n"
+                "They stop now and continue from where they stopped when you download "
+                "the same files again.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         self.service.shutdown()
         super().closeEvent(event)
         app = QApplication.instance()

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QUrl
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop_llm.app import AppServices, build_services
@@ -25,6 +25,7 @@ from desktop_llm.core.scan import default_roots
 from desktop_llm.paths import AppPaths
 from desktop_llm.services.hub_service import DONE, PAUSED, DownloadRow, HubService
 from desktop_llm.ui.downloads_page import describe
+from desktop_llm.ui.main_window import MainWindow
 from desktop_llm.ui.models_window import OFFLINE_TEXT, ModelsWindow
 from tests.support.fake_apps import make_fake_apps
 from tests.support.gguf_builder import write_tiny_llama
@@ -404,3 +405,32 @@ def test_scan_finds_fake_apps_and_registers_once(
     setup.service.wait(10)
     assert len(setup.parts.service.models()) == before + 4
     assert apps.lmstudio.exists() and apps.ollama_blob.exists()
+
+
+def test_quitting_with_a_download_running_asks_first(qtbot: QtBot, setup: Setup) -> None:
+    open_repo(qtbot, setup, BIG_REPO)
+    setup.hub.faults.stall_after, setup.hub.faults.stall_seconds = 1_000_000, 10
+    download_id = download(qtbot, setup, BIG_REPO, BIG_FILE)
+    main = MainWindow(setup.parts.service, hub=setup.service)
+    qtbot.addWidget(main)
+    asked: list[str] = []
+
+    def answer_no() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            asked.append(box.text())
+            box.button(QMessageBox.StandardButton.No).click()
+        elif box is not None:  # never leave a modal box up: it would hang the suite
+            box.close()
+
+    row = setup.window.downloads.rows[download_id]
+    try:
+        QTimer.singleShot(200, answer_no)
+        main.close()
+        assert asked and "1 download(s) are not finished" in asked[0]
+        assert row.row.state in ("running", "queued")  # not quitting: it goes on
+    finally:
+        # Closing the window when the test ends must not ask again (a modal box
+        # nobody answers would hang the suite).
+        setup.service.cancel(download_id)
+        qtbot.waitUntil(lambda: row.row.state == "cancelled", timeout=15000)
