@@ -15,7 +15,7 @@ from desktop_llm.core.gguf_info import read_header
 from desktop_llm.core.library import STARTER_NAME, ModelLibrary, default_name
 from desktop_llm.errors import ModelFileError, NotFoundError, UserError
 from desktop_llm.paths import AppPaths
-from desktop_llm.storage import ModelRepository, connect
+from desktop_llm.storage import ModelRecord, ModelRepository, connect
 from tests.support.gguf_builder import write_not_gguf, write_tiny_llama
 
 
@@ -217,15 +217,23 @@ def test_ensure_starter_model_respects_a_removal_only_until_next_call(
     assert library.ensure_starter_model() is not None
 
 
+def downloaded_split_model(
+    library: ModelLibrary, app_paths: AppPaths, name: str, max_tensors: int
+) -> tuple[ModelRecord, list[Path]]:
+    """A split model written into the models folder and registered as a download."""
+    folder = app_paths.models / "owner" / "repo"
+    folder.mkdir(parents=True)
+    first = write_tiny_llama(folder / name, n_layers=4, split_max_tensors=max_tensors)
+    parts = sorted(folder.glob(f"{name[:-5]}-*-of-*.gguf"))
+    assert len(parts) > 2 and first == parts[0]
+    record = library.add_download(first, sha256="0" * 64, source_repo="owner/repo", revision="r")
+    return record, parts
+
+
 def test_a_split_model_is_named_sized_and_deleted_as_one(
     library: ModelLibrary, app_paths: AppPaths
 ) -> None:
-    folder = app_paths.models / "owner" / "repo"
-    folder.mkdir(parents=True)
-    first = write_tiny_llama(folder / "Tiny-Q8_0.gguf", n_layers=4, split_max_tensors=12)
-    parts = sorted(folder.glob("Tiny-Q8_0-*-of-*.gguf"))
-    assert len(parts) > 1 and first == parts[0]
-    record = library.add_download(first, sha256="0" * 64, source_repo="owner/repo", revision="r")
+    record, parts = downloaded_split_model(library, app_paths, "Tiny-Q8_0.gguf", 8)
     assert record.name == "Tiny"  # not "Tiny-Q8_0-00001-of-00003"
     assert record.size == sum(p.stat().st_size for p in parts)
     _record, deleted = library.remove("Tiny")
@@ -235,12 +243,7 @@ def test_a_split_model_is_named_sized_and_deleted_as_one(
 def test_removing_a_split_model_with_a_part_missing_deletes_the_others(
     library: ModelLibrary, app_paths: AppPaths
 ) -> None:
-    folder = app_paths.models / "owner" / "repo"
-    folder.mkdir(parents=True)
-    first = write_tiny_llama(folder / "Tiny.gguf", n_layers=4, split_max_tensors=8)
-    parts = sorted(folder.glob("Tiny-*-of-*.gguf"))
-    assert len(parts) > 2
-    library.add_download(first, sha256="1" * 64, source_repo="owner/repo", revision="r")
+    _record, parts = downloaded_split_model(library, app_paths, "Tiny.gguf", 8)
     parts[1].unlink()  # deleted by hand, or by a removal that failed half-way
     _record, deleted = library.remove("Tiny")
     assert deleted and not any(p.exists() for p in parts)
