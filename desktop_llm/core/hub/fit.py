@@ -57,8 +57,11 @@ class Fit:
     @property
     def label(self) -> str:
         if self.verdict == PARTIAL_GPU and self.n_layers:
-            return f"partly on the GPU ({self.gpu_layers} of {self.n_layers} layers)"
-        return LABELS[self.verdict]
+            label = f"partly on the GPU ({self.gpu_layers} of {self.n_layers} layers)"
+        else:
+            label = LABELS[self.verdict]
+        # Fitting only with a shorter context is not what was asked: say it on the badge.
+        return f"{label}, context cut to {self.ctx:,}" if self.ctx_cut else label
 
 
 def verdict(header: GGUFHeader | None, size: int, machine: Machine, n_ctx: int) -> Fit:

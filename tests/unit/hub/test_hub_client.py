@@ -218,8 +218,9 @@ def test_verdict_says_when_the_context_was_cut_and_counts_unified_memory_once(
     cut = verdict(header, size, tight, 4096)
     assert cut.fits and cut.ctx_cut and 512 <= cut.ctx < 4096
     assert "context cut from 4,096" in cut.detail
+    assert cut.label.endswith(f", context cut to {cut.ctx:,}")  # on the badge, not only its tooltip
     roomy = verdict(header, size, PLENTY, 4096)
-    assert not roomy.ctx_cut and roomy.ctx == 4096
+    assert not roomy.ctx_cut and roomy.ctx == 4096 and "cut" not in roomy.label
     assert recommend([("big", 9, cut), ("small", 1, roomy)]) == "small"
     # Apple Silicon: one memory, whose GPU share is part of the RAM figure.
     mac = Machine(ram_free=10**12, gpu_free=(10**11,), unified=True)
