@@ -254,8 +254,7 @@ class EngineSession:
         self.host.unload()
         params, plan = self._prepare(ref, n_ctx)
         if not plan.fits:
-            chosen = request[2].gpu_layers not in (None, "auto")
-            if not (self.force or chosen):
+            if not (self.force or request[2].gpu_layers_by_hand):
                 raise UserError(
                     f"{ref.name} {plan.description}; close other programs, or choose a "
                     "shorter context, a smaller model, or the GPU layers yourself"

@@ -321,7 +321,7 @@ class Comparison:
                 out.append(UserError(f"cannot read {slot.ref.path}: {exc.strerror or exc}"))
                 continue
             if not plan.fits:
-                if options.gpu_layers in (None, "auto"):
+                if not options.gpu_layers_by_hand:
                     out.append(
                         UserError(
                             f"{slot.name} {plan.description}; close other programs, or compare "

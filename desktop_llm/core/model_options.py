@@ -37,6 +37,12 @@ class ModelOptions:
     use_mmap: bool | None = None
     use_mlock: bool | None = None
 
+    @property
+    def gpu_layers_by_hand(self) -> bool:
+        """The GPU layers were set by the user, not left to the planner: a model the plan
+        says won't fit still loads (with a warning), the user's call."""
+        return self.gpu_layers not in (None, "auto")
+
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
