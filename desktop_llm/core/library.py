@@ -6,13 +6,13 @@ the app; only files the app downloaded into its own models folder (``owned``) ar
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
+from desktop_llm.core.downloads import sha256_file
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
 from desktop_llm.core.gguf_info import (
     SPLIT_NAME,
@@ -47,7 +47,7 @@ class ModelRef:
     @property
     def total_bytes(self) -> int:
         """The model's size on disk: all its parts for a split model."""
-        return sum(part.stat().st_size for part in split_parts(self.path))
+        return _size_on_disk(self.path)
 
     def template(self) -> TemplateChoice:
         return choose_template(
@@ -57,6 +57,11 @@ class ModelRef:
             file_name=self.path.name,
             override=self.record.template_override if self.record else None,
         )
+
+
+def _size_on_disk(path: Path) -> int:
+    """The size of the model whose (first) file is ``path``: all parts of a split one."""
+    return sum(part.stat().st_size for part in split_parts(path))
 
 
 class _FileFacts(TypedDict):
@@ -73,7 +78,7 @@ def _file_facts(path: Path, header: GGUFHeader) -> _FileFacts:
     """What the library stores about a model file, from the file and its header."""
     return _FileFacts(
         path=path,
-        size=sum(part.stat().st_size for part in split_parts(path)),
+        size=_size_on_disk(path),
         architecture=header.architecture,
         quant=header.file_type or quant_from_filename(path.name),
         context_length=header.context_length,
@@ -189,18 +194,17 @@ class ModelLibrary:
         if path is None:
             return None
         existing = self._repo.by_path(path)
-        # Its sha256 (0.1 s, once) lets `pull` of the same file on the Hub say it is
-        # installed instead of downloading it again.
+        if existing is not None and existing.sha256:
+            return existing
+        # Its sha256 (0.1 s, once; filled in for installs from before) lets `pull` of
+        # the same file on the Hub say it is installed instead of downloading it again.
         try:
-            sha = existing.sha256 if existing is not None else None
-            sha = sha or _sha256_of(path)
+            sha: str | None = sha256_file(path)
         except OSError:
             logger.warning("cannot read the starter model at %s", path, exc_info=True)
             sha = None
         if existing is not None:
-            if existing.sha256 or sha is None:
-                return existing
-            return self._repo.set_sha256(existing.id, sha)
+            return existing if sha is None else self._repo.set_sha256(existing.id, sha)
         try:
             return self.import_file(path, name=STARTER_NAME, sha256=sha)
         except UserError:
@@ -275,11 +279,6 @@ class ModelLibrary:
                 raise UserError(f"cannot delete {record.path}: {exc.strerror or exc}") from exc
         self._repo.remove(record.id)
         return record, deleted
-
-
-def _sha256_of(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _is_inside(path: Path, folder: Path) -> bool:
