@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
 
-from desktop_llm.core.library import starter_model_file  # noqa: E402
+from desktop_llm.core.models.library import starter_model_file  # noqa: E402
 
 
 def smollm2() -> Path:

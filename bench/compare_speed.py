@@ -22,11 +22,11 @@ from typing import Any
 
 from bench import llama_bench
 from bench.common import Row, alternating, median, smollm2, spread
-from desktop_llm.core.chat import ChatSettings
-from desktop_llm.core.compare import Comparison, Slot
-from desktop_llm.core.gguf_info import read_header
-from desktop_llm.core.hardware import physical_cores
-from desktop_llm.core.library import ModelRef
+from desktop_llm.core.chat.conversation import ChatSettings
+from desktop_llm.core.compare.comparison import Comparison, Slot
+from desktop_llm.core.hardware.detect import physical_cores
+from desktop_llm.core.models.gguf_info import read_header
+from desktop_llm.core.models.library import ModelRef
 
 ENOUGH_SCALING = 1.5
 """llama.cpp running two at once must do this much more work than one run for the

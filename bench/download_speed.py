@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from bench.common import ROOT, Row, alternating, median, smollm2
-from desktop_llm.core.downloads import Downloader, DownloaderConfig, DownloadRequest
+from desktop_llm.core.downloads.downloader import Downloader, DownloaderConfig, DownloadRequest
 from tests.support.hub_server import Faults, HubRepo, HubServer
 
 REPO = "bench/SmolLM2-GGUF"

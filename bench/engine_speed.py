@@ -26,7 +26,7 @@ from bench import llama_bench
 from bench.common import ROOT, Row, alternating, median, smollm2, spread
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
-from desktop_llm.core.hardware import physical_cores
+from desktop_llm.core.hardware.detect import physical_cores
 
 N_PROMPT = 512
 N_GEN = 128

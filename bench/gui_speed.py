@@ -23,7 +23,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from desktop_llm.app import run_gui
-from desktop_llm.core.library import ModelLibrary
+from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.paths import AppPaths
 from desktop_llm.storage import ModelRepository, connect
 

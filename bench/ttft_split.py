@@ -9,8 +9,8 @@ from bench.common import Row, median, smollm2
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
 from desktop_llm.core.engine.templates import choose_template
-from desktop_llm.core.gguf_info import read_header
-from desktop_llm.core.hardware import physical_cores
+from desktop_llm.core.hardware.detect import physical_cores
+from desktop_llm.core.models.gguf_info import read_header
 
 TURN = (
     "Tell me about the history of the printing press and how it changed Europe. "

@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from desktop_llm.core.library import starter_model_file
+from desktop_llm.core.models.library import starter_model_file
 from desktop_llm.paths import HOME_ENV, AppPaths
 from tests.support.gguf_builder import write_tiny_llama
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_llm.core.benchmark import run_benchmark
-from desktop_llm.core.library import ModelLibrary
+from desktop_llm.core.compare.benchmark import run_benchmark
+from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.errors import UserError
 from desktop_llm.services.chat_service import fix_emit_refcount
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
-from desktop_llm.core.chat import ChatRunner, ChatSettings, EngineSession
+from desktop_llm.core.chat.conversation import ChatRunner, ChatSettings, EngineSession
 from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
-from desktop_llm.core.library import ModelLibrary
+from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.errors import UserError
 from desktop_llm.storage import ChatRepository, Conversation, Message, ModelRecord

@@ -14,8 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_llm.core.chat import ChatSettings
-from desktop_llm.core.compare import (
+from desktop_llm.core.chat.conversation import ChatSettings
+from desktop_llm.core.compare.comparison import (
     CompareCallbacks,
     Comparison,
     PaneResult,
@@ -25,9 +25,9 @@ from desktop_llm.core.compare import (
     export_markdown,
     vote_models,
 )
-from desktop_llm.core.library import ModelLibrary
-from desktop_llm.core.perplexity import PerplexityFailed, PerplexityResult, run_many
-from desktop_llm.core.rating import Rating, leaderboard
+from desktop_llm.core.compare.perplexity import PerplexityFailed, PerplexityResult, run_many
+from desktop_llm.core.compare.rating import Rating, leaderboard
+from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.errors import UserError
 from desktop_llm.services import chat_service  # noqa: F401  (installs the emit workaround)
 from desktop_llm.storage import CompareRepository

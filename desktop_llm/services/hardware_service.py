@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_llm.core.hardware import HardwareInfo, probe_hardware, reinstall_command
+from desktop_llm.core.hardware.detect import HardwareInfo, probe_hardware, reinstall_command
 from desktop_llm.services.chat_service import fix_emit_refcount
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_llm.core.catalog import Catalog, CatalogEntry, CatalogError, load_catalog
-from desktop_llm.core.downloads import (
+from desktop_llm.core.downloads.downloader import (
     CANCELLED,
     DONE,
     FAILED,
@@ -35,8 +34,8 @@ from desktop_llm.core.downloads import (
     DownloadManager,
 )
 from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
-from desktop_llm.core.gguf_info import format_params, format_size
-from desktop_llm.core.hardware import free_ram_bytes
+from desktop_llm.core.hardware.detect import free_ram_bytes
+from desktop_llm.core.hardware.planner import GpuLayers, Machine
 from desktop_llm.core.hub import (
     CPU_ONLY,
     FITS_GPU,
@@ -54,10 +53,11 @@ from desktop_llm.core.hub import (
     register,
     save_token,
 )
-from desktop_llm.core.library import ModelLibrary
-from desktop_llm.core.model_options import ModelOptions
-from desktop_llm.core.planner import GpuLayers, Machine
-from desktop_llm.core.scan import FoundModel, Registered, Roots, register_found, scan
+from desktop_llm.core.models.catalog import Catalog, CatalogEntry, CatalogError, load_catalog
+from desktop_llm.core.models.gguf_info import format_params, format_size
+from desktop_llm.core.models.library import ModelLibrary
+from desktop_llm.core.models.options import ModelOptions
+from desktop_llm.core.models.scan import FoundModel, Registered, Roots, register_found, scan
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths
 from desktop_llm.services.chat_service import fix_emit_refcount

@@ -19,7 +19,7 @@ import psutil
 import pytest
 
 from desktop_llm import __version__
-from desktop_llm.core.library import STARTER_NAME
+from desktop_llm.core.models.library import STARTER_NAME
 from desktop_llm.paths import HOME_ENV
 from tests.support.gguf_builder import write_not_gguf, write_truncated_copy, write_unknown_arch
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_llm.core.library import STARTER_NAME
+from desktop_llm.core.models.library import STARTER_NAME
 from desktop_llm.paths import HOME_ENV
 from tests.support.gguf_builder import write_tiny_llama
 from tests.support.hub_server import HubRepo, HubServer

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from desktop_llm.core.scan import ROOTS_ENV
+from desktop_llm.core.models.scan import ROOTS_ENV
 from desktop_llm.paths import HOME_ENV
 from tests.support.fake_apps import make_fake_apps
 

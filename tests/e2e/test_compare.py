@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from desktop_llm.core.chat import ChatSettings
-from desktop_llm.core.compare import PANE_STAT_KEYS, CompareCallbacks, Comparison, Slot
-from desktop_llm.core.gguf_info import read_header
-from desktop_llm.core.library import ModelRef
-from desktop_llm.core.perplexity import (
+from desktop_llm.core.chat.conversation import ChatSettings
+from desktop_llm.core.compare.comparison import PANE_STAT_KEYS, CompareCallbacks, Comparison, Slot
+from desktop_llm.core.compare.perplexity import (
     PerplexityFailed,
     PerplexityResult,
     run_many,
     run_perplexity,
 )
+from desktop_llm.core.models.gguf_info import read_header
+from desktop_llm.core.models.library import ModelRef
 from desktop_llm.storage import CompareRepository, connect
 from tests.support.gguf_builder import write_tiny_gpt2, write_unknown_arch
 

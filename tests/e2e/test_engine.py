@@ -22,8 +22,8 @@ import pytest
 from desktop_llm.core.engine.host import EngineCrashed, EngineHost, LoadCancelled
 from desktop_llm.core.engine.protocol import FINISH_REASONS, Loaded, LoadParams, SamplingParams
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
-from desktop_llm.core.gguf_info import read_header
-from desktop_llm.core.hardware import physical_cores
+from desktop_llm.core.hardware.detect import physical_cores
+from desktop_llm.core.models.gguf_info import read_header
 from desktop_llm.errors import ModelFileError, UserError
 from tests.support.gguf_builder import (
     write_not_gguf,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_llm.core.chat import ChatSettings
+from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.paths import AppPaths
 

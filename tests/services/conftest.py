@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 
 from desktop_llm.app import AppServices, build_services
-from desktop_llm.core.chat import ChatSettings
+from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.paths import AppPaths
 

@@ -12,7 +12,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop_llm.app import AppServices
-from desktop_llm.core.chat import ChatSettings
+from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.services import chat_service
 from desktop_llm.services.chat_service import ChatService, _Coalescer
 from desktop_llm.storage import Message

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop_llm.app import AppServices, build_services
-from desktop_llm.core.chat import ChatSettings
+from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.paths import AppPaths
 from desktop_llm.ui.main_window import MainWindow

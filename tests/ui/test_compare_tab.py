@@ -9,7 +9,7 @@ from PySide6.QtCharts import QBarCategoryAxis
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from desktop_llm.core.library import ModelLibrary
+from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.storage import CompareRepository, ModelRepository, connect
 from desktop_llm.ui.charts import BarChart

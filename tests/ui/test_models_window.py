@@ -18,10 +18,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop_llm.app import AppServices, build_services
-from desktop_llm.core.downloads import Downloader, DownloaderConfig
+from desktop_llm.core.downloads.downloader import Downloader, DownloaderConfig
+from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.hub import HubClient
-from desktop_llm.core.planner import Machine
-from desktop_llm.core.scan import default_roots
+from desktop_llm.core.models.scan import default_roots
 from desktop_llm.paths import AppPaths
 from desktop_llm.services.hub_service import DONE, PAUSED, DownloadRow, HubService
 from desktop_llm.ui.downloads_page import describe
@@ -310,7 +310,7 @@ def test_per_model_defaults(qtbot: QtBot, setup: Setup, tiny_llama: Path) -> Non
 def test_engine_options_per_model_persist_and_reach_the_load(
     qtbot: QtBot, setup: Setup, tiny_llama: Path
 ) -> None:
-    from desktop_llm.core.chat import EngineSession
+    from desktop_llm.core.chat.conversation import EngineSession
 
     # SmolLM2 (head size 64) can take a quantized KV cache; the tiny model (16) can't
     other = setup.parts.service.import_model(tiny_llama)

@@ -46,7 +46,7 @@ from desktop_llm.core.engine.protocol import (
     Shutdown,
 )
 from desktop_llm.core.engine.templates import TemplateChoice
-from desktop_llm.core.gguf_info import read_header
+from desktop_llm.core.models.gguf_info import read_header
 from desktop_llm.errors import ModelFileError, UserError
 
 logger = logging.getLogger(__name__)

@@ -50,7 +50,7 @@ from desktop_llm.core.engine.protocol import (
     Shutdown,
 )
 from desktop_llm.core.engine.templates import render_prompt
-from desktop_llm.core.hardware import physical_cores
+from desktop_llm.core.hardware.detect import physical_cores
 from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)

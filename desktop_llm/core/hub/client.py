@@ -1,7 +1,7 @@
 """Talking to Hugging Face: search, a repo's GGUF files, remote headers, fit.
 
 The only module that imports huggingface_hub (with core/hub/__init__). Metadata goes
-through ``HfApi``; file bytes (remote headers here, downloads in core/downloads.py) go
+through ``HfApi``; file bytes (remote headers here, downloads in core/downloads/downloader.py) go
 through plain resolve URLs, so we keep byte-level control (Range, resume).
 """
 
@@ -35,15 +35,15 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from desktop_llm.core.gguf_info import (
+from desktop_llm.core.hardware.planner import Machine
+from desktop_llm.core.hub.files import ModelFiles, RemoteFile, RepoFiles, group_files
+from desktop_llm.core.hub.fit import Fit, recommend, verdict
+from desktop_llm.core.models.gguf_info import (
     GGUFFormatError,
     GGUFHeader,
     IncompleteHeader,
     parse_header,
 )
-from desktop_llm.core.hub.files import ModelFiles, RemoteFile, RepoFiles, group_files
-from desktop_llm.core.hub.fit import Fit, recommend, verdict
-from desktop_llm.core.planner import Machine
 from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Will a model fit this computer? The verdict shown before downloading.
 
-One estimate for the whole app: the offload planner (core/planner.py) takes the remote
+One estimate for the whole app: the offload planner (core/hardware/planner.py) takes the remote
 file's header and the machine (free RAM and free GPU memory, not the totals) and
 says how many layers go on the GPU and whether the rest fits in RAM at the chosen
 context. The CLI's ``files`` and ``pull``, and the Find models page, all call
@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from desktop_llm.core.gguf_info import GGUFHeader, format_size
-from desktop_llm.core.planner import Machine, plan_for_header
+from desktop_llm.core.hardware.planner import Machine, plan_for_header
+from desktop_llm.core.models.gguf_info import GGUFHeader, format_size
 
 logger = logging.getLogger(__name__)
 

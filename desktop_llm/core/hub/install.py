@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from desktop_llm.core.downloads import DownloadRequest, destination
+from desktop_llm.core.downloads.downloader import DownloadRequest, destination
 from desktop_llm.core.hub.client import FileChoice, HubClient, RepoListing
-from desktop_llm.core.library import ModelLibrary
+from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.errors import UserError
 from desktop_llm.storage import ModelRecord
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_llm.core.downloads import Downloader, DownloaderConfig
+from desktop_llm.core.downloads.downloader import Downloader, DownloaderConfig
 from tests.support.gguf_builder import write_tiny_llama
 from tests.support.hub_server import HubRepo, HubServer
 

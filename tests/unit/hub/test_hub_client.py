@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from desktop_llm.core.gguf_info import read_header
+from desktop_llm.core.hardware.planner import (
+    RAM_RESERVE_MIN,
+    VRAM_RESERVE,
+    Machine,
+    plan_for_header,
+)
 from desktop_llm.core.hub import (
     CPU_ONLY,
     FITS_GPU,
@@ -23,12 +28,7 @@ from desktop_llm.core.hub import (
     save_token,
     verdict,
 )
-from desktop_llm.core.planner import (
-    RAM_RESERVE_MIN,
-    VRAM_RESERVE,
-    Machine,
-    plan_for_header,
-)
+from desktop_llm.core.models.gguf_info import read_header
 from desktop_llm.errors import UserError
 from tests.support.gguf_builder import write_tiny_llama
 from tests.support.hub_server import HubServer

@@ -1,0 +1,239 @@
+"""`chat` and `chats`: talk to a model in the terminal, list saved conversations."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from desktop_llm.cli.context import EXIT_OK, Context, emit_json, iso_time
+from desktop_llm.cli.hardware import gpu_layers_arg
+from desktop_llm.core.chat.conversation import (
+    CHAT_STAT_KEYS,
+    ChatRunner,
+    ChatSettings,
+    EngineSession,
+    build_messages,
+)
+from desktop_llm.core.engine.host import EngineCrashed
+from desktop_llm.core.models.library import ModelRef
+from desktop_llm.errors import UserError
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    chat = sub.add_parser("chat", help="chat with a model in the terminal")
+    chat.add_argument("model", metavar="MODEL", help="installed model name or id, or a .gguf path")
+    chat.add_argument(
+        "prompt", metavar="PROMPT", nargs="?", help="one prompt; without it, an interactive session"
+    )
+    chat.add_argument("--system", help="system prompt")
+    chat.add_argument("--temp", type=float, help="temperature (default 0.7)")
+    chat.add_argument("--top-p", type=float, help="top-p (default 0.95)")
+    chat.add_argument("--top-k", type=int, help="top-k (default 40)")
+    chat.add_argument("--repeat-penalty", type=float, help="repeat penalty (default 1.1)")
+    chat.add_argument("--max-tokens", type=int, help="longest reply in tokens (default 512)")
+    chat.add_argument("--seed", type=int, help="random seed (default: a new one each time)")
+    chat.add_argument("--ctx", type=int, help="context length in tokens (default 4096)")
+    chat.add_argument("--threads", type=int, help="CPU threads (default: physical cores)")
+    chat.add_argument(
+        "--gpu-layers",
+        type=gpu_layers_arg,
+        default=None,
+        help="layers to offload to the GPU: a number, 'all', or 'auto' "
+        "(the default: as many as fit; see `desktop-llm plan`)",
+    )
+    chat.add_argument(
+        "--ignore-eos",
+        action="store_true",
+        help="keep generating past the model's end of text, up to --max-tokens (for tests)",
+    )
+    chat.add_argument("--save", action="store_true", help="store the chat as a conversation")
+    chat.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object with the text and stats instead of streaming",
+    )
+    chat.set_defaults(func=cmd_chat)
+
+    chats = sub.add_parser("chats", help="list saved conversations")
+    chats.add_argument("--json", action="store_true")
+    chats.set_defaults(func=cmd_chats)
+
+
+def cmd_chats(args: argparse.Namespace, ctx: Context) -> int:
+    chats = ctx.chats
+    conversations = chats.list_conversations()
+    rows = [
+        {
+            "id": c.id,
+            "title": c.title,
+            "created_at": iso_time(c.created_at),
+            "updated_at": iso_time(c.updated_at),
+            "messages": chats.message_count(c.id),
+            "model_id": c.model_id,
+        }
+        for c in conversations
+    ]
+    if args.json:
+        emit_json(rows)
+        return EXIT_OK
+    if not rows:
+        print("No conversations yet.")
+    for row in rows:
+        print(f"{row['id']:>4}  {row['updated_at']}  {row['messages']:>4} msgs  {row['title']}")
+    return EXIT_OK
+
+
+def _settings_from(args: argparse.Namespace) -> ChatSettings:
+    base = ChatSettings()
+    return ChatSettings(
+        temperature=base.temperature if args.temp is None else args.temp,
+        top_p=base.top_p if args.top_p is None else args.top_p,
+        top_k=base.top_k if args.top_k is None else args.top_k,
+        repeat_penalty=base.repeat_penalty if args.repeat_penalty is None else args.repeat_penalty,
+        max_tokens=base.max_tokens if args.max_tokens is None else args.max_tokens,
+        seed=base.seed if args.seed is None else args.seed,
+        n_ctx=base.n_ctx if args.ctx is None else args.ctx,
+        ignore_eos=args.ignore_eos,
+    ).validate()
+
+
+def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
+    settings = _settings_from(args)
+    library = ctx.library
+    ref = library.resolve(args.model)
+    if args.threads is not None and args.threads < 1:
+        raise UserError("--threads must be at least 1")
+    from desktop_llm.core.models.options import ModelOptions
+
+    # Flags given on the command line win over the model's stored options.
+    flags = ModelOptions(threads=args.threads, gpu_layers=args.gpu_layers, n_ctx=args.ctx)
+    engine = EngineSession(ctx.paths.logs, options=flags)
+    try:
+        if args.prompt is not None:
+            return _chat_once(args, ctx, ref, settings, engine)
+        return _chat_interactive(args, ctx, ref, settings, engine)
+    finally:
+        engine.unload()
+
+
+def _stream_to_stdout(piece: str) -> None:
+    sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
+def _chat_once(
+    args: argparse.Namespace,
+    ctx: Context,
+    ref: ModelRef,
+    settings: ChatSettings,
+    engine: EngineSession,
+) -> int:
+    on_chunk: Callable[[str], None] | None = None if args.json else _stream_to_stdout
+    if not args.prompt.strip():
+        raise UserError("the prompt is empty")
+    # Load first: a model that llama.cpp refuses must not leave a conversation behind.
+    engine.ensure(ref, settings.n_ctx)
+    if args.save:
+        chats = ctx.chats
+        conversation = chats.create_conversation(
+            model_id=ref.record.id if ref.record else None,
+            system_prompt=args.system or "",
+            settings=settings.to_dict(),
+        )
+        runner = ChatRunner(chats, ctx.library, engine)
+        reply = runner.send(conversation.id, args.prompt, ref, on_chunk=on_chunk)
+        if reply.status == "interrupted":
+            raise UserError(f"the model crashed: {reply.error}")
+        text, stats = reply.content, reply.stats
+    else:
+        messages = build_messages(args.system or "", [])
+        messages.append({"role": "user", "content": args.prompt})
+        try:
+            result = engine.host.chat(messages, settings.sampling(), ref.template(), on_chunk)
+        except EngineCrashed as exc:
+            raise UserError(f"the model crashed: {exc.message}") from exc
+        text, stats = result.text, result.stats.to_dict()
+    if args.json:
+        chosen = {k: stats.get(k) for k in CHAT_STAT_KEYS}
+        emit_json({"text": text, "model": ref.name, "stats": chosen})
+    else:
+        sys.stdout.write("\n")
+        print(_stats_line(stats), file=sys.stderr)
+    return EXIT_OK
+
+
+def _stats_line(stats: dict[str, Any]) -> str:
+    return (
+        f"[{stats.get('completion_tokens', 0)} tokens, {stats.get('gen_tps', 0):.1f} tok/s, "
+        f"first token {stats.get('ttft_s', 0):.2f}s, {stats.get('finish_reason')}]"
+    )
+
+
+def _chat_interactive(
+    args: argparse.Namespace,
+    ctx: Context,
+    ref: ModelRef,
+    settings: ChatSettings,
+    engine: EngineSession,
+) -> int:
+    print(
+        f"Chatting with {ref.name}. Empty line or Ctrl-D to quit; Ctrl-C stops a reply.",
+        file=sys.stderr,
+    )
+    engine.ensure(ref, settings.n_ctx)
+    chats = ctx.chats if args.save else None
+    runner = ChatRunner(chats, ctx.library, engine) if chats else None
+    conversation_id = (
+        chats.create_conversation(
+            model_id=ref.record.id if ref.record else None,
+            system_prompt=args.system or "",
+            settings=settings.to_dict(),
+        ).id
+        if chats
+        else None
+    )
+    history = build_messages(args.system or "", [])
+    while True:
+        try:
+            line = input("> ")
+        except EOFError:
+            print(file=sys.stderr)
+            return EXIT_OK
+        if not line.strip():
+            return EXIT_OK
+        try:
+            if runner is not None and conversation_id is not None:
+                reply = runner.send(conversation_id, line, ref, on_chunk=_stream_to_stdout)
+                stats = reply.stats
+                if reply.status == "interrupted":
+                    print(
+                        f"\n[the model crashed: {reply.error}; it restarts with the next message]",
+                        file=sys.stderr,
+                    )
+                    continue
+            else:
+                history.append({"role": "user", "content": line})
+                try:
+                    result = engine.host.chat(
+                        history, settings.sampling(), ref.template(), _stream_to_stdout
+                    )
+                except EngineCrashed as exc:
+                    history.pop()
+                    print(
+                        f"\n[the model crashed: {exc.message}; it restarts with the next message]",
+                        file=sys.stderr,
+                    )
+                    engine.ensure(ref, settings.n_ctx)
+                    continue
+                history.append({"role": "assistant", "content": result.text})
+                stats = result.stats.to_dict()
+        except KeyboardInterrupt:
+            engine.cancel()
+            print("\n[stopped]", file=sys.stderr)
+            engine.unload()
+            engine.ensure(ref, settings.n_ctx)
+            continue
+        sys.stdout.write("\n")
+        print(_stats_line(stats), file=sys.stderr)

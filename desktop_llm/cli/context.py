@@ -1,0 +1,85 @@
+"""What every CLI command shares: the lazily opened database, logging, JSON output.
+
+Command modules (cli.py, and one module per feature area) take an ``argparse.Namespace``
+and a :class:`Context` and return an exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from desktop_llm.core.chat.conversation import detect_machine
+from desktop_llm.core.hardware.planner import Machine
+from desktop_llm.core.models.library import ModelLibrary
+from desktop_llm.paths import AppPaths
+from desktop_llm.storage import ChatRepository, ModelRepository, connect
+
+EXIT_OK, EXIT_BUG, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+@dataclass
+class Context:
+    """What a command needs, built on first use (commands that don't touch the
+    database don't open it)."""
+
+    paths: AppPaths
+
+    def __post_init__(self) -> None:
+        self._conn: Any = None
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            self._conn = connect(self.paths.db)
+        return self._conn
+
+    @property
+    def chats(self) -> ChatRepository:
+        return ChatRepository(self._connection())
+
+    @property
+    def library(self) -> ModelLibrary:
+        library = ModelLibrary(ModelRepository(self._connection()), self.paths.models)
+        library.ensure_starter_model()
+        return library
+
+    def machine(self) -> Machine:
+        """This computer as the planner sees it: free RAM, free GPU memory, and
+        whether the engine was built with GPU support (asks a short-lived worker)."""
+        return detect_machine(self.paths.logs)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+
+def setup_logging(paths: AppPaths, verbose: int) -> Path:
+    log_path = paths.logs / "desktop-llm.log"
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    handler = logging.handlers.RotatingFileHandler(
+        log_path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root.addHandler(handler)
+    if verbose:
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(console)
+    return log_path
+
+
+def emit_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+def iso_time(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
