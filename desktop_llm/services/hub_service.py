@@ -22,14 +22,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_llm.core.downloads.downloader import (
+from desktop_llm.core.downloads.downloader import Downloader
+from desktop_llm.core.downloads.manager import (
     CANCELLED,
     DONE,
     FAILED,
     PAUSED,
     QUEUED,
     RUNNING,
-    Downloader,
     DownloadItem,
     DownloadManager,
 )

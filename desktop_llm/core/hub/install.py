@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from desktop_llm.core.downloads.downloader import DownloadRequest, destination
+from desktop_llm.core.downloads.downloader import DownloadRequest
+from desktop_llm.core.downloads.safe_paths import destination
 from desktop_llm.core.hub.client import FileChoice, HubClient, RepoListing
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.errors import UserError

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
-from desktop_llm.core.downloads.downloader import sha256_file
+from desktop_llm.core.downloads.hashing import sha256_file
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
 from desktop_llm.core.models.gguf_info import (
     SPLIT_NAME,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_llm.core.downloads.downloader import sha256_file
+from desktop_llm.core.downloads.hashing import sha256_file
 from desktop_llm.core.models.gguf_info import SPLIT_NAME, quant_from_filename, read_header
 from desktop_llm.core.models.library import ModelLibrary, default_name
 from desktop_llm.errors import UserError

@@ -14,23 +14,17 @@ from typing import Any
 import pytest
 
 from desktop_llm.core.downloads.downloader import (
-    CANCELLED,
-    DONE,
-    PAUSED,
-    DownloadCancelled,
     DownloadControl,
     Downloader,
     DownloaderConfig,
-    DownloadError,
-    DownloadManager,
     DownloadRequest,
     Progress,
-    _FlushFailed,
-    _Writeback,
-    destination,
-    safe_relative_path,
-    sha256_file,
 )
+from desktop_llm.core.downloads.errors import DownloadCancelled, DownloadError
+from desktop_llm.core.downloads.hashing import sha256_file
+from desktop_llm.core.downloads.manager import CANCELLED, DONE, PAUSED, DownloadManager
+from desktop_llm.core.downloads.safe_paths import destination, safe_relative_path
+from desktop_llm.core.downloads.writeback import FlushFailed, Writeback
 from tests.support.hub_server import HubServer
 
 REPO = "tester/Tiny-GGUF"
@@ -280,18 +274,18 @@ def test_background_flush_errors_are_raised_by_close(tmp_path: Path) -> None:
     # it for close(), or the final fsync would pass and a damaged file be kept.
     read_end, write_end = os.pipe()  # fsync on a pipe fails (EINVAL)
     try:
-        writeback = _Writeback(write_end, every=1)
+        writeback = Writeback(write_end, every=1)
         with writeback:
             writeback.wrote(1)
             deadline = time.monotonic() + 10
             while writeback._error is None and time.monotonic() < deadline:
                 time.sleep(0.01)
-            with pytest.raises(_FlushFailed) as raised:
+            with pytest.raises(FlushFailed) as raised:
                 writeback.close()
         assert raised.value.error.errno == errno.EINVAL
         # Leaving the block after an error in it still reports the flush's error.
-        again = _Writeback(write_end, every=1)
-        with pytest.raises(_FlushFailed), again:
+        again = Writeback(write_end, every=1)
+        with pytest.raises(FlushFailed), again:
             again.wrote(1)
             while again._error is None:
                 time.sleep(0.01)
@@ -301,12 +295,12 @@ def test_background_flush_errors_are_raised_by_close(tmp_path: Path) -> None:
         os.close(write_end)
     # A good file: flushed in the background and closed quietly, also after an error
     # in the block (the with statement must not hide it).
-    with (tmp_path / "f").open("wb") as f, _Writeback(f.fileno(), every=4) as good:
+    with (tmp_path / "f").open("wb") as f, Writeback(f.fileno(), every=4) as good:
         f.write(b"12345678")
         f.flush()
         good.wrote(8)
         good.close()
-    with pytest.raises(ZeroDivisionError), (tmp_path / "g").open("wb") as f, _Writeback(f.fileno()):
+    with pytest.raises(ZeroDivisionError), (tmp_path / "g").open("wb") as f, Writeback(f.fileno()):
         _ = 1 / 0
 
 
@@ -315,12 +309,12 @@ def test_a_failed_flush_deletes_the_part(
 ) -> None:
     # The disk lost what it was given (EIO at fsync): the .part can't be trusted, so
     # neither it nor the model is kept, and the message says to start again.
-    import desktop_llm.core.downloads.downloader as downloads
+    import desktop_llm.core.downloads.writeback as writeback
 
     def failing_fsync(fd: int) -> None:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(downloads.os, "fsync", failing_fsync)
+    monkeypatch.setattr(writeback.os, "fsync", failing_fsync)
     req = request(hub, models_dir)
     with pytest.raises(DownloadError, match=r"writing to the disk failed .* was deleted"):
         downloader.download(req)

@@ -1,4 +1,5 @@
-"""A local hub with tiny GGUF repos, and a downloader with short timeouts."""
+"""Unit-test fixtures for downloads and the Hub: a local hub with tiny GGUF repos, and a
+downloader with short timeouts."""
 
 from __future__ import annotations
 
