@@ -10,8 +10,10 @@ from dataclasses import replace
 
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json
 from desktop_llm.core.chat.conversation import ChatSettings
-from desktop_llm.core.hardware.detect import free_ram_bytes, probe_hardware
+from desktop_llm.core.engine.host import probe_engine
+from desktop_llm.core.hardware.detect import free_ram_bytes
 from desktop_llm.core.hardware.planner import GpuLayers, Machine, Plan
+from desktop_llm.core.hardware.probe import probe_hardware
 from desktop_llm.core.models.gguf_info import format_size
 from desktop_llm.core.models.options import ModelOptions, plan_with_options
 from desktop_llm.errors import UserError
@@ -47,7 +49,7 @@ def gpu_layers_arg(value: str) -> GpuLayers:
 
 
 def cmd_hardware(args: argparse.Namespace, ctx: Context) -> int:
-    hw = probe_hardware(ctx.paths.logs)
+    hw = probe_hardware(ctx.paths.logs, probe_engine)
     if args.json:
         emit_json(hw.to_dict())
     else:

@@ -8,7 +8,8 @@ from pathlib import Path
 from desktop_llm import __version__
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json, iso_time
 from desktop_llm.core.engine.host import probe_engine
-from desktop_llm.core.hardware.detect import physical_cores
+from desktop_llm.core.hardware.detect import load_nvml, physical_cores
+from desktop_llm.core.hardware.probe import detect_hardware
 from desktop_llm.core.models.gguf_info import format_size
 
 
@@ -105,8 +106,6 @@ def cmd_rm(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_info(args: argparse.Namespace, ctx: Context) -> int:
-    from desktop_llm.core.hardware.detect import detect_hardware, load_nvml
-
     paths = ctx.paths
     engine = probe_engine(paths.logs)
     hardware = detect_hardware(engine, nvml=load_nvml())

@@ -12,7 +12,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_llm.core.hardware.detect import HardwareInfo, probe_hardware, reinstall_command
+from desktop_llm.core.engine.host import probe_engine
+from desktop_llm.core.hardware.advice import reinstall_command
+from desktop_llm.core.hardware.info import HardwareInfo
+from desktop_llm.core.hardware.probe import probe_hardware
 from desktop_llm.services.chat_service import fix_emit_refcount
 
 logger = logging.getLogger(__name__)
@@ -55,7 +58,7 @@ class HardwareService(QObject):
 
     def _probe(self) -> None:
         try:
-            self.info = probe_hardware(self._log_dir)
+            self.info = probe_hardware(self._log_dir, probe_engine)
         except Exception as exc:  # detection must never take the app down
             logger.exception("hardware detection failed")
             self._emit(self.failed, f"hardware detection failed: {exc}")

@@ -1,7 +1,7 @@
 """The plain data types the UI works with, re-exported so ui/ depends on services/ only."""
 
 from desktop_llm.core.chat.conversation import ChatSettings
-from desktop_llm.core.hardware.detect import HardwareInfo
+from desktop_llm.core.hardware.info import HardwareInfo
 from desktop_llm.core.models.gguf_info import format_size
 from desktop_llm.storage import Conversation, Message, ModelRecord
 

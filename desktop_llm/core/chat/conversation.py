@@ -21,8 +21,9 @@ import psutil
 
 from desktop_llm.core.engine.host import ChatResult, EngineCrashed, EngineHost, probe_engine
 from desktop_llm.core.engine.protocol import Loaded, LoadParams, SamplingParams
-from desktop_llm.core.hardware.detect import detect_hardware, load_nvml
+from desktop_llm.core.hardware.detect import load_nvml
 from desktop_llm.core.hardware.planner import GpuLayers, Machine, Plan, fit_warning
+from desktop_llm.core.hardware.probe import detect_hardware
 from desktop_llm.core.models.library import ModelLibrary, ModelRef
 from desktop_llm.core.models.options import (
     DEFAULT_BATCH,

@@ -1,4 +1,4 @@
-"""What this computer has: CPU, RAM, GPUs and the engine's backend.
+"""What this computer has: CPU, RAM and GPUs.
 
 Detection never crashes and never guesses: a tool that is missing, slow or answers
 nonsense leaves the value unknown (None) and adds a plain note saying what could not
@@ -6,8 +6,8 @@ be checked. Everything that touches the system comes in as an argument (a ``run`
 callable for subprocesses, the ``pynvml`` module or None, the text of /proc/cpuinfo),
 so tests describe a machine by feeding real-looking tool output.
 
-The engine's backend comes from a short-lived worker (``probe_engine``): llama_cpp is
-imported only in the worker process (DESIGN.md, import rule 4).
+The results are the dataclasses of ``info``; ``probe`` adds the engine's answer and
+``advice`` says which engine build the GPUs found call for.
 """
 
 from __future__ import annotations
@@ -17,20 +17,15 @@ import os
 import platform
 import re
 import subprocess
-import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from desktop_llm.core.models.gguf_info import format_size
+from desktop_llm.core.hardware.info import CpuInfo, GpuInfo
 
 logger = logging.getLogger(__name__)
-
-LLAMA_CPP_VERSION = "0.3.36"
-"""The engine version the Makefile builds; used when the installed one is unknown."""
 
 Runner = Callable[[Sequence[str]], str | None]
 """Runs a command and returns its stdout, or None when it is missing, fails or hangs."""
@@ -66,112 +61,6 @@ def load_nvml() -> Any | None:
     except ImportError:
         return None
     return pynvml
-
-
-# ---- results ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CpuInfo:
-    model: str | None
-    """e.g. "AMD Ryzen 7 5800X 8-Core Processor"; None when unknown."""
-    physical_cores: int
-    logical_cores: int
-    instruction_sets: tuple[str, ...]
-    """The ones llama.cpp cares about ("AVX2", "FMA", "NEON", ...); empty when unknown."""
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["instruction_sets"] = list(self.instruction_sets)
-        return data
-
-
-@dataclass(frozen=True)
-class GpuInfo:
-    name: str
-    vendor: str
-    """"nvidia", "apple", "amd", "intel" or "unknown"."""
-    total_bytes: int | None
-    """Memory of the card; for unified memory, the computer's RAM. None when unknown."""
-    free_bytes: int | None
-    """What llama.cpp can use now. For unified memory (Apple Silicon) this is Metal's
-    recommended working set, the limit llama.cpp's Metal backend reports as the
-    device's free memory. None when unknown (e.g. found through vulkaninfo only)."""
-    unified: bool = False
-    driver: str | None = None
-    source: str = ""
-    """Where this came from: "nvml", "nvidia-smi", "sysctl" or "vulkaninfo"."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class HardwareInfo:
-    cpu: CpuInfo
-    ram_total: int
-    ram_free: int
-    gpus: tuple[GpuInfo, ...]
-    backend: str
-    """The engine's build: "cpu", "cuda", "metal", "vulkan", "gpu" or "unknown"."""
-    gpu_offload: bool = False
-    """Whether the installed engine can put layers on a GPU at all."""
-    engine_version: str | None = None
-    notes: tuple[str, ...] = field(default=())
-    """Plain sentences about what could not be checked, for the user to read."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``desktop-llm info --json``'s ``hardware``, ``hardware --json``)."""
-        return {
-            "cpu": self.cpu.to_dict(),
-            "ram": {"total": self.ram_total, "free": self.ram_free},
-            "gpus": [g.to_dict() for g in self.gpus],
-            "backend": self.backend,
-            "gpu_offload": self.gpu_offload,
-            "engine_version": self.engine_version,
-            "notes": list(self.notes),
-            "reinstall_command": reinstall_command(self) or None,
-        }
-
-    def summary_lines(self) -> list[str]:
-        """The same in words, one line per topic (CLI ``hardware``, Settings > Hardware)."""
-        cpu = self.cpu
-        isa = " ".join(cpu.instruction_sets) or "instruction sets unknown"
-        lines = [
-            f"CPU: {cpu.model or 'unknown model'}, {cpu.physical_cores} cores "
-            f"({cpu.logical_cores} threads); {isa}",
-            f"RAM: {format_size(self.ram_total)} total, {format_size(self.ram_free)} free",
-        ]
-        if not self.gpus:
-            lines.append("GPU: none found")
-        for gpu in self.gpus:
-            lines.append(f"GPU: {describe_gpu(gpu)}")
-        version = f"llama-cpp-python {self.engine_version}" if self.engine_version else "engine"
-        offload = "can offload to the GPU" if self.gpu_offload else "CPU only"
-        lines.append(f"Engine: {version}, backend {self.backend} ({offload})")
-        command = reinstall_command(self)
-        if command:
-            lines.append("To use the GPU, reinstall the engine with:")
-            lines.extend(f"  {line}" for line in command.splitlines())
-        lines.extend(f"Note: {note}" for note in self.notes)
-        return lines
-
-
-def describe_gpu(gpu: GpuInfo) -> str:
-    if gpu.unified:
-        memory = (
-            f"unified memory, {format_size(gpu.free_bytes)} usable by the GPU of "
-            f"{format_size(gpu.total_bytes)}"
-            if gpu.free_bytes is not None and gpu.total_bytes is not None
-            else "unified memory"
-        )
-    elif gpu.total_bytes is not None:
-        free = f", {format_size(gpu.free_bytes)} free" if gpu.free_bytes is not None else ""
-        memory = f"{format_size(gpu.total_bytes)}{free}"
-    else:
-        memory = "memory unknown"
-    driver = f", driver {gpu.driver}" if gpu.driver else ""
-    return f"{gpu.name} ({memory}{driver})"
 
 
 # ---- CPU ------------------------------------------------------------------------------
@@ -522,91 +411,3 @@ def detect_gpus(
     if others:
         notes.append("free memory of GPUs found through Vulkan is unknown")
     return gpus + others, notes
-
-
-# ---- all together ---------------------------------------------------------------------
-
-
-def detect_hardware(
-    engine: Mapping[str, Any] | None,
-    *,
-    run: Runner = run_command,
-    nvml: Any | None = None,
-    system: str | None = None,
-    machine: str | None = None,
-    cpuinfo_text: str | None = None,
-) -> HardwareInfo:
-    """Everything at once. ``engine`` is :func:`~desktop_llm.core.engine.host.probe_engine`'s
-    answer (None: not asked, backend unknown). Pass ``nvml=load_nvml()`` for NVML."""
-    engine = engine or {}
-    system_info = str(engine.get("system_info") or "")
-    cpu, notes = detect_cpu(
-        run, system=system, cpuinfo_text=cpuinfo_text, engine_system_info=system_info
-    )
-    gpus, gpu_notes = detect_gpus(run, nvml, system=system, machine=machine)
-    notes += gpu_notes
-    backend = str(engine.get("backend") or "unknown")
-    if backend == "unknown":
-        notes.append("the engine's backend is unknown: " + (system_info or "it was not asked"))
-    try:
-        memory = psutil.virtual_memory()
-        ram_total, ram_free = int(memory.total), int(memory.available)
-    except Exception:  # psutil fails in some sandboxes; say so rather than crash
-        logger.warning("psutil could not read memory", exc_info=True)
-        ram_total = ram_free = 0
-        notes.append("the amount of RAM could not be read")
-    version = engine.get("version")
-    return HardwareInfo(
-        cpu=cpu,
-        ram_total=ram_total,
-        ram_free=ram_free,
-        gpus=tuple(gpus),
-        backend=backend,
-        gpu_offload=bool(engine.get("gpu_offload")),
-        engine_version=str(version) if version else None,
-        notes=tuple(notes),
-    )
-
-
-def probe_hardware(log_dir: Path) -> HardwareInfo:
-    """Detect this machine, asking a short-lived worker for the engine's backend."""
-    # Imported here: the engine worker imports this module (physical_cores).
-    from desktop_llm.core.engine.host import probe_engine
-
-    return detect_hardware(probe_engine(log_dir), nvml=load_nvml())
-
-
-# ---- GPU builds ----------------------------------------------------------------------
-
-_BUILDS = {
-    # backend: (make target, CMAKE_ARGS)
-    "cuda": ("gpu-cuda", "-DGGML_CUDA=on"),
-    "metal": ("gpu-metal", "-DGGML_METAL=on"),
-    "vulkan": ("gpu-vulkan", "-DGGML_VULKAN=on"),
-}
-
-
-def wanted_backend(hw: HardwareInfo) -> str | None:
-    """The GPU backend this machine's GPUs call for: "cuda", "metal", "vulkan" or None."""
-    vendors = {g.vendor for g in hw.gpus}
-    if "nvidia" in vendors:
-        return "cuda"
-    if "apple" in vendors:
-        return "metal"
-    if vendors & {"amd", "intel", "unknown"}:
-        return "vulkan"
-    return None
-
-
-def reinstall_command(hw: HardwareInfo) -> str:
-    """The exact commands that rebuild the engine with GPU support for this machine:
-    the make target, then the same as a plain pip command. Empty when there is no GPU
-    or the engine already uses it."""
-    backend = wanted_backend(hw)
-    if backend is None or (hw.gpu_offload and hw.backend in (backend, "gpu")):
-        return ""
-    target, cmake_args = _BUILDS[backend]
-    version = hw.engine_version or LLAMA_CPP_VERSION
-    python = sys.executable or "python"
-    pip = f'CMAKE_ARGS="{cmake_args}" {python} -m pip install --force-reinstall --no-cache-dir'
-    return f"make {target}\n{pip} llama-cpp-python=={version}"

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-from desktop_llm.core.hardware.detect import HardwareInfo
+from desktop_llm.core.hardware.info import HardwareInfo
 from desktop_llm.core.models.gguf_info import GGUFHeader, format_size
 
 logger = logging.getLogger(__name__)

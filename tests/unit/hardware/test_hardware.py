@@ -10,20 +10,19 @@ from typing import Any
 
 import pytest
 
+from desktop_llm.core.hardware.advice import reinstall_command
 from desktop_llm.core.hardware.detect import (
     NVIDIA_SMI_QUERY,
-    GpuInfo,
-    HardwareInfo,
     detect_cpu,
     detect_gpus,
-    detect_hardware,
     parse_cpuinfo,
     parse_nvidia_smi,
     parse_vulkaninfo_summary,
-    reinstall_command,
     run_command,
 )
+from desktop_llm.core.hardware.info import GpuInfo, HardwareInfo
 from desktop_llm.core.hardware.planner import Machine
+from desktop_llm.core.hardware.probe import detect_hardware
 
 MiB = 1 << 20
 
