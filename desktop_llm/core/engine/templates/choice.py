@@ -1,0 +1,163 @@
+"""Which chat template a model gets: the user's override, the model's own, or a builtin
+guessed from its architecture, name or file name; plain completion for a base model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from desktop_llm.errors import UserError
+
+BUILTIN_TEMPLATES: tuple[str, ...] = (
+    "chatml",
+    "llama-2",
+    "llama-3",
+    "gemma",
+    "mistral-instruct",
+    "alpaca",
+    "vicuna",
+    "oasst",
+    "dolly",
+    "stablelm-tuned",
+    "zephyr",
+    "phi-3",
+    "completion",
+)
+
+GGUF = "gguf"
+"""The name of the choice that uses the model's own template."""
+
+_TITLES: dict[str, str] = {
+    "chatml": "ChatML",
+    "llama-2": "Llama 2 chat",
+    "llama-3": "Llama 3",
+    "gemma": "Gemma",
+    "mistral-instruct": "Mistral Instruct",
+    "alpaca": "Alpaca",
+    "vicuna": "Vicuna",
+    "oasst": "OpenAssistant",
+    "dolly": "Dolly v2",
+    "stablelm-tuned": "StableLM Tuned",
+    "zephyr": "Zephyr",
+    "phi-3": "Phi-3",
+    "completion": "plain completion",
+}
+
+
+@dataclass(frozen=True)
+class TemplateChoice:
+    """Which chat template a model gets, and why.
+
+    name: "gguf" for the model's own template, else one of BUILTIN_TEMPLATES.
+    source: "override" (the user chose it), "gguf" (the model's metadata), "family"
+        (guessed from architecture, name or file name) or "fallback" (plain completion).
+    jinja: the model's template text when name is "gguf".
+    guessed_from: for source "family", what the guess was read from, e.g.
+        "the name 'Qwen2.5 7B Instruct'".
+    """
+
+    name: str
+    source: str
+    jinja: str | None = None
+    guessed_from: str = ""
+
+    def describe(self) -> str:
+        """One line for the model's settings and the CLI, e.g. "ChatML (guessed from ...)"."""
+        if self.name == GGUF:
+            title = "model's own template"
+        elif self.name == "completion":
+            title = "plain completion"
+        else:
+            title = _TITLES.get(self.name, self.name)
+        if self.source == "override":
+            return f"{title} (chosen in the model's settings)"
+        if self.source == "family":
+            return f"{title} (guessed from {self.guessed_from})" if self.guessed_from else title
+        if self.source == "fallback":
+            return "plain completion (no chat template)"
+        return title
+
+
+@dataclass(frozen=True)
+class _Rule:
+    template: str
+    patterns: tuple[str, ...]  # any of these (regex, on normalized lower-case text) ...
+    also: tuple[str, ...] = ()  # ... and, when given, any of these too
+
+
+# The first rule that matches wins, so specific names come before the base families
+# they are fine-tuned from: "vicuna-7b" is a llama, "dolphin-2.9-llama3" and
+# "openhermes-2.5-mistral" are ChatML, "stablelm-zephyr" is Zephyr.
+# "llama-?3(?!\d)" keeps "llama-30b" (LLaMA 1, 30B) from reading as Llama 3.
+_RULES: tuple[_Rule, ...] = (
+    _Rule("vicuna", (r"vicuna",)),
+    _Rule("oasst", (r"oasst", r"open-?assistant")),
+    _Rule("dolly", (r"dolly",)),
+    _Rule("alpaca", (r"alpaca",)),
+    _Rule("zephyr", (r"zephyr",)),
+    # TinyLlama-1.1B-Chat-v1.0 was trained on Zephyr's format.
+    _Rule("zephyr", (r"tinyllama",), also=(r"chat",)),
+    _Rule("stablelm-tuned", (r"stablelm",), also=(r"tuned", r"chat")),
+    _Rule("chatml", (r"qwen", r"smollm", r"hermes", r"dolphin", r"chatml")),
+    _Rule("llama-3", (r"llama-?3(?!\d)",)),
+    _Rule("llama-2", (r"llama-?2(?!\d)",), also=(r"chat",)),
+    _Rule("mistral-instruct", (r"mistral", r"mixtral"), also=(r"instruct",)),
+    _Rule("gemma", (r"gemma",)),
+    _Rule("phi-3", (r"phi-?3(?!\d)",)),
+)
+
+
+def _normalize(text: str) -> str:
+    # "Meta Llama 3 8B Instruct", "Meta_Llama_3" and "Meta-Llama-3" read alike.
+    return re.sub(r"[\s_]+", "-", text.strip().lower())
+
+
+def _matches(rule: _Rule, text: str) -> bool:
+    if not any(re.search(p, text) for p in rule.patterns):
+        return False
+    return not rule.also or any(re.search(p, text) for p in rule.also)
+
+
+def choose_template(
+    *,
+    chat_template: str | None,
+    architecture: str | None,
+    model_name: str | None,
+    file_name: str,
+    override: str | None = None,
+) -> TemplateChoice:
+    """Pick the chat template for a model from its metadata and the user's override.
+
+    Raises UserError for an unknown override, or "gguf" for a model without a template.
+    """
+    has_own = bool(chat_template and chat_template.strip())
+    wanted = (override or "").strip().lower()
+    if wanted:
+        if wanted == GGUF:
+            if not has_own:
+                raise UserError(
+                    "this model has no chat template of its own; choose one of: "
+                    + ", ".join(BUILTIN_TEMPLATES)
+                )
+            return TemplateChoice(name=GGUF, source="override", jinja=chat_template)
+        if wanted not in BUILTIN_TEMPLATES:
+            raise UserError(
+                f"unknown chat template {override!r}; choose one of: "
+                + ", ".join((GGUF, *BUILTIN_TEMPLATES))
+            )
+        return TemplateChoice(name=wanted, source="override")
+
+    if has_own:
+        return TemplateChoice(name=GGUF, source="gguf", jinja=chat_template)
+
+    candidates = [
+        (f"the name {model_name!r}", model_name or ""),
+        (f"the file name {PurePath(file_name).name!r}", PurePath(file_name).name),
+        (f"the architecture {architecture!r}", architecture or ""),
+    ]
+    for rule in _RULES:
+        for label, text in candidates:
+            if text and _matches(rule, _normalize(text)):
+                return TemplateChoice(name=rule.template, source="family", guessed_from=label)
+    return TemplateChoice(name="completion", source="fallback")
