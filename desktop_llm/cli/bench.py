@@ -7,7 +7,7 @@ import sys
 
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json
 from desktop_llm.core.compare.benchmark import run_benchmark
-from desktop_llm.core.models.gguf_info import format_size
+from desktop_llm.core.formatting import format_size
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

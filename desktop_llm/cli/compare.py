@@ -21,7 +21,7 @@ from desktop_llm.core.compare.comparison import (
 )
 from desktop_llm.core.compare.perplexity import DEFAULT_CTX, PerplexityFailed, run_many
 from desktop_llm.core.compare.rating import leaderboard
-from desktop_llm.core.models.gguf_info import format_size
+from desktop_llm.core.formatting import format_size
 from desktop_llm.errors import UserError
 from desktop_llm.storage import CompareRepository
 

@@ -11,10 +11,10 @@ from dataclasses import replace
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json
 from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.engine.host import probe_engine
+from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.detect import free_ram_bytes
 from desktop_llm.core.hardware.planner import GpuLayers, Machine, Plan
 from desktop_llm.core.hardware.probe import probe_hardware
-from desktop_llm.core.models.gguf_info import format_size
 from desktop_llm.core.models.options import ModelOptions, plan_with_options
 from desktop_llm.errors import UserError
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from desktop_llm import __version__
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json, iso_time
 from desktop_llm.core.engine.host import probe_engine
+from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.detect import load_nvml, physical_cores
 from desktop_llm.core.hardware.probe import detect_hardware
-from desktop_llm.core.models.gguf_info import format_size
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -34,6 +34,7 @@ from desktop_llm.core.downloads.manager import (
     DownloadManager,
 )
 from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
+from desktop_llm.core.formatting import format_params, format_size
 from desktop_llm.core.hardware.detect import free_ram_bytes
 from desktop_llm.core.hardware.planner import GpuLayers, Machine
 from desktop_llm.core.hub import (
@@ -54,7 +55,6 @@ from desktop_llm.core.hub import (
     save_token,
 )
 from desktop_llm.core.models.catalog import Catalog, CatalogEntry, CatalogError, load_catalog
-from desktop_llm.core.models.gguf_info import format_params, format_size
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.core.models.options import ModelOptions
 from desktop_llm.core.models.scan import FoundModel, Registered, Roots, register_found, scan

@@ -28,9 +28,9 @@ from desktop_llm.core.chat.conversation import CHAT_STAT_KEYS, ChatSettings, pla
 from desktop_llm.core.compare.benchmark import PeakMemory
 from desktop_llm.core.engine.host import EngineCrashed, EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
+from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.detect import free_ram_bytes, physical_cores
 from desktop_llm.core.hardware.planner import Machine, ModelSizes, Plan
-from desktop_llm.core.models.gguf_info import format_size
 from desktop_llm.core.models.library import ModelRef
 from desktop_llm.core.models.options import ModelOptions
 from desktop_llm.errors import UserError

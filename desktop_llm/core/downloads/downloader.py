@@ -37,7 +37,7 @@ from pathlib import Path
 from desktop_llm.core.downloads.errors import DownloadCancelled, DownloadError
 from desktop_llm.core.downloads.hashing import CHUNK, HashThread, sha256_file
 from desktop_llm.core.downloads.writeback import FlushFailed, Writeback
-from desktop_llm.core.models.gguf_info import format_size
+from desktop_llm.core.formatting import format_size
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.advice import reinstall_command
-from desktop_llm.core.models.gguf_info import format_size
 
 
 @dataclass(frozen=True)

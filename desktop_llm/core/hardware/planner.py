@@ -29,8 +29,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.info import HardwareInfo
-from desktop_llm.core.models.gguf_info import GGUFHeader, format_size
+from desktop_llm.core.models.gguf_info import GGUFHeader
 
 logger = logging.getLogger(__name__)
 

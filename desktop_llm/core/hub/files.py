@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop_llm.core.models.gguf_info import SPLIT_NAME, quant_from_filename
+from desktop_llm.core.models.file_names import SPLIT_NAME, quant_from_filename
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.planner import Machine, plan_for_header
-from desktop_llm.core.models.gguf_info import GGUFHeader, format_size
+from desktop_llm.core.models.gguf_info import GGUFHeader
 
 logger = logging.getLogger(__name__)
 

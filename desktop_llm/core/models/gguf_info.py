@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import stat
 import struct
 from collections import Counter
@@ -22,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop_llm.core.formatting import format_size
+from desktop_llm.core.models.gguf_types import FILE_TYPES, GGML_TYPES
 from desktop_llm.errors import ModelFileError
 
 logger = logging.getLogger(__name__)
@@ -58,85 +59,6 @@ _VALUE_TYPES: dict[int, tuple[str, str | None]] = {
 }
 _STRING = 8
 _ARRAY = 9
-
-# ggml tensor types: id -> (name, elements per block, bytes per block).
-# Copied from gguf 0.19's GGML_QUANT_SIZES (gguf/constants.py).
-GGML_TYPES: dict[int, tuple[str, int, int]] = {
-    0: ("F32", 1, 4),
-    1: ("F16", 1, 2),
-    2: ("Q4_0", 32, 18),
-    3: ("Q4_1", 32, 20),
-    6: ("Q5_0", 32, 22),
-    7: ("Q5_1", 32, 24),
-    8: ("Q8_0", 32, 34),
-    9: ("Q8_1", 32, 40),
-    10: ("Q2_K", 256, 84),
-    11: ("Q3_K", 256, 110),
-    12: ("Q4_K", 256, 144),
-    13: ("Q5_K", 256, 176),
-    14: ("Q6_K", 256, 210),
-    15: ("Q8_K", 256, 292),
-    16: ("IQ2_XXS", 256, 66),
-    17: ("IQ2_XS", 256, 74),
-    18: ("IQ3_XXS", 256, 98),
-    19: ("IQ1_S", 256, 50),
-    20: ("IQ4_NL", 32, 18),
-    21: ("IQ3_S", 256, 110),
-    22: ("IQ2_S", 256, 82),
-    23: ("IQ4_XS", 256, 136),
-    24: ("I8", 1, 1),
-    25: ("I16", 1, 2),
-    26: ("I32", 1, 4),
-    27: ("I64", 1, 8),
-    28: ("F64", 1, 8),
-    29: ("IQ1_M", 256, 56),
-    30: ("BF16", 1, 2),
-    34: ("TQ1_0", 256, 54),
-    35: ("TQ2_0", 256, 66),
-    39: ("MXFP4", 32, 17),
-    40: ("NVFP4", 64, 36),
-    41: ("Q1_0", 128, 18),
-}
-
-# general.file_type values: llama.cpp's llama_ftype (gguf 0.19's LlamaFileType).
-# 38 is MOSTLY_MXFP4_MOE there; we call it MXFP4, as file names do.
-FILE_TYPES: dict[int, str] = {
-    0: "F32",
-    1: "F16",
-    2: "Q4_0",
-    3: "Q4_1",
-    7: "Q8_0",
-    8: "Q5_0",
-    9: "Q5_1",
-    10: "Q2_K",
-    11: "Q3_K_S",
-    12: "Q3_K_M",
-    13: "Q3_K_L",
-    14: "Q4_K_S",
-    15: "Q4_K_M",
-    16: "Q5_K_S",
-    17: "Q5_K_M",
-    18: "Q6_K",
-    19: "IQ2_XXS",
-    20: "IQ2_XS",
-    21: "Q2_K_S",
-    22: "IQ3_XS",
-    23: "IQ3_XXS",
-    24: "IQ1_S",
-    25: "IQ4_NL",
-    26: "IQ3_S",
-    27: "IQ3_M",
-    28: "IQ2_S",
-    29: "IQ2_M",
-    30: "IQ4_XS",
-    31: "IQ1_M",
-    32: "BF16",
-    36: "TQ1_0",
-    37: "TQ2_0",
-    38: "MXFP4",
-    39: "NVFP4",
-    40: "Q1_0",
-}
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -530,74 +452,3 @@ def _size_pair(a: int, b: int) -> tuple[str, str]:
     if fa == fb:
         return f"{a:,} bytes", f"{b:,} bytes"
     return fa, fb
-
-
-_QUANT_RE = re.compile(
-    r"(?<![a-z0-9])("
-    r"iq[1-4]_(?:xxs|xs|nl|s|m)"
-    r"|tq[12]_0"
-    r"|mxfp4(?:_moe)?"
-    r"|q[2-8]_k(?:_(?:xl|s|m|l))?"
-    r"|q[4-8]_[01](?:_[48]_[48])?"
-    r"|q1_0"
-    r"|bf16|f16|f32"
-    r")(?![a-z0-9])",
-    re.IGNORECASE,
-)
-
-
-SPLIT_NAME = re.compile(r"^(?P<base>.+)-(?P<part>\d{5})-of-(?P<total>\d{5})\.gguf$", re.IGNORECASE)
-"""A part of a split model, as llama.cpp's gguf-split names them: NAME-00001-of-00003.gguf."""
-
-
-def split_part_names(path: Path) -> list[Path]:
-    """The names of every file of the split model whose part ``path`` is, in order,
-    whether or not they are there; ``[path]`` for a single file."""
-    match = SPLIT_NAME.match(path.name)
-    if not match:
-        return [path]
-    suffix = path.name[-5:]  # ".gguf", as the file spells it
-    return [
-        path.with_name(f"{match['base']}-{i:05d}-of-{match['total']}{suffix}")
-        for i in range(1, int(match["total"]) + 1)
-    ]
-
-
-def split_parts(path: Path) -> list[Path]:
-    """Every file of the split model whose part ``path`` is, in order; ``[path]`` for a
-    single file, or when a part is missing (llama.cpp would refuse to load it anyway)."""
-    parts = split_part_names(path)
-    return parts if all(part.is_file() for part in parts) else [path]
-
-
-def quant_from_filename(name: str) -> str | None:
-    """The quantization named in a file name ("model.Q4_K_M.gguf" -> "Q4_K_M"), if any.
-
-    When several match, the last one wins: quantization comes last by convention.
-    """
-    matches = _QUANT_RE.findall(name)
-    return str(matches[-1]).upper() if matches else None
-
-
-_UNITS = ("kB", "MB", "GB", "TB", "PB")
-
-
-def format_params(n: int | None) -> str:
-    """A parameter count as people write it: 1_700_000_000 -> "1.7B", 135_000_000 ->
-    "135M"; "" when unknown."""
-    if not n:
-        return ""
-    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
-
-
-def format_size(n: int) -> str:
-    """Decimal units, one decimal: 512 -> "512 B", 98_400_000 -> "98.4 MB"."""
-    if abs(n) < 1000:
-        return f"{n} B"
-    value = float(n)
-    for unit in _UNITS:
-        value /= 1000
-        # Move up a unit when rounding would print "1000.0".
-        if abs(value) < 999.95 or unit == _UNITS[-1]:
-            return f"{value:.1f} {unit}"
-    raise AssertionError("unreachable")

@@ -14,14 +14,13 @@ from typing import Any, TypedDict
 
 from desktop_llm.core.downloads.hashing import sha256_file
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
-from desktop_llm.core.models.gguf_info import (
+from desktop_llm.core.models.file_names import (
     SPLIT_NAME,
-    GGUFHeader,
     quant_from_filename,
-    read_header,
     split_part_names,
     split_parts,
 )
+from desktop_llm.core.models.gguf_info import GGUFHeader, read_header
 from desktop_llm.errors import ModelFileError, NotFoundError, UserError
 from desktop_llm.storage import ModelRecord, ModelRepository
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop_llm.core.downloads.hashing import sha256_file
-from desktop_llm.core.models.gguf_info import SPLIT_NAME, quant_from_filename, read_header
+from desktop_llm.core.models.file_names import SPLIT_NAME, quant_from_filename
+from desktop_llm.core.models.gguf_info import read_header
 from desktop_llm.core.models.library import ModelLibrary, default_name
 from desktop_llm.errors import UserError
 from desktop_llm.storage import ModelRecord

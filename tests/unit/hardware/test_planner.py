@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_llm.core.chat.conversation import EngineSession
+from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.engine.protocol import SamplingParams
 from desktop_llm.core.hardware.detect import metal_working_set
 from desktop_llm.core.hardware.planner import (
@@ -20,13 +20,9 @@ from desktop_llm.core.hardware.planner import (
     plan_for_header,
     plan_load,
 )
-from desktop_llm.core.models.gguf_info import (
-    GGML_TYPES,
-    GGUFHeader,
-    TensorInfo,
-    read_header,
-    split_parts,
-)
+from desktop_llm.core.models.file_names import split_parts
+from desktop_llm.core.models.gguf_info import GGUFHeader, TensorInfo, read_header
+from desktop_llm.core.models.gguf_types import GGML_TYPES
 from desktop_llm.core.models.library import ModelRef
 from desktop_llm.core.models.options import ModelOptions, kv_settings, plan_with_options
 from desktop_llm.errors import UserError

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from desktop_llm.core.models.catalog import CatalogError, catalog_text, load_catalog, parse_catalog
-from desktop_llm.core.models.gguf_info import quant_from_filename
+from desktop_llm.core.models.file_names import quant_from_filename
 
 FAMILIES_STARTER = {"SmolLM2", "Qwen2.5", "Llama 3.2", "Gemma 3", "Phi", "Mistral"}
 FAMILIES_CLASSIC = {"Alpaca", "Vicuna", "StableLM", "OpenAssistant", "Dolly", "Cerebras-GPT"}
@@ -31,7 +31,7 @@ def test_shipped_catalogue_is_valid_and_covers_the_families() -> None:
 def test_catalogue_is_package_data() -> None:
     # Read through importlib.resources from the package, not from the repo root.
     assert json.loads(catalog_text())["schema_version"] == 1
-    text = Path(__file__).resolve().parents[2].joinpath("pyproject.toml").read_text()
+    text = Path(__file__).resolve().parents[3].joinpath("pyproject.toml").read_text()
     assert '"resources/*.json"' in text
 
 

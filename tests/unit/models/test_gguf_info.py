@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
+from desktop_llm.core.formatting import format_size
+from desktop_llm.core.models.file_names import quant_from_filename
 from desktop_llm.core.models.gguf_info import (
     ArrayInfo,
     GGUFFormatError,
     GGUFHeader,
     IncompleteHeader,
     TensorInfo,
-    format_size,
     parse_header,
-    quant_from_filename,
     read_header,
 )
 from desktop_llm.errors import ModelFileError, UserError
@@ -468,7 +468,7 @@ def test_file_type_from_metadata(ftype: int, name: str) -> None:
 
 def test_file_type_matches_gguf_enum() -> None:
     gguf = pytest.importorskip("gguf")
-    from desktop_llm.core.models.gguf_info import FILE_TYPES, GGML_TYPES
+    from desktop_llm.core.models.gguf_types import FILE_TYPES, GGML_TYPES
 
     for member in gguf.LlamaFileType:
         if member.name == "GUESSED":
