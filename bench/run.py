@@ -36,7 +36,7 @@ def main() -> int:
         "and the bare loop sample (llama.cpp's sampler chain: top-k 40, repeat penalty 1.1, "
         "top-p, min-p, temperature) and detokenize every token; llama-bench's tg test only "
         "decodes. The engine's chain keeps the top 40 + 64 candidates before the penalties "
-        "(the same tokens, see worker._llama_class); the bare loop keeps llama-cpp-python's "
+        "(the same tokens, see engine/sampler.py); the bare loop keeps llama-cpp-python's "
         "chain, penalties over the whole vocabulary first.",
         "The engine runs in its own worker process and streams every token over a pipe; "
         "the bare loop runs llama-cpp-python's Llama.generate in a process of its own.",

@@ -26,9 +26,10 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_llm import APP_NAME, __version__
-from desktop_llm.core.chat.conversation import ChatSettings, EngineSession
+from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.compare.comparison import Planning
 from desktop_llm.core.engine.host import probe_engine
+from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.core.settings import load_settings
 from desktop_llm.errors import UserError

@@ -13,10 +13,11 @@ from desktop_llm.core.chat.conversation import (
     CHAT_STAT_KEYS,
     ChatRunner,
     ChatSettings,
-    EngineSession,
     build_messages,
 )
-from desktop_llm.core.engine.host import EngineCrashed
+from desktop_llm.core.defaults import DEFAULT_CTX
+from desktop_llm.core.engine.interface import EngineCrashed
+from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.models.library import ModelRef
 from desktop_llm.errors import UserError
 
@@ -34,7 +35,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     chat.add_argument("--repeat-penalty", type=float, help="repeat penalty (default 1.1)")
     chat.add_argument("--max-tokens", type=int, help="longest reply in tokens (default 512)")
     chat.add_argument("--seed", type=int, help="random seed (default: a new one each time)")
-    chat.add_argument("--ctx", type=int, help="context length in tokens (default 4096)")
+    chat.add_argument("--ctx", type=int, help=f"context length in tokens (default {DEFAULT_CTX})")
     chat.add_argument("--threads", type=int, help="CPU threads (default: physical cores)")
     chat.add_argument(
         "--gpu-layers",

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from desktop_llm.cli.context import EXIT_OK, EXIT_USER, Context, emit_json
-from desktop_llm.core.chat.conversation import ChatSettings, EngineSession
+from desktop_llm.core import defaults
+from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.compare.comparison import (
     DEFAULT_SEED,
     CompareCallbacks,
@@ -21,6 +22,7 @@ from desktop_llm.core.compare.comparison import (
 )
 from desktop_llm.core.compare.perplexity import DEFAULT_CTX, PerplexityFailed, run_many
 from desktop_llm.core.compare.rating import leaderboard
+from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.formatting import format_size
 from desktop_llm.errors import UserError
 from desktop_llm.storage import CompareRepository
@@ -53,7 +55,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="temperature for every model",
     )
     compare.add_argument("--max-tokens", type=int, help="longest reply in tokens (default 512)")
-    compare.add_argument("--ctx", type=int, help="context length (default 4096)")
+    compare.add_argument("--ctx", type=int, help=f"context length (default {defaults.DEFAULT_CTX})")
     compare.add_argument("--sequential", action="store_true", help="run one model after another")
     compare.add_argument("--save", action="store_true", help="save the comparison")
     compare.add_argument("--json", action="store_true", help="print one JSON object")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop_llm.core.chat.conversation import detect_machine
+from desktop_llm.core.engine.session import detect_machine
 from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.paths import AppPaths

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json
 from desktop_llm.core.chat.conversation import ChatSettings
+from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.engine.host import probe_engine
 from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.detect import free_ram_bytes
@@ -120,7 +121,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "512MB are decimal; 8GiB is binary.",
     )
     plan.add_argument("model", metavar="MODEL", help="installed model name or id, or a .gguf path")
-    plan.add_argument("--ctx", type=int, help="context length in tokens (default 4096)")
+    plan.add_argument("--ctx", type=int, help=f"context length in tokens (default {DEFAULT_CTX})")
     plan.add_argument(
         "--vram", metavar="SIZE", help="plan for a GPU with this much free memory (0: no GPU)"
     )

@@ -9,14 +9,13 @@ import time
 from typing import Any
 
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json
+from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.downloads.downloader import Downloader, Progress
 from desktop_llm.core.formatting import format_params, format_size
 from desktop_llm.core.hardware.detect import free_ram_bytes
 from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.hub import HubClient, installed_copy, load_token, pick, plan, register
 from desktop_llm.core.models.scan import register_found, scan
-
-DEFAULT_CTX = 4096
 
 
 def _client(ctx: Context) -> HubClient:

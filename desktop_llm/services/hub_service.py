@@ -22,6 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.downloads.downloader import Downloader
 from desktop_llm.core.downloads.manager import (
     CANCELLED,
@@ -66,7 +67,6 @@ from desktop_llm.storage import ModelRecord
 logger = logging.getLogger(__name__)
 
 PROGRESS_S = 0.1
-DEFAULT_CTX = 4096
 DISK_MARGIN = 200 * 1000**2
 """Kept free beyond the files themselves (as the downloader's own check)."""
 

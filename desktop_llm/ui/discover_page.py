@@ -36,6 +36,7 @@ from desktop_llm.services.hub_service import (
     format_params,
     format_size,
 )
+from desktop_llm.services.types import DEFAULT_CTX
 from desktop_llm.ui.tables import read_only_item, select_by_data, selected_data
 
 SORTS = (("Most downloads", "downloads"), ("Most likes", "likes"), ("Recently updated", "recent"))
@@ -204,7 +205,7 @@ class RepoPage(QWidget):
         self.n_ctx = QSpinBox()
         self.n_ctx.setRange(512, 1_048_576)
         self.n_ctx.setSingleStep(1024)
-        self.n_ctx.setValue(4096)
+        self.n_ctx.setValue(DEFAULT_CTX)
         self.n_ctx.setToolTip("The fit check plans for this many tokens of context")
         self.recheck = QPushButton("Check again")
         self.recheck.clicked.connect(self.reload)

@@ -19,7 +19,8 @@ import numpy as np
 import psutil
 import pytest
 
-from desktop_llm.core.engine.host import EngineCrashed, EngineHost, LoadCancelled
+from desktop_llm.core.engine.host import EngineHost
+from desktop_llm.core.engine.interface import EngineCrashed, LoadCancelled, new_request_id
 from desktop_llm.core.engine.protocol import FINISH_REASONS, Loaded, LoadParams, SamplingParams
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
 from desktop_llm.core.hardware.detect import physical_cores
@@ -174,6 +175,43 @@ def test_cancel_stops_within_200_ms_and_the_next_request_works(shared: Shared) -
     )
     assert after.text.strip()
     assert after.stats.finish_reason in ("stop", "length")
+
+
+@pytest.mark.model
+def test_a_cancel_sent_before_the_request_starts_is_not_lost(shared: Shared) -> None:
+    host = shared.host
+    request_id = new_request_id()
+    host.cancel(request_id)  # Stop pressed before the reply was sent to the worker
+    chunks: list[str] = []
+    result = host.chat(
+        STORY,
+        SamplingParams(temperature=0.0, max_tokens=400, seed=1),
+        shared.template,
+        chunks.append,
+        request_id=request_id,
+    )
+    assert result.stats.finish_reason == "cancelled"
+    assert result.text == "" and chunks == []
+    assert result.stats.completion_tokens == 0
+
+    # The cancel named its request: the next one is not affected.
+    after = host.chat(STORY, GREEDY, shared.template)
+    assert after.stats.finish_reason == "length"
+    assert after.stats.completion_tokens == GREEDY.max_tokens
+
+
+@pytest.mark.model
+def test_a_cancel_sent_before_the_load_starts_is_not_lost(
+    smollm2: Path, own_host: EngineHost
+) -> None:
+    request_id = new_request_id()
+    own_host.cancel(request_id)
+    with pytest.raises(LoadCancelled, match="cancelled"):
+        own_host.load(LoadParams(str(smollm2), n_ctx=512), request_id=request_id)
+    assert own_host.loaded is None
+    own_host.cancel(new_request_id())  # a cancel for another request stops nothing here
+    own_host.load(LoadParams(str(smollm2), n_ctx=512))
+    assert own_host.loaded is not None
 
 
 # ---- determinism --------------------------------------------------------------------

@@ -10,16 +10,15 @@ from typing import Any
 
 import pytest
 
-from desktop_llm.core.engine import worker
-
 llama_cpp = pytest.importorskip("llama_cpp")
+sampler = pytest.importorskip("desktop_llm.core.engine.sampler")
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
 def models(smollm2: Path) -> Iterator[tuple[Any, Any]]:
     options: dict[str, Any] = {"n_ctx": 256, "n_threads": 2, "verbose": False}
-    ours = worker._llama_class(llama_cpp)(model_path=str(smollm2), **options)
+    ours = sampler.Llama(model_path=str(smollm2), **options)
     theirs = llama_cpp.Llama(model_path=str(smollm2), **options)
     yield ours, theirs
     ours.close()

@@ -310,7 +310,7 @@ def test_per_model_defaults(qtbot: QtBot, setup: Setup, tiny_llama: Path) -> Non
 def test_engine_options_per_model_persist_and_reach_the_load(
     qtbot: QtBot, setup: Setup, tiny_llama: Path
 ) -> None:
-    from desktop_llm.core.chat.conversation import EngineSession
+    from desktop_llm.core.engine.session import EngineSession
 
     # SmolLM2 (head size 64) can take a quantized KV cache; the tiny model (16) can't
     other = setup.parts.service.import_model(tiny_llama)

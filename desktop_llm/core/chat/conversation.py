@@ -13,24 +13,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-import psutil
-
-from desktop_llm.core.engine.host import ChatResult, EngineCrashed, EngineHost, probe_engine
-from desktop_llm.core.engine.protocol import Loaded, LoadParams, SamplingParams
-from desktop_llm.core.hardware.detect import load_nvml
-from desktop_llm.core.hardware.planner import GpuLayers, Machine, Plan, fit_warning
-from desktop_llm.core.hardware.probe import detect_hardware
-from desktop_llm.core.models.library import ModelLibrary, ModelRef
-from desktop_llm.core.models.options import (
-    DEFAULT_BATCH,
-    ModelOptions,
-    kv_settings,
-    plan_with_options,
+from desktop_llm.core.defaults import DEFAULT_CTX
+from desktop_llm.core.engine.interface import (
+    ChatResult,
+    EngineCrashed,
+    LoadCancelled,
+    new_request_id,
 )
+from desktop_llm.core.engine.protocol import SamplingParams
+from desktop_llm.core.engine.session import EngineSession
+from desktop_llm.core.models.library import ModelLibrary, ModelRef
 from desktop_llm.errors import UserError
 from desktop_llm.storage import ChatRepository, Conversation, Message
 
@@ -60,7 +55,7 @@ class ChatSettings:
     repeat_penalty: float = 1.1
     max_tokens: int = 512
     seed: int = -1  # -1: a new random seed for every reply
-    n_ctx: int = 4096
+    n_ctx: int = DEFAULT_CTX
     ignore_eos: bool = False  # for benchmarks and stress tests: replies run to max tokens
 
     def sampling(self) -> SamplingParams:
@@ -129,153 +124,13 @@ def title_from(text: str) -> str:
     return line if len(line) <= _TITLE_CHARS else line[: _TITLE_CHARS - 1].rstrip() + "…"
 
 
-def detect_machine(log_dir: Path, engine_info: dict[str, Any] | None = None) -> Machine:
-    """This computer as the planner sees it now: free RAM, free GPU memory, and whether
-    the engine was built with GPU support (``engine_info`` from probe_engine, asked of
-    a short-lived worker when not given)."""
-    info = engine_info if engine_info is not None else probe_engine(log_dir)
-    return Machine.from_hardware(detect_hardware(info, nvml=load_nvml()))
-
-
-def planned_load(
-    ref: ModelRef, options: ModelOptions, machine: Machine, n_ctx: int
-) -> tuple[LoadParams, Plan]:
-    """How to load ``ref`` on ``machine``: the offload planner's GPU layers and context
-    (capped at what the model was trained for, cut when memory is short) with the
-    model's engine options. UserError for options the model can't use."""
-    plan = plan_with_options(
-        options, ref.header, machine, n_ctx=n_ctx, name=ref.name, total_bytes=ref.total_bytes
-    )
-    kv = kv_settings(options)
-    quantized = options.kv_cache_type not in (None, "f16")
-    params = LoadParams(
-        model_path=str(ref.path),
-        n_ctx=plan.ctx,
-        n_threads=options.threads,
-        n_gpu_layers=plan.n_gpu_layers,
-        n_batch=options.n_batch or DEFAULT_BATCH,
-        use_mmap=options.use_mmap is not False,
-        use_mlock=bool(options.use_mlock),
-        flash_attn=kv.flash_attn,
-        type_k=kv.type_k if quantized else None,
-        type_v=kv.type_v if quantized else None,
-    )
-    return params, plan
-
-
-class EngineSession:
-    """Keeps one model loaded in one worker, reloading only when the model or its
-    load settings change, and starting a fresh worker after a crash.
-
-    Load settings come in three layers, later ones winning: the session's defaults
-    (``threads``, ``gpu_layers``), the model's stored :class:`ModelOptions`
-    (``ModelRecord.options``), and ``options`` (e.g. command-line flags). A context
-    length set per model wins over the conversation's. With ``gpu_layers="auto"``
-    the planner chooses the GPU layers and, if needed, a shorter context; a model it
-    says will not fit is refused with a UserError before anything loads (the user
-    who sets the GPU layers by hand, or ``force``, gets a warning in the log instead).
-
-    ``machine`` describes the computer for the planner; by default it is detected
-    before each load (the engine's backend is asked once per session).
-    """
-
-    def __init__(
-        self,
-        log_dir: Path,
-        *,
-        threads: int | None = None,
-        gpu_layers: GpuLayers = "auto",
-        options: ModelOptions | None = None,
-        machine: Callable[[], Machine] | None = None,
-        force: bool = False,
-    ) -> None:
-        self.host = EngineHost(log_dir)
-        self._log_dir = log_dir
-        # Checked when a load is planned: a bad value is then a UserError the caller shows.
-        self.defaults = ModelOptions(threads=threads, gpu_layers=gpu_layers)
-        self.overrides = options or ModelOptions()
-        self.force = force
-        self._machine_source = machine
-        self._engine_info: dict[str, Any] | None = None
-        self._request: tuple[str, int, ModelOptions] | None = None
-        self.model: ModelRef | None = None
-        self.plan_used: Plan | None = None
-        """The plan of the loaded model (GPU layers, context, sizes, description)."""
-
-    # -- settings and plan ----------------------------------------------------------
-    def options_for(self, ref: ModelRef) -> ModelOptions:
-        stored = ModelOptions.from_dict(ref.record.options) if ref.record else ModelOptions()
-        return self.defaults.merged(stored).merged(self.overrides)
-
-    def machine(self) -> Machine:
-        """This computer as the planner sees it, now (free memory changes)."""
-        if self._machine_source is not None:
-            return self._machine_source()
-        if self._engine_info is None:
-            self._engine_info = probe_engine(self._log_dir)
-        return detect_machine(self._log_dir, self._engine_info)
-
-    def plan(self, ref: ModelRef, n_ctx: int) -> Plan:
-        """How ``ref`` would load now. Memory held by the model this session has loaded
-        counts as free, since loading another replaces it."""
-        return self._prepare(ref, n_ctx, self._ram_held())[1]
-
-    def fit_warning(self, ref: ModelRef, n_ctx: int) -> str | None:
-        """The text to show before loading ``ref``, or None when it fits (for the GUI)."""
-        return fit_warning(self.plan(ref, n_ctx))
-
-    def load_params(self, ref: ModelRef, n_ctx: int) -> LoadParams:
-        return self._prepare(ref, n_ctx)[0]
-
-    def _prepare(self, ref: ModelRef, n_ctx: int, ram_held: int = 0) -> tuple[LoadParams, Plan]:
-        machine = self.machine()
-        if ram_held:
-            machine = replace(machine, ram_free=machine.ram_free + ram_held)
-        return planned_load(ref, self.options_for(ref), machine, n_ctx)
-
-    def _ram_held(self) -> int:
-        pid = self.host.pid
-        if pid is None:
-            return 0
-        try:
-            return int(psutil.Process(pid).memory_info().rss)
-        except (psutil.Error, OSError):
-            return 0
-
-    # -- load -----------------------------------------------------------------------
-    def ensure(
-        self, ref: ModelRef, n_ctx: int, on_progress: Callable[[float], None] | None = None
-    ) -> Loaded:
-        request = (str(ref.path), n_ctx, self.options_for(ref))
-        loaded = self.host.loaded
-        if loaded is not None and request == self._request:
-            return loaded
-        self._request = None
-        # Free the old model first: the plan must see the memory it would give back.
-        self.host.unload()
-        params, plan = self._prepare(ref, n_ctx)
-        if not plan.fits:
-            if not (self.force or request[2].gpu_layers_by_hand):
-                raise UserError(
-                    f"{ref.name} {plan.description}; close other programs, or choose a "
-                    "shorter context, a smaller model, or the GPU layers yourself"
-                )
-            logger.warning("loading %s anyway: %s", ref.name, plan.description)
-        logger.info("loading %s: %s", ref.name, plan.description)
-        info = self.host.load(params, on_progress)
-        self._request, self.model, self.plan_used = request, ref, plan
-        return info
-
-    def cancel(self) -> None:
-        self.host.cancel()
-
-    def unload(self) -> None:
-        self.host.unload()
-        self._request, self.model, self.plan_used = None, None, None
-
-
 class ChatRunner:
-    """Runs replies in stored conversations. Blocking: call from a background thread."""
+    """Runs replies in stored conversations. Blocking: call from a background thread.
+
+    The model is loaded by ``engine`` (an :class:`EngineSession`) and the reply comes
+    from its :class:`~desktop_llm.core.engine.interface.Engine`. ``request_id`` (from
+    :func:`~desktop_llm.core.engine.interface.new_request_id`) names the job, load and
+    reply, so that ``engine.cancel(request_id)`` stops it whenever it arrives."""
 
     def __init__(self, chats: ChatRepository, library: ModelLibrary, engine: EngineSession) -> None:
         self.chats = chats
@@ -290,6 +145,8 @@ class ChatRunner:
         on_chunk: Callable[[str], None] | None = None,
         on_progress: Callable[[float], None] | None = None,
         on_started: Callable[[Message, Message], None] | None = None,
+        *,
+        request_id: int | None = None,
     ) -> Message:
         """Store the user's message, then generate and store the reply to it."""
         if not text.strip():
@@ -300,7 +157,9 @@ class ChatRunner:
         user = self.chats.add_message(conversation_id, parent, "user", text)
         if not path and conversation.title in ("", "New chat"):
             self.chats.rename_conversation(conversation_id, title_from(text))
-        return self._reply(conversation_id, user, ref, on_chunk, on_progress, on_started)
+        return self._reply(
+            conversation_id, user, ref, on_chunk, on_progress, on_started, request_id
+        )
 
     def regenerate(
         self,
@@ -309,6 +168,8 @@ class ChatRunner:
         on_chunk: Callable[[str], None] | None = None,
         on_progress: Callable[[float], None] | None = None,
         on_started: Callable[[Message, Message], None] | None = None,
+        *,
+        request_id: int | None = None,
     ) -> Message:
         """A new reply to the last user message, kept as a sibling branch of the old one."""
         path = self.chats.active_path(conversation_id)
@@ -316,7 +177,9 @@ class ChatRunner:
         if not users:
             raise UserError("nothing to regenerate yet: send a message first")
         user = users[-1]
-        return self._reply(conversation_id, user, ref, on_chunk, on_progress, on_started)
+        return self._reply(
+            conversation_id, user, ref, on_chunk, on_progress, on_started, request_id
+        )
 
     def _reply(
         self,
@@ -326,7 +189,10 @@ class ChatRunner:
         on_chunk: Callable[[str], None] | None,
         on_progress: Callable[[float], None] | None,
         on_started: Callable[[Message, Message], None] | None,
+        request_id: int | None,
     ) -> Message:
+        if request_id is None:
+            request_id = new_request_id()
         conversation: Conversation = self.chats.get_conversation(conversation_id)
         settings = ChatSettings.from_dict(conversation.settings).validate()
         self.chats.set_leaf(conversation_id, user.id)
@@ -349,7 +215,7 @@ class ChatRunner:
             self.chats.update_conversation(conversation_id, model_id=ref.record.id)
         saver = _PartialSaver(self.chats, reply.id)
         try:
-            self.engine.ensure(ref, settings.n_ctx, on_progress)
+            self.engine.ensure(ref, settings.n_ctx, on_progress, request_id=request_id)
             if ref.record is not None:
                 self.library.touch(ref.record)
 
@@ -359,11 +225,20 @@ class ChatRunner:
                     on_chunk(piece)
 
             result: ChatResult = self.engine.host.chat(
-                history, settings.sampling(), template, chunk
+                history, settings.sampling(), template, chunk, request_id=request_id
             )
         except EngineCrashed as exc:
             return self.chats.update_message(
                 reply.id, content=exc.partial_text, status="interrupted", error=exc.message
+            )
+        except LoadCancelled:
+            # Stopped (cancel(request_id)) before the model finished loading: a reply
+            # stopped before its first token, not an error.
+            return self.chats.update_message(
+                reply.id,
+                content="",
+                status="cancelled",
+                stats={"finish_reason": "cancelled", "completion_tokens": 0},
             )
         except UserError as exc:
             self.chats.update_message(

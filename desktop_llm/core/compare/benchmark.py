@@ -21,6 +21,7 @@ from typing import Any
 import psutil
 
 from desktop_llm.core.engine.host import EngineHost
+from desktop_llm.core.engine.interface import Engine
 from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.hardware.detect import physical_cores
 from desktop_llm.core.models.library import ModelRef
@@ -67,24 +68,30 @@ class BenchReport:
 
 
 class PeakMemory:
-    """Samples a process's memory on a thread until stopped; keeps the peak."""
+    """Samples a process's memory on a thread until stopped; keeps the peak (0 for
+    ``pid`` None: an engine with no local process)."""
 
-    def __init__(self, pid: int) -> None:
-        self._process = psutil.Process(pid)
+    def __init__(self, pid: int | None) -> None:
+        self._process = psutil.Process(pid) if pid is not None else None
         self._stop = threading.Event()
         self.peak = 0
         self._thread = threading.Thread(target=self._run, name="peak-memory", daemon=True)
 
     def __enter__(self) -> PeakMemory:
-        self._thread.start()
+        if self._process is not None:
+            self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        if self._process is None:
+            return
         self._stop.set()
         self._thread.join()
         self._sample()
 
     def _sample(self) -> None:
+        if self._process is None:
+            return
         try:
             try:
                 info = self._process.memory_full_info()
@@ -111,7 +118,10 @@ def run_benchmark(
     repeat: int = 3,
     n_gpu_layers: int = 0,
     on_progress: Callable[[int, int], None] | None = None,
+    make_engine: Callable[[], Engine] | None = None,
 ) -> BenchReport:
+    """Load ``ref`` ``repeat`` times, each in a fresh engine from ``make_engine`` (by
+    default a worker process logging to ``log_dir``), and time it."""
     if repeat < 1:
         raise UserError("--repeat must be at least 1")
     if n_prompt < 1 or n_gen < 1:
@@ -129,12 +139,10 @@ def run_benchmark(
     for index in range(repeat):
         if on_progress is not None:
             on_progress(index, repeat)
-        host = EngineHost(log_dir)
+        host = make_engine() if make_engine is not None else EngineHost(log_dir)
         try:
             loaded = host.load(params)
-            pid = host.pid
-            assert pid is not None
-            with PeakMemory(pid) as memory:
+            with PeakMemory(host.pid) as memory:
                 done = host.bench(n_prompt, n_gen)
             runs.append(
                 BenchRun(

@@ -1,11 +1,12 @@
 """Side-by-side comparisons: one conversation sent to 2-4 (model, settings) panes.
 
-Each pane has its own :class:`EngineHost` (its own worker process) and its own
-conversation, so follow-up turns continue each pane's replies. Panes run at the same
-time when the planner's estimates of all the models fit in free RAM together (each
-then gets an equal share of the CPU cores), otherwise one after another, each worker
-ended after its turn; :attr:`Comparison.mode_reason` says which and why. Every pane
-uses the same seed and sampler settings unless its own settings change them.
+Each pane has its own :class:`~desktop_llm.core.engine.interface.Engine` (by default
+an :class:`EngineHost`, its own worker process) and its own conversation, so follow-up
+turns continue each pane's replies. Panes run at the same time when the planner's
+estimates of all the models fit in free RAM together (each then gets an equal share of
+the CPU cores), otherwise one after another, each worker ended after its turn;
+:attr:`Comparison.mode_reason` says which and why. Every pane uses the same seed and
+sampler settings unless its own settings change them.
 
 Also here: arena helpers (shuffled, anonymous panes) and the Markdown report of a
 stored comparison. Ratings live in :mod:`desktop_llm.core.compare.rating`, perplexity in
@@ -24,10 +25,12 @@ from typing import Any
 
 import psutil
 
-from desktop_llm.core.chat.conversation import CHAT_STAT_KEYS, ChatSettings, planned_load
+from desktop_llm.core.chat.conversation import CHAT_STAT_KEYS, ChatSettings
 from desktop_llm.core.compare.benchmark import PeakMemory
-from desktop_llm.core.engine.host import EngineCrashed, EngineHost
+from desktop_llm.core.engine.host import EngineHost
+from desktop_llm.core.engine.interface import Engine, EngineCrashed, new_request_id
 from desktop_llm.core.engine.protocol import LoadParams
+from desktop_llm.core.engine.session import planned_load
 from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.detect import free_ram_bytes, physical_cores
 from desktop_llm.core.hardware.planner import Machine, ModelSizes, Plan
@@ -174,6 +177,8 @@ class Comparison:
     """A live comparison. Blocking methods: call them from one background thread.
 
     ``store`` (optional) saves the comparison, its runs and every message as they happen.
+    ``make_engine`` builds each pane's engine (by default a worker process logging to
+    ``log_dir``).
     """
 
     def __init__(
@@ -188,6 +193,7 @@ class Comparison:
         arena: bool = False,
         tag: str = "",
         planning: Planning | None = None,
+        make_engine: Callable[[], Engine] | None = None,
     ) -> None:
         if not MIN_PANES <= len(slots) <= MAX_PANES:
             raise UserError(f"compare {MIN_PANES} to {MAX_PANES} models, not {len(slots)}")
@@ -197,7 +203,11 @@ class Comparison:
         self.mode, self.mode_reason = choose_mode(slots, ram_free, sequential=sequential)
         self._log_dir = log_dir
         self._planning = planning or Planning()
-        self.hosts = [EngineHost(log_dir) for _ in slots]
+        make = make_engine or (lambda: EngineHost(log_dir))
+        self.hosts: list[Engine] = [make() for _ in slots]
+        # Each pane's load and reply of the current turn, so cancel() reaches them
+        # even before they start.
+        self._request_ids = [new_request_id() for _ in slots]
         self.histories: list[list[dict[str, str]]] = [
             [{"role": "system", "content": s.system_prompt}] if s.system_prompt.strip() else []
             for s in slots
@@ -221,6 +231,7 @@ class Comparison:
         store: CompareRepository | None = None,
         ram_free: int | None = None,
         planning: Planning | None = None,
+        make_engine: Callable[[], Engine] | None = None,
     ) -> Comparison:
         """Continue a saved comparison: each pane gets back its model, settings and
         conversation (``refs``: the runs' models, in order). Whether the panes run at the
@@ -237,6 +248,7 @@ class Comparison:
             arena=stored.arena,
             tag=stored.tag,
             planning=planning,
+            make_engine=make_engine,
         )
         comparison.stored = stored
         for history, run in zip(comparison.histories, stored.runs, strict=True):
@@ -258,6 +270,8 @@ class Comparison:
         if not prompt.strip():
             raise UserError("the prompt is empty")
         callbacks = callbacks or CompareCallbacks()
+        # New ids before the flag is cleared: a cancel() from now on reaches this turn.
+        self._request_ids = [new_request_id() for _ in self.slots]
         self._cancelled.clear()
         parallel = self.mode == "parallel"
         params = self._pane_params(
@@ -340,6 +354,7 @@ class Comparison:
         self, index: int, params: LoadParams | UserError | None, callbacks: CompareCallbacks
     ) -> PaneResult:
         slot, host = self.slots[index], self.hosts[index]
+        request_id = self._request_ids[index]
 
         def status(text: str) -> None:
             if callbacks.on_status is not None:
@@ -354,21 +369,23 @@ class Comparison:
                     raise params
                 if params is None:  # its worker ended since the turn was planned
                     raise UserError("the model's engine stopped; send again to reload it")
-                loaded = host.load(params)
+                loaded = host.load(params, request_id=request_id)
                 self._load_s[index] = loaded.load_s
                 if callbacks.on_loaded is not None:
                     callbacks.on_loaded(index, loaded.load_s, worker_memory(host.pid))
             status("writing…")
-            pid = host.pid
-            assert pid is not None
 
             def chunk(text: str) -> None:
                 if callbacks.on_chunk is not None:
                     callbacks.on_chunk(index, text)
 
-            with PeakMemory(pid) as memory:
+            with PeakMemory(host.pid) as memory:
                 result = host.chat(
-                    self.histories[index], slot.settings.sampling(), slot.ref.template(), chunk
+                    self.histories[index],
+                    slot.settings.sampling(),
+                    slot.ref.template(),
+                    chunk,
+                    request_id=request_id,
                 )
             stats = {k: result.stats.to_dict().get(k) for k in CHAT_STAT_KEYS}
             stats["load_s"] = self._load_s[index]
@@ -384,9 +401,10 @@ class Comparison:
         return pane
 
     def cancel(self) -> None:
+        """Stop this turn: panes loading or writing stop, panes yet to start don't."""
         self._cancelled.set()
-        for host in self.hosts:
-            host.cancel()
+        for host, request_id in zip(self.hosts, self._request_ids, strict=True):
+            host.cancel(request_id)
 
     def close(self) -> None:
         for host in self.hosts:

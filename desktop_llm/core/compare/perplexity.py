@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop_llm.core.engine.host import EngineCrashed, EngineHost
+from desktop_llm.core.engine.host import EngineHost
+from desktop_llm.core.engine.interface import Engine, EngineCrashed
 from desktop_llm.core.engine.protocol import (
     LoadParams,
     PerplexityDone,
@@ -92,10 +93,11 @@ def run_perplexity(
     ctx: int = DEFAULT_CTX,
     threads: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
-    host: EngineHost | None = None,
+    host: Engine | None = None,
 ) -> PerplexityResult:
     """Load ``ref`` in a fresh worker, score ``text`` with windows of ``ctx`` tokens,
-    end the worker. ``host`` lets a caller keep a handle to cancel it."""
+    end the worker. ``host`` (another engine, or one the caller keeps a handle to, to
+    cancel it) replaces the worker."""
     check_input(text, ctx)
     trained = ref.header.context_length
     if trained:

@@ -1,18 +1,19 @@
 """EngineHost: one model in one worker process, driven from the app process.
 
-The host spawns the worker (``multiprocessing`` spawn context), waits for it to load
-the model while relaying progress, streams replies chunk by chunk, cancels through a
-shared event, and notices when the worker dies: a closed pipe or an exit code becomes
+The first implementation of :class:`~desktop_llm.core.engine.interface.Engine`. The
+host spawns the worker (``multiprocessing`` spawn context, ``worker.main``), waits for
+it to load the model while relaying progress, streams replies chunk by chunk, cancels
+through a shared :class:`CancelFlag` holding the id of the request to stop, and
+notices when the worker dies: a closed pipe or an exit code becomes
 :class:`EngineCrashed` with the signal and the last lines of the worker's log.
 
-The blocking methods (``load``, ``chat``) are meant for one background thread;
+The blocking methods (``load``, ``chat``, ...) are meant for one background thread;
 ``cancel`` and ``unload`` may be called from any thread.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -20,12 +21,18 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, NoReturn
 
 from desktop_llm.core.engine import worker
+from desktop_llm.core.engine.interface import (
+    ChatResult,
+    EngineBusy,
+    EngineCrashed,
+    LoadCancelled,
+    new_request_id,
+)
 from desktop_llm.core.engine.protocol import (
     BenchDone,
     BenchRequest,
@@ -34,7 +41,6 @@ from desktop_llm.core.engine.protocol import (
     Chunk,
     Done,
     Failed,
-    GenerationStats,
     Loaded,
     LoadFailed,
     LoadParams,
@@ -51,42 +57,9 @@ from desktop_llm.errors import ModelFileError, UserError
 
 logger = logging.getLogger(__name__)
 
-_ids = itertools.count(1)
 _POLL_S = 0.1
 _LOAD_TIMEOUT_S = 600.0
 _SHUTDOWN_WAIT_S = 5.0
-
-
-class EngineCrashed(Exception):
-    """The worker process died. Carries what the user should see and what was generated."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        partial_text: str = "",
-        exit_code: int | None = None,
-        log_tail: str = "",
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.partial_text = partial_text
-        self.exit_code = exit_code
-        self.log_tail = log_tail
-
-
-class LoadCancelled(UserError):
-    """``cancel()`` was called while a model was loading; nothing is loaded."""
-
-
-class EngineBusy(Exception):
-    """A request was made while another one is running on the same host (a bug)."""
-
-
-@dataclass(frozen=True)
-class ChatResult:
-    text: str
-    stats: GenerationStats
 
 
 def describe_exit(code: int | None) -> str:
@@ -113,6 +86,7 @@ class EngineHost:
         self._log_path: Path | None = None
         self._params: LoadParams | None = None
         self._info: Loaded | None = None
+        self._current: int | None = None  # the id of the load or request running now
         self._busy = threading.Lock()  # one load or chat at a time
 
     # -- state --------------------------------------------------------------------
@@ -134,24 +108,30 @@ class EngineHost:
 
     # -- load ---------------------------------------------------------------------
     def load(
-        self, params: LoadParams, on_progress: Callable[[float], None] | None = None
+        self,
+        params: LoadParams,
+        on_progress: Callable[[float], None] | None = None,
+        *,
+        request_id: int | None = None,
     ) -> Loaded:
         """Start a worker and load ``params.model_path`` in it; replaces any loaded model."""
         if not self._busy.acquire(blocking=False):
             raise EngineBusy("the engine is busy")
+        load_id = request_id if request_id is not None else new_request_id()
         try:
             self.unload()
+            with self._lock:
+                self._current = load_id
             # Missing, empty, truncated and non-GGUF files get a precise message from
             # our own header reader; llama.cpp only says "Failed to load model from file".
             read_header(Path(params.model_path))
             ctx = multiprocessing.get_context("spawn")
             parent_conn, child_conn = ctx.Pipe(duplex=True)
             self._log_dir.mkdir(parents=True, exist_ok=True)
-            log_path = self._log_dir / f"worker-{next(_ids)}-{time.time_ns()}.log"
-            self._cancel.clear()
+            log_path = self._log_dir / f"worker-{load_id}-{time.time_ns()}.log"
             process = ctx.Process(
                 target=worker.main,
-                args=(child_conn, params, str(log_path), self._cancel),
+                args=(child_conn, params, str(log_path), self._cancel, load_id),
                 name="desktop-llm-engine",
                 daemon=True,
             )
@@ -168,7 +148,7 @@ class EngineHost:
                     if on_progress is not None:
                         on_progress(event.fraction)
                 elif isinstance(event, Loaded):
-                    if self._cancel.is_set():
+                    if self._cancel.cancels(load_id):
                         # cancel() came too late to stop llama.cpp, but it still means
                         # "don't load": honour it rather than race the worker.
                         self.unload()
@@ -193,6 +173,8 @@ class EngineHost:
                 + (f" ({_last_line(exc.log_tail)})" if exc.log_tail else "")
             ) from exc
         finally:
+            with self._lock:
+                self._current = None
             self._busy.release()
 
     # -- chat ---------------------------------------------------------------------
@@ -202,10 +184,13 @@ class EngineHost:
         sampling: SamplingParams,
         template: TemplateChoice,
         on_chunk: Callable[[str], None] | None = None,
+        *,
+        request_id: int | None = None,
     ) -> ChatResult:
         """Stream one reply. Returns the full text and stats (finish_reason "cancelled" after
         :meth:`cancel`). Raises EngineCrashed if the worker dies, UserError for bad requests."""
-        request_id = next(_ids)
+        if request_id is None:
+            request_id = new_request_id()
         done = self._request(
             ChatRequest(request_id, [dict(m) for m in messages], sampling, template), on_chunk
         )
@@ -216,7 +201,7 @@ class EngineHost:
         self, n_prompt: int, n_gen: int, on_chunk: Callable[[str], None] | None = None
     ) -> BenchDone:
         """Time ``n_prompt`` prompt tokens and ``n_gen`` generated ones (see BenchRequest)."""
-        done = self._request(BenchRequest(next(_ids), n_prompt, n_gen), on_chunk)
+        done = self._request(BenchRequest(new_request_id(), n_prompt, n_gen), on_chunk)
         assert isinstance(done, BenchDone)
         return done
 
@@ -225,7 +210,7 @@ class EngineHost:
     ) -> PerplexityDone:
         """Score ``text`` (see PerplexityRequest); ``on_progress(done, total)`` tokens."""
         done = self._request(
-            PerplexityRequest(next(_ids), text, window),
+            PerplexityRequest(new_request_id(), text, window),
             None,
             on_progress=lambda e: on_progress(e.done, e.total) if on_progress else None,
         )
@@ -246,7 +231,8 @@ class EngineHost:
             if conn is None or info is None:
                 raise UserError("no model is loaded")
             request_id = request.request_id
-            self._cancel.clear()
+            with self._lock:
+                self._current = request_id
             partial: list[str] = []
             try:
                 conn.send(request)
@@ -270,17 +256,23 @@ class EngineHost:
                         raise UserError(event.message)
                     raise RuntimeError(event.message)
         finally:
+            with self._lock:
+                self._current = None
             self._busy.release()
 
-    def cancel(self) -> None:
-        """Ask the running request to stop; its ``chat`` call returns the partial text.
-        During ``load``, the load stops and raises :class:`LoadCancelled`."""
-        self._cancel.set()
+    def cancel(self, request_id: int | None = None) -> None:
+        """Stop request ``request_id`` whether it runs now or starts later (None: the one
+        running now, if any). A cancelled ``chat`` returns the partial text; a cancelled
+        ``load`` raises :class:`LoadCancelled`."""
+        with self._lock:
+            target = request_id if request_id is not None else self._current
+        if target is not None:
+            self._cancel.cancel(target)
 
     # -- unload -------------------------------------------------------------------
     def unload(self) -> None:
         """End the worker; its memory goes back to the system. Safe to call twice."""
-        self._cancel.set()
+        self.cancel()
         with self._lock:
             conn = self._conn
         if conn is not None:

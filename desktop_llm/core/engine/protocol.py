@@ -2,42 +2,54 @@
 
 Everything here is a small picklable dataclass: the host sends requests down a
 multiprocessing pipe, the worker answers with events. Cancellation does not travel
-as a message: it is a shared ``multiprocessing.Event`` the worker checks between
-tokens (and from llama.cpp's abort callback during prompt processing), so a cancel
-never waits behind queued chunks.
+as a message: it is a :class:`CancelFlag` in shared memory holding the id of the
+request to stop, which the worker checks between tokens (and from llama.cpp's abort
+callback during prompt processing), so a cancel never waits behind queued chunks, and
+a cancel sent before its request starts still stops it when it does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing.context
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
+from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.engine.templates import TemplateChoice
 
 FINISH_REASONS = ("stop", "length", "cancelled")
 
 
 class CancelFlag:
-    """A cancel flag in shared memory, without a lock.
+    """The id of the request to stop, in shared memory, without a lock.
+
+    The host writes the id of the request it cancels (a load or a chat, running or not
+    yet sent); the worker stops a request when the flag holds its id. Nothing clears it:
+    ids are never reused, so a stale value stops nothing, and a cancel that arrives
+    before its request starts is not lost.
 
     A ``multiprocessing.Event`` takes a lock the worker also takes; a worker killed while
     holding it would make the host's ``cancel()`` (run on the GUI thread) block forever.
-    A single shared byte has no lock to lose.
+    A single shared integer has no lock to lose.
     """
 
     def __init__(self, context: multiprocessing.context.SpawnContext) -> None:
-        self._value = context.RawValue(ctypes.c_bool, False)
+        self._value = context.RawValue(ctypes.c_longlong, 0)
 
-    def set(self) -> None:
-        self._value.value = True
+    def cancel(self, request_id: int) -> None:
+        self._value.value = request_id
 
-    def clear(self) -> None:
-        self._value.value = False
+    def cancels(self, request_id: int) -> bool:
+        return bool(self._value.value == request_id)
 
-    def is_set(self) -> bool:
-        return bool(self._value.value)
+
+def send(conn: Connection, message: object) -> None:
+    """Send ``message`` down the pipe; a peer that is gone has nothing left to be told."""
+    with contextlib.suppress(OSError, EOFError):
+        conn.send(message)
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,7 @@ class LoadParams:
     """
 
     model_path: str
-    n_ctx: int = 4096
+    n_ctx: int = DEFAULT_CTX
     n_threads: int | None = None
     n_gpu_layers: int = 0
     n_batch: int = 512

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from desktop_llm.core.defaults import DEFAULT_BATCH, DEFAULT_CTX
 from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.info import HardwareInfo
 from desktop_llm.core.models.gguf_info import GGUFHeader
@@ -258,11 +259,11 @@ def plan_load(
     sizes: ModelSizes,
     machine: Machine,
     *,
-    ctx: int = 4096,
+    ctx: int = DEFAULT_CTX,
     gpu_layers: GpuLayers = "auto",
     kv_type: str = "f16",
     flash_attn: bool = False,
-    n_batch: int = 512,
+    n_batch: int = DEFAULT_BATCH,
 ) -> Plan:
     """Choose GPU layers (when ``gpu_layers="auto"``) and a context that fit ``machine``.
 
@@ -444,11 +445,11 @@ def plan_for_header(
     machine: Machine,
     *,
     total_bytes: int | None = None,
-    ctx: int = 4096,
+    ctx: int = DEFAULT_CTX,
     gpu_layers: GpuLayers = "auto",
     kv_type: str = "f16",
     flash_attn: bool = False,
-    n_batch: int = 512,
+    n_batch: int = DEFAULT_BATCH,
 ) -> Plan:
     return plan_load(
         ModelSizes.from_header(header, total_bytes),

@@ -13,6 +13,7 @@ import logging
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from desktop_llm.core.defaults import DEFAULT_BATCH
 from desktop_llm.core.hardware.planner import (
     KV_CACHE_TYPES,
     GpuLayers,
@@ -27,7 +28,6 @@ from desktop_llm.errors import UserError
 logger = logging.getLogger(__name__)
 
 MIN_CTX = 64
-DEFAULT_BATCH = 512
 MAX_CTX = 1 << 20
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_llm.core.chat.conversation import ChatRunner, ChatSettings, EngineSession, title_from
+from desktop_llm.core.chat.conversation import ChatRunner, ChatSettings, title_from
+from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.models.library import ModelLibrary, ModelRef
 from desktop_llm.paths import AppPaths
 from desktop_llm.storage import ChatRepository, ModelRepository, connect

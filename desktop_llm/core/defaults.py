@@ -1,0 +1,14 @@
+"""Defaults that several layers share, written once.
+
+A default used by one module stays in that module; the ones here are read by the core,
+the services, the CLI's help texts and the window alike. The chat's sampling defaults
+(temperature, top_p, ...) are the fields of ``ChatSettings`` in core/chat/conversation.py.
+"""
+
+from __future__ import annotations
+
+DEFAULT_CTX = 4096
+"""Context length in tokens, when neither the user nor a model's settings give one."""
+
+DEFAULT_BATCH = 512
+"""Prompt tokens llama.cpp evaluates per call (``n_batch``), llama-cpp-python's default."""

@@ -1,0 +1,200 @@
+"""Worker side: load a model into llama.cpp, with the hooks ``Llama()`` doesn't offer.
+
+Imported only in the worker process (it imports llama_cpp). Around the ``Llama(...)``
+call it routes llama.cpp's log into the worker's log file (keeping the last warnings,
+since a failed load says why only there), reports load progress through llama.cpp's
+progress callback (which also cancels the load), and asks for flash attention "auto".
+The result is a :class:`LoadedModel`, the handle every request module works on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import time
+from collections import deque
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import IO, Any
+
+import llama_cpp
+import llama_cpp.llama_cpp as low
+
+from desktop_llm.core.engine.protocol import CancelFlag, Loaded, LoadParams, LoadProgress, send
+from desktop_llm.core.engine.sampler import Llama
+from desktop_llm.core.hardware.detect import physical_cores
+
+logger = logging.getLogger(__name__)
+
+# ggml log levels (ggml.h): 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the
+# previous line. llama-cpp-python's _logger.py comment has the old, wrong numbering.
+_LOG_WARN, _LOG_ERROR, _LOG_CONT = 3, 4, 5
+
+
+class LoadError(Exception):
+    """llama.cpp could not load the model; the message says why, for the user."""
+
+
+class LoadedModel:
+    """The loaded ``Llama`` and what every request needs: the pipe to the host, the
+    cancel check for the request being served, and the model's special tokens."""
+
+    def __init__(self, llm: Any, conn: Connection, cancel: CancelFlag) -> None:
+        self.llm = llm
+        self.conn = conn
+        self._cancel = cancel
+        self.request_id = 0  # the request being served; set by the serve loop
+        self.vocab = llm._model.vocab
+        self.bos_token = _token_text(llm, llm.token_bos())
+        self.eos_token = _token_text(llm, llm.token_eos())
+        # Kept as attributes so ctypes doesn't free them while llama.cpp holds the pointer.
+        self.abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self.cancelled())
+        self.no_abort_cb = llama_cpp.ggml_abort_callback()
+        self.eog_ids: list[int] | None = None
+
+    def cancelled(self) -> bool:
+        """Whether the host cancelled the request being served (maybe before it began)."""
+        return self._cancel.cancels(self.request_id)
+
+    def send(self, message: object) -> None:
+        send(self.conn, message)
+
+    def close(self) -> None:
+        # Free llama.cpp's memory before interpreter shutdown, not from __del__.
+        self.llm.close()
+
+
+def load(
+    params: LoadParams,
+    conn: Connection,
+    cancel: CancelFlag,
+    load_id: int,
+    log_file: IO[bytes],
+    started: float,
+) -> LoadedModel:
+    """Load ``params`` and tell the host :class:`Loaded` (progress on the way); the load
+    time counts from ``started``. Raises :class:`LoadError`, also for a load the host
+    cancelled (``load_id``)."""
+    recent = _route_log(log_file)
+    last_sent = [-1.0]
+
+    def on_progress(progress: float, _user: ctypes.c_void_p) -> bool:
+        if progress - last_sent[0] >= 0.02 or progress >= 1.0:
+            last_sent[0] = progress
+            send(conn, LoadProgress(float(progress)))
+        return not cancel.cancels(load_id)  # False stops the load
+
+    progress_cb = llama_cpp.llama_progress_callback(on_progress)
+    original_defaults = low.llama_model_default_params
+
+    def defaults_with_progress() -> Any:
+        # Llama() doesn't expose llama.cpp's progress callback; it builds its
+        # params from this function, so we hook it for the one call (REFERENCE.md).
+        model_params = original_defaults()
+        model_params.progress_callback = progress_cb
+        return model_params
+
+    original_init_context = low.llama_init_from_model
+
+    def init_context(model: Any, context_params: Any) -> Any:
+        # Llama() only knows flash attention on or off; None asks for llama.cpp's
+        # "auto", which llama-bench uses too (on where the backend supports it).
+        if params.flash_attn is None:
+            context_params.flash_attn_type = low.LLAMA_FLASH_ATTN_TYPE_AUTO
+        return original_init_context(model, context_params)
+
+    threads = params.n_threads or physical_cores()
+    # The worker is single-threaded: nothing else calls these while they are swapped.
+    low.llama_model_default_params = defaults_with_progress
+    low.llama_init_from_model = init_context
+    try:
+        llm = Llama(
+            model_path=params.model_path,
+            n_ctx=params.n_ctx,
+            n_batch=params.n_batch,
+            n_threads=threads,
+            n_threads_batch=threads,
+            n_gpu_layers=params.n_gpu_layers,
+            use_mmap=params.use_mmap,
+            use_mlock=params.use_mlock,
+            flash_attn=bool(params.flash_attn),
+            type_k=params.type_k,
+            type_v=params.type_v,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise LoadError(_load_failure_message(params.model_path, recent, exc)) from exc
+    finally:
+        low.llama_model_default_params = original_defaults
+        low.llama_init_from_model = original_init_context
+    model = LoadedModel(llm, conn, cancel)
+    send(
+        conn,
+        Loaded(
+            n_ctx=int(llm.n_ctx()),
+            n_ctx_train=int(llm._model.n_ctx_train()),
+            n_threads=threads,
+            n_gpu_layers=params.n_gpu_layers,
+            load_s=time.perf_counter() - started,
+            bos_token=model.bos_token,
+            eos_token=model.eos_token,
+            system_info=llama_cpp.llama_print_system_info().decode("utf-8", "replace"),
+        ),
+    )
+    return model
+
+
+_log_cb: Any = None  # the installed log callback, kept alive for the life of the process
+
+
+def _route_log(log_file: IO[bytes]) -> deque[str]:
+    """Send llama.cpp's log to ``log_file``; returns the last warnings and errors."""
+    global _log_cb
+    recent: deque[str] = deque(maxlen=40)
+    last_level = [0]
+
+    def on_log(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+        line = text.decode("utf-8", "replace")
+        with contextlib.suppress(OSError):
+            log_file.write(text)
+        level = last_level[0] if level == _LOG_CONT else level
+        last_level[0] = level
+        if level in (_LOG_WARN, _LOG_ERROR) and line.strip():
+            recent.append(line.strip())
+
+    _log_cb = llama_cpp.llama_log_callback(on_log)
+    llama_cpp.llama_log_set(_log_cb, ctypes.c_void_p(0))
+    return recent
+
+
+def _token_text(llm: Any, token: int) -> str:
+    if token < 0:
+        return ""
+    try:
+        return str(llm._model.token_get_text(token))
+    except (UnicodeDecodeError, ValueError):
+        return ""
+
+
+def _load_failure_message(model_path: str, recent: deque[str], exc: Exception) -> str:
+    name = Path(model_path).name
+    reasons = [
+        line
+        for line in recent
+        if "error" in line.lower() or "failed" in line.lower() or "unknown" in line.lower()
+    ]
+    reason = _clean_reason(reasons[0] if reasons else (recent[-1] if recent else str(exc)))
+    return f"llama.cpp could not load {name}: {reason}"
+
+
+def _clean_reason(line: str) -> str:
+    # llama.cpp prefixes lines with the function name ("llama_model_load: error loading
+    # model: ..."); the user needs only the last, most specific part.
+    parts = [p.strip() for p in line.split(": ") if p.strip()]
+    while len(parts) > 1 and (
+        parts[0].startswith(("llama_", "gguf_", "ggml_", "load"))
+        or parts[0] in {"error loading model", "error"}
+    ):
+        parts.pop(0)
+    return ": ".join(parts) or line
