@@ -9,7 +9,8 @@ from desktop_llm.storage.compare_repo import (
     ComparisonRun,
     StoredComparison,
 )
-from desktop_llm.storage.db import connect, transaction
+from desktop_llm.storage.connection import transaction
+from desktop_llm.storage.db import connect
 from desktop_llm.storage.migrations import MIGRATIONS, migrate
 from desktop_llm.storage.models_repo import ModelRepository
 from desktop_llm.storage.records import (

@@ -14,7 +14,7 @@ import time
 from typing import Any, Final
 
 from desktop_llm.errors import NotFoundError, UserError
-from desktop_llm.storage.db import connection_lock, transaction
+from desktop_llm.storage.connection import connection_lock, transaction
 from desktop_llm.storage.records import (
     MESSAGE_STATUSES,
     ROLES,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_llm.errors import NotFoundError, UserError
-from desktop_llm.storage.db import connection_lock, transaction
+from desktop_llm.storage.connection import connection_lock, transaction
 from desktop_llm.storage.records import dump_json, load_json
 
 VOTE_OUTCOMES = ("a", "b", "tie", "both_bad")
@@ -195,13 +195,6 @@ class CompareRepository:
                 (now, run_id),
             )
         return int(cursor.lastrowid or 0)
-
-    def set_mode(self, comparison_id: int, mode: str, reason: str) -> None:
-        with self._lock:
-            self._conn.execute(
-                "UPDATE comparisons SET mode = ?, mode_reason = ? WHERE id = ?",
-                (mode, reason, comparison_id),
-            )
 
     def delete(self, comparison_id: int) -> None:
         with self._lock:

@@ -1,52 +1,23 @@
-"""Opening the app's SQLite database, and transactions on it.
+"""Opening the app's SQLite database and bringing its schema up to date.
 
 The connection runs in autocommit mode (``isolation_level=None``) so that Python's
 sqlite3 module never opens a transaction behind our back; every write of more than
-one statement goes through :func:`transaction`, which takes the write lock up front
-(``BEGIN IMMEDIATE``) so two writers wait for each other instead of failing halfway.
+one statement goes through ``connection.transaction``.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from desktop_llm.errors import UserError
+from desktop_llm.storage.connection import Connection
+from desktop_llm.storage.migrations import migrate
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
-
-
-class Connection(sqlite3.Connection):
-    """A connection that carries the lock its repositories share.
-
-    The GUI's service threads share one connection (``check_same_thread=False``),
-    so every repository method holds :attr:`lock` while it runs. One lock per
-    connection, not per repository: a models write and a chats write on the same
-    connection would otherwise interleave inside each other's transaction.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lock = threading.RLock()
-
-
-def connection_lock(conn: sqlite3.Connection) -> threading.RLock:
-    """The lock shared by every repository on ``conn``.
-
-    A plain ``sqlite3.Connection`` (not made by :func:`connect`) can hold no extra
-    attribute, so each caller then gets a lock of its own; such connections must
-    not be shared between threads.
-    """
-    if isinstance(conn, Connection):
-        return conn.lock
-    return threading.RLock()
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -57,9 +28,6 @@ def connect(path: Path) -> sqlite3.Connection:
     Raises UserError if the file is not a SQLite database, cannot be read, or was
     made by a newer version of the app. An existing file is never replaced.
     """
-    # Imported here because migrations use transaction() from this module.
-    from desktop_llm.storage.migrations import migrate
-
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
@@ -93,15 +61,3 @@ def connect(path: Path) -> sqlite3.Connection:
     if applied:
         logger.info("database %s: applied migrations %s", path, ", ".join(applied))
     return conn
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Run the block as one write transaction: all of it is committed, or none."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from desktop_llm.errors import UserError
-from desktop_llm.storage.db import transaction
+from desktop_llm.storage.connection import transaction
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_llm.errors import NotFoundError, UserError
-from desktop_llm.storage.db import connection_lock, transaction
+from desktop_llm.storage.connection import connection_lock, transaction
 from desktop_llm.storage.records import ModelRecord, dump_json, model_from_row
 
 logger = logging.getLogger(__name__)

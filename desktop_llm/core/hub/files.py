@@ -34,10 +34,6 @@ class ModelFiles:
         sizes = [p.size for p in self.parts]
         return None if any(s is None for s in sizes) else sum(s or 0 for s in sizes)
 
-    @property
-    def is_split(self) -> bool:
-        return len(self.parts) > 1
-
 
 @dataclass(frozen=True)
 class RepoFiles:
