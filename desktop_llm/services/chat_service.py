@@ -22,7 +22,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
 
-from desktop_llm.core.chat.conversation import ChatRunner, ChatSettings, EngineSession
+from desktop_llm.core.chat.conversation import ChatRunner, ChatSettings
+from desktop_llm.core.engine.interface import new_request_id
+from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.core.settings import Settings, save_settings
@@ -82,9 +84,8 @@ class ChatService(QObject):
         self._thread: threading.Thread | None = None
         self._busy = False
         self._replying_in: int | None = None
-        # Set by stop(); checked on every chunk because the engine clears its cancel
-        # flag when a request starts, which would drop a Stop pressed during the load.
-        self._stop_requested = threading.Event()
+        # The reply being written (its load included): what stop() cancels, once.
+        self._request_id: int | None = None
         self._jobDone.connect(self._job_done)
 
     # -- settings -----------------------------------------------------------------
@@ -208,8 +209,8 @@ class ChatService(QObject):
         return self._start(
             conversation_id,
             model_id,
-            lambda ref, chunk, progress, started: self._runner.send(
-                conversation_id, text, ref, chunk, progress, started
+            lambda ref, chunk, progress, started, request_id: self._runner.send(
+                conversation_id, text, ref, chunk, progress, started, request_id=request_id
             ),
         )
 
@@ -217,14 +218,16 @@ class ChatService(QObject):
         return self._start(
             conversation_id,
             model_id,
-            lambda ref, chunk, progress, started: self._runner.regenerate(
-                conversation_id, ref, chunk, progress, started
+            lambda ref, chunk, progress, started, request_id: self._runner.regenerate(
+                conversation_id, ref, chunk, progress, started, request_id=request_id
             ),
         )
 
     def stop(self) -> None:
-        self._stop_requested.set()
-        self._engine.cancel()
+        """Stop the reply being written, or the load before it. One cancel is enough:
+        it names the reply's request, so it holds even before generation starts."""
+        if self._request_id is not None:
+            self._engine.cancel(self._request_id)
 
     def wait(self, timeout_s: float = 30.0) -> None:
         """Block until the background reply ends (for shutdown and tests)."""
@@ -250,16 +253,16 @@ class ChatService(QObject):
         if not self._guard(lambda: refs.append(self._library.ref_for(self._library.get(model_id)))):
             return False
         self.remember(last_model_id=model_id)
-        self._stop_requested.clear()
+        self._request_id = request_id = new_request_id()
         self._replying_in = conversation_id
         self._set_busy(True)
         self._thread = threading.Thread(
-            target=self._run, args=(job, refs[0]), name="chat-reply", daemon=True
+            target=self._run, args=(job, refs[0], request_id), name="chat-reply", daemon=True
         )
         self._thread.start()
         return True
 
-    def _run(self, job: Callable[..., Message], ref: Any) -> None:
+    def _run(self, job: Callable[..., Message], ref: Any, request_id: int) -> None:
         """The background thread: load if needed, generate, store. Never raises."""
         coalescer = _Coalescer(self.replyChunk.emit)
 
@@ -268,14 +271,9 @@ class ChatService(QObject):
             self.replyStarted.emit(user, reply)
             self.conversationsChanged.emit()
 
-        def chunk(piece: str) -> None:
-            if self._stop_requested.is_set():
-                self._engine.cancel()
-            coalescer.add(piece)
-
         reply: Message | None = None
         try:
-            reply = job(ref, chunk, self.loadProgress.emit, started)
+            reply = job(ref, coalescer.add, self.loadProgress.emit, started, request_id)
         except UserError as exc:
             self.errorOccurred.emit(exc.message)
         except Exception:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import desktop_llm
@@ -36,3 +38,18 @@ def test_gui_process_modules_never_import_llama_cpp_at_module_level() -> None:
     top_level = {n.names[0].name for n in tree.body if isinstance(n, ast.Import)}
     top_level |= {n.module or "" for n in tree.body if isinstance(n, ast.ImportFrom)}
     assert not any(name.startswith("llama_cpp") for name in top_level)
+
+
+def test_the_app_side_of_the_engine_never_loads_llama_cpp() -> None:
+    # The host names the worker's entry points, so the app imports worker.py; the
+    # worker-side modules (loader, generation, ...) import llama_cpp, in the worker only.
+    code = (
+        "import sys\n"
+        "import desktop_llm.core.engine.host, desktop_llm.core.engine.session\n"
+        "import desktop_llm.core.chat.conversation, desktop_llm.core.compare.comparison\n"
+        "print('llama_cpp' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "False"
