@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import logging
 import os
+import re
 import socket
 import time
 import urllib.error
@@ -56,6 +57,7 @@ _HEADER_STEPS = (1 << 20, 4 << 20, 16 << 20)
 _HEADER_MAX = 64 << 20
 _RANGE_TRIES = 3
 _RANGE_BACKOFF_S = 0.5
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 OFFLINE = "no connection to Hugging Face"
 
@@ -218,7 +220,7 @@ class HubClient:
         Cached by the file's sha256 in the cache folder. None when the file isn't a
         readable GGUF; UserError when the repo is gated or the Hub can't be reached.
         """
-        cached = self._cache / f"{file.sha256}.head" if file.sha256 else None
+        cached = self._cache_file(file)
         data = b""
         if cached is not None and cached.exists():
             data = cached.read_bytes()
@@ -249,6 +251,17 @@ class HubClient:
             except OSError:
                 logger.warning("cannot cache the header of %s", file.name, exc_info=True)
         return header
+
+    def _cache_file(self, file: RemoteFile) -> Path | None:
+        """Where the header of ``file`` is cached: named after its sha256, which comes from
+        the server and is used only when it is one (64 hex digits), so that a hostile
+        endpoint cannot name a file outside the cache (issue 17)."""
+        sha = (file.sha256 or "").lower()
+        if not _SHA256.fullmatch(sha):
+            if file.sha256:
+                logger.warning("%s: not a sha256, header not cached: %r", file.name, file.sha256)
+            return None
+        return self._cache / f"{sha}.head"
 
     def _fetch_range(self, repo_id: str, url: str, start: int, stop: int) -> bytes:
         """Bytes ``start..stop`` of the file; a server error (HTTP 429 or 5xx) or a dropped

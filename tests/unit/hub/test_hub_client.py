@@ -124,6 +124,23 @@ def test_remote_headers_are_cached(hub: HubServer, tmp_path: Path) -> None:
     assert len(hub.file_hits()) == before
 
 
+@pytest.mark.parametrize(
+    "sha256", ["../../outside", "/tmp/outside", "a" * 63, "g" * 64, "a" * 64 + "/../x", ""]
+)
+def test_a_header_is_cached_only_under_a_real_sha256(
+    hub: HubServer, tmp_path: Path, sha256: str
+) -> None:
+    # The cache file is named after the server's lfs.sha256: anything but 64 hex digits
+    # names no file at all, so a hostile endpoint can't write outside the cache.
+    c = HubClient(tmp_path / "a" / "b" / "cache", endpoint=hub.url, timeout=5)
+    listing = c.repo(TINY_REPO)
+    real = listing.files.models[0].parts[0]
+    assert c.remote_header(listing, RemoteFile(real.name, real.size, sha256)) is not None
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert c.remote_header(listing, real) is not None
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [f"{real.sha256}.head"]
+
+
 def test_a_server_error_while_reading_a_header_is_tried_again(
     hub: HubServer, tmp_path: Path
 ) -> None:
