@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.engine.protocol import SamplingParams
+from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.hardware.detect import metal_working_set
 from desktop_llm.core.hardware.planner import (
     RAM_RESERVE_MIN,
