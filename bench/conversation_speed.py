@@ -45,7 +45,7 @@ def run(repeats: int = 5) -> list[Row]:
             ).id
         small = chats.create_conversation("small")
         chats.add_message(small.id, None, "user", "hi")
-        window = MainWindow(services.service)
+        window = MainWindow(services.service, services.library_service)
         window.resize(1200, 800)
         window.show()
         app.processEvents()

@@ -39,6 +39,8 @@ from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
+from desktop_llm.services.library_service import LibraryService
+from desktop_llm.services.pyside_fixes import fix_emit_refcount
 from desktop_llm.storage import ChatRepository, CompareRepository, Message, ModelRepository, connect
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class AppServices:
     conn: sqlite3.Connection
     chats: ChatRepository
     library: ModelLibrary
+    library_service: LibraryService
     service: ChatService
     hub: HubService
     hardware: HardwareService
@@ -64,12 +67,15 @@ class AppServices:
         call twice."""
         self.hub.shutdown()  # pauses downloads; their .part files stay for resuming
         self.compare.close()  # ends the comparison workers
+        self.library_service.wait(10.0)  # a scan still reading other apps' folders
         self.service.shutdown()
         self.conn.close()
 
 
 def build_services(paths: AppPaths) -> AppServices:
-    """Open the database, register the starter model and make the ChatService."""
+    """Open the database, register the starter model and make the services."""
+    # Before any service exists: a streamed reply emits thousands of signals.
+    fix_emit_refcount()
     conn = connect(paths.db)
     chats = ChatRepository(conn)
     interrupted = chats.mark_interrupted_streams()
@@ -81,9 +87,9 @@ def build_services(paths: AppPaths) -> AppServices:
     if settings.last_model_id is None and starter is not None:
         settings = settings.with_(last_model_id=starter.id)
     engine = EngineSession(paths.logs, threads=settings.threads, gpu_layers=settings.gpu_layers)
+    library_service = LibraryService(library)
     service = ChatService(chats, library, engine, settings, paths.settings_file)
-    hub = HubService(library, paths, machine=engine.machine)
-    hub.modelsChanged.connect(service.modelsChanged)  # the model picker refreshes
+    hub = HubService(library_service, paths, machine=engine.machine)
 
     def plan_words(model_id: int) -> str:
         n_ctx = ChatSettings.from_dict(service.settings.default_chat).n_ctx
@@ -94,7 +100,9 @@ def build_services(paths: AppPaths) -> AppServices:
     planning = Planning(options_for=engine.options_for, machine=engine.machine)
     compare = CompareService(library, CompareRepository(conn), paths.logs, planning=planning)
     benchmark = BenchmarkService(library, paths.logs)
-    return AppServices(conn, chats, library, service, hub, hardware, compare, benchmark)
+    return AppServices(
+        conn, chats, library, library_service, service, hub, hardware, compare, benchmark
+    )
 
 
 def run_gui(
@@ -124,6 +132,7 @@ def run_gui(
     service = parts.service
     window = MainWindow(
         service,
+        parts.library_service,
         engine_probe=functools.partial(probe_engine, paths.logs),
         first_run=first_run,
         hub=parts.hub,

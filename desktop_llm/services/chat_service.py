@@ -1,59 +1,50 @@
-"""ChatService: the GUI's way into conversations, models and the engine.
+"""ChatService: the GUI's way into conversations, replies and the engine.
 
-A QObject living on the GUI thread. Replies and model loads run on a background
-thread (``threading.Thread``); their callbacks emit signals, which Qt queues to the
-GUI thread. Streamed chunks are coalesced into at most one ``replyChunk`` per ~30 ms so
-the view never has to keep up with the token rate.
-
-Importing this module also installs :func:`fix_emit_refcount` (see there).
+A QObject living on the GUI thread. Replies and model loads run in the background
+(services/background.py); streamed chunks are coalesced into at most one
+``replyChunk`` per ~30 ms (services/streaming.py), and the service keeps the text of
+the reply being written, for a window that comes back to that chat.
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import sys
-import threading
-import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject, Signal
 
 from desktop_llm.core.chat.conversation import ChatRunner, ChatSettings
 from desktop_llm.core.engine.interface import new_request_id
 from desktop_llm.core.engine.session import EngineSession
-from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.errors import UserError
-from desktop_llm.storage import ChatRepository, Conversation, Message, ModelRecord
+from desktop_llm.services.background import Background
+from desktop_llm.services.streaming import ChunkCoalescer
+from desktop_llm.storage import ChatRepository, Conversation, Message
 
 logger = logging.getLogger(__name__)
 
-COALESCE_S = 0.03
-
 
 class ChatService(QObject):
-    """Conversations, models and replies for the window.
+    """Conversations and replies for the window (the models are LibraryService's).
 
     Signals:
         conversationsChanged(): the list of conversations changed (new, renamed, deleted,
             or one moved to the top).
-        modelsChanged(): a model was imported or removed.
         loadProgress(float): model load progress, 0..1.
         busyChanged(bool): a reply is being generated (or a model loaded).
         replyStarted(object, object): the stored user message and the reply placeholder.
-        replyChunk(int, str): message id and newly generated text.
+        replyChunk(int, str): message id and newly generated text (the text so far is
+            :meth:`streaming`).
         replyFinished(object): the final stored reply (status ok, cancelled, interrupted).
         errorOccurred(str): a message the user can act on.
         bugOccurred(str): an unexpected error, with a traceback for the crash dialog.
     """
 
     conversationsChanged = Signal()
-    modelsChanged = Signal()
     loadProgress = Signal(float)
     busyChanged = Signal(bool)
     replyStarted = Signal(object, object)
@@ -61,9 +52,6 @@ class ChatService(QObject):
     replyFinished = Signal(object)
     errorOccurred = Signal(str)
     bugOccurred = Signal(str)
-    # Internal: the background thread hands its outcome to the GUI thread through this
-    # (queued) signal, so busy/replying change there, before replyFinished is seen.
-    _jobDone = Signal(object)
 
     def __init__(
         self,
@@ -81,12 +69,12 @@ class ChatService(QObject):
         self._runner = ChatRunner(chats, library, engine)
         self.settings = settings
         self._settings_path = settings_path
-        self._thread: threading.Thread | None = None
+        self._background = Background(self.errorOccurred.emit, self.bugOccurred.emit, self)
         self._busy = False
         self._replying_in: int | None = None
+        self._streaming: tuple[int, str] | None = None
         # The reply being written (its load included): what stop() cancels, once.
         self._request_id: int | None = None
-        self._jobDone.connect(self._job_done)
 
     # -- settings -----------------------------------------------------------------
     def remember(self, **changes: Any) -> None:
@@ -160,34 +148,7 @@ class ChatService(QObject):
 
         return self._guard(apply)
 
-    # -- models -------------------------------------------------------------------
-    def models(self) -> list[ModelRecord]:
-        return self._library.list()
-
-    def import_model(self, path: Path) -> ModelRecord | None:
-        result: list[ModelRecord] = []
-        if self._guard(lambda: result.append(self._library.import_file(path))):
-            self.modelsChanged.emit()
-            return result[0]
-        return None
-
-    def template_names(self) -> tuple[str, ...]:
-        return BUILTIN_TEMPLATES
-
-    def template_description(self, model_id: int) -> str:
-        out: list[str] = []
-        self._guard(
-            lambda: out.append(
-                self._library.ref_for(self._library.get(model_id)).template().describe()
-            ),
-            quiet=True,
-        )
-        return out[0] if out else ""
-
-    def set_template_override(self, model_id: int, template: str | None) -> None:
-        if self._guard(lambda: self._library.set_template_override(model_id, template)):
-            self.modelsChanged.emit()
-
+    # -- the engine ---------------------------------------------------------------
     def loaded_model_name(self) -> str | None:
         model = self._engine.model
         return model.name if model is not None and self._engine.host.loaded else None
@@ -229,11 +190,14 @@ class ChatService(QObject):
         if self._request_id is not None:
             self._engine.cancel(self._request_id)
 
+    def streaming(self) -> tuple[int, str] | None:
+        """The reply being written: its message id and its text so far (the stored
+        copy lags: it is saved about once a second)."""
+        return self._streaming
+
     def wait(self, timeout_s: float = 30.0) -> None:
         """Block until the background reply ends (for shutdown and tests)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout_s)
+        self._background.wait(timeout_s)
 
     def shutdown(self) -> None:
         self.stop()
@@ -256,34 +220,39 @@ class ChatService(QObject):
         self._request_id = request_id = new_request_id()
         self._replying_in = conversation_id
         self._set_busy(True)
-        self._thread = threading.Thread(
-            target=self._run, args=(job, refs[0], request_id), name="chat-reply", daemon=True
+        done: list[Message] = []  # empty after a failure (already reported)
+        self._background.run(
+            lambda: self._write(job, refs[0], request_id),
+            done.append,
+            on_end=lambda: self._finish(done[0] if done else None),
+            name="chat-reply",
         )
-        self._thread.start()
         return True
 
-    def _run(self, job: Callable[..., Message], ref: Any, request_id: int) -> None:
-        """The background thread: load if needed, generate, store. Never raises."""
-        coalescer = _Coalescer(self.replyChunk.emit)
+    def _write(self, job: Callable[..., Message], ref: Any, request_id: int) -> Message:
+        """On the background thread: load if needed, generate, store."""
+        coalescer = ChunkCoalescer(
+            lambda mid, text, _pieces: self._background.post(lambda: self._add_text(mid, text))
+        )
 
         def started(user: Message, reply: Message) -> None:
-            coalescer.message_id = reply.id
-            self.replyStarted.emit(user, reply)
-            self.conversationsChanged.emit()
+            coalescer.key = reply.id
+            self._background.post(lambda: self._started(user, reply))
 
-        reply: Message | None = None
         try:
-            reply = job(ref, coalescer.add, self.loadProgress.emit, started, request_id)
-        except UserError as exc:
-            self.errorOccurred.emit(exc.message)
-        except Exception:
-            logger.exception("reply failed")
-            self.bugOccurred.emit(traceback.format_exc())
+            return job(ref, coalescer.add, self.loadProgress.emit, started, request_id)
         finally:
             coalescer.flush()
-            if reply is None and coalescer.message_id is not None:
-                reply = self._stored(coalescer.message_id)
-            self._jobDone.emit(reply)
+
+    def _started(self, user: Message, reply: Message) -> None:
+        self._streaming = (reply.id, "")
+        self.replyStarted.emit(user, reply)
+        self.conversationsChanged.emit()
+
+    def _add_text(self, message_id: int, text: str) -> None:
+        if self._streaming is not None and self._streaming[0] == message_id:
+            self._streaming = (message_id, self._streaming[1] + text)
+        self.replyChunk.emit(message_id, text)
 
     def _stored(self, message_id: int) -> Message | None:
         """The reply as stored after a failure (None if its chat was deleted meanwhile)."""
@@ -293,7 +262,12 @@ class ChatService(QObject):
             logger.exception("could not read back reply %d", message_id)
             return None
 
-    def _job_done(self, reply: Message | None) -> None:
+    def _finish(self, reply: Message | None) -> None:
+        """The reply ended (``None``: it failed; read back what was stored). Busy goes
+        off before replyFinished is seen: a window may send again from its slot."""
+        streaming, self._streaming = self._streaming, None
+        if reply is None and streaming is not None:
+            reply = self._stored(streaming[0])
         self._set_busy(False)
         if reply is not None:
             self.replyFinished.emit(reply)
@@ -310,64 +284,3 @@ class ChatService(QObject):
                 self.errorOccurred.emit(exc.message)
             return False
         return True
-
-
-class _Coalescer:
-    """Joins chunks and hands them on at most every COALESCE_S seconds."""
-
-    def __init__(self, emit: Callable[[int, str], None]) -> None:
-        self._emit = emit
-        self._parts: list[str] = []
-        self._last = 0.0
-        self.message_id: int | None = None
-
-    def add(self, piece: str) -> None:
-        self._parts.append(piece)
-        now = time.monotonic()
-        if now - self._last >= COALESCE_S:
-            self._last = now
-            self.flush()
-
-    def flush(self) -> None:
-        if self._parts and self.message_id is not None:
-            text, self._parts = "".join(self._parts), []
-            self._emit(self.message_id, text)
-
-
-class _Probe(QObject):
-    ping = Signal()
-
-
-def fix_emit_refcount() -> bool:
-    """Work around PySide6 6.12's ``SignalInstance.emit``, which returns ``True`` without
-    taking a reference to it: every ``emit()`` from Python drops one reference to
-    ``True``, and after a few hundred (one streamed reply) Python 3.11 aborts with
-    "Fatal Python error: bool_dealloc". The wrapper gives the reference back. Installed
-    only when the bug shows (checked once); returns whether it was installed."""
-    original = SignalInstance.emit
-    if getattr(original, "_refcount_fixed", False):
-        return True
-    probe = _Probe()
-    emits = 64
-    before = sys.getrefcount(True)
-    for _ in range(emits):
-        probe.ping.emit()
-    lost = before - sys.getrefcount(True)
-    if lost < emits // 2:
-        return False
-    for _ in range(lost):  # give back what the probe took
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-
-    def emit(self: SignalInstance, *args: Any) -> Any:
-        result = original(self, *args)
-        if isinstance(result, bool):
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
-        return result
-
-    emit._refcount_fixed = True  # type: ignore[attr-defined]
-    SignalInstance.emit = emit  # type: ignore[method-assign]
-    logger.info("PySide6 emit() refcount workaround installed")
-    return True
-
-
-fix_emit_refcount()

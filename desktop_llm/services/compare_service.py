@@ -1,14 +1,12 @@
 """CompareService: comparisons, arena votes, leaderboard and perplexity for the Compare tab.
 
-Runs on a background thread; core callbacks become queued signals.
+Runs in the background (services/background.py); core callbacks become queued signals,
+streamed text coalesced per pane (services/streaming.py) as the chat's is.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,8 @@ from desktop_llm.core.compare.perplexity import PerplexityFailed, PerplexityResu
 from desktop_llm.core.compare.rating import Rating, leaderboard
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.errors import UserError
-from desktop_llm.services import chat_service  # noqa: F401  (installs the emit workaround)
+from desktop_llm.services.background import Background
+from desktop_llm.services.streaming import ChunkCoalescer
 from desktop_llm.storage import CompareRepository
 
 logger = logging.getLogger(__name__)
@@ -38,18 +37,21 @@ logger = logging.getLogger(__name__)
 class CompareService(QObject):
     """Signals:
     modeChosen(str, str): "parallel"/"sequential" and why.
-    paneStatus(int, str), paneChunk(int, str), paneLoaded(int, float, int): pane,
-        load seconds, worker memory bytes.
+    paneStatus(int, str): pane and what it is doing.
+    paneChunk(int, str, int): pane, text, and how many tokens (about) the text holds;
+        coalesced to one per ~30 ms.
+    paneLoaded(int, float, int): pane, load seconds, worker memory bytes.
     paneDone(int, object): a PaneResult.  runFinished(): every pane is done.
     perplexityProgress(int, int, int): model index, tokens done, total.
     perplexityDone(object): list of PerplexityResult, or PerplexityFailed for a model
         that could not be scored.
-    errorOccurred(str), bugOccurred(str).
+    errorOccurred(str): a message the user can act on.
+    bugOccurred(str): an unexpected error, with a traceback for the crash dialog.
     """
 
     modeChosen = Signal(str, str)
     paneStatus = Signal(int, str)
-    paneChunk = Signal(int, str)
+    paneChunk = Signal(int, str, int)
     paneLoaded = Signal(int, float, int)
     paneDone = Signal(int, object)
     runFinished = Signal()
@@ -73,7 +75,7 @@ class CompareService(QObject):
         self._log_dir = log_dir
         self._planning = planning
         self._comparison: Comparison | None = None
-        self._thread: threading.Thread | None = None
+        self._background = Background(self.errorOccurred.emit, self.bugOccurred.emit, self)
         self.order: list[int] = []
         self.arena = False
         self.tag = ""
@@ -89,7 +91,7 @@ class CompareService(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._background.busy
 
     # -- comparison -----------------------------------------------------------------
     def start(
@@ -163,13 +165,25 @@ class CompareService(QObject):
             self.errorOccurred.emit("start a comparison first" if comparison is None else "busy")
             return False
         self._last_prompt = prompt
+        streams = [
+            ChunkCoalescer(self.paneChunk.emit, slot) for slot in range(len(comparison.slots))
+        ]
+
+        def done(slot: int, result: PaneResult) -> None:
+            streams[slot].flush()  # the pane's last words before its result
+            self.paneDone.emit(slot, result)
+
         callbacks = CompareCallbacks(
-            on_chunk=self.paneChunk.emit,
+            on_chunk=lambda slot, text: streams[slot].add(text),
             on_status=self.paneStatus.emit,
             on_loaded=self.paneLoaded.emit,
-            on_done=self.paneDone.emit,
+            on_done=done,
         )
-        self._run(lambda: comparison.send(prompt, callbacks), self.runFinished.emit)
+        self._background.run(
+            lambda: comparison.send(prompt, callbacks),
+            on_end=self.runFinished.emit,
+            name="compare",
+        )
         return True
 
     def cancel(self) -> None:
@@ -219,40 +233,20 @@ class CompareService(QObject):
             self.errorOccurred.emit(exc.message)
             return False
 
-        def job() -> list[PerplexityResult | PerplexityFailed]:
-            return run_many(
-                refs, text, log_dir=self._log_dir, ctx=ctx, on_progress=self.perplexityProgress.emit
-            )
+        def job(report: Any) -> list[PerplexityResult | PerplexityFailed]:
+            return run_many(refs, text, log_dir=self._log_dir, ctx=ctx, on_progress=report)
 
-        self._run(job, lambda: None, self.perplexityDone.emit)
+        self._background.run(
+            job,
+            self.perplexityDone.emit,
+            on_progress=self.perplexityProgress.emit,
+            name="perplexity",
+        )
         return True
 
-    # -- plumbing -------------------------------------------------------------------
-    def _run(
-        self,
-        job: Callable[[], Any],
-        finished: Callable[[], None],
-        result: Callable[[Any], None] | None = None,
-    ) -> None:
-        def body() -> None:
-            try:
-                value = job()
-                if result is not None:
-                    result(value)
-            except UserError as exc:
-                self.errorOccurred.emit(exc.message)
-            except Exception:
-                logger.exception("compare job failed")
-                self.bugOccurred.emit(traceback.format_exc())
-            finally:
-                finished()
-
-        self._thread = threading.Thread(target=body, name="compare", daemon=True)
-        self._thread.start()
-
+    # -- lifetime -------------------------------------------------------------------
     def wait(self, timeout_s: float = 60.0) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        self._background.wait(timeout_s)
 
     def close(self) -> None:
         self.cancel()

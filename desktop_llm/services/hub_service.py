@@ -1,11 +1,10 @@
-"""HubService: the Models window's way into Hugging Face, downloads, the library and
-the scan for models other apps keep.
+"""HubService: the Models window's way into Hugging Face and downloads.
 
-A QObject on the GUI thread. Network, header reads, planning, hashing and scanning run
-on background threads (``threading.Thread``); their results come back through a queued
-signal and are handed on as the public signals below. Download progress arrives from
-the download threads and is coalesced to at most one signal per item every
-``PROGRESS_S`` seconds (state changes always pass).
+A QObject on the GUI thread. Network, header reads and planning run in the background
+(services/background.py). Download progress arrives from the download threads and is
+coalesced to at most one update per item every ``PROGRESS_S`` seconds (state changes
+always pass) into :attr:`HubService.downloads_model`, the list the Downloads page
+shows. Installed models are the LibraryService's.
 """
 
 from __future__ import annotations
@@ -14,11 +13,10 @@ import logging
 import shutil
 import threading
 import time
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -34,10 +32,9 @@ from desktop_llm.core.downloads.manager import (
     DownloadItem,
     DownloadManager,
 )
-from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
 from desktop_llm.core.formatting import format_params, format_size
 from desktop_llm.core.hardware.detect import free_ram_bytes
-from desktop_llm.core.hardware.planner import GpuLayers, Machine
+from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.hub import (
     CPU_ONLY,
     FITS_GPU,
@@ -56,23 +53,22 @@ from desktop_llm.core.hub import (
     save_token,
 )
 from desktop_llm.core.models.catalog import Catalog, CatalogEntry, CatalogError, load_catalog
-from desktop_llm.core.models.library import ModelLibrary
-from desktop_llm.core.models.options import ModelOptions
-from desktop_llm.core.models.scan import FoundModel, Registered, Roots, register_found, scan
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths
-from desktop_llm.services.chat_service import fix_emit_refcount
+from desktop_llm.services.background import Background
+from desktop_llm.services.downloads_model import DownloadRow, DownloadsModel
+from desktop_llm.services.library_service import LibraryService
 from desktop_llm.storage import ModelRecord
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PROGRESS_S = 0.1
 DISK_MARGIN = 200 * 1000**2
 """Kept free beyond the files themselves (as the downloader's own check)."""
 
 OFFLINE_KIND, GATED_KIND, ERROR_KIND = "offline", "gated", "error"
-
-fix_emit_refcount()  # progress signals come by the hundred (see chat_service)
 
 __all__ = [
     "CANCELLED",
@@ -89,10 +85,8 @@ __all__ = [
     "CatalogEntry",
     "DownloadRow",
     "FileRow",
-    "FoundModel",
     "HubService",
     "ModelRecord",
-    "Registered",
     "RepoSummary",
     "RepoView",
     "format_params",
@@ -134,50 +128,10 @@ class RepoView:
     """The file the catalogue recommends for this repo, when it lists the repo."""
 
 
-@dataclass(frozen=True)
-class DownloadRow:
-    id: int
-    title: str
-    state: str
-    """queued, running, paused, done, failed or cancelled."""
-    done: int
-    total: int | None
-    speed: float
-    eta: float | None
-    error: str | None
-    model_name: str | None
-
-    @property
-    def percent(self) -> int:
-        if self.state == DONE:
-            return 100
-        return int(100 * self.done / self.total) if self.total else 0
-
-    @property
-    def active(self) -> bool:
-        return self.state in (QUEUED, RUNNING)
-
-    @classmethod
-    def of(cls, item: DownloadItem) -> DownloadRow:
-        p = item.progress
-        result = item.result
-        return cls(
-            id=item.id,
-            title=item.title,
-            state=item.state,
-            done=p.done if p else 0,
-            total=item.total,
-            speed=p.speed if p and item.state == RUNNING else 0.0,
-            eta=p.eta if p and item.state == RUNNING else None,
-            error=item.error,
-            model_name=result.name if isinstance(result, ModelRecord) else None,
-        )
-
-
 def error_kind(message: str) -> str:
     """How the window should present an error: offline, gated (accept the license,
     add a token) or a plain error."""
-    if message.startswith(OFFLINE):
+    if OFFLINE in message:  # also "title: no connection..." from a download
         return OFFLINE_KIND
     if "license" in message and "token" in message:
         return GATED_KIND
@@ -193,62 +147,51 @@ class HubService(QObject):
     Signals:
         searchFinished(object): a list of RepoSummary for the latest search.
         repoLoaded(object): a RepoView for the latest repo opened.
-        downloadChanged(object): a DownloadRow (coalesced; state changes always sent).
-        modelsChanged(): a model was added to or removed from the library, or its
-            defaults changed.
-        scanFinished(object): a list of FoundModel from "Find models on this computer".
-        registerFinished(object): a list of Registered (record or error per model).
-        busyChanged(str, bool): a task ("search", "repo", "scan", "register") started
-            or ended.
-        errorOccurred(str, str): the kind (OFFLINE_KIND, GATED_KIND, ERROR_KIND) and a
-            message the user can act on.
+        downloadChanged(object): a DownloadRow (coalesced; state changes always sent),
+            after downloads_model has it.
+        busyChanged(str, bool): a task ("search", "repo") started or ended.
+        errorOccurred(str): a message the user can act on (:func:`error_kind` says how
+            to present it).
         bugOccurred(str): an unexpected error, with a traceback for the crash dialog.
     """
 
     searchFinished = Signal(object)
     repoLoaded = Signal(object)
     downloadChanged = Signal(object)
-    modelsChanged = Signal()
-    scanFinished = Signal(object)
-    registerFinished = Signal(object)
     busyChanged = Signal(str, bool)
-    errorOccurred = Signal(str, str)
+    errorOccurred = Signal(str)
     bugOccurred = Signal(str)
-    # Internal: a background task's (callback, result), queued to the GUI thread.
-    _taskDone = Signal(object, object)
 
     def __init__(
         self,
-        library: ModelLibrary,
+        library: LibraryService,
         paths: AppPaths,
         *,
         make_client: Callable[[str | None], HubClient] | None = None,
         downloader: Downloader | None = None,
         machine: Callable[[], Machine] | None = None,
         catalog: Catalog | None = None,
-        scan_roots: Roots | None = None,
         max_parallel: int = 2,
         disk_free: Callable[[Path], int] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._library = library
+        self._models = library
+        self._library = library.library
         self._paths = paths
         self._make_client = make_client or (lambda token: HubClient(paths.cache, token=token))
         self._client = self._make_client(load_token(paths.config))
         self._machine_source = machine or (lambda: Machine(ram_free=free_ram_bytes()))
         self._catalog = catalog
-        self._scan_roots = scan_roots
         self._disk_free = disk_free or (lambda folder: shutil.disk_usage(folder).free)
         self._downloads = DownloadManager(
             downloader or Downloader(), max_parallel=max_parallel, on_change=self._on_download
         )
         self._listings: dict[str, tuple[RepoListing, list[FileChoice]]] = {}
-        self._generation: dict[str, int] = {}
-        self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
         self._last_emit: dict[int, tuple[float, str]] = {}
-        self._taskDone.connect(self._deliver)
+        self._background = Background(self.errorOccurred.emit, self.bugOccurred.emit, self)
+        self.downloads_model = DownloadsModel(self)
 
     # -- catalogue ------------------------------------------------------------------
     def catalog(self) -> Catalog:
@@ -357,11 +300,11 @@ class HubService(QObject):
         except UserError as exc:
             self._error(exc.message)
             return None
-        library = self._library
+        models = self._models
 
         def on_done(paths: list[Path]) -> ModelRecord:
-            record = register(library, listing, choice, paths)
-            self.modelsChanged.emit()
+            record = register(models.library, listing, choice, paths)
+            models.added()
             return record
 
         title = f"{repo_id} / {choice.name}"
@@ -411,70 +354,13 @@ class HubService(QObject):
                 return
             self._last_emit[item.id] = (now, item.state)
         row = DownloadRow.of(item)
+        self._background.post(lambda: self._download_changed(row))
+
+    def _download_changed(self, row: DownloadRow) -> None:
+        self.downloads_model.update(row)
         self.downloadChanged.emit(row)
         if row.state == FAILED and row.error:
-            self.errorOccurred.emit(error_kind(row.error), f"{row.title}: {row.error}")
-
-    # -- library --------------------------------------------------------------------------
-    def models(self) -> list[ModelRecord]:
-        return self._library.list()
-
-    def template_names(self) -> tuple[str, ...]:
-        return BUILTIN_TEMPLATES
-
-    def remove_model(self, model_id: int) -> bool | None:
-        """Unregister; delete the file only if the app downloaded it. Returns whether
-        the file was deleted, or None on failure (with errorOccurred)."""
-        try:
-            _, deleted = self._library.remove(str(self._library.get(model_id).id))
-        except UserError as exc:
-            self._error(exc.message)
-            return None
-        self.modelsChanged.emit()
-        return deleted
-
-    def set_defaults(
-        self,
-        model_id: int,
-        *,
-        n_ctx: int | None,
-        gpu_layers: GpuLayers | None,
-        template: str | None,
-        **engine: Any,
-    ) -> bool:
-        """Per-model defaults: context, GPU layers (a number, -1 all, "auto" or None),
-        the chat template (None: automatic), and the engine's own options as ModelOptions
-        fields (threads, n_batch, flash_attn, kv_cache_type, use_mmap, use_mlock; None:
-        the default)."""
-        try:
-            record = self._library.get(model_id)
-            stored = ModelOptions.from_dict(record.options)
-            options = replace(stored, n_ctx=n_ctx, gpu_layers=gpu_layers, **engine).validate()
-            self._library.set_options(model_id, options.stored_in(record.options))
-            self._library.set_template_override(model_id, template)
-        except UserError as exc:
-            self._error(exc.message)
-            return False
-        self.modelsChanged.emit()
-        return True
-
-    # -- find models on this computer -----------------------------------------------------
-    def scan(self) -> None:
-        library, roots = self._library, self._scan_roots
-        self._start("scan", lambda: scan(roots, known=library.list()), self.scanFinished.emit)
-
-    def register_found(self, found: list[FoundModel]) -> None:
-        library = self._library
-
-        def done(results: list[Registered]) -> None:
-            if any(r.record is not None for r in results):
-                self.modelsChanged.emit()
-            for r in results:
-                if r.error:
-                    self._error(f"{r.found.path}: {r.error}")
-            self.registerFinished.emit(results)
-
-        self._start("register", lambda: register_found(library, found), done)
+            self.errorOccurred.emit(f"{row.title}: {row.error}")
 
     # -- token ------------------------------------------------------------------------------
     def has_token(self) -> bool:
@@ -494,10 +380,7 @@ class HubService(QObject):
     def wait(self, timeout_s: float = 30.0) -> None:
         """Block until background tasks and downloads end (shutdown and tests)."""
         deadline = time.monotonic() + timeout_s
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self._background.wait(timeout_s)
         for item in self._downloads.items():
             if item.state in (QUEUED, RUNNING):
                 self._downloads.wait(item.id, max(0.01, deadline - time.monotonic()))
@@ -510,42 +393,17 @@ class HubService(QObject):
         self.wait(10.0)
 
     # -- background tasks ---------------------------------------------------------------------
-    def _start(self, task: str, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
-        """Run ``work`` on a thread; ``done(result)`` on the GUI thread, only for the
-        latest call of each task (an older search finishing late is dropped)."""
-        with self._lock:
-            generation = self._generation.get(task, 0) + 1
-            self._generation[task] = generation
+    def _start(self, task: str, work: Callable[[], T], done: Callable[[T], None]) -> None:
+        """Run ``work`` in the background; ``done(result)`` on the GUI thread, only for
+        the latest call of each task (an older search finishing late is dropped)."""
         self.busyChanged.emit(task, True)
-
-        def run() -> None:
-            try:
-                result = work()
-                outcome: tuple[Callable[[Any], None], Any] = (done, result)
-            except UserError as exc:
-                outcome = (self._error, exc.message)
-            except Exception:
-                logger.exception("%s failed", task)
-                outcome = (self.bugOccurred.emit, traceback.format_exc())
-            finally:
-                with self._lock:
-                    self._threads.discard(threading.current_thread())
-            self._taskDone.emit((task, generation), outcome)
-
-        thread = threading.Thread(target=run, name=f"hub-{task}", daemon=True)
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
-    def _deliver(self, key: tuple[str, int], outcome: tuple[Callable[[Any], None], Any]) -> None:
-        task, generation = key
-        with self._lock:
-            latest = self._generation.get(task) == generation
-        if not latest:
-            return
-        self.busyChanged.emit(task, False)
-        callback, value = outcome
-        callback(value)
+        self._background.run(
+            work,
+            done,
+            on_end=lambda: self.busyChanged.emit(task, False),
+            name=f"hub-{task}",
+            latest_only=True,
+        )
 
     def _error(self, message: str) -> None:
-        self.errorOccurred.emit(error_kind(message), message)
+        self.errorOccurred.emit(message)

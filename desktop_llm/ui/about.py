@@ -2,15 +2,14 @@
 
 The About box shows the app's version and the engine's version and backend. The
 engine is asked in a short-lived worker process (about a second, longer on a busy
-machine), so the question runs on a background thread and the box fills in when the
-answer arrives; the answer is kept for the rest of the session.
+machine), so the question runs in the background (services/background.py) and the box
+fills in when the answer arrives; the answer is kept for the rest of the session.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal, qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from desktop_llm import APP_NAME, __version__
+from desktop_llm.services.background import Background
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +30,17 @@ class EngineInfoLoader(QObject):
 
     Signals:
         ready(dict): the probe's answer (version, backend, gpu_offload, system_info).
+        bugOccurred(str): the probe itself failed unexpectedly (a traceback).
     """
 
     ready = Signal(object)
+    bugOccurred = Signal(str)
 
     def __init__(self, probe: EngineProbe | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._probe = probe
-        self._thread: threading.Thread | None = None
+        self._background = Background(self._unreachable, self.bugOccurred.emit, self)
+        self._asked = False
         self.info: EngineInfo | None = None if probe is not None else {}
 
     def request(self) -> None:
@@ -45,19 +48,25 @@ class EngineInfoLoader(QObject):
         if self.info is not None:
             self.ready.emit(self.info)
             return
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="engine-probe", daemon=True)
-            self._thread.start()
+        if not self._asked:
+            self._asked = True
+            self._background.run(self._ask, self._answered, name="engine-probe")
 
-    def _run(self) -> None:
+    def _ask(self) -> EngineInfo:
         assert self._probe is not None
         try:
-            info = self._probe()
-        except Exception as exc:  # shown in the box; the app keeps running
+            return self._probe()
+        except Exception as exc:  # an engine that can't start is an answer: shown in the box
             logger.exception("engine probe failed")
-            info = {"version": None, "backend": "unknown", "system_info": str(exc)}
+            return {"version": None, "backend": "unknown", "system_info": str(exc)}
+
+    def _answered(self, info: EngineInfo) -> None:
         self.info = info
         self.ready.emit(info)
+
+    @staticmethod
+    def _unreachable(message: str) -> None:
+        logger.error("engine probe: %s", message)  # _ask turns every failure into info
 
 
 def engine_line(info: EngineInfo | None) -> str:

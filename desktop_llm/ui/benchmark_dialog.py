@@ -67,7 +67,9 @@ class BenchmarkDialog(QDialog):
         layout.addWidget(buttons)
         service.progress.connect(self._progress)
         service.finished.connect(self._show)
-        service.failed.connect(self._failed)
+        service.errorOccurred.connect(self._failed)
+        # The crash dialog shows the bug itself; the dialog only gets ready to run again.
+        service.bugOccurred.connect(lambda _details: self._failed("The benchmark failed."))
 
     def run(self) -> None:
         started = self._service.start(

@@ -1,4 +1,5 @@
-"""The Compare tab: 2-4 panes on one prompt, a blind arena, a leaderboard, perplexity.
+"""The Compare tab: 2-4 panes (ui/compare_pane.py) on one prompt, a blind arena, a
+leaderboard, perplexity.
 
 The one integration point is ``CompareTab(service, parent)``.
 """
@@ -13,9 +14,7 @@ from typing import Any
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -27,128 +26,17 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_llm.services.compare_service import CompareService, PerplexityFailed
-from desktop_llm.services.types import format_size
 from desktop_llm.ui.charts import BarChart
+from desktop_llm.ui.compare_pane import Pane
 
 logger = logging.getLogger(__name__)
 
 VOTES = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
-
-
-class Pane(QGroupBox):
-    def __init__(self, index: int, models: list[tuple[int, str]], parent: QWidget | None = None):
-        super().__init__(f"Pane {chr(65 + index)}", parent)
-        layout = QVBoxLayout(self)
-        self.model = QComboBox()
-        self.set_models(models)
-        if len(models) > index:
-            # Pane B starts on the library's second model, C on its third: comparing
-            # different models is the common case (switch to the same one for settings).
-            self.model.setCurrentIndex(index)
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.0, 5.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(0.7)
-        self.max_tokens = QSpinBox()
-        self.max_tokens.setRange(1, 32768)
-        self.max_tokens.setValue(256)
-        self.seed = QSpinBox()
-        self.seed.setRange(-1, 2**31 - 1)
-        self.seed.setValue(42)
-        row = QHBoxLayout()
-        for label, widget in (
-            ("temp", self.temperature),
-            ("max", self.max_tokens),
-            ("seed", self.seed),
-        ):
-            row.addWidget(QLabel(label))
-            row.addWidget(widget)
-        self.system = QLineEdit()
-        self.system.setPlaceholderText("system prompt (optional)")
-        self.reply = QTextBrowser()
-        self.stats = QLabel()
-        self.stats.setWordWrap(True)
-        # The pane's choices, in one widget: locked while a comparison runs (a change
-        # would not reach the models already loaded), hidden in the arena.
-        self.controls = QWidget()
-        controls = QVBoxLayout(self.controls)
-        controls.setContentsMargins(0, 0, 0, 0)
-        controls.addWidget(self.model)
-        controls.addLayout(row)
-        controls.addWidget(self.system)
-        layout.addWidget(self.controls)
-        layout.addWidget(self.reply, 1)
-        layout.addWidget(self.stats)
-        self.figures: dict[str, Any] = {}
-        self.writing_since: float | None = None
-        self.first_chunk: float | None = None
-        self.chunks = 0
-
-    def set_models(self, models: list[tuple[int, str]]) -> None:
-        """Offer ``models``; the one chosen stays chosen while it is still there."""
-        chosen = self.model.currentData()
-        self.model.blockSignals(True)
-        self.model.clear()
-        for model_id, name in models:
-            self.model.addItem(name, model_id)
-        self.model.setCurrentIndex(max(0, self.model.findData(chosen)))
-        self.model.blockSignals(False)
-
-    def set_state(self, *, editable: bool, hidden: bool = False) -> None:
-        """Choices editable (before a comparison starts) or locked; in the arena, the
-        choices and the figures that would give a model away (memory, speed) hidden."""
-        self.controls.setEnabled(editable)
-        self.controls.setVisible(not hidden)
-        self.stats.setVisible(not hidden)
-
-    def clear(self, title: str) -> None:
-        self.setTitle(title)
-        self.reply.clear()
-        self.figures = {}
-        self.show_figures()
-
-    def live(self, now: float) -> None:
-        """Rough figures while streaming (a chunk is about a token); the worker's exact
-        stats replace them when the reply is done."""
-        self.chunks += 1
-        if self.first_chunk is None:
-            self.first_chunk = now
-            if self.writing_since is not None:
-                self.figures["ttft_s"] = now - self.writing_since
-        self.figures["completion_tokens"] = self.chunks
-        if now > self.first_chunk and self.chunks > 1:
-            self.figures["gen_tps"] = (self.chunks - 1) / (now - self.first_chunk)
-        self.show_figures()
-
-    def settings(self) -> dict[str, Any]:
-        return {
-            "temperature": self.temperature.value(),
-            "max_tokens": self.max_tokens.value(),
-            "seed": self.seed.value(),
-        }
-
-    def show_figures(self) -> None:
-        f = self.figures
-        parts = []
-        if "ttft_s" in f:
-            parts.append(f"TTFT {f['ttft_s']:.2f} s")
-        if "gen_tps" in f:
-            parts.append(f"{f['gen_tps']:.1f} tok/s")
-        if "completion_tokens" in f:
-            parts.append(f"{f['completion_tokens']} tokens")
-        if "load_s" in f:
-            parts.append(f"load {f['load_s']:.2f} s")
-        if f.get("memory_bytes"):
-            parts.append(format_size(int(f["memory_bytes"])))  # as the export says it
-        if "status" in f:
-            parts.append(str(f["status"]))
-        self.stats.setText(" · ".join(parts))
 
 
 class CompareTab(QWidget):
@@ -356,9 +244,9 @@ class CompareTab(QWidget):
             self.run_button.setEnabled(False)
             self.stop_button.setEnabled(True)
 
-    def _chunk(self, slot: int, text: str) -> None:
+    def _chunk(self, slot: int, text: str, tokens: int) -> None:
         pane = self._pane_at(slot)
-        pane.live(time.monotonic())
+        pane.live(time.monotonic(), tokens)
         reply = pane.reply
         cursor = reply.textCursor()
         cursor.movePosition(cursor.MoveOperation.End)

@@ -36,6 +36,7 @@ from desktop_llm.services.hub_service import (
     format_params,
     format_size,
 )
+from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.types import DEFAULT_CTX
 from desktop_llm.ui.tables import read_only_item, select_by_data, selected_data
 
@@ -188,7 +189,9 @@ class RepoPage(QWidget):
 
     COLUMNS = ("File", "Quant", "Size", "Fit on this computer", "")
 
-    def __init__(self, service: HubService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: HubService, library: LibraryService, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self._service = service
         self.view: RepoView | None = None
@@ -233,7 +236,7 @@ class RepoPage(QWidget):
         layout.addLayout(buttons)
         service.repoLoaded.connect(self.show_repo)
         service.busyChanged.connect(self._busy)
-        service.modelsChanged.connect(self._library_changed)
+        library.modelsChanged.connect(self._library_changed)
 
     def failed(self) -> None:
         """The repo could not be read (the banner says why)."""

@@ -1,124 +1,131 @@
 """Downloads: one row per download with a progress bar, bytes, speed and time left,
-and pause, resume and cancel."""
+and Pause/Resume and Cancel buttons.
+
+The rows are the HubService's DownloadsModel (services/downloads_model.py), drawn by
+a delegate into a QListView: a long list costs no widgets per row. The buttons are
+painted too, and a click on one is handled in :meth:`DownloadDelegate.editorEvent`.
+"""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QMouseEvent, QPainter
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QProgressBar,
+    QListView,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionButton,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_llm.services.hub_service import (
-    CANCELLED,
-    DONE,
-    FAILED,
-    PAUSED,
-    QUEUED,
-    RUNNING,
-    DownloadRow,
-    HubService,
-    format_size,
-)
+from desktop_llm.services.downloads_model import DownloadRow, DownloadsModel, Role
+from desktop_llm.services.hub_service import HubService
+
+PAUSE, CANCEL = "pause", "cancel"
+BUTTON_W, LINE_H, PAD = 84, 22, 6
 
 
-def _eta(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    if s >= 3600:
-        return f", {s // 3600} h {s % 3600 // 60:02d} min left"
-    return f", {s // 60}:{s % 60:02d} left"
+def button_state(row: DownloadRow, which: str) -> tuple[str, bool]:
+    """A row's button: its text and whether it can be pressed."""
+    if which == PAUSE:
+        return ("Resume" if row.resumable else "Pause"), not row.finished
+    return "Cancel", not row.finished
 
 
-QUIET_S = 3.0
-"""A running download with no news for this long says it is waiting for data."""
+class DownloadDelegate(QStyledItemDelegate):
+    """Draws a row (title and buttons, bar, status line) and turns a click on a button
+    into ``press(download_id, PAUSE or CANCEL)``."""
 
+    def __init__(self, press: Callable[[int, str], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._press = press
 
-def describe(row: DownloadRow, quiet_s: float = 0.0) -> str:
-    """The status line under the bar: bytes, speed, time left, or the outcome.
-    ``quiet_s``: seconds since the download last reported progress."""
-    total = f" of {format_size(row.total)}" if row.total else ""
-    if row.state == RUNNING:
-        if quiet_s >= QUIET_S:
-            # A stalled connection: the last speed and time left no longer hold.
-            return (
-                f"{format_size(row.done)}{total}, no data for {int(quiet_s)} s "
-                "(the connection is retried after 30 s without data)"
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        return QSize(400, 3 * LINE_H + 2 * PAD)
+
+    @staticmethod
+    def button_rect(rect: QRect, which: str) -> QRect:
+        right = rect.right() - PAD - (0 if which == CANCEL else BUTTON_W + PAD)
+        return QRect(right - BUTTON_W, rect.top() + PAD, BUTTON_W, LINE_H)
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        row = index.data(Role.ROW)
+        if not isinstance(row, DownloadRow):
+            return
+        style = QApplication.style()
+        rect = option.rect
+        inner = rect.adjusted(PAD, PAD, -PAD, -PAD)
+        title = QRect(inner.left(), inner.top(), inner.width() - 2 * (BUTTON_W + PAD), LINE_H)
+        painter.drawText(title, Qt.AlignmentFlag.AlignVCenter, row.title)
+        for which in (PAUSE, CANCEL):
+            text, enabled = button_state(row, which)
+            button = QStyleOptionButton()
+            button.rect = self.button_rect(rect, which)
+            button.text = text
+            button.state = QStyle.StateFlag.State_Raised | (
+                QStyle.StateFlag.State_Enabled if enabled else QStyle.StateFlag.State_None
             )
-        return f"{format_size(row.done)}{total}, {format_size(int(row.speed))}/s{_eta(row.eta)}"
-    if row.state == DONE:
-        name = f" as '{row.model_name}'" if row.model_name else ""
-        return f"Done: installed{name}"
-    if row.state == PAUSED:
-        return f"Paused at {format_size(row.done)}{total}"
-    if row.state == QUEUED:
-        return "Waiting for another download to finish"
-    if row.state == CANCELLED:
-        return "Cancelled"
-    return f"Failed: {row.error or 'unknown error'}"
+            style.drawControl(QStyle.ControlElement.CE_PushButton, button, painter)
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(inner.left(), inner.top() + LINE_H, inner.width(), LINE_H)
+        bar.minimum, bar.maximum = 0, 100
+        bar.progress = int(index.data(Role.PERCENT))
+        bar.text = f"{bar.progress}%"
+        bar.textVisible = True
+        bar.state = QStyle.StateFlag.State_Enabled
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+        status = QRect(inner.left(), inner.top() + 2 * LINE_H, inner.width(), LINE_H)
+        painter.drawText(status, Qt.AlignmentFlag.AlignVCenter, str(index.data(Role.STATUS)))
 
-
-class DownloadRowWidget(QWidget):
-    def __init__(self, service: HubService, row: DownloadRow) -> None:
-        super().__init__()
-        self._service = service
-        self.download_id = row.id
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        top = QHBoxLayout()
-        self.title = QLabel(row.title)
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.clicked.connect(self._pause_or_resume)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(lambda: service.cancel(self.download_id))
-        top.addWidget(self.title, 1)
-        top.addWidget(self.pause_button)
-        top.addWidget(self.cancel_button)
-        layout.addLayout(top)
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 100)
-        layout.addWidget(self.bar)
-        self.status = QLabel("")
-        layout.addWidget(self.status)
-        self.row = row
-        self.heard = time.monotonic()
-        self.update_row(row)
-
-    def update_row(self, row: DownloadRow) -> None:
-        self.row = row
-        self.heard = time.monotonic()
-        self.bar.setValue(row.percent)
-        self.status.setText(describe(row))
-        finished = row.state in (DONE, CANCELLED)
-        self.pause_button.setText("Resume" if row.state in (PAUSED, FAILED) else "Pause")
-        self.pause_button.setEnabled(not finished)
-        self.cancel_button.setEnabled(not finished)
-
-    def tick(self, now: float) -> None:
-        """Once a second: a running download that has gone quiet says so."""
-        if self.row.state == RUNNING and now - self.heard >= QUIET_S:
-            self.status.setText(describe(self.row, now - self.heard))
-
-    def _pause_or_resume(self) -> None:
-        if self.row.state in (PAUSED, FAILED):
-            self._service.resume(self.download_id)
-        else:
-            self._service.pause(self.download_id)
+    def editorEvent(
+        self,
+        event: QEvent,
+        model: QAbstractItemModel,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        row = index.data(Role.ROW)
+        if event.type() != QEvent.Type.MouseButtonRelease or not isinstance(row, DownloadRow):
+            return False
+        assert isinstance(event, QMouseEvent)
+        for which in (PAUSE, CANCEL):
+            rect = self.button_rect(option.rect, which)
+            if rect.contains(event.position().toPoint()) and button_state(row, which)[1]:
+                self._press(row.id, which)
+                return True
+        return False
 
 
 class DownloadsPage(QWidget):
     def __init__(self, service: HubService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
+        self.model: DownloadsModel = service.downloads_model
         layout = QVBoxLayout(self)
         self.empty = QLabel("No downloads yet. Pick a model in Discover and press Download.")
         self.clear_button = QPushButton("Clear finished")
@@ -127,47 +134,90 @@ class DownloadsPage(QWidget):
         top.addWidget(self.empty, 1)
         top.addWidget(self.clear_button)
         layout.addLayout(top)
-        self.list = QListWidget()
+        self.list = QListView()
+        self.list.setModel(self.model)
+        self.list.setItemDelegate(DownloadDelegate(self.press, self.list))
+        self.list.setUniformItemSizes(True)
         layout.addWidget(self.list, 1)
-        self.rows: dict[int, DownloadRowWidget] = {}
-        service.downloadChanged.connect(self.update_row)
-        for row in service.downloads():
-            self.update_row(row)
+        self.model.rowsInserted.connect(self._count_changed)
+        self.model.rowsRemoved.connect(self._count_changed)
+        self._count_changed()
+        # The stall message ("no data for 7 s") needs time to pass, not news.
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
-        self._timer.timeout.connect(self._tick)
+        self._timer.timeout.connect(self.model.tick)
         self._timer.start()
 
-    def _tick(self) -> None:
-        now = time.monotonic()
-        for widget in self.rows.values():
-            widget.tick(now)
+    @property
+    def rows(self) -> dict[int, DownloadRowView]:
+        """Each download's row as the user sees it, by download id."""
+        return {r.id: DownloadRowView(self, r.id) for r in self.model.rows()}
+
+    def press(self, download_id: int, which: str) -> None:
+        """A row's button was clicked: pause or resume it, or cancel it."""
+        row = self.model.row(download_id)
+        if row is None:
+            return
+        if which == CANCEL:
+            self._service.cancel(download_id)
+        elif row.resumable:
+            self._service.resume(download_id)
+        else:
+            self._service.pause(download_id)
 
     def clear_finished(self) -> None:
         """Take done and cancelled downloads off the list (their files stay installed)."""
-        for download_id, widget in list(self.rows.items()):
-            if widget.row.state in (DONE, CANCELLED):
-                for i in range(self.list.count()):
-                    item = self.list.item(i)
-                    if self.list.itemWidget(item) is widget:
-                        self.list.takeItem(i)
-                        break
-                widget.deleteLater()
-                del self.rows[download_id]
-        self.empty.setVisible(not self.rows)
-
-    def update_row(self, row: DownloadRow) -> None:
-        widget = self.rows.get(row.id)
-        if widget is None:
-            widget = DownloadRowWidget(self._service, row)
-            item = QListWidgetItem()
-            item.setSizeHint(widget.sizeHint())
-            self.list.insertItem(0, item)
-            self.list.setItemWidget(item, widget)
-            self.rows[row.id] = widget
-            self.empty.hide()
-        else:
-            widget.update_row(row)
+        self.model.clear_finished()
 
     def active_count(self) -> int:
-        return sum(1 for w in self.rows.values() if w.row.active)
+        return sum(1 for r in self.model.rows() if r.active)
+
+    def _count_changed(self) -> None:
+        self.empty.setVisible(self.model.rowCount() == 0)
+
+
+class DownloadRowView:
+    """One row's parts by name (its bar, status line and buttons), read from the model
+    as the delegate draws them: for keyboard access and tests."""
+
+    def __init__(self, page: DownloadsPage, download_id: int) -> None:
+        self._page, self.download_id = page, download_id
+        self.bar = _Shown(lambda: page.model.data(self._index(), Role.PERCENT))
+        self.status = _Shown(lambda: page.model.data(self._index(), Role.STATUS))
+        self.pause_button = _Button(self, PAUSE)
+        self.cancel_button = _Button(self, CANCEL)
+
+    @property
+    def row(self) -> DownloadRow:
+        row = self._page.model.row(self.download_id)
+        assert row is not None, "the download was cleared from the list"
+        return row
+
+    def _index(self) -> QModelIndex:
+        return self._page.model.index_of(self.download_id)
+
+
+class _Shown:
+    def __init__(self, read: Callable[[], object]) -> None:
+        self._read = read
+
+    def value(self) -> object:
+        return self._read()
+
+    def text(self) -> str:
+        return str(self._read())
+
+
+class _Button:
+    def __init__(self, row: DownloadRowView, which: str) -> None:
+        self._row, self._which = row, which
+
+    def text(self) -> str:
+        return button_state(self._row.row, self._which)[0]
+
+    def isEnabled(self) -> bool:
+        return button_state(self._row.row, self._which)[1]
+
+    def click(self) -> None:
+        if self.isEnabled():
+            self._row._page.press(self._row.download_id, self._which)

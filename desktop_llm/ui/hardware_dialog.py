@@ -49,7 +49,7 @@ class HardwareDialog(QDialog):
         layout.addWidget(buttons)
         service.probed.connect(self._show)
         service.planned.connect(lambda text: self.plan.setText(f"Current model: {text}"))
-        service.failed.connect(lambda text: self.plan.setText(text))
+        service.errorOccurred.connect(lambda text: self.plan.setText(text))
         if service.info is not None:
             self._show(service.info)
         service.refresh()

@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_llm.services.hub_service import (
+from desktop_llm.services.library_service import (
     FoundModel,
-    HubService,
+    LibraryService,
     ModelRecord,
     Registered,
-    format_size,
 )
+from desktop_llm.services.types import format_size
 from desktop_llm.ui.tables import read_only_item, select_by_data, selected_data
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -59,7 +59,7 @@ def ask(parent: QWidget, title: str, text: str) -> bool:
 class LibraryPage(QWidget):
     COLUMNS = ("Name", "Repository", "Quant", "Size", "Where", "Last used")
 
-    def __init__(self, service: HubService, parent: QWidget | None = None) -> None:
+    def __init__(self, service: LibraryService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
         self._records: dict[int, ModelRecord] = {}

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -33,39 +32,21 @@ from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
+from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.types import ChatSettings, Message, format_size
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
 from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
 from desktop_llm.ui.chat_view import ChatView, stats_text
 from desktop_llm.ui.compare_tab import CompareTab
+from desktop_llm.ui.composer import Composer
 from desktop_llm.ui.conversation_list import ConversationList
 from desktop_llm.ui.crash_dialog import show_crash_dialog
 from desktop_llm.ui.hardware_dialog import HardwareDialog
 from desktop_llm.ui.models_window import ModelsWindow
 from desktop_llm.ui.settings_panel import SettingsPanel
+from desktop_llm.ui.window_menus import build_menus
 
 logger = logging.getLogger(__name__)
-
-
-class _Composer(QPlainTextEdit):
-    """The message box: Enter sends, Shift+Enter adds a line."""
-
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__()
-        self._window = window
-        self.setPlaceholderText("Message the model… (Enter to send, Shift+Enter for a new line)")
-        self.setMaximumHeight(100)
-
-    def keyPressEvent(self, event: object) -> None:  # Qt override
-        from PySide6.QtGui import QKeyEvent
-
-        assert isinstance(event, QKeyEvent)
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
-            event.modifiers() & Qt.KeyboardModifier.ShiftModifier
-        ):
-            self._window.send_current()
-            return
-        super().keyPressEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -75,6 +56,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         service: ChatService,
+        library: LibraryService,
         *,
         engine_probe: EngineProbe | None = None,
         first_run: bool = False,
@@ -85,24 +67,22 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.service = service
-        self._hub = hub
-        self._hardware = hardware
-        self._benchmark = benchmark
+        self.library = library
+        self.hub = hub
+        self.hardware = hardware
+        self.benchmark = benchmark
         self._models_window: ModelsWindow | None = None
         self.engine_info = EngineInfoLoader(engine_probe, self)
         self._first_run = first_run
         self.conversation_id: int | None = None
-        # The reply being written and its text so far, kept even while another chat is
-        # open: the stored copy lags (saved about once a second).
-        self._streaming: tuple[int, str] | None = None
         self.setWindowTitle(APP_NAME)
         self.resize(1200, 780)
         self.setAcceptDrops(True)
-        self._build_menu()
+        build_menus(self)
 
         self.conversations = ConversationList()
         self.chat = ChatView()
-        self.settings_panel = SettingsPanel(service.template_names())
+        self.settings_panel = SettingsPanel(library.template_names())
 
         self.model_picker = QComboBox()
         self.model_picker.setMinimumWidth(360)
@@ -122,7 +102,7 @@ class MainWindow(QMainWindow):
         self.error_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_banner.hide()
 
-        self.composer = _Composer(self)
+        self.composer = Composer(self.send_current)
         self.send_button = QPushButton("Send")
         self.stop_button = QPushButton("Stop")
         self.regenerate_button = QPushButton("Regenerate")
@@ -183,84 +163,50 @@ class MainWindow(QMainWindow):
         self.settings_panel.templateChosen.connect(self._template_chosen)
 
         service.conversationsChanged.connect(self.refresh_conversations)
-        service.modelsChanged.connect(self.refresh_models)
+        library.modelsChanged.connect(self.refresh_models)
+        library.errorOccurred.connect(self.show_error)
         if self.compare_tab is not None:
-            service.modelsChanged.connect(self.compare_tab.refresh_models)
+            library.modelsChanged.connect(self.compare_tab.refresh_models)
         service.loadProgress.connect(self._load_progress)
         service.busyChanged.connect(self._busy_changed)
         service.replyStarted.connect(self._reply_started)
         service.replyChunk.connect(self._reply_chunk)
         service.replyFinished.connect(self._reply_finished)
         service.errorOccurred.connect(self.show_error)
-        service.bugOccurred.connect(lambda details: show_crash_dialog(self, details))
+        # Every service reports bugs the same way; the crash dialog shows them.
+        for reporter in (service, library, hub, hardware, compare, benchmark, self.engine_info):
+            if reporter is not None:
+                reporter.bugOccurred.connect(lambda details: show_crash_dialog(self, details))
 
         self.refresh_models()
         self._restore()
 
-    # -- menus --------------------------------------------------------------------
-    def _build_menu(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        new_chat = QAction("&New chat", self)
-        new_chat.setShortcut(QKeySequence.StandardKey.New)
-        new_chat.triggered.connect(self.new_conversation)
-        import_model = QAction("&Import model…", self)
-        import_model.setShortcut(QKeySequence("Ctrl+I"))
-        import_model.triggered.connect(self.import_model_dialog)
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        for action in (new_chat, import_model):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        models_menu = self.menuBar().addMenu("&Models")
-        find_models = QAction("&Find models…", self)
-        find_models.setShortcut(QKeySequence("Ctrl+Shift+M"))
-        find_models.setEnabled(self._hub is not None)
-        find_models.triggered.connect(self.show_models)
-        models_menu.addAction(find_models)
-        bench = QAction("&Benchmark this model…", self)
-        bench.setEnabled(self._benchmark is not None)
-        bench.triggered.connect(self.show_benchmark)
-        models_menu.addAction(bench)
-        settings_menu = self.menuBar().addMenu("&Settings")
-        hardware = QAction("&Hardware…", self)
-        hardware.setEnabled(self._hardware is not None)
-        hardware.triggered.connect(self.show_hardware)
-        settings_menu.addAction(hardware)
-        help_menu = self.menuBar().addMenu("&Help")
-        welcome = QAction("&Getting started", self)
-        welcome.triggered.connect(self.show_welcome)
-        about = QAction(f"&About {APP_NAME}", self)
-        about.triggered.connect(self.show_about)
-        help_menu.addAction(welcome)
-        help_menu.addAction(about)
-
+    # -- menus: build_menus (ui/window_menus.py) -------------------------------------
     def show_models(self) -> None:
         """The Models window: discover, download, library (one instance, non-modal)."""
-        assert self._hub is not None
+        assert self.hub is not None
         if self._models_window is None:
-            self._models_window = ModelsWindow(self._hub, self)
+            self._models_window = ModelsWindow(self.hub, self.library, self)
         self._models_window.show()
         self._models_window.raise_()
         self._models_window.activateWindow()
 
     def show_benchmark(self) -> BenchmarkDialog | None:
         """Models > Benchmark: speed and memory of the model chosen in the picker."""
-        assert self._benchmark is not None
+        assert self.benchmark is not None
         model_id = self.current_model_id()
         if model_id is None:
             self.show_error("choose a model to benchmark first")
             return None
         name = self.model_picker.currentText().split("  ·  ")[0]
-        dialog = BenchmarkDialog(self._benchmark, model_id, name, self)
+        dialog = BenchmarkDialog(self.benchmark, model_id, name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
 
     def show_hardware(self) -> HardwareDialog:
-        assert self._hardware is not None
-        dialog = HardwareDialog(self._hardware, self.current_model_id(), self)
+        assert self.hardware is not None
+        dialog = HardwareDialog(self.hardware, self.current_model_id(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
@@ -276,12 +222,12 @@ class MainWindow(QMainWindow):
     def show_welcome(self) -> None:
         """Show the getting-started text in place of the chat (until a message is sent
         or another chat is opened)."""
-        self.welcome.setHtml(welcome_html(bool(self.service.models())))
+        self.welcome.setHtml(welcome_html(bool(self.library.models())))
         self.chat_area.setCurrentWidget(self.welcome)
 
     def _update_welcome(self, empty_chat: bool) -> None:
         # First run, or nothing to chat with: guide the user in the empty chat.
-        if empty_chat and (self._first_run or not self.service.models()):
+        if empty_chat and (self._first_run or not self.library.models()):
             self.show_welcome()
         else:
             self.chat_area.setCurrentWidget(self.chat)
@@ -305,7 +251,7 @@ class MainWindow(QMainWindow):
         current = self.current_model_id() or self.service.settings.last_model_id
         self.model_picker.blockSignals(True)
         self.model_picker.clear()
-        for model in self.service.models():
+        for model in self.library.models():
             missing = "" if model.path.exists() else " — file missing"
             label = f"{model.name}  ·  {model.quant or '?'}  ·  {format_size(model.size)}{missing}"
             self.model_picker.addItem(label, model.id)
@@ -355,10 +301,11 @@ class MainWindow(QMainWindow):
         messages = self.chat.set_page(ids, self.service.messages_by_id, self.service.sibling_ids)
         self._update_welcome(not ids)
         self.regenerate_button.setEnabled(bool(ids) and not self.service.busy)
-        if self._streaming is not None:
-            bubble = self.chat.bubble(self._streaming[0])
+        streaming = self.service.streaming()
+        if streaming is not None:
+            bubble = self.chat.bubble(streaming[0])
             if bubble is not None:  # came back to the chat being written in
-                bubble.begin_streaming(self._streaming[1])
+                bubble.begin_streaming(streaming[1])
                 self.status.setText("Generating…")
                 return
         last = next((m for m in reversed(messages) if m.role == "assistant"), None)
@@ -397,7 +344,6 @@ class MainWindow(QMainWindow):
         self.service.regenerate(self.conversation_id, self.current_model_id())
 
     def _reply_started(self, user: Message, reply: Message) -> None:
-        self._streaming = (reply.id, "")
         self._first_run = False
         if user.conversation_id != self.conversation_id:
             return
@@ -424,14 +370,11 @@ class MainWindow(QMainWindow):
         self.chat.set_messages(keep, self.service.sibling_ids)
 
     def _reply_chunk(self, message_id: int, text: str) -> None:
-        if self._streaming is not None and self._streaming[0] == message_id:
-            self._streaming = (message_id, self._streaming[1] + text)
         bubble = self.chat.bubble(message_id)
         if bubble is not None:
             bubble.append(text)
 
     def _reply_finished(self, reply: Message) -> None:
-        self._streaming = None
         if reply.conversation_id == self.conversation_id:
             self._show_messages()
             if reply.status == "interrupted":
@@ -485,10 +428,10 @@ class MainWindow(QMainWindow):
         if model_id is None:
             self.settings_panel.show_template(None, "")
             return
-        record = next((m for m in self.service.models() if m.id == model_id), None)
+        record = next((m for m in self.library.models() if m.id == model_id), None)
         self.settings_panel.show_template(
             record.template_override if record else None,
-            self.service.template_description(model_id),
+            self.library.template_description(model_id),
         )
 
     def _settings_edited(self, settings: ChatSettings) -> None:
@@ -502,7 +445,7 @@ class MainWindow(QMainWindow):
     def _template_chosen(self, template: str | None) -> None:
         model_id = self.current_model_id()
         if model_id is not None:
-            self.service.set_template_override(model_id, template)
+            self.library.set_template_override(model_id, template)
 
     # -- errors -------------------------------------------------------------------
     def show_error(self, message: str) -> None:
@@ -522,7 +465,7 @@ class MainWindow(QMainWindow):
             self.import_model(Path(path))
 
     def import_model(self, path: Path) -> None:
-        record = self.service.import_model(path)
+        record = self.library.import_model(path)
         if record is not None:
             self.hide_error()
             self.select_model(record.id)
@@ -539,7 +482,7 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
-        running = [r for r in self._hub.downloads() if r.active] if self._hub else []
+        running = [r for r in self.hub.downloads() if r.active] if self.hub else []
         if running:
             answer = QMessageBox.question(
                 self,

@@ -2,7 +2,7 @@
 Downloads, Library (installed models, "Find models on this computer") and Settings
 (the Hugging Face token).
 
-Built by the main window with the HubService: ``ModelsWindow(service, parent)``.
+Built by the main window: ``ModelsWindow(hub, library, parent)``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_llm.services.hub_service import GATED_KIND, OFFLINE_KIND, HubService
+from desktop_llm.services.hub_service import GATED_KIND, OFFLINE_KIND, HubService, error_kind
+from desktop_llm.services.library_service import LibraryService
 from desktop_llm.ui.discover_page import DiscoverPage, RepoPage
 from desktop_llm.ui.downloads_page import DownloadsPage
 from desktop_llm.ui.library_page import LibraryPage
@@ -35,7 +36,9 @@ OFFLINE_TEXT = (
 
 
 class ModelsWindow(QDialog):
-    def __init__(self, service: HubService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, service: HubService, library: LibraryService, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self.last_error: tuple[str, str] | None = None
@@ -61,13 +64,13 @@ class ModelsWindow(QDialog):
 
         self.tabs = QTabWidget()
         self.discover = DiscoverPage(service)
-        self.repo = RepoPage(service)
+        self.repo = RepoPage(service, library)
         discover_tab = QSplitter(Qt.Orientation.Horizontal)
         discover_tab.addWidget(self.discover)
         discover_tab.addWidget(self.repo)
         discover_tab.setSizes([460, 640])  # the files and their fit get the room
         self.downloads = DownloadsPage(service)
-        self.library = LibraryPage(service)
+        self.library = LibraryPage(library)
         self.tabs.addTab(discover_tab, "Discover")
         self.tabs.addTab(self.downloads, "Downloads")
         self.tabs.addTab(self.library, "Library")
@@ -77,6 +80,7 @@ class ModelsWindow(QDialog):
         self.discover.repoChosen.connect(self.repo.open)
         self.discover.repoChosen.connect(lambda _: self.hide_banner())
         service.errorOccurred.connect(self.show_error)
+        library.errorOccurred.connect(self.show_error)
         service.searchFinished.connect(lambda _: self.hide_banner())
         service.repoLoaded.connect(lambda _: self.hide_banner())
         service.downloadChanged.connect(self._download_changed)
@@ -116,7 +120,8 @@ class ModelsWindow(QDialog):
         self.tabs.setCurrentWidget(self.settings_page)
 
     # -- messages --------------------------------------------------------------------
-    def show_error(self, kind: str, message: str) -> None:
+    def show_error(self, message: str) -> None:
+        kind = error_kind(message)
         if kind == OFFLINE_KIND:
             text = f"<b>{html.escape(OFFLINE_TEXT)}</b><br>{html.escape(message)}"
         else:

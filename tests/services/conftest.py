@@ -12,8 +12,15 @@ from desktop_llm.app import AppServices, build_services
 from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.paths import AppPaths
+from desktop_llm.services.pyside_fixes import fix_emit_refcount
 
 QUICK_CHAT = ChatSettings(temperature=0.0, max_tokens=8, seed=7, n_ctx=1024)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _emit_refcount_fix() -> None:
+    """What app.py installs at start-up, for tests that build services by hand."""
+    fix_emit_refcount()
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from pytestqt.qtbot import QtBot
 
 from desktop_llm.app import AppServices
 from desktop_llm.core.chat.conversation import ChatSettings
-from desktop_llm.services import chat_service
-from desktop_llm.services.chat_service import ChatService, _Coalescer
+from desktop_llm.services import streaming
+from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.streaming import ChunkCoalescer
 from desktop_llm.storage import Message
 from tests.support.gguf_builder import write_not_gguf, write_truncated_copy
 
@@ -44,7 +45,7 @@ class Recorder:
 
 
 def _model_id(parts: AppServices) -> int:
-    models = parts.service.models()
+    models = parts.library_service.models()
     assert models, "the starter model should be registered on first start"
     return models[0].id
 
@@ -156,7 +157,7 @@ def test_coalesces_chunks(qtbot: QtBot, services: AppServices, tiny_llama: Path)
     """A fast model (the random tiny llama: hundreds of tokens/s) gets far fewer
     replyChunk signals than tokens, and never more than one per ~30 ms."""
     service = services.service
-    record = service.import_model(tiny_llama)
+    record = services.library_service.import_model(tiny_llama)
     assert record is not None
     cid = _conversation(service, record.id, max_tokens=200, temperature=1.0)
     seen = Recorder(service)
@@ -168,16 +169,16 @@ def test_coalesces_chunks(qtbot: QtBot, services: AppServices, tiny_llama: Path)
     assert tokens == 200
     assert seen.text(reply.id) == reply.content
     # One signal per COALESCE_S window at most, plus the final flush.
-    assert len(seen.chunks) <= reply.stats["total_s"] / chat_service.COALESCE_S + 2
+    assert len(seen.chunks) <= reply.stats["total_s"] / streaming.COALESCE_S + 2
     assert len(seen.chunks) < tokens
 
 
 def test_coalescer_batches_by_time(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [100.0]
-    monkeypatch.setattr(chat_service.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(streaming.time, "monotonic", lambda: clock[0])
     emitted: list[tuple[int, str]] = []
-    coalescer = _Coalescer(lambda mid, text: emitted.append((mid, text)))
-    coalescer.message_id = 5
+    coalescer = ChunkCoalescer(lambda mid, text, _pieces: emitted.append((mid, text)))
+    coalescer.key = 5
     for i in range(200):  # 200 tokens, 5 ms apart: one signal per 30 ms
         coalescer.add(f"{i} ")
         clock[0] += 0.005
@@ -191,7 +192,7 @@ def test_coalescer_batches_by_time(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_import_bad_file_changes_nothing(
     qtbot: QtBot, services: AppServices, smollm2: Path, tmp_path: Path, bad: str
 ) -> None:
-    service = services.service
+    service = services.library_service
     path = (
         write_truncated_copy(smollm2, tmp_path / "cut.gguf")
         if bad == "truncated"
@@ -212,7 +213,7 @@ def test_send_with_vanished_model_file(
     service = services.service
     copy = tmp_path / "gone.gguf"
     copy.write_bytes(smollm2.read_bytes())
-    record = service.import_model(copy)
+    record = services.library_service.import_model(copy)
     assert record is not None
     copy.unlink()
     cid = _conversation(service, record.id)
@@ -302,12 +303,14 @@ def test_restart_restores_everything(
     before = service.messages(cid)
     parts.close()
 
-    again = make_services().service
+    parts_again = make_services()
+    again = parts_again.service
     assert [c.id for c in again.conversations()] == [cid]
     assert again.messages(cid) == before
     assert again.messages(cid)[-1] == reply
     assert again.settings.last_model_id == model_id
-    assert [m.id for m in again.models()] == [model_id]  # the starter isn't added twice
+    # the starter isn't added twice
+    assert [m.id for m in parts_again.library_service.models()] == [model_id]
 
 
 def test_emit_keeps_the_reference_to_true(qtbot: QtBot, services: AppServices) -> None:

@@ -13,11 +13,18 @@ from desktop_llm.app import AppServices, build_services
 from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.paths import AppPaths
+from desktop_llm.services.pyside_fixes import fix_emit_refcount
 from desktop_llm.ui.main_window import MainWindow
 
 QUICK_CHAT = ChatSettings(temperature=0.0, max_tokens=8, seed=7, n_ctx=1024)
 
 MakeWindow = Callable[[], tuple[MainWindow, AppServices]]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _emit_refcount_fix() -> None:
+    """What app.py installs at start-up, for tests that build services by hand."""
+    fix_emit_refcount()
 
 
 @pytest.fixture
@@ -29,7 +36,7 @@ def make_window(app_paths: AppPaths, qtbot: QtBot) -> Iterator[MakeWindow]:
 
     def make() -> tuple[MainWindow, AppServices]:
         parts = build_services(app_paths)
-        window = MainWindow(parts.service)
+        window = MainWindow(parts.service, parts.library_service)
         made.append((window, parts))
         window.show()
         return window, parts

@@ -35,7 +35,7 @@ def window_with(app_paths: AppPaths, qtbot: QtBot) -> Iterator[WindowWith]:
 
     def make(**kwargs: Any) -> MainWindow:
         parts = build_services(app_paths)
-        window = MainWindow(parts.service, **kwargs)
+        window = MainWindow(parts.service, parts.library_service, **kwargs)
         made.append((window, parts))
         window.show()
         return window

@@ -12,7 +12,7 @@ from tests.ui.conftest import MakeWindow
 @pytest.mark.model
 def test_benchmark_dialog_runs_and_shows_a_table(qtbot: QtBot, make_window: MakeWindow) -> None:
     _window, parts = make_window()
-    window = MainWindow(parts.service, benchmark=parts.benchmark)
+    window = MainWindow(parts.service, parts.library_service, benchmark=parts.benchmark)
     qtbot.addWidget(window)
     dialog = window.show_benchmark()
     assert dialog is not None
@@ -35,13 +35,13 @@ def test_a_context_too_small_is_a_message_not_a_crash(
     qtbot: QtBot, make_window: MakeWindow
 ) -> None:
     _window, parts = make_window()
-    window = MainWindow(parts.service, benchmark=parts.benchmark)
+    window = MainWindow(parts.service, parts.library_service, benchmark=parts.benchmark)
     qtbot.addWidget(window)
     dialog = window.show_benchmark()
     assert dialog is not None
     dialog.prompt_tokens.setValue(512)
     dialog.ctx.setValue(128)
-    with qtbot.waitSignal(parts.benchmark.failed, timeout=30_000):
+    with qtbot.waitSignal(parts.benchmark.errorOccurred, timeout=30_000):
         dialog.run()
     qtbot.waitUntil(lambda: "context length" in dialog.status.text(), timeout=5_000)
     assert dialog.run_button.isEnabled()

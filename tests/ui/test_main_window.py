@@ -262,8 +262,8 @@ def test_settings_and_system_prompt_are_per_chat(qtbot: QtBot, window: MainWindo
 def test_import_bad_files_then_keep_working(
     qtbot: QtBot, window: MainWindow, smollm2: Path, tmp_path: Path
 ) -> None:
-    service = window.service
-    models_before = service.models()
+    library = window.library
+    models_before = library.models()
     picker_before = window.model_picker.count()
     current_before = window.current_model_id()
     for path in (
@@ -276,7 +276,7 @@ def test_import_bad_files_then_keep_working(
         assert not window.error_banner.isHidden()
         message = window.error_banner.text()
         assert path.name in message and "Traceback" not in message
-        assert service.models() == models_before
+        assert library.models() == models_before
         assert window.model_picker.count() == picker_before
         assert window.current_model_id() == current_before
 
@@ -292,7 +292,7 @@ def test_send_with_vanished_model_file(
     copy = tmp_path / "vanishing.gguf"
     shutil.copyfile(smollm2, copy)
     window.import_model(copy)
-    record = next(m for m in window.service.models() if m.path == copy)
+    record = next(m for m in window.library.models() if m.path == copy)
     assert window.current_model_id() == record.id
     copy.unlink()
 
@@ -307,7 +307,7 @@ def test_send_with_vanished_model_file(
 
     window.refresh_models()
     assert "file missing" in window.model_picker.currentText()
-    starter = next(m for m in window.service.models() if m.id != record.id)
+    starter = next(m for m in window.library.models() if m.id != record.id)
     window.select_model(starter.id)
     reply = _send(qtbot, window, "Anyone there?")
     assert reply.status == "ok"
@@ -393,10 +393,10 @@ def test_drop_a_model_file_imports_it_in_place(
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    with qtbot.waitSignal(window.service.modelsChanged, timeout=5_000):
+    with qtbot.waitSignal(window.library.modelsChanged, timeout=5_000):
         window.dropEvent(drop)
 
-    record = next(m for m in window.service.models() if m.path == copy)
+    record = next(m for m in window.library.models() if m.path == copy)
     assert record.name == "My-Model" and not record.owned
     assert copy.is_file()  # left where it was, not moved or copied
     assert not any(parts.library._models_dir.rglob("*.gguf"))
@@ -406,7 +406,7 @@ def test_drop_a_model_file_imports_it_in_place(
     # Dropping the same file again explains instead of importing twice.
     window.dropEvent(drop)
     assert "already imported" in window.error_banner.text()
-    assert len([m for m in window.service.models() if m.path == copy]) == 1
+    assert len([m for m in window.library.models() if m.path == copy]) == 1
 
 
 @pytest.mark.model

@@ -23,8 +23,9 @@ from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.hub import HubClient
 from desktop_llm.core.models.scan import default_roots
 from desktop_llm.paths import AppPaths
-from desktop_llm.services.hub_service import DONE, PAUSED, DownloadRow, HubService
-from desktop_llm.ui.downloads_page import describe
+from desktop_llm.services.downloads_model import DownloadRow, describe
+from desktop_llm.services.hub_service import DONE, PAUSED, HubService
+from desktop_llm.services.library_service import LibraryService
 from desktop_llm.ui.main_window import MainWindow
 from desktop_llm.ui.models_window import OFFLINE_TEXT, ModelsWindow
 from tests.support.fake_apps import make_fake_apps
@@ -71,6 +72,7 @@ def hub(hub_files: dict[str, bytes]) -> Iterator[HubServer]:
 class Setup:
     window: ModelsWindow
     service: HubService
+    models: LibraryService
     parts: AppServices
     paths: AppPaths
     hub: HubServer
@@ -82,8 +84,11 @@ def setup(app_paths: AppPaths, hub: HubServer, qtbot: QtBot, tmp_path: Path) -> 
     parts = build_services(app_paths)
     machine = [GPU_MACHINE]
     fake_home = tmp_path / "fakehome"
+    models = LibraryService(
+        parts.library, scan_roots=default_roots(home=fake_home, environ={}, platform="linux")
+    )
     service = HubService(
-        parts.library,
+        models,
         app_paths,
         make_client=lambda token: HubClient(
             app_paths.cache, endpoint=hub.url, token=token, timeout=5
@@ -92,13 +97,13 @@ def setup(app_paths: AppPaths, hub: HubServer, qtbot: QtBot, tmp_path: Path) -> 
             DownloaderConfig(stall_timeout=0.5, retries=3, backoff=0.01, disk_margin=0)
         ),
         machine=lambda: machine[0],
-        scan_roots=default_roots(home=fake_home, environ={}, platform="linux"),
     )
-    window = ModelsWindow(service)
+    window = ModelsWindow(service, models)
     qtbot.addWidget(window)
     window.show()
-    yield Setup(window, service, parts, app_paths, hub, machine)
+    yield Setup(window, service, models, parts, app_paths, hub, machine)
     service.shutdown()
+    models.wait(10)
     QApplication.processEvents()
     parts.close()
 
@@ -175,7 +180,7 @@ def test_download_reaches_100_and_lands_in_the_library(qtbot: QtBot, setup: Setu
     assert row.bar.value() == 100
     assert "installed as 'tiny'" in row.status.text()
     qtbot.waitUntil(lambda: "tiny" in setup.window.library.names(), timeout=5000)
-    record = next(m for m in setup.parts.service.models() if m.name == "tiny")
+    record = next(m for m in setup.models.models() if m.name == "tiny")
     assert record.owned and record.source_repo == TINY_REPO
     assert record.path == setup.paths.models / TINY_REPO / "tiny.Q4_K_M.gguf"
     # The repo view, still open, now says it is installed (no second download of it).
@@ -252,7 +257,7 @@ def test_not_enough_disk_space_is_refused(qtbot: QtBot, setup: Setup) -> None:
 
 def test_delete_from_library(qtbot: QtBot, setup: Setup, tiny_llama: Path) -> None:
     library = setup.window.library
-    imported = setup.parts.service.import_model(tiny_llama)
+    imported = setup.models.import_model(tiny_llama)
     assert imported is not None
     library.refresh()
     library.select(imported.id)
@@ -261,12 +266,12 @@ def test_delete_from_library(qtbot: QtBot, setup: Setup, tiny_llama: Path) -> No
     library.delete_button.click()
     assert imported.name in library.names()  # said no
     library.confirm = lambda title, text: questions.append(text) or True
-    with qtbot.waitSignal(setup.service.modelsChanged):
+    with qtbot.waitSignal(setup.models.modelsChanged):
         library.delete_button.click()
     assert "stays where it is" in questions[-1]
     assert imported.name not in library.names()
     assert tiny_llama.exists()  # imported in place: only unregistered
-    assert imported.name not in [m.name for m in setup.parts.service.models()]
+    assert imported.name not in [m.name for m in setup.models.models()]
 
     # A downloaded model's file is deleted.
     download_id = download(qtbot, setup, TINY_REPO, "tiny.Q8_0.gguf")
@@ -285,7 +290,7 @@ def test_delete_from_library(qtbot: QtBot, setup: Setup, tiny_llama: Path) -> No
 
 
 def test_per_model_defaults(qtbot: QtBot, setup: Setup, tiny_llama: Path) -> None:
-    record = setup.parts.service.import_model(tiny_llama)
+    record = setup.models.import_model(tiny_llama)
     assert record is not None
     library = setup.window.library
     library.refresh()
@@ -313,7 +318,7 @@ def test_engine_options_per_model_persist_and_reach_the_load(
     from desktop_llm.core.engine.session import EngineSession
 
     # SmolLM2 (head size 64) can take a quantized KV cache; the tiny model (16) can't
-    other = setup.parts.service.import_model(tiny_llama)
+    other = setup.models.import_model(tiny_llama)
     assert other is not None
     record = next(m for m in setup.parts.library.list() if m.id != other.id)
     library = setup.window.library
@@ -345,7 +350,7 @@ def test_engine_options_per_model_persist_and_reach_the_load(
 
     # a quantized cache with flash attention off is refused with a clear message
     library.flash.setCurrentIndex(library.flash.findData(False))
-    with qtbot.waitSignal(setup.service.errorOccurred, timeout=5000) as blocker:
+    with qtbot.waitSignal(setup.models.errorOccurred, timeout=5000) as blocker:
         library.save_defaults.click()
     assert "flash" in blocker.args[-1].lower()
 
@@ -371,7 +376,7 @@ def test_gated_repo_and_token(qtbot: QtBot, setup: Setup) -> None:
 
 
 def test_offline_is_a_clear_message(qtbot: QtBot, setup: Setup, tiny_llama: Path) -> None:
-    setup.parts.service.import_model(tiny_llama)
+    setup.models.import_model(tiny_llama)
     setup.hub.stop()
     with qtbot.waitSignal(setup.service.errorOccurred, timeout=15000):
         setup.window.discover.search()
@@ -386,24 +391,24 @@ def test_scan_finds_fake_apps_and_registers_once(
 ) -> None:
     apps = make_fake_apps(tmp_path / "fakehome")
     library = setup.window.library
-    with qtbot.waitSignal(setup.service.scanFinished, timeout=15000):
+    with qtbot.waitSignal(setup.models.scanFinished, timeout=15000):
         library.scan_button.click()
     assert library.found_table.rowCount() == 4
     assert library.register_button.isEnabled()
-    before = len(setup.parts.service.models())
-    with qtbot.waitSignal(setup.service.registerFinished, timeout=15000):
+    before = len(setup.models.models())
+    with qtbot.waitSignal(setup.models.registerFinished, timeout=15000):
         library.register_button.click()
     qtbot.waitUntil(lambda: not library.register_button.isEnabled(), timeout=15000)
     qtbot.waitUntil(lambda: all(m.registered for m in library.found), timeout=15000)
-    assert len(setup.parts.service.models()) == before + 4
+    assert len(setup.models.models()) == before + 4
     assert {"SmolTiny", "jan-tiny", "tinyllama:1b"} <= set(library.names())
     # Scanning again offers nothing new, and registering again adds nothing.
-    with qtbot.waitSignal(setup.service.scanFinished, timeout=15000):
+    with qtbot.waitSignal(setup.models.scanFinished, timeout=15000):
         library.scan_button.click()
     assert "0 not in the library" in library.scan_status.text()
-    setup.service.register_found(library.found)
+    setup.models.register_found(library.found)
     setup.service.wait(10)
-    assert len(setup.parts.service.models()) == before + 4
+    assert len(setup.models.models()) == before + 4
     assert apps.lmstudio.exists() and apps.ollama_blob.exists()
 
 
@@ -411,7 +416,7 @@ def test_quitting_with_a_download_running_asks_first(qtbot: QtBot, setup: Setup)
     open_repo(qtbot, setup, BIG_REPO)
     setup.hub.faults.stall_after, setup.hub.faults.stall_seconds = 1_000_000, 10
     download_id = download(qtbot, setup, BIG_REPO, BIG_FILE)
-    main = MainWindow(setup.parts.service, hub=setup.service)
+    main = MainWindow(setup.parts.service, setup.models, hub=setup.service)
     qtbot.addWidget(main)
     asked: list[str] = []
 

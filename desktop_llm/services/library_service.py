@@ -1,0 +1,171 @@
+"""LibraryService: the installed models, for every window that lists or changes them.
+
+One owner for the model list: import, remove, per-model defaults (context, GPU layers,
+chat template, engine options) and "Find models on this computer" (other apps'
+folders, registered in place). The chat's model picker, the Models window's Library
+page and the Compare panes all refresh on its ``modelsChanged``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
+from desktop_llm.core.hardware.planner import GpuLayers
+from desktop_llm.core.models.library import ModelLibrary
+from desktop_llm.core.models.options import ModelOptions
+from desktop_llm.core.models.scan import FoundModel, Registered, Roots, register_found, scan
+from desktop_llm.errors import UserError
+from desktop_llm.services.background import Background
+from desktop_llm.storage import ModelRecord
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+__all__ = ["FoundModel", "LibraryService", "ModelRecord", "Registered"]
+
+
+class LibraryService(QObject):
+    """The installed models.
+
+    Signals:
+        modelsChanged(): a model was added, removed, or its defaults changed.
+        scanFinished(object): a list of FoundModel from :meth:`scan`.
+        registerFinished(object): a list of Registered (record or error per model).
+        busyChanged(str, bool): a task ("scan", "register") started or ended.
+        errorOccurred(str): a message the user can act on.
+        bugOccurred(str): an unexpected error, with a traceback for the crash dialog.
+    """
+
+    modelsChanged = Signal()
+    scanFinished = Signal(object)
+    registerFinished = Signal(object)
+    busyChanged = Signal(str, bool)
+    errorOccurred = Signal(str)
+    bugOccurred = Signal(str)
+
+    def __init__(
+        self,
+        library: ModelLibrary,
+        *,
+        scan_roots: Roots | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.library = library
+        """The core library, for services that resolve or register models."""
+        self._scan_roots = scan_roots
+        self._background = Background(self.errorOccurred.emit, self.bugOccurred.emit, self)
+
+    # -- the list -------------------------------------------------------------------
+    def models(self) -> list[ModelRecord]:
+        return self.library.list()
+
+    def added(self) -> None:
+        """Another service added a model (a download finished); any thread."""
+        self.modelsChanged.emit()
+
+    def import_model(self, path: Path) -> ModelRecord | None:
+        """Register a GGUF file where it is; None (with errorOccurred) if it can't be."""
+        record = self._guard(lambda: self.library.import_file(path))
+        if record is not None:
+            self.modelsChanged.emit()
+        return record
+
+    def remove_model(self, model_id: int) -> bool | None:
+        """Unregister; delete the file only if the app downloaded it. Returns whether
+        the file was deleted, or None on failure (with errorOccurred)."""
+        removed = self._guard(lambda: self.library.remove(str(self.library.get(model_id).id)))
+        if removed is None:
+            return None
+        self.modelsChanged.emit()
+        return removed[1]
+
+    # -- per-model defaults -----------------------------------------------------------
+    def template_names(self) -> tuple[str, ...]:
+        return BUILTIN_TEMPLATES
+
+    def template_description(self, model_id: int) -> str:
+        """How the model's chat template was chosen, in words ("" if it can't be read)."""
+        try:
+            return self.library.ref_for(self.library.get(model_id)).template().describe()
+        except UserError:
+            return ""
+
+    def set_template_override(self, model_id: int, template: str | None) -> None:
+        if self._guard(lambda: self.library.set_template_override(model_id, template)) is None:
+            return
+        self.modelsChanged.emit()
+
+    def set_defaults(
+        self,
+        model_id: int,
+        *,
+        n_ctx: int | None,
+        gpu_layers: GpuLayers | None,
+        template: str | None,
+        **engine: Any,
+    ) -> bool:
+        """Per-model defaults: context, GPU layers (a number, -1 all, "auto" or None),
+        the chat template (None: automatic), and the engine's own options as ModelOptions
+        fields (threads, n_batch, flash_attn, kv_cache_type, use_mmap, use_mlock; None:
+        the default)."""
+
+        def apply() -> bool:
+            record = self.library.get(model_id)
+            stored = ModelOptions.from_dict(record.options)
+            options = replace(stored, n_ctx=n_ctx, gpu_layers=gpu_layers, **engine).validate()
+            self.library.set_options(model_id, options.stored_in(record.options))
+            self.library.set_template_override(model_id, template)
+            return True
+
+        if self._guard(apply) is None:
+            return False
+        self.modelsChanged.emit()
+        return True
+
+    # -- find models on this computer ---------------------------------------------------
+    def scan(self) -> None:
+        library, roots = self.library, self._scan_roots
+        self._run("scan", lambda: scan(roots, known=library.list()), self.scanFinished.emit)
+
+    def register_found(self, found: list[FoundModel]) -> None:
+        def done(results: list[Registered]) -> None:
+            if any(r.record is not None for r in results):
+                self.modelsChanged.emit()
+            for r in results:
+                if r.error:
+                    self.errorOccurred.emit(f"{r.found.path}: {r.error}")
+            self.registerFinished.emit(results)
+
+        library = self.library
+        self._run("register", lambda: register_found(library, found), done)
+
+    def wait(self, timeout_s: float = 30.0) -> None:
+        """Block until a scan or registration ends (shutdown and tests)."""
+        self._background.wait(timeout_s)
+
+    def _run(self, task: str, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        self.busyChanged.emit(task, True)
+        self._background.run(
+            work,
+            done,
+            on_end=lambda: self.busyChanged.emit(task, False),
+            name=task,
+            latest_only=True,
+        )
+
+    def _guard(self, action: Callable[[], T]) -> T | None:
+        """``action()``, or None with errorOccurred when the user can fix what failed."""
+        try:
+            return action()
+        except UserError as exc:
+            self.errorOccurred.emit(exc.message)
+            return None
