@@ -21,13 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
-# Before huggingface_hub reads them (at import): no daily call home, and the plain
-# resolve path instead of xet, which our downloader and test hub speak.
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("HF_HUB_DISABLE_XET", "1")
-
 import httpx2
-from huggingface_hub import HfApi
+from huggingface_hub import HfApi, constants
 from huggingface_hub.errors import (
     GatedRepoError,
     HfHubHTTPError,
@@ -113,6 +108,18 @@ class FileChoice:
         return self.model.size
 
 
+def _quiet_hub() -> None:
+    """No telemetry in huggingface_hub's requests, and no xet transfers: our downloader
+    and the test Hub speak the plain resolve path. huggingface_hub reads both settings
+    from its ``constants`` at call time; an explicit HF_HUB_DISABLE_TELEMETRY=0 or
+    HF_HUB_DISABLE_XET=0 in the environment still wins. Called when a client is made,
+    not at import (no module changes the process's state by being imported)."""
+    if "HF_HUB_DISABLE_TELEMETRY" not in os.environ:
+        constants.HF_HUB_DISABLE_TELEMETRY = True
+    if "HF_HUB_DISABLE_XET" not in os.environ:
+        constants.HF_HUB_DISABLE_XET = True
+
+
 class HubClient:
     """Built in the composition root with the cache folder and the token."""
 
@@ -128,6 +135,7 @@ class HubClient:
         self._token = token
         self._timeout = timeout
         self._cache = cache_dir / "hub" / "headers"
+        _quiet_hub()
         # token=False: never fall back to a token huggingface_hub finds on its own; the
         # caller decides (HF_TOKEN or the one saved in Settings).
         self._api = HfApi(endpoint=self.endpoint, token=token or False)

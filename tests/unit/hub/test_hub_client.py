@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -244,3 +247,21 @@ def test_verdict_says_when_the_context_was_cut_and_counts_unified_memory_once(
     on_mac = verdict(header, size, mac, 4096)
     plan = plan_for_header(header, mac, ctx=4096)
     assert on_mac.verdict == FITS_GPU and on_mac.needed == plan.ram_bytes
+
+
+def test_making_a_client_quiets_the_hub_without_touching_the_environment(tmp_path: Path) -> None:
+    # In a fresh interpreter: importing the module changes nothing; a client turns
+    # telemetry and xet off in huggingface_hub's settings, not in os.environ.
+    code = (
+        "import os\n"
+        "before = dict(os.environ)\n"
+        "from huggingface_hub import constants\n"
+        "import desktop_llm.core.hub.client as c\n"
+        "assert dict(os.environ) == before\n"
+        "assert not constants.HF_HUB_DISABLE_TELEMETRY and not constants.HF_HUB_DISABLE_XET\n"
+        f"c.HubClient(__import__('pathlib').Path({str(tmp_path)!r}))\n"
+        "assert dict(os.environ) == before\n"
+        "assert constants.HF_HUB_DISABLE_TELEMETRY and constants.HF_HUB_DISABLE_XET\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_HUB_DISABLE")}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=Path.cwd())
