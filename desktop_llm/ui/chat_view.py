@@ -51,6 +51,17 @@ def stats_text(stats: dict[str, Any]) -> str:
         return ""
 
 
+def status_text(last_reply: Message | None) -> str:
+    """The status line under a chat whose latest reply is ``last_reply``: its speed,
+    and how much of the context window the chat fills."""
+    if last_reply is None or not last_reply.stats:
+        return "Ready"
+    stats = last_reply.stats
+    used, n_ctx = int(stats.get("context_used", 0)), int(stats.get("n_ctx", 0))
+    context = f" · context {used:,} / {n_ctx:,} tokens" if n_ctx else ""
+    return f"{stats_text(stats)}{context}"
+
+
 class _Body(QTextBrowser):
     """A read-only text area as tall as its content (the scroll area scrolls, not it)."""
 
@@ -291,6 +302,33 @@ class ChatView(QScrollArea):
         self._layout.insertWidget(self._layout.count() - 1, bubble)
         return bubble
 
+    def begin_reply(
+        self,
+        user: Message,
+        reply: Message,
+        branch: Callable[[], list[Message]],
+        siblings_of: SiblingSource,
+    ) -> MessageBubble:
+        """Show ``reply`` as the bubble being written under ``user``'s message.
+
+        A regenerate asks again for a reply already shown: the old one stays stored as
+        a branch, and the chat is redrawn from ``branch()`` without it to show the new.
+        """
+        shown = [b.message_id for b in self.bubbles()]
+        if user.id not in shown:
+            self.add_message(user)
+        elif shown[-1] != user.id:
+            messages = branch()
+            keep = (
+                [m for m in messages if m.id != messages[-1].id]
+                if messages and messages[-1].role == "assistant"
+                else messages
+            )
+            self.set_messages(keep, siblings_of)
+        bubble = self.add_message(reply)
+        bubble.begin_streaming()
+        return bubble
+
     def show_earlier(self, count: int = 100) -> None:
         """Add up to ``count`` older messages above the ones shown, keeping the view still."""
         if not self._earlier:
@@ -322,6 +360,13 @@ class ChatView(QScrollArea):
 
     def bubble(self, message_id: int) -> MessageBubble | None:
         return self._bubbles.get(message_id)
+
+    def append_to(self, message_id: int, text: str) -> None:
+        """A streamed chunk of a reply; dropped when the reply's chat is not the one
+        shown (the chat service keeps the text so far for when that chat is opened)."""
+        bubble = self._bubbles.get(message_id)
+        if bubble is not None:
+            bubble.append(text)
 
     def bubbles(self) -> list[MessageBubble]:
         return list(self._bubbles.values())

@@ -4,13 +4,13 @@ right, a model picker with load progress on top, and a status line with speed st
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -33,15 +33,16 @@ from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
-from desktop_llm.services.types import ChatSettings, Message, format_size
+from desktop_llm.services.types import ChatSettings, Message
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
 from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
-from desktop_llm.ui.chat_view import ChatView, stats_text
+from desktop_llm.ui.chat_view import ChatView, status_text
 from desktop_llm.ui.compare_tab import CompareTab
 from desktop_llm.ui.composer import Composer
 from desktop_llm.ui.conversation_list import ConversationList
 from desktop_llm.ui.crash_dialog import show_crash_dialog
 from desktop_llm.ui.hardware_dialog import HardwareDialog
+from desktop_llm.ui.model_picker import ModelPicker
 from desktop_llm.ui.models_window import ModelsWindow
 from desktop_llm.ui.settings_panel import SettingsPanel
 from desktop_llm.ui.window_menus import build_menus
@@ -84,9 +85,7 @@ class MainWindow(QMainWindow):
         self.chat = ChatView()
         self.settings_panel = SettingsPanel(library.template_names())
 
-        self.model_picker = QComboBox()
-        self.model_picker.setMinimumWidth(360)
-        self.model_picker.setToolTip("The model that writes the replies")
+        self.model_picker = ModelPicker(library)
         self.load_bar = QProgressBar()
         self.load_bar.setRange(0, 100)
         self.load_bar.setMaximumWidth(160)
@@ -157,7 +156,7 @@ class MainWindow(QMainWindow):
         self.conversations.renameRequested.connect(service.rename_conversation)
         self.conversations.deleteRequested.connect(self._delete_conversation)
         self.chat.branchRequested.connect(self._show_branch)
-        self.model_picker.currentIndexChanged.connect(self._model_changed)
+        self.model_picker.modelChosen.connect(self._model_changed)
         self.settings_panel.settingsEdited.connect(self._settings_edited)
         self.settings_panel.systemPromptEdited.connect(self._system_prompt_edited)
         self.settings_panel.templateChosen.connect(self._template_chosen)
@@ -170,7 +169,7 @@ class MainWindow(QMainWindow):
         service.loadProgress.connect(self._load_progress)
         service.busyChanged.connect(self._busy_changed)
         service.replyStarted.connect(self._reply_started)
-        service.replyChunk.connect(self._reply_chunk)
+        service.replyChunk.connect(self.chat.append_to)
         service.replyFinished.connect(self._reply_finished)
         service.errorOccurred.connect(self.show_error)
         # Every service reports bugs the same way; the crash dialog shows them.
@@ -198,7 +197,7 @@ class MainWindow(QMainWindow):
         if model_id is None:
             self.show_error("choose a model to benchmark first")
             return None
-        name = self.model_picker.currentText().split("  ·  ")[0]
+        name = self.model_picker.current_name()
         dialog = BenchmarkDialog(self.benchmark, model_id, name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -248,28 +247,15 @@ class MainWindow(QMainWindow):
         self.conversations.set_conversations(self.service.conversations(), self.conversation_id)
 
     def refresh_models(self) -> None:
-        current = self.current_model_id() or self.service.settings.last_model_id
-        self.model_picker.blockSignals(True)
-        self.model_picker.clear()
-        for model in self.library.models():
-            missing = "" if model.path.exists() else " — file missing"
-            label = f"{model.name}  ·  {model.quant or '?'}  ·  {format_size(model.size)}{missing}"
-            self.model_picker.addItem(label, model.id)
-        if self.model_picker.count() == 0:
-            self.model_picker.addItem("No models: File > Import model…", None)
-        index = self.model_picker.findData(current) if current is not None else -1
-        self.model_picker.setCurrentIndex(max(0, index))
-        self.model_picker.blockSignals(False)
+        self.model_picker.refresh(self.service.settings.last_model_id)
         self._show_template()
 
     def current_model_id(self) -> int | None:
-        data = self.model_picker.currentData()
-        return int(data) if data is not None else None
+        return self.model_picker.current_model_id()
 
     def select_model(self, model_id: int) -> None:
-        index = self.model_picker.findData(model_id)
-        if index >= 0:
-            self.model_picker.setCurrentIndex(index)
+        """Choose ``model_id`` as the user would: the open chat switches to it."""
+        self.model_picker.select_model(model_id)
 
     # -- conversations ------------------------------------------------------------
     def new_conversation(self) -> None:
@@ -286,9 +272,7 @@ class MainWindow(QMainWindow):
         if conversation.model_id is not None and conversation.model_id != self.current_model_id():
             # Showing the chat's own model is not a change to the chat: no write, which
             # would mark it updated and reorder the list under the user's click.
-            self.model_picker.blockSignals(True)
-            self.select_model(conversation.model_id)
-            self.model_picker.blockSignals(False)
+            self.model_picker.select_model(conversation.model_id, quiet=True)
             self.service.remember(last_model_id=conversation.model_id)
             self._show_template()
         self._show_messages()
@@ -309,7 +293,7 @@ class MainWindow(QMainWindow):
                 self.status.setText("Generating…")
                 return
         last = next((m for m in reversed(messages) if m.role == "assistant"), None)
-        self._show_stats(last)
+        self.status.setText(status_text(last))
 
     def _delete_conversation(self, conversation_id: int) -> None:
         # The service refuses the chat a reply is being written in (open or not).
@@ -347,32 +331,10 @@ class MainWindow(QMainWindow):
         self._first_run = False
         if user.conversation_id != self.conversation_id:
             return
-        # Regenerate: the old reply stays stored as a branch; show the new one.
-        self._show_messages_until(user)
+        branch = partial(self.service.messages, user.conversation_id)
+        self.chat.begin_reply(user, reply, branch, self.service.sibling_ids)
         self.chat_area.setCurrentWidget(self.chat)
-        bubble = self.chat.add_message(reply)
-        bubble.begin_streaming()
         self.status.setText("Generating…")
-
-    def _show_messages_until(self, user: Message) -> None:
-        shown = [b.message_id for b in self.chat.bubbles()]
-        if user.id in shown and shown[-1] == user.id:
-            return
-        if user.id not in shown:
-            self.chat.add_message(user)
-            return
-        messages = self.service.messages(user.conversation_id)
-        keep = (
-            [m for m in messages if m.id != messages[-1].id]
-            if messages and messages[-1].role == "assistant"
-            else messages
-        )
-        self.chat.set_messages(keep, self.service.sibling_ids)
-
-    def _reply_chunk(self, message_id: int, text: str) -> None:
-        bubble = self.chat.bubble(message_id)
-        if bubble is not None:
-            bubble.append(text)
 
     def _reply_finished(self, reply: Message) -> None:
         if reply.conversation_id == self.conversation_id:
@@ -383,15 +345,6 @@ class MainWindow(QMainWindow):
                     "reply was saved; your next message starts the model again."
                 )
         self.refresh_conversations()
-
-    def _show_stats(self, message: Message | None) -> None:
-        if message is None or not message.stats:
-            self.status.setText("Ready")
-            return
-        stats = message.stats
-        used, n_ctx = int(stats.get("context_used", 0)), int(stats.get("n_ctx", 0))
-        context = f" · context {used:,} / {n_ctx:,} tokens" if n_ctx else ""
-        self.status.setText(f"{stats_text(stats)}{context}")
 
     def _can_regenerate(self) -> bool:
         """Not while a reply is written, and not in a chat with nothing to regenerate."""
@@ -415,8 +368,7 @@ class MainWindow(QMainWindow):
             self.load_bar.hide()
 
     # -- settings -----------------------------------------------------------------
-    def _model_changed(self) -> None:
-        model_id = self.current_model_id()
+    def _model_changed(self, model_id: int | None) -> None:
         if model_id is not None:
             self.service.remember(last_model_id=model_id)
             if self.conversation_id is not None:
@@ -424,15 +376,7 @@ class MainWindow(QMainWindow):
         self._show_template()
 
     def _show_template(self) -> None:
-        model_id = self.current_model_id()
-        if model_id is None:
-            self.settings_panel.show_template(None, "")
-            return
-        record = next((m for m in self.library.models() if m.id == model_id), None)
-        self.settings_panel.show_template(
-            record.template_override if record else None,
-            self.library.template_description(model_id),
-        )
+        self.settings_panel.show_template(*self.model_picker.template())
 
     def _settings_edited(self, settings: ChatSettings) -> None:
         if self.conversation_id is not None:
