@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-import llama_cpp  # the bench may import llama_cpp (DESIGN.md, import rule 4)
+import llama_cpp  # the bench may import llama_cpp (docs/ARCHITECTURE.md, layer rule 4)
 import psutil
 
 from bench import llama_bench

@@ -21,6 +21,8 @@ from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.models.library import ModelRef
 from desktop_llm.errors import UserError
 
+_DEFAULTS = ChatSettings()
+
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     chat = sub.add_parser("chat", help="chat with a model in the terminal")
@@ -29,11 +31,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "prompt", metavar="PROMPT", nargs="?", help="one prompt; without it, an interactive session"
     )
     chat.add_argument("--system", help="system prompt")
-    chat.add_argument("--temp", type=float, help="temperature (default 0.7)")
-    chat.add_argument("--top-p", type=float, help="top-p (default 0.95)")
-    chat.add_argument("--top-k", type=int, help="top-k (default 40)")
-    chat.add_argument("--repeat-penalty", type=float, help="repeat penalty (default 1.1)")
-    chat.add_argument("--max-tokens", type=int, help="longest reply in tokens (default 512)")
+    chat.add_argument("--temp", type=float, help=f"temperature (default {_DEFAULTS.temperature})")
+    chat.add_argument("--top-p", type=float, help=f"top-p (default {_DEFAULTS.top_p})")
+    chat.add_argument("--top-k", type=int, help=f"top-k (default {_DEFAULTS.top_k})")
+    chat.add_argument(
+        "--repeat-penalty", type=float, help=f"repeat penalty (default {_DEFAULTS.repeat_penalty})"
+    )
+    chat.add_argument(
+        "--max-tokens", type=int, help=f"longest reply in tokens (default {_DEFAULTS.max_tokens})"
+    )
     chat.add_argument("--seed", type=int, help="random seed (default: a new one each time)")
     chat.add_argument("--ctx", type=int, help=f"context length in tokens (default {DEFAULT_CTX})")
     chat.add_argument("--threads", type=int, help="CPU threads (default: physical cores)")

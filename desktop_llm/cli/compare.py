@@ -54,7 +54,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         type=float,
         help="temperature for every model",
     )
-    compare.add_argument("--max-tokens", type=int, help="longest reply in tokens (default 512)")
+    compare.add_argument(
+        "--max-tokens",
+        type=int,
+        help=f"longest reply in tokens (default {ChatSettings().max_tokens})",
+    )
     compare.add_argument("--ctx", type=int, help=f"context length (default {defaults.DEFAULT_CTX})")
     compare.add_argument("--sequential", action="store_true", help="run one model after another")
     compare.add_argument("--save", action="store_true", help="save the comparison")

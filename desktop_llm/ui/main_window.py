@@ -45,7 +45,7 @@ from desktop_llm.ui.hardware_dialog import HardwareDialog
 from desktop_llm.ui.model_picker import ModelPicker
 from desktop_llm.ui.models_window import ModelsWindow
 from desktop_llm.ui.settings_panel import SettingsPanel
-from desktop_llm.ui.window_menus import build_menus
+from desktop_llm.ui.window_menus import MenuActions, build_menus
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,18 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.resize(1200, 780)
         self.setAcceptDrops(True)
-        build_menus(self)
+        build_menus(
+            self,
+            MenuActions(
+                new_chat=self.new_conversation,
+                import_model=self.import_model_dialog,
+                find_models=self.show_models if self.hub is not None else None,
+                benchmark=self.show_benchmark if self.benchmark is not None else None,
+                hardware=self.show_hardware if self.hardware is not None else None,
+                welcome=self.show_welcome,
+                about=self.show_about,
+            ),
+        )
 
         self.conversations = ConversationList()
         self.chat = ChatView()

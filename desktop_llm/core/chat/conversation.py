@@ -45,15 +45,19 @@ _SAVE_EVERY_S = 1.0
 _TITLE_CHARS = 48
 
 
+_ENGINE = SamplingParams()
+
+
 @dataclass(frozen=True)
 class ChatSettings:
     """A conversation's sampling settings and context length (kept per conversation)."""
 
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 40
-    repeat_penalty: float = 1.1
-    max_tokens: int = 512
+    # The engine's request defaults, written once (SamplingParams).
+    temperature: float = _ENGINE.temperature
+    top_p: float = _ENGINE.top_p
+    top_k: int = _ENGINE.top_k
+    repeat_penalty: float = _ENGINE.repeat_penalty
+    max_tokens: int = _ENGINE.max_tokens
     seed: int = -1  # -1: a new random seed for every reply
     n_ctx: int = DEFAULT_CTX
     ignore_eos: bool = False  # for benchmarks and stress tests: replies run to max tokens

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from desktop_llm.core.defaults import DEFAULT_CTX
+from desktop_llm.core.defaults import DEFAULT_BATCH, DEFAULT_CTX
 from desktop_llm.core.engine.templates import TemplateChoice
 
 FINISH_REASONS = ("stop", "length", "cancelled")
@@ -64,7 +64,7 @@ class LoadParams:
     n_ctx: int = DEFAULT_CTX
     n_threads: int | None = None
     n_gpu_layers: int = 0
-    n_batch: int = 512
+    n_batch: int = DEFAULT_BATCH
     use_mmap: bool = True
     use_mlock: bool = False
     flash_attn: bool | None = None  # None: llama.cpp's "auto"

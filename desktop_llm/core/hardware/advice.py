@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
-if TYPE_CHECKING:  # info.py shows this advice, so it can't be imported at run time
-    from desktop_llm.core.hardware.info import HardwareInfo
+
+# What the advice reads of a HardwareInfo (info.py shows the advice, so this module
+# doesn't import info.py: no cycle, not even one for the type checker).
+class _Gpu(Protocol):
+    @property
+    def vendor(self) -> str: ...
+
+
+class MachineFacts(Protocol):
+    @property
+    def gpus(self) -> Sequence[_Gpu]: ...
+    @property
+    def backend(self) -> str: ...
+    @property
+    def gpu_offload(self) -> bool: ...
+    @property
+    def engine_version(self) -> str | None: ...
+
 
 LLAMA_CPP_VERSION = "0.3.36"
 """The engine version the Makefile builds; used when the installed one is unknown."""
@@ -19,7 +36,7 @@ _BUILDS = {
 }
 
 
-def wanted_backend(hw: HardwareInfo) -> str | None:
+def wanted_backend(hw: MachineFacts) -> str | None:
     """The GPU backend this machine's GPUs call for: "cuda", "metal", "vulkan" or None."""
     vendors = {g.vendor for g in hw.gpus}
     if "nvidia" in vendors:
@@ -31,7 +48,7 @@ def wanted_backend(hw: HardwareInfo) -> str | None:
     return None
 
 
-def reinstall_command(hw: HardwareInfo) -> str:
+def reinstall_command(hw: MachineFacts) -> str:
     """The exact commands that rebuild the engine with GPU support for this machine:
     the make target, then the same as a plain pip command. Empty when there is no GPU
     or the engine already uses it."""

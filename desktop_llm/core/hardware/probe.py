@@ -5,7 +5,7 @@ The engine's answer comes from its caller (``probe_engine`` of
 :mod:`desktop_llm.core.engine.host`, which asks a short-lived worker): the engine's
 worker uses this package (``physical_cores``), so this package must never import the
 engine (an import-linter contract checks it), and llama_cpp is imported only in the
-worker process (DESIGN.md, import rule 4).
+worker process (docs/ARCHITECTURE.md, layer rule 4).
 """
 
 from __future__ import annotations
