@@ -13,18 +13,17 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop_llm.core.chat.conversation import ChatSettings
+from desktop_llm.core.compare.arena import arena_order, vote_models
 from desktop_llm.core.compare.comparison import (
     CompareCallbacks,
     Comparison,
     PaneResult,
     Planning,
     Slot,
-    arena_order,
-    export_markdown,
-    vote_models,
 )
 from desktop_llm.core.compare.perplexity import PerplexityFailed, PerplexityResult, run_many
 from desktop_llm.core.compare.rating import Rating, leaderboard
+from desktop_llm.core.compare.report import export_markdown
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background

@@ -7,14 +7,13 @@ from pathlib import Path
 import pytest
 
 from desktop_llm.core.chat.conversation import ChatSettings
+from desktop_llm.core.compare.arena import arena_order, vote_models
 from desktop_llm.core.compare.comparison import (
-    arena_order,
-    export_markdown,
     parse_model_spec,
-    vote_models,
     with_settings,
 )
 from desktop_llm.core.compare.rating import leaderboard
+from desktop_llm.core.compare.report import export_markdown
 from desktop_llm.errors import UserError
 from desktop_llm.storage import CompareRepository, connect
 
