@@ -25,7 +25,6 @@ from desktop_llm.core.compare.rating import leaderboard
 from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.formatting import format_size
 from desktop_llm.errors import UserError
-from desktop_llm.storage import CompareRepository
 
 _SPEC_HELP = (
     "installed model name or id, or a path; add settings after '@' to give this pane its "
@@ -108,7 +107,7 @@ def cmd_compare(args: argparse.Namespace, ctx: Context) -> int:
     if not args.prompt.strip():
         raise UserError("the prompt is empty")
     slots = _slots(args, ctx)
-    store = CompareRepository(ctx._connection()) if args.save else None
+    store = ctx.comparisons if args.save else None
     # The panes load their models as `chat` does: per-model options, offload planner.
     engine = EngineSession(ctx.paths.logs, machine=ctx.machine)
     comparison = Comparison(
@@ -200,7 +199,7 @@ def cmd_perplexity(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace, ctx: Context) -> int:
-    repo = CompareRepository(ctx._connection())
+    repo = ctx.comparisons
     ratings = leaderboard(repo.votes(args.tag))
     if args.json:
         emit_json([r.to_dict() for r in ratings])

@@ -19,7 +19,7 @@ from desktop_llm.core.engine.session import detect_machine
 from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.paths import AppPaths
-from desktop_llm.storage import ChatRepository, ModelRepository, connect
+from desktop_llm.storage import ChatRepository, CompareRepository, ModelRepository, connect
 
 EXIT_OK, EXIT_BUG, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -42,6 +42,10 @@ class Context:
     @property
     def chats(self) -> ChatRepository:
         return ChatRepository(self._connection())
+
+    @property
+    def comparisons(self) -> CompareRepository:
+        return CompareRepository(self._connection())
 
     @property
     def library(self) -> ModelLibrary:

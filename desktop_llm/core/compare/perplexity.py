@@ -138,9 +138,11 @@ def run_many(
     log_dir: Path,
     ctx: int = DEFAULT_CTX,
     on_progress: Callable[[int, int, int], None] | None = None,
+    make_engine: Callable[[], Engine] | None = None,
 ) -> list[PerplexityResult | PerplexityFailed]:
-    """Score ``text`` with each model in turn (``on_progress(model_index, done, total)``).
-    A model that fails is reported in its place and the others are still scored."""
+    """Score ``text`` with each model in turn (``on_progress(model_index, done, total)``),
+    each in an engine from ``make_engine`` (default: a local worker process). A model that
+    fails is reported in its place and the others are still scored."""
     check_input(text, ctx)
     # One window for all, so their scores compare: no longer than any model was trained
     # for (each would be capped at its own otherwise).
@@ -155,7 +157,14 @@ def run_many(
 
         try:
             results.append(
-                run_perplexity(ref, text, log_dir=log_dir, ctx=ctx, on_progress=progress)
+                run_perplexity(
+                    ref,
+                    text,
+                    log_dir=log_dir,
+                    ctx=ctx,
+                    on_progress=progress,
+                    host=make_engine() if make_engine is not None else None,
+                )
             )
         except UserError as exc:
             results.append(PerplexityFailed(ref.name, exc.message))
