@@ -20,7 +20,7 @@ ENGINE_CMAKE_ARGS ?= $(DEFAULT_CMAKE_ARGS)
 WHEEL_KEY := $(shell printf '%s|%s' '$(LLAMA_CPP_VERSION)' '$(ENGINE_CMAKE_ARGS)' | sha1sum | cut -c1-10)
 WHEEL_DIR := $(HOME)/.cache/desktop-llm/wheels/$(BACKEND)-$(WHEEL_KEY)
 
-.PHONY: run test lint unit venv app test-deps engine gpu-cuda gpu-metal gpu-vulkan bench clean
+.PHONY: run test lint unit venv app test-deps engine gpu-cuda gpu-metal gpu-vulkan bench torture clean
 
 run: $(VENV)/.app
 	$(BIN)/desktop-llm
@@ -75,6 +75,11 @@ gpu-vulkan:
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/run.py
+
+# Reliability campaigns at full size (issue 17); `make test` runs the same tests short.
+# Writes bench/results/reliability/*.json, the README's "Reliability" table.
+torture: $(VENV)/.test-deps
+	QT_QPA_PLATFORM=offscreen DESKTOP_LLM_TORTURE=full $(BIN)/pytest -p no:randomly -o addopts="" -s -x --timeout=7200 tests/torture
 
 # Installers (issue 6): build/build.py builds the PyInstaller bundle and packages it for
 # this OS into dist/; the backend in the file names is the installed engine's (or $BACKEND).
