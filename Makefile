@@ -80,6 +80,7 @@ bench: $(VENV)/.test-deps
 # Writes bench/results/reliability/*.json, the README's "Reliability" table.
 torture: $(VENV)/.test-deps
 	QT_QPA_PLATFORM=offscreen DESKTOP_LLM_TORTURE=full $(BIN)/pytest -s --timeout=7200 tests/torture
+	$(BIN)/python bench/reliability.py
 
 # Installers (issue 6): build/build.py builds the PyInstaller bundle and packages it for
 # this OS into dist/; the backend in the file names is the installed engine's (or $BACKEND).
