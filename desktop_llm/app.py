@@ -34,6 +34,7 @@ from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.core.settings import load_settings
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths, resources_dir
+from desktop_llm.services.backup_service import BackupService
 from desktop_llm.services.benchmark_service import BenchmarkService
 from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.compare_service import CompareService
@@ -42,6 +43,7 @@ from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.pyside_fixes import fix_emit_refcount
 from desktop_llm.storage import ChatRepository, CompareRepository, Message, ModelRepository, connect
+from desktop_llm.storage.backup import backups_folder
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ class AppServices:
     hardware: HardwareService
     compare: CompareService
     benchmark: BenchmarkService
+    backup: BackupService
 
     def close(self) -> None:
         """Stop any reply and download, end the worker and close the database. Safe to
@@ -69,6 +72,8 @@ class AppServices:
         self.compare.close()  # ends the comparison workers
         self.library_service.wait(10.0)  # a scan still reading other apps' folders
         self.service.shutdown()
+        self.backup.stop()
+        self.backup.wait(30.0)  # a copy half made is only a .part file, but finish it
         self.conn.close()
 
 
@@ -100,8 +105,9 @@ def build_services(paths: AppPaths) -> AppServices:
     planning = Planning(options_for=engine.options_for, machine=engine.machine)
     compare = CompareService(library, CompareRepository(conn), paths.logs, planning=planning)
     benchmark = BenchmarkService(library, paths.logs)
+    backup = BackupService(paths.db, backups_folder(paths.data))
     return AppServices(
-        conn, chats, library, library_service, service, hub, hardware, compare, benchmark
+        conn, chats, library, library_service, service, hub, hardware, compare, benchmark, backup
     )
 
 
@@ -139,9 +145,11 @@ def run_gui(
         hardware=parts.hardware,
         compare=parts.compare,
         benchmark=parts.benchmark,
+        backup=parts.backup,
     )
     install_excepthook(window)
     window.show()
+    parts.backup.start_daily()  # the first check now: a backup if the last is a day old
     result = {"code": 0}
     if self_test:
         _SelfTest(app, window, service, parts.library, model, prompt, result).start()

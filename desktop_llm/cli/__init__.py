@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from desktop_llm import __version__
+from desktop_llm.cli import backup as cli_backup
 from desktop_llm.cli import bench as cli_bench
 from desktop_llm.cli import chat as cli_chat
 from desktop_llm.cli import compare as cli_compare
@@ -44,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     # One module per command group; `gui` stays first, as the default command.
-    for group in (cli_models, cli_chat, cli_hardware, cli_bench, cli_hub, cli_compare):
+    groups = (cli_models, cli_chat, cli_hardware, cli_bench, cli_hub, cli_compare, cli_backup)
+    for group in groups:
         group.add_commands(sub)
     return parser
 

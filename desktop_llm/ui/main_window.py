@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm import APP_NAME
+from desktop_llm.services.backup_service import BackupService
 from desktop_llm.services.benchmark_service import BenchmarkService
 from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.compare_service import CompareService
@@ -35,6 +36,7 @@ from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.types import ChatSettings, Message
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
+from desktop_llm.ui.backup_dialog import BackupDialog
 from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
 from desktop_llm.ui.chat_view import ChatView, status_text
 from desktop_llm.ui.compare_tab import CompareTab
@@ -65,6 +67,7 @@ class MainWindow(QMainWindow):
         hardware: HardwareService | None = None,
         compare: CompareService | None = None,
         benchmark: BenchmarkService | None = None,
+        backup: BackupService | None = None,
     ) -> None:
         super().__init__()
         self.service = service
@@ -72,6 +75,7 @@ class MainWindow(QMainWindow):
         self.hub = hub
         self.hardware = hardware
         self.benchmark = benchmark
+        self.backup = backup
         self._models_window: ModelsWindow | None = None
         self.engine_info = EngineInfoLoader(engine_probe, self)
         self._first_run = first_run
@@ -87,6 +91,7 @@ class MainWindow(QMainWindow):
                 find_models=self.show_models if self.hub is not None else None,
                 benchmark=self.show_benchmark if self.benchmark is not None else None,
                 hardware=self.show_hardware if self.hardware is not None else None,
+                backups=self.show_backups if self.backup is not None else None,
                 welcome=self.show_welcome,
                 about=self.show_about,
             ),
@@ -183,8 +188,13 @@ class MainWindow(QMainWindow):
         service.replyChunk.connect(self.chat.append_to)
         service.replyFinished.connect(self._reply_finished)
         service.errorOccurred.connect(self.show_error)
+        if backup is not None:  # the daily backup fails with no dialog open to say so
+            backup.errorOccurred.connect(
+                lambda message: self.show_error(f"backup failed: {message}")
+            )
         # Every service reports bugs the same way; the crash dialog shows them.
-        for reporter in (service, library, hub, hardware, compare, benchmark, self.engine_info):
+        reporters = (service, library, hub, hardware, compare, benchmark, backup, self.engine_info)
+        for reporter in reporters:
             if reporter is not None:
                 reporter.bugOccurred.connect(lambda details: show_crash_dialog(self, details))
 
@@ -217,6 +227,14 @@ class MainWindow(QMainWindow):
     def show_hardware(self) -> HardwareDialog:
         assert self.hardware is not None
         dialog = HardwareDialog(self.hardware, self.current_model_id(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_backups(self) -> BackupDialog:
+        """Settings > Backups: the last backup, the kept ones, "Back up now"."""
+        assert self.backup is not None
+        dialog = BackupDialog(self.backup, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

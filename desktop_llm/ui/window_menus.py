@@ -23,6 +23,7 @@ class MenuActions:
     find_models: Handler | None
     benchmark: Handler | None
     hardware: Handler | None
+    backups: Handler | None
     welcome: Handler
     about: Handler
 
@@ -55,6 +56,7 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> None:
     models_menu.addAction(_action(window, "&Benchmark this model…", actions.benchmark))
     settings_menu = window.menuBar().addMenu("&Settings")
     settings_menu.addAction(_action(window, "&Hardware…", actions.hardware))
+    settings_menu.addAction(_action(window, "&Backups…", actions.backups))
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(_action(window, "&Getting started", actions.welcome))
     help_menu.addAction(_action(window, f"&About {APP_NAME}", actions.about))
