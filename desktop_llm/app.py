@@ -42,7 +42,14 @@ from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.pyside_fixes import fix_emit_refcount
-from desktop_llm.storage import ChatRepository, CompareRepository, Message, ModelRepository, connect
+from desktop_llm.storage import (
+    ChatRepository,
+    CompareRepository,
+    DownloadRepository,
+    Message,
+    ModelRepository,
+    connect,
+)
 from desktop_llm.storage.backup import backups_folder
 
 logger = logging.getLogger(__name__)
@@ -94,7 +101,13 @@ def build_services(paths: AppPaths) -> AppServices:
     engine = EngineSession(paths.logs, threads=settings.threads, gpu_layers=settings.gpu_layers)
     library_service = LibraryService(library)
     service = ChatService(chats, library, engine, settings, paths.settings_file)
-    hub = HubService(library_service, paths, machine=engine.machine)
+    hub = HubService(
+        library_service,
+        paths,
+        machine=engine.machine,
+        store=DownloadRepository(conn),
+        settings=service,  # the one writer of settings.json
+    )
 
     def plan_words(model_id: int) -> str:
         n_ctx = ChatSettings.from_dict(service.settings.default_chat).n_ctx

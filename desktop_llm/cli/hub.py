@@ -10,7 +10,7 @@ from typing import Any
 
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json
 from desktop_llm.core.defaults import DEFAULT_CTX
-from desktop_llm.core.downloads.downloader import Downloader, Progress
+from desktop_llm.core.downloads.downloader import UNVERIFIED, Downloader, Progress
 from desktop_llm.core.formatting import format_params, format_size
 from desktop_llm.core.hardware.detect import free_ram_bytes
 from desktop_llm.core.hardware.planner import Machine
@@ -150,9 +150,13 @@ def cmd_pull(args: argparse.Namespace, ctx: Context) -> int:
         title = req.dest.name if len(requests) == 1 else f"{req.dest.name} ({n}/{len(requests)})"
         bar = _Bar(title)
         try:
+            # Another process writing this file (the window, a second pull) stops this
+            # one at once with DownloadBusy, which says so (exit 2); nothing waits.
             paths.append(downloader.download(req, progress=bar))
         finally:
             bar.end()
+        if req.sha256 is None:
+            print(f"desktop-llm: {req.dest.name}: {UNVERIFIED}", file=sys.stderr)
     record = register(library, listing, choice, paths)
     print(record.name)
     return EXIT_OK

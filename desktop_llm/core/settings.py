@@ -27,6 +27,9 @@ class Settings:
     threads: int | None = None  # None: the number of physical cores
     gpu_layers: int | Literal["auto"] = "auto"  # "auto": the offload planner decides; -1: all
     default_chat: dict[str, Any] = field(default_factory=dict)
+    resume_downloads: bool = True
+    """Downloads left unfinished by a quit or a crash continue when the app starts
+    (else they wait, paused)."""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -67,7 +70,16 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "threads": (int, _NONE),
     "gpu_layers": (int, str),
     "default_chat": (dict,),
+    "resume_downloads": (bool,),
 }
+
+
+def update_settings(path: Path, **changes: Any) -> Settings:
+    """Read the file, change ``changes``, write it back (for a caller that does not
+    own the app's Settings object)."""
+    settings = load_settings(path).with_(**changes)
+    save_settings(path, settings)
+    return settings
 
 
 def save_settings(path: Path, settings: Settings) -> None:

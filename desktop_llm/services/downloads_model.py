@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from desktop_llm.core.downloads.downloader import UNVERIFIED
 from desktop_llm.core.downloads.manager import (
     CANCELLED,
     DONE,
@@ -40,6 +41,8 @@ class DownloadRow:
     eta: float | None
     error: str | None
     model_name: str | None
+    verified: bool = True
+    """False when the server gave no sha256: the file is installed unchecked."""
 
     @property
     def percent(self) -> int:
@@ -74,6 +77,7 @@ class DownloadRow:
             eta=p.eta if p and item.state == RUNNING else None,
             error=item.error,
             model_name=result.name if isinstance(result, ModelRecord) else None,
+            verified=item.verified,
         )
 
 
@@ -90,6 +94,7 @@ def describe(row: DownloadRow, quiet_s: float = 0.0) -> str:
     """The status line under the bar: bytes, speed, time left, or the outcome.
     ``quiet_s``: seconds since the download last reported progress."""
     total = f" of {format_size(row.total)}" if row.total else ""
+    unchecked = "" if row.verified else f" ({UNVERIFIED})"
     if row.state == RUNNING:
         if quiet_s >= QUIET_S:
             # A stalled connection: the last speed and time left no longer hold.
@@ -97,10 +102,11 @@ def describe(row: DownloadRow, quiet_s: float = 0.0) -> str:
                 f"{format_size(row.done)}{total}, no data for {int(quiet_s)} s "
                 "(the connection is retried after 30 s without data)"
             )
-        return f"{format_size(row.done)}{total}, {format_size(int(row.speed))}/s{_eta(row.eta)}"
+        speed = f"{format_size(int(row.speed))}/s{_eta(row.eta)}"
+        return f"{format_size(row.done)}{total}, {speed}{unchecked}"
     if row.state == DONE:
         name = f" as '{row.model_name}'" if row.model_name else ""
-        return f"Done: installed{name}"
+        return f"Done: installed{name}{unchecked}"
     if row.state == PAUSED:
         return f"Paused at {format_size(row.done)}{total}"
     if row.state == QUEUED:

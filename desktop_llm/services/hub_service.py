@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop_llm.core.defaults import DEFAULT_CTX
-from desktop_llm.core.downloads.downloader import Downloader
+from desktop_llm.core.downloads.downloader import Downloader, DownloadRequest
 from desktop_llm.core.downloads.manager import (
     CANCELLED,
     DONE,
@@ -31,6 +31,8 @@ from desktop_llm.core.downloads.manager import (
     RUNNING,
     DownloadItem,
     DownloadManager,
+    OnDone,
+    Origin,
 )
 from desktop_llm.core.formatting import format_params, format_size
 from desktop_llm.core.hardware.detect import free_ram_bytes
@@ -48,17 +50,20 @@ from desktop_llm.core.hub import (
     RepoSummary,
     installed_copy,
     load_token,
+    origin,
     plan,
     register,
+    register_download,
     save_token,
 )
 from desktop_llm.core.models.catalog import Catalog, CatalogEntry, CatalogError, load_catalog
+from desktop_llm.core.settings import Settings, load_settings, update_settings
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths
 from desktop_llm.services.background import Background
 from desktop_llm.services.downloads_model import DownloadRow, DownloadsModel
 from desktop_llm.services.library_service import LibraryService
-from desktop_llm.storage import ModelRecord
+from desktop_llm.storage import DownloadRepository, ModelRecord
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +143,26 @@ def error_kind(message: str) -> str:
     return ERROR_KIND
 
 
+class SettingsOwner(Protocol):
+    """Who keeps the app's Settings and writes settings.json (the ChatService): the
+    one writer, so that two services never write over each other's changes."""
+
+    settings: Settings
+
+    def remember(self, **changes: Any) -> None: ...
+
+
+class _SettingsFile:
+    """A SettingsOwner for a HubService made without one (tests, tools)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self.settings = load_settings(path)
+
+    def remember(self, **changes: Any) -> None:
+        self.settings = update_settings(self._path, **changes)
+
+
 # ---- the service -----------------------------------------------------------------------
 
 
@@ -173,8 +198,13 @@ class HubService(QObject):
         catalog: Catalog | None = None,
         max_parallel: int = 2,
         disk_free: Callable[[Path], int] | None = None,
+        store: DownloadRepository | None = None,
+        settings: SettingsOwner | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """``store`` keeps the downloads list across restarts (without one it lives
+        as long as the service); ``settings`` holds "resume downloads when the app
+        starts"."""
         super().__init__(parent)
         self._models = library
         self._library = library.library
@@ -184,14 +214,27 @@ class HubService(QObject):
         self._machine_source = machine or (lambda: Machine(ram_free=free_ram_bytes()))
         self._catalog = catalog
         self._disk_free = disk_free or (lambda folder: shutil.disk_usage(folder).free)
-        self._downloads = DownloadManager(
-            downloader or Downloader(), max_parallel=max_parallel, on_change=self._on_download
-        )
+        self._settings: SettingsOwner = settings or _SettingsFile(paths.settings_file)
         self._listings: dict[str, tuple[RepoListing, list[FileChoice]]] = {}
         self._lock = threading.Lock()
         self._last_emit: dict[int, tuple[float, str]] = {}
         self._background = Background(self.errorOccurred.emit, self.bugOccurred.emit, self)
         self.downloads_model = DownloadsModel(self)
+        self._downloads = DownloadManager(
+            downloader or Downloader(),
+            max_parallel=max_parallel,
+            on_change=self._on_download,
+            store=store,
+        )
+        # Last: the rows reach downloads_model through the event loop, like any news.
+        # A download that had failed comes back failed, without its error in a banner.
+        self._restored_failed: set[int] = set()
+        restored = self._downloads.restore(
+            resume=self.resume_on_start(),
+            on_done_for=self._on_done_for,
+            headers_for=lambda url: self._client.auth_headers(url),
+        )
+        self._restored_failed = {i.id for i in restored if i.state == FAILED}
 
     # -- catalogue ------------------------------------------------------------------
     def catalog(self) -> Catalog:
@@ -309,10 +352,29 @@ class HubService(QObject):
 
         title = f"{repo_id} / {choice.name}"
         try:
-            return self._downloads.add(title, requests, on_done).id
+            return self._downloads.add(title, requests, on_done, origin(listing, choice)).id
         except UserError as exc:  # already downloading it
             self._error(exc.message)
             return None
+
+    def _on_done_for(self, source: Origin, requests: list[DownloadRequest]) -> OnDone:
+        """A restored download's last step: register the files as the model."""
+        models = self._models
+        sha256 = requests[0].sha256
+
+        def on_done(paths: list[Path]) -> ModelRecord:
+            record = register_download(models.library, source, sha256, paths)
+            models.added()
+            return record
+
+        return on_done
+
+    def resume_on_start(self) -> bool:
+        """The setting "resume downloads when the app starts"."""
+        return self._settings.settings.resume_downloads
+
+    def set_resume_on_start(self, on: bool) -> None:
+        self._settings.remember(resume_downloads=on)
 
     def _check_disk(self, choice: FileChoice) -> None:
         folder = self._paths.models
@@ -359,7 +421,9 @@ class HubService(QObject):
     def _download_changed(self, row: DownloadRow) -> None:
         self.downloads_model.update(row)
         self.downloadChanged.emit(row)
-        if row.state == FAILED and row.error:
+        if row.state == FAILED and row.id in self._restored_failed:
+            self._restored_failed.discard(row.id)
+        elif row.state == FAILED and row.error:
             self.errorOccurred.emit(f"{row.title}: {row.error}")
 
     # -- token ------------------------------------------------------------------------------
@@ -386,10 +450,10 @@ class HubService(QObject):
                 self._downloads.wait(item.id, max(0.01, deadline - time.monotonic()))
 
     def shutdown(self) -> None:
-        """Pause running downloads (their .part files stay for a later resume)."""
-        for item in self._downloads.items():
-            if item.state in (QUEUED, RUNNING):
-                self._downloads.pause(item.id)
+        """Pause running downloads (their .part files stay for a later resume); with a
+        store they come back at the next start as after a crash: resumed, or paused,
+        per :meth:`resume_on_start`."""
+        self._downloads.close()
         self.wait(10.0)
 
     # -- background tasks ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from desktop_llm.storage.compare_repo import (
 )
 from desktop_llm.storage.connection import transaction
 from desktop_llm.storage.db import connect
+from desktop_llm.storage.downloads_repo import DownloadRepository, StoredDownload
 from desktop_llm.storage.migrations import MIGRATIONS, migrate
 from desktop_llm.storage.models_repo import ModelRepository
 from desktop_llm.storage.records import (
@@ -33,10 +34,12 @@ __all__ = [
     "ComparisonMessage",
     "ComparisonRun",
     "Conversation",
+    "DownloadRepository",
     "Message",
     "ModelRecord",
     "ModelRepository",
     "StoredComparison",
+    "StoredDownload",
     "connect",
     "migrate",
     "transaction",

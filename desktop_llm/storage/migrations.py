@@ -217,3 +217,28 @@ def m002_comparisons(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX comparison_messages_run ON comparison_messages(run_id)")
     conn.execute("CREATE INDEX arena_votes_tag ON arena_votes(tag)")
     conn.execute("CREATE INDEX arena_votes_comparison ON arena_votes(comparison_id)")
+
+
+@migration
+def m003_download_queue(conn: sqlite3.Connection) -> None:
+    # The Downloads list outlives the app (issue 17): a row per download not yet done
+    # or cancelled. ``files`` is JSON, one {url, dest, size, sha256} per file; no
+    # headers, so the Hub token is never written here (it is added again on restore).
+    # ``state`` is the one to come back in: a download running or queued when the app
+    # quit or crashed keeps "running"/"queued" and resumes (or waits) at the next start.
+    conn.execute(
+        """
+        CREATE TABLE downloads (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL,
+            repo_id TEXT,
+            revision TEXT,
+            file_name TEXT,
+            files TEXT NOT NULL,
+            state TEXT NOT NULL,
+            error TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )
+        """
+    )

@@ -1,5 +1,6 @@
 """Downloads: one row per download with a progress bar, bytes, speed and time left,
-and Pause/Resume and Cancel buttons.
+and Pause/Resume and Cancel buttons; above them, whether unfinished downloads resume by
+themselves when the app starts (they come back after a quit or a crash either way).
 
 The rows are the HubService's DownloadsModel (services/downloads_model.py), drawn by
 a delegate into a QListView: a long list costs no widgets per row. The buttons are
@@ -23,6 +24,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QMouseEvent, QPainter
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -130,8 +132,16 @@ class DownloadsPage(QWidget):
         self.empty = QLabel("No downloads yet. Pick a model in Discover and press Download.")
         self.clear_button = QPushButton("Clear finished")
         self.clear_button.clicked.connect(self.clear_finished)
+        self.resume_on_start = QCheckBox("Resume downloads when the app starts")
+        self.resume_on_start.setToolTip(
+            "Downloads not finished when the app quit or crashed continue from their "
+            "partial files. Unchecked, they come back paused."
+        )
+        self.resume_on_start.setChecked(service.resume_on_start())
+        self.resume_on_start.toggled.connect(service.set_resume_on_start)
         top = QHBoxLayout()
         top.addWidget(self.empty, 1)
+        top.addWidget(self.resume_on_start)
         top.addWidget(self.clear_button)
         layout.addLayout(top)
         self.list = QListView()

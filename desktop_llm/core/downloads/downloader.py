@@ -36,12 +36,35 @@ from pathlib import Path
 
 from desktop_llm.core.downloads.errors import DownloadCancelled, DownloadError
 from desktop_llm.core.downloads.hashing import CHUNK, HashThread, sha256_file
+from desktop_llm.core.downloads.part_lock import DownloadBusy, PartLock
 from desktop_llm.core.downloads.writeback import FlushFailed, Writeback
 from desktop_llm.core.formatting import format_size
 
 logger = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
+UNVERIFIED = "not verified: the server gave no checksum"
+"""What a download's row and ``pull`` say when the Hub gave no sha256 to check."""
+
+
+def part_path(dest: Path) -> Path:
+    return dest.with_name(dest.name + PART_SUFFIX)
+
+
+def discard_part(dest: Path) -> bool:
+    """Delete ``dest``'s partial file, unless another process is writing it (then
+    it is that process's, and stays). True when it is gone."""
+    part = part_path(dest)
+    try:
+        with PartLock(part):
+            part.unlink(missing_ok=True)
+    except DownloadBusy:
+        logger.info("not deleting %s: another process is downloading it", part)
+        return False
+    except OSError as exc:
+        logger.warning("cannot delete %s: %s", part, exc)
+        return False
+    return True
 
 
 class _Retry(Exception):
@@ -155,19 +178,39 @@ class Downloader:
     ) -> Path:
         """Download (or finish downloading) ``req`` to ``req.dest``; return the path.
 
-        Raises DownloadError with a clear message, or DownloadCancelled.
+        Raises DownloadError with a clear message (DownloadBusy when another process
+        is downloading the same file), or DownloadCancelled.
         """
         control = control or DownloadControl()
         dest = req.dest
-        part = dest.with_name(dest.name + PART_SUFFIX)
-        if dest.exists() and _matches(dest, req):
-            logger.info("already downloaded: %s", dest)
-            return dest
+        part = part_path(dest)
         try:
             dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise DownloadError(f"cannot create {dest.parent}: {exc.strerror or exc}") from exc
+        try:
+            lock = PartLock(part, dest.name)
+            lock.acquire()
+        except OSError as exc:
+            raise DownloadError(f"cannot write in {dest.parent}: {exc.strerror or exc}") from exc
+        try:
+            return self._download(req, part, control, progress)
+        finally:
+            lock.release()
 
+    def _download(
+        self,
+        req: DownloadRequest,
+        part: Path,
+        control: DownloadControl,
+        progress: ProgressCallback | None,
+    ) -> Path:
+        """``download`` under the part's lock: only this process writes ``part``."""
+        dest = req.dest
+        # Checked under the lock: another process may have just finished it.
+        if dest.exists() and _matches(dest, req):
+            logger.info("already downloaded: %s", dest)
+            return dest
         st = _State()
         st.done = _resume_state(part, req, st.hasher)
         self._check_disk(part.parent, req, st.done)
@@ -347,7 +390,10 @@ class Downloader:
                 f"{req.sha256}; the partial file was deleted, run again to download it fresh"
             )
         part.replace(req.dest)
-        logger.info("downloaded %s (%s, sha256 %s)", req.dest, format_size(done), digest)
+        if req.sha256 is None:
+            logger.warning("downloaded %s (%s): %s", req.dest, format_size(done), UNVERIFIED)
+        else:
+            logger.info("downloaded %s (%s, sha256 %s)", req.dest, format_size(done), digest)
         return req.dest
 
 

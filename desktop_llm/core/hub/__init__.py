@@ -21,7 +21,15 @@ from desktop_llm.core.hub.fit import (
     recommend,
     verdict,
 )
-from desktop_llm.core.hub.install import installed_copy, pick, plan, register
+from desktop_llm.core.hub.install import (
+    installed_copy,
+    origin,
+    pick,
+    plan,
+    plan_files,
+    register,
+    register_download,
+)
 from desktop_llm.core.hub.token import load_token, save_token
 
 __all__ = [
@@ -42,10 +50,13 @@ __all__ = [
     "group_files",
     "installed_copy",
     "load_token",
+    "origin",
     "pick",
     "plan",
+    "plan_files",
     "recommend",
     "register",
+    "register_download",
     "save_token",
     "verdict",
 ]

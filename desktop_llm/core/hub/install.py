@@ -7,8 +7,10 @@ import logging
 from pathlib import Path
 
 from desktop_llm.core.downloads.downloader import DownloadRequest
+from desktop_llm.core.downloads.manager import Origin
 from desktop_llm.core.downloads.safe_paths import destination
 from desktop_llm.core.hub.client import FileChoice, HubClient, RepoListing
+from desktop_llm.core.hub.files import ModelFiles
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.errors import UserError
 from desktop_llm.storage import ModelRecord
@@ -47,8 +49,15 @@ def plan(
     client: HubClient, listing: RepoListing, choice: FileChoice, models_dir: Path
 ) -> list[DownloadRequest]:
     """One request per file (several for a split model), pinned to the listing's commit."""
+    return plan_files(client, listing, choice.model, models_dir)
+
+
+def plan_files(
+    client: HubClient, listing: RepoListing, model: ModelFiles, models_dir: Path
+) -> list[DownloadRequest]:
+    """:func:`plan` for a model of the listing, without a fit verdict (no header read)."""
     requests = []
-    for part in choice.model.parts:
+    for part in model.parts:
         url = client.file_url(listing.repo_id, listing.commit, part.name)
         requests.append(
             DownloadRequest(
@@ -67,13 +76,23 @@ def register(
 ) -> ModelRecord:
     """Add the downloaded model (its first file, for a split one) as owned; a file
     already registered (downloaded before) is returned as is."""
+    return register_download(library, origin(listing, choice), choice.model.parts[0].sha256, paths)
+
+
+def origin(listing: RepoListing, choice: FileChoice) -> Origin:
+    """What the downloads list keeps of a file's source, to register it after a restart."""
+    return Origin(listing.repo_id, listing.commit, choice.name)
+
+
+def register_download(
+    library: ModelLibrary, source: Origin, sha256: str | None, paths: list[Path]
+) -> ModelRecord:
+    """:func:`register` from what a (restored) download kept: its origin and the first
+    file's sha256 (None when the Hub gave none)."""
     first = paths[0]
     existing = library.by_path(first)
     if existing is not None:
         return existing
     return library.add_download(
-        first,
-        sha256=choice.model.parts[0].sha256 or "",
-        source_repo=listing.repo_id,
-        revision=listing.commit,
+        first, sha256=sha256 or "", source_repo=source.repo_id, revision=source.revision
     )

@@ -52,6 +52,18 @@ EXPECTED_COLUMNS = {
         "outcome",
     ],
     "_migrations": ["name", "applied_at"],
+    "downloads": [
+        "id",
+        "title",
+        "repo_id",
+        "revision",
+        "file_name",
+        "files",
+        "state",
+        "error",
+        "created_at",
+        "updated_at",
+    ],
     "models": [
         "id",
         "name",
@@ -111,7 +123,7 @@ def test_fresh_database_has_exactly_the_expected_schema(tmp_path: Path) -> None:
         info = conn.execute(f"PRAGMA table_info({table})").fetchall()
         assert [row["name"] for row in info] == columns, table
     applied = [row[0] for row in conn.execute("SELECT name FROM _migrations")]
-    assert applied == [name for name, _ in MIGRATIONS] == ["m001_initial", "m002_comparisons"]
+    assert applied == [name for name, _ in MIGRATIONS] == ["m001_initial", "m002_comparisons", "m003_download_queue"]
 
 
 def test_foreign_keys_and_indexes(tmp_path: Path) -> None:
@@ -171,7 +183,7 @@ def test_migrate_twice_applies_nothing(tmp_path: Path) -> None:
 def test_migrate_on_an_empty_database_returns_the_names_applied(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "plain.sqlite3", isolation_level=None)
 
-    assert migrate(conn) == ["m001_initial", "m002_comparisons"]
+    assert migrate(conn) == ["m001_initial", "m002_comparisons", "m003_download_queue"]
     assert migrate(conn) == []
 
 
