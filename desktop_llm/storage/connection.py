@@ -3,15 +3,47 @@
 Every write of more than one statement goes through :func:`transaction`, which takes
 the write lock up front (``BEGIN IMMEDIATE``) so two writers wait for each other
 instead of failing halfway.
+
+A statement that fails for a reason the user can act on (a full disk, a database that
+another program kept locked past the busy timeout, a read-only or vanished file) raises
+:class:`~desktop_llm.errors.UserError`, not ``sqlite3.OperationalError``: the window
+shows it as a message instead of the crash dialog, and the CLI exits 2 (issue 17).
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+from desktop_llm.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+# SQLite's primary result codes (sqlite_errorname without the extended part).
+_FULL = "SQLITE_FULL"
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_CANNOT_WRITE = ("SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN")
+
+
+def user_error(exc: sqlite3.Error, path: object) -> UserError | None:
+    """The UserError that ``exc`` stands for, or None when it is a bug (bad SQL, a broken
+    constraint), which must keep its traceback."""
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    if name == _FULL:
+        return UserError(
+            f"the disk is full: cannot save to {path}. Free some space and try again; "
+            "what was saved before is kept"
+        )
+    if name.startswith(_BUSY):
+        return UserError(f"the database {path} is busy: another program kept it locked; try again")
+    if name.startswith(_CANNOT_WRITE):
+        return UserError(f"cannot write to the database {path}: {exc}")
+    return None
 
 
 class Connection(sqlite3.Connection):
@@ -26,6 +58,17 @@ class Connection(sqlite3.Connection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lock = threading.RLock()
+        database = args[0] if args else kwargs.get("database", "")
+        self.path = Path(database) if isinstance(database, str | Path) else database
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            error = user_error(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
 
 
 def connection_lock(conn: sqlite3.Connection) -> threading.RLock:
@@ -46,7 +89,13 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite rolls back by itself after some errors (a full disk among them); a
+        # second ROLLBACK would then fail and hide the error that matters.
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except (sqlite3.Error, UserError):
+                logger.exception("rollback failed")
         raise
-    conn.execute("COMMIT")
