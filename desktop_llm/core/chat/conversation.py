@@ -280,4 +280,9 @@ class _PartialSaver:
             now = time.monotonic()
             if now - self._last >= _SAVE_EVERY_S:
                 self._last = now
-                self._chats.update_message(self._id, content=self.text)
+                try:
+                    self._chats.update_message(self._id, content=self.text)
+                except UserError as exc:
+                    # A full disk must not stop the reply on screen; the final write
+                    # tries again and reports the error if it fails too.
+                    logger.warning("could not save the reply so far: %s", exc.message)
