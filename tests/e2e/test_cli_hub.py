@@ -151,3 +151,49 @@ def test_pulling_a_file_already_installed_another_way_downloads_nothing(
         assert f"already installed as '{STARTER_NAME}'" in pulled.stderr
         assert hub.bytes_sent(smollm2.name) < 8 << 20  # the header's Range reads only
     assert not list((isolated_home / "data" / "models").rglob("*.gguf"))
+
+
+def test_two_pulls_of_one_file_are_kept_apart(isolated_home: Path, hub: HubServer) -> None:
+    # The second writer of a .part stops at once and says why; the first one, killed
+    # with -9, leaves its lock file but not its lock, and a third pull resumes.
+    name = "tiny.Q8_0.gguf"
+    size = len(hub.repos[REPO].data(name))
+    assert cli(isolated_home, hub, "files", REPO).returncode == 0  # headers cached first
+    hub.faults.stall_after, hub.faults.stall_seconds = size // 2, 60
+    part = isolated_home / "data" / "models" / REPO / f"{name}.part"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "desktop_llm", "pull", REPO, name],
+        env=env(isolated_home, hub),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (part.exists() and part.stat().st_size >= size // 2):
+            assert time.monotonic() < deadline, "the download never reached half"
+            time.sleep(0.05)
+        second = cli(isolated_home, hub, "pull", REPO, name)
+        assert second.returncode == 2, second.stderr
+        assert (
+            f"{name} is already being downloaded by another process (pid {first.pid})"
+            in second.stderr
+        )
+        assert "Traceback" not in second.stderr
+        assert part.stat().st_size >= size // 2  # the first one's bytes are untouched
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    third = cli(isolated_home, hub, "pull", REPO, name)
+    assert third.returncode == 0, third.stderr
+    assert (isolated_home / "data" / "models" / REPO / name).read_bytes() == hub.repos[REPO].data(
+        name
+    )
+
+
+def test_pull_says_when_there_is_no_checksum(isolated_home: Path, hub: HubServer) -> None:
+    hub.faults.no_sha256 = True
+    pulled = cli(isolated_home, hub, "pull", REPO, "Q4_K_M")
+    assert pulled.returncode == 0, pulled.stderr
+    assert "tiny.Q4_K_M.gguf: not verified: the server gave no checksum" in pulled.stderr
+    assert pulled.stdout.strip() == "tiny"

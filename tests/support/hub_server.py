@@ -13,7 +13,8 @@ downloader use (read off huggingface_hub 2.4.0's ``hf_api.py`` and ``utils/_http
 - errors as ``X-Error-Code: RepoNotFound | RevisionNotFound | EntryNotFound | GatedRepo``.
 
 Faults for file downloads are switched on through :attr:`HubServer.faults`: drop the
-connection after N bytes, stall, answer 500, ignore Range, or corrupt bytes (same length).
+connection after N bytes, stall, answer 500, ignore Range, corrupt bytes (same length),
+or list files without their sha256 (as for a file not in LFS).
 """
 
 from __future__ import annotations
@@ -83,6 +84,11 @@ class Faults:
     ignore_range: bool = False
     corrupt: bool = False
     """Flip one byte in the middle of every file served (the length stays right)."""
+    corrupt_at: float = 0.5
+    """Where in the file the flipped byte is, as a fraction of its length."""
+    no_sha256: bool = False
+    """List files without ``lfs`` (so without a sha256), as the Hub does for files
+    kept in git itself."""
 
 
 @dataclass
@@ -289,7 +295,11 @@ class _Handler(BaseHTTPRequestHandler):
             if rev not in ("main", repo.commit):
                 self._error(404, "RevisionNotFound", "Invalid rev id")
                 return
-            self._json([self._tree_entry(repo, name) for name in repo.files])
+            entries = [self._tree_entry(repo, name) for name in repo.files]
+            if self.hub.faults.no_sha256:
+                for entry in entries:
+                    entry.pop("lfs", None)
+            self._json(entries)
             return
         if tail.startswith("revision/"):
             rev = tail[len("revision/") :]
@@ -303,6 +313,9 @@ class _Handler(BaseHTTPRequestHandler):
         data = self._summary(repo)
         data["sha"] = repo.commit
         data["siblings"] = [self._sibling(repo, name, blobs) for name in repo.files]
+        if self.hub.faults.no_sha256:
+            for sibling in data["siblings"]:
+                sibling.pop("lfs", None)
         self._json(data)
 
     @staticmethod
@@ -394,7 +407,7 @@ class _Handler(BaseHTTPRequestHandler):
         for chunk_start in range(start, stop, _CHUNK):
             chunk: bytes | memoryview = view[chunk_start : min(chunk_start + _CHUNK, stop)]
             if faults.corrupt:
-                middle = len(data) // 2
+                middle = min(len(data) - 1, int(len(data) * faults.corrupt_at))
                 if chunk_start <= middle < chunk_start + len(chunk):
                     i = middle - chunk_start
                     chunk = bytes(chunk[:i]) + bytes([chunk[i] ^ 0xFF]) + bytes(chunk[i + 1 :])
