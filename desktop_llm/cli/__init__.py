@@ -21,6 +21,7 @@ from desktop_llm.cli import compare as cli_compare
 from desktop_llm.cli import hardware as cli_hardware
 from desktop_llm.cli import hub as cli_hub
 from desktop_llm.cli import models as cli_models
+from desktop_llm.cli import serve as cli_serve
 from desktop_llm.cli.context import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
@@ -45,7 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     # One module per command group; `gui` stays first, as the default command.
-    groups = (cli_models, cli_chat, cli_hardware, cli_bench, cli_hub, cli_compare, cli_backup)
+    groups = (
+        cli_models,
+        cli_chat,
+        cli_hardware,
+        cli_bench,
+        cli_hub,
+        cli_compare,
+        cli_backup,
+        cli_serve,
+    )
     for group in groups:
         group.add_commands(sub)
     return parser

@@ -1,0 +1,235 @@
+"""`serve`: the local OpenAI-compatible API server, in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+import sys
+import threading
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from desktop_llm.cli.context import EXIT_OK, Context
+from desktop_llm.errors import UserError
+
+if TYPE_CHECKING:
+    from desktop_llm.server.models import ModelPool
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8080
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from desktop_llm.server.models import DEFAULT_MAX_LOADED, DEFAULT_QUEUE, DEFAULT_TTL_S
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve your models over an OpenAI-compatible HTTP API",
+        description="Serve the library's models over an OpenAI-compatible API "
+        "(/v1/models, /v1/chat/completions, /v1/completions) until Ctrl-C.",
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: only this computer)",
+    )
+    serve.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
+    auth = serve.add_mutually_exclusive_group()
+    auth.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="the key clients must send (default: one generated and saved)",
+    )
+    auth.add_argument(
+        "--no-auth", action="store_true", help="accept requests without a key (loopback only)"
+    )
+    serve.add_argument(
+        "--model",
+        metavar="M",
+        nargs="+",
+        action="extend",
+        help="offer only these library models (default: all)",
+    )
+    serve.add_argument(
+        "--ttl",
+        type=float,
+        default=DEFAULT_TTL_S,
+        metavar="SECONDS",
+        help=f"unload a model this long after its last request (default {DEFAULT_TTL_S:.0f})",
+    )
+    serve.add_argument(
+        "--max-loaded",
+        type=int,
+        default=DEFAULT_MAX_LOADED,
+        metavar="N",
+        help=f"most models loaded at once; the least recently used goes first "
+        f"(default {DEFAULT_MAX_LOADED})",
+    )
+    serve.add_argument(
+        "--queue",
+        type=int,
+        default=DEFAULT_QUEUE,
+        metavar="N",
+        help=f"requests that may wait for one model; more get 429 (default {DEFAULT_QUEUE})",
+    )
+    serve.add_argument(
+        "--cors",
+        metavar="ORIGIN,...",
+        default="",
+        help="web pages allowed to call the server, e.g. http://localhost:3000 "
+        "(default: none; browsers are refused)",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+    for origin in origins:
+        if origin == "*":
+            raise UserError("--cors takes the web pages' origins one by one, not '*'")
+        if not origin.startswith(("http://", "https://")) or "/" in origin.split("://", 1)[1]:
+            raise UserError(
+                f"--cors: {origin!r} is not an origin like http://localhost:3000 "
+                "(scheme, host and port only)"
+            )
+    return origins
+
+
+def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
+    import uvicorn
+
+    from desktop_llm.core.engine.host import probe_engine
+    from desktop_llm.core.engine.session import detect_machine
+    from desktop_llm.server.app import RequestRecord, build_app
+    from desktop_llm.server.keys import key_path, load_or_create_key
+    from desktop_llm.server.models import ModelPool, PoolConfig
+    from desktop_llm.server.security import GuardConfig, is_loopback
+
+    if not 0 <= args.port < 65536:
+        raise UserError("--port must be between 1 and 65535 (0: any free port)")
+    if args.ttl <= 0:
+        raise UserError("--ttl must be more than 0 seconds")
+    if args.max_loaded < 1:
+        raise UserError("--max-loaded must be at least 1")
+    if args.queue < 1:
+        raise UserError("--queue must be at least 1")
+    cors = _origins(args.cors)
+    loopback = is_loopback(args.host)
+    if args.no_auth and not loopback:
+        raise UserError(
+            f"--no-auth is refused on {args.host}: anyone on the network could use your "
+            "models; drop --no-auth (clients then send the key) or bind 127.0.0.1"
+        )
+    library = ctx.library
+    offered = tuple(args.model or ())
+    for name in offered:
+        library.find(name)  # a UserError naming the installed models
+    if args.api_key is not None:
+        key: str | None = args.api_key.strip()
+        if not key:
+            raise UserError("--api-key is empty")
+        key_place = "given with --api-key"
+    elif args.no_auth:
+        key, key_place = None, "none (--no-auth): every request is accepted"
+    else:
+        key = load_or_create_key(ctx.paths.config)
+        key_place = f"in {key_path(ctx.paths.config)} (send it as 'Authorization: Bearer KEY')"
+
+    sock = _listen(args.host, args.port)
+    port = int(sock.getsockname()[1])  # --port 0: the one the system chose
+    try:
+        engine_info = probe_engine(ctx.paths.logs)
+    except BaseException:
+        sock.close()
+        raise
+    pool = ModelPool(
+        library,
+        ctx.paths.logs,
+        PoolConfig(
+            ttl_s=args.ttl, max_loaded=args.max_loaded, queue_size=args.queue, offered=offered
+        ),
+        machine=lambda: detect_machine(ctx.paths.logs, engine_info),
+    )
+
+    def log_line(record: RequestRecord) -> None:
+        parts = [record.method, record.path, record.model or "-", str(record.status)]
+        if record.tokens is not None:
+            parts.append(f"{record.tokens} tokens")
+        if record.tokens_per_s:
+            parts.append(f"{record.tokens_per_s:.1f} tok/s")
+        parts.append(f"{record.seconds:.2f}s")
+        line = " ".join(parts)
+        logger.info("request: %s", line)
+        print(line, flush=True)
+
+    app = build_app(pool, GuardConfig(args.host, port, key, cors), log_line)
+    display_host = f"[{args.host}]" if ":" in args.host else args.host
+    models = ", ".join(n for n, _ in pool.names()) or "none installed yet"
+    print(f"desktop-llm API server: http://{display_host}:{port}/v1", flush=True)
+    print(f"API key: {key_place}", flush=True)
+    print(f"models: {models}", flush=True)
+    if not loopback:
+        print(
+            f"WARNING: listening on {args.host}: other computers can reach this server. "
+            "Anyone with the key can use your models and your computer's time.",
+            file=sys.stderr,
+            flush=True,
+        )
+    if cors:
+        print(f"web pages allowed: {', '.join(cors)}", flush=True)
+    print("Ctrl-C stops the server.", flush=True)
+
+    config = uvicorn.Config(
+        app, access_log=False, log_level="warning", timeout_graceful_shutdown=5, lifespan="off"
+    )
+    try:
+        _server(config, pool).run(sockets=[sock])
+    finally:
+        pool.close()
+        sock.close()
+    return EXIT_OK
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that a port in use is a plain UserError."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}: {exc.strerror or exc}") from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise UserError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+            "(another program may use the port; choose one with --port)"
+        ) from exc
+    return sock
+
+
+def _server(config: Any, pool: ModelPool) -> Any:
+    """uvicorn's Server, cancelling every reply as soon as Ctrl-C comes (so the graceful
+    shutdown does not wait for long generations) and ending the workers before it
+    re-raises the signal."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Off the signal handler: cancelling takes locks the interrupted code may hold.
+            threading.Thread(target=pool.cancel_all, name="server-stop", daemon=True).start()
+            super().handle_exit(sig, frame)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets)
+            await asyncio.to_thread(pool.close)
+
+    return Server(config)

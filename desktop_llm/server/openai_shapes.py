@@ -1,0 +1,403 @@
+"""OpenAI's request and response shapes: validating a request into what the engine
+takes, and building replies, stream chunks and errors.
+
+Every failure is an :class:`ApiError`, answered as ``{"error": {"message", "type",
+"param", "code"}}`` with a message a person can act on. Parameters the engine cannot
+honour yet are refused with a 400 naming them rather than ignored.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop_llm.core.chat.conversation import ChatSettings
+from desktop_llm.core.engine.protocol import GenerationStats, SamplingParams
+from desktop_llm.errors import UserError
+
+MAX_STOP_STRINGS = 4
+
+# Parameters refused while the engine can't honour them (value: the no-op values a
+# client may send anyway, e.g. penalty 0).
+_NOT_SUPPORTED: dict[str, tuple[Any, ...]] = {
+    "frequency_penalty": (None, 0, 0.0),
+    "presence_penalty": (None, 0, 0.0),
+    "tools": (None, []),
+    "tool_choice": (None, "none"),
+    "functions": (None, []),
+    "function_call": (None, "none"),
+    "logprobs": (None, False),
+    "top_logprobs": (None, 0),
+    "logit_bias": (None, {}),
+    "n": (None, 1),
+    "parallel_tool_calls": (None,),
+    "audio": (None,),
+    "modalities": (None, ["text"]),
+    "prediction": (None,),
+}
+_COMPLETION_NOT_SUPPORTED: dict[str, tuple[Any, ...]] = {
+    "frequency_penalty": (None, 0, 0.0),
+    "presence_penalty": (None, 0, 0.0),
+    "logprobs": (None, 0),
+    "logit_bias": (None, {}),
+    "n": (None, 1),
+    "best_of": (None, 1),
+    "echo": (None, False),
+    "suffix": (None, ""),
+}
+
+
+class ApiError(Exception):
+    """An answer in OpenAI's error shape."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.code = code
+        self.param = param
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.message, self.type, self.code, self.param)
+
+
+def error_body(
+    message: str, type: str, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type, "param": param, "code": code}}
+
+
+def not_supported(param: str, detail: str = "") -> ApiError:
+    more = f" ({detail})" if detail else ""
+    return ApiError(
+        400,
+        f"'{param}' is not supported yet by this server{more}; leave it out",
+        code="unsupported_parameter",
+        param=param,
+    )
+
+
+@dataclass(frozen=True)
+class GenerationCall:
+    """One validated request, ready for the engine."""
+
+    model: str
+    messages: list[dict[str, str]]
+    sampling: SamplingParams
+    n_ctx: int
+    stream: bool = False
+    include_usage: bool = False
+    stop: tuple[str, ...] = ()
+    raw_prompt: bool = False  # /v1/completions: the prompt as it is, no chat template
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:24])
+    created: int = field(default_factory=lambda: int(time.time()))
+
+
+# ---- validation ----------------------------------------------------------------------
+
+
+def _obj(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    return body
+
+
+def _get(body: dict[str, Any], name: str, kinds: tuple[type, ...], what: str) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    # bool is an int to Python; JSON's true is not a number to OpenAI.
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+        raise ApiError(
+            400,
+            f"'{name}' must be {what}, not {type(value).__name__}: {value!r:.80}",
+            param=name,
+        )
+    return value
+
+
+def _refuse_unsupported(body: dict[str, Any], table: dict[str, tuple[Any, ...]]) -> None:
+    for name, harmless in table.items():
+        if name in body and body[name] not in harmless:
+            raise not_supported(name)
+
+
+def _model(body: dict[str, Any]) -> str:
+    model = _get(body, "model", (str,), "a string (a name from GET /v1/models)")
+    if not model:
+        raise ApiError(400, "'model' is required: a name from GET /v1/models", param="model")
+    return str(model)
+
+
+def _stop(body: dict[str, Any]) -> tuple[str, ...]:
+    stop = body.get("stop")
+    if stop is None:
+        return ()
+    if isinstance(stop, str):
+        stop = [stop]
+    if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+        raise ApiError(400, "'stop' must be a string or a list of strings", param="stop")
+    if len(stop) > MAX_STOP_STRINGS:
+        raise ApiError(
+            400, f"'stop' takes at most {MAX_STOP_STRINGS} strings, not {len(stop)}", param="stop"
+        )
+    return tuple(s for s in stop if s)
+
+
+def _sampling(
+    body: dict[str, Any], max_tokens_names: tuple[str, ...]
+) -> tuple[SamplingParams, int]:
+    """The window's sampling (ChatSettings' defaults and checks) with the request's values."""
+    number = (int, float)
+    base = ChatSettings()
+    temperature = _get(body, "temperature", number, "a number from 0 to 2")
+    top_p = _get(body, "top_p", number, "a number above 0, at most 1")
+    seed = _get(body, "seed", (int,), "an integer")
+    ignore_eos = _get(body, "ignore_eos", (bool,), "true or false")
+    max_tokens = None
+    for name in max_tokens_names:
+        value = _get(body, name, (int,), "a whole number of tokens")
+        if value is not None:
+            if value < 1:
+                raise ApiError(400, f"'{name}' must be at least 1", param=name)
+            max_tokens = value
+    try:
+        settings = ChatSettings(
+            temperature=base.temperature if temperature is None else float(temperature),
+            top_p=base.top_p if top_p is None else float(top_p),
+            top_k=base.top_k,
+            repeat_penalty=base.repeat_penalty,
+            max_tokens=base.max_tokens if max_tokens is None else max_tokens,
+            seed=-1 if seed is None or seed < 0 else seed,
+            n_ctx=base.n_ctx,
+            ignore_eos=bool(ignore_eos),
+        ).validate()
+    except UserError as exc:
+        raise ApiError(400, exc.message) from exc
+    return settings.sampling(), settings.n_ctx
+
+
+def _stream_options(body: dict[str, Any], stream: bool) -> bool:
+    options = body.get("stream_options")
+    if options is None:
+        return False
+    if not isinstance(options, dict):
+        raise ApiError(400, "'stream_options' must be an object", param="stream_options")
+    if not stream:
+        raise ApiError(
+            400, "'stream_options' is only allowed with \"stream\": true", param="stream_options"
+        )
+    return bool(_get(options, "include_usage", (bool,), "true or false"))
+
+
+def _content(index: int, content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts: list[str] = []
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind != "text":
+                if kind in ("image_url", "input_audio", "file", "image"):
+                    raise not_supported(f"messages[{index}].content", f"{kind} parts")
+                raise ApiError(
+                    400,
+                    f"messages[{index}].content: each part must be "
+                    '{"type": "text", "text": "..."}',
+                    param=f"messages[{index}].content",
+                )
+            text = part.get("text")
+            if not isinstance(text, str):
+                raise ApiError(
+                    400,
+                    f"messages[{index}].content: a text part needs a string 'text'",
+                    param=f"messages[{index}].content",
+                )
+            texts.append(text)
+        return "".join(texts)
+    raise ApiError(
+        400,
+        f"messages[{index}].content must be a string or a list of text parts",
+        param=f"messages[{index}].content",
+    )
+
+
+def _messages(body: dict[str, Any]) -> list[dict[str, str]]:
+    raw = body.get("messages")
+    if not isinstance(raw, list):
+        raise ApiError(
+            400,
+            '\'messages\' is required: a list of {"role", "content"} objects',
+            param="messages",
+        )
+    if not raw:
+        raise ApiError(400, "'messages' is empty: send at least one message", param="messages")
+    messages: list[dict[str, str]] = []
+    for i, message in enumerate(raw):
+        if not isinstance(message, dict):
+            raise ApiError(400, f"messages[{i}] must be an object", param=f"messages[{i}]")
+        role = message.get("role")
+        if role == "developer":  # OpenAI's newer name for the system message
+            role = "system"
+        if role in ("tool", "function") or message.get("tool_calls"):
+            raise not_supported(f"messages[{i}]", "tool messages and tool calls")
+        if role not in ("system", "user", "assistant"):
+            raise ApiError(
+                400,
+                f"messages[{i}].role must be 'system', 'user' or 'assistant', not {role!r}",
+                param=f"messages[{i}].role",
+            )
+        messages.append({"role": role, "content": _content(i, message.get("content"))})
+    if not any(m["content"].strip() for m in messages):
+        raise ApiError(400, "every message is empty: send some text", param="messages")
+    return messages
+
+
+def parse_chat(body: Any) -> GenerationCall:
+    """POST /v1/chat/completions."""
+    body = _obj(body)
+    model = _model(body)
+    _refuse_unsupported(body, _NOT_SUPPORTED)
+    response_format = body.get("response_format")
+    if response_format is not None:
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        if kind != "text":
+            raise not_supported("response_format", f"type {kind!r}; only 'text' for now")
+    messages = _messages(body)
+    stream = bool(_get(body, "stream", (bool,), "true or false"))
+    sampling, n_ctx = _sampling(body, ("max_tokens", "max_completion_tokens"))
+    return GenerationCall(
+        model=model,
+        messages=messages,
+        sampling=sampling,
+        n_ctx=n_ctx,
+        stream=stream,
+        include_usage=_stream_options(body, stream),
+        stop=_stop(body),
+    )
+
+
+def parse_completion(body: Any) -> GenerationCall:
+    """POST /v1/completions: the prompt is continued as it is (no chat template)."""
+    body = _obj(body)
+    model = _model(body)
+    _refuse_unsupported(body, _COMPLETION_NOT_SUPPORTED)
+    prompt = body.get("prompt")
+    if isinstance(prompt, list) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]
+    if isinstance(prompt, list):
+        raise not_supported("prompt", "a list of prompts or token ids; send one string")
+    if not isinstance(prompt, str):
+        raise ApiError(400, "'prompt' is required: a string to continue", param="prompt")
+    if not prompt.strip():
+        raise ApiError(400, "'prompt' is empty: send some text to continue", param="prompt")
+    stream = bool(_get(body, "stream", (bool,), "true or false"))
+    sampling, n_ctx = _sampling(body, ("max_tokens",))
+    return GenerationCall(
+        model=model,
+        messages=[{"role": "user", "content": prompt}],
+        sampling=sampling,
+        n_ctx=n_ctx,
+        stream=stream,
+        include_usage=_stream_options(body, stream),
+        stop=_stop(body),
+        raw_prompt=True,
+    )
+
+
+# ---- responses -----------------------------------------------------------------------
+
+
+def finish_reason(engine_reason: str) -> str:
+    """OpenAI's finish reason for the engine's ("cancelled" only reaches a client when
+    the server stopped the reply at one of the request's stop strings)."""
+    return "length" if engine_reason == "length" else "stop"
+
+
+def usage(stats: GenerationStats) -> dict[str, int]:
+    return {
+        "prompt_tokens": stats.prompt_tokens,
+        "completion_tokens": stats.completion_tokens,
+        "total_tokens": stats.prompt_tokens + stats.completion_tokens,
+    }
+
+
+def timings(stats: GenerationStats) -> dict[str, float | int]:
+    """The ``timings`` extension (llama-server's names, plus the time to first token)."""
+    return {
+        "ttft_ms": round(stats.ttft_s * 1000, 2),
+        "prompt_n": stats.prompt_tokens,
+        "prompt_per_second": round(stats.prompt_tps, 2),
+        "predicted_n": stats.completion_tokens,
+        "predicted_per_second": round(stats.gen_tps, 2),
+        "total_ms": round(stats.total_s * 1000, 2),
+    }
+
+
+def _head(call: GenerationCall, obj: str) -> dict[str, Any]:
+    prefix = "cmpl-" if call.raw_prompt else "chatcmpl-"
+    return {"id": prefix + call.id, "object": obj, "created": call.created, "model": call.model}
+
+
+def full_reply(
+    call: GenerationCall, text: str, stats: GenerationStats, reason: str
+) -> dict[str, Any]:
+    if call.raw_prompt:
+        choice: dict[str, Any] = {"index": 0, "text": text, "logprobs": None}
+        obj = "text_completion"
+    else:
+        choice = {"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None}
+        obj = "chat.completion"
+    choice["finish_reason"] = reason
+    return {
+        **_head(call, obj),
+        "choices": [choice],
+        "usage": usage(stats),
+        "timings": timings(stats),
+    }
+
+
+def stream_chunk(
+    call: GenerationCall, text: str | None, reason: str | None = None, *, first: bool = False
+) -> dict[str, Any]:
+    if call.raw_prompt:
+        choice: dict[str, Any] = {"index": 0, "text": text or "", "logprobs": None}
+        obj = "text_completion"
+    else:
+        delta: dict[str, Any] = {}
+        if first:
+            delta["role"] = "assistant"
+        if text is not None:
+            delta["content"] = text
+        choice = {"index": 0, "delta": delta, "logprobs": None}
+        obj = "chat.completion.chunk"
+    choice["finish_reason"] = reason
+    chunk = {**_head(call, obj), "choices": [choice]}
+    if call.include_usage:
+        chunk["usage"] = None
+    return chunk
+
+
+def usage_chunk(call: GenerationCall, stats: GenerationStats) -> dict[str, Any]:
+    obj = "text_completion" if call.raw_prompt else "chat.completion.chunk"
+    return {**_head(call, obj), "choices": [], "usage": usage(stats), "timings": timings(stats)}
+
+
+def model_entry(name: str, created: float) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": int(created), "owned_by": "desktop-llm"}
