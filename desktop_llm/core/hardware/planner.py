@@ -55,6 +55,10 @@ KV_CACHE_TYPES: dict[str, tuple[int, int, int]] = {
 }
 
 _BLOCK = re.compile(r"^blk\.(\d+)\.")
+_MAX_LAYERS = 4096
+"""More repeating layers than any model has (the largest have ~130). A header that
+claims more is corrupt: its number is not believed (llama.cpp then refuses the file),
+rather than planned over layer by layer."""
 
 GpuLayers = int | Literal["auto"]
 """A number of layers (-1: all) or "auto" (the planner chooses)."""
@@ -100,12 +104,13 @@ class ModelSizes:
         for tensor in header.tensors:
             by_name[tensor.name] = tensor.n_bytes
             match = _BLOCK.match(tensor.name)
-            if match:
+            if match and int(match.group(1)) < _MAX_LAYERS:
                 index = int(match.group(1))
                 per_layer[index] = per_layer.get(index, 0) + tensor.n_bytes
             else:
                 other += tensor.n_bytes
-        n_layers = max(header.n_layers or 0, max(per_layer, default=-1) + 1)
+        declared = _plausible(header.n_layers, _MAX_LAYERS)
+        n_layers = max(declared, max(per_layer, default=-1) + 1)
         layers = tuple(per_layer.get(i, 0) for i in range(n_layers))
         tied = "output.weight" not in by_name
         output = (
@@ -113,9 +118,9 @@ class ModelSizes:
             if tied
             else by_name["output.weight"] + by_name.get("output_norm.weight", 0)
         )
-        n_embd = header.embedding_length or 0
-        n_head = header.head_count or 0
-        n_head_kv = header.head_count_kv or 0
+        n_embd = _plausible(header.embedding_length)
+        n_head = _plausible(header.head_count)
+        n_head_kv = _plausible(header.head_count_kv)
         default_dim = n_embd // n_head if n_head else 0
         split = header.metadata.get("split.count")
         if isinstance(split, int) and split > 1 and total_bytes and n_layers:
@@ -130,13 +135,13 @@ class ModelSizes:
             other_bytes=other,
             output_bytes=output,
             output_tied=tied,
-            n_vocab=header.vocab_size or 0,
+            n_vocab=_plausible(header.vocab_size),
             n_embd=n_embd,
             n_head=n_head,
             n_head_kv=n_head_kv,
-            head_dim_k=_arch_int(header, "attention.key_length") or default_dim,
-            head_dim_v=_arch_int(header, "attention.value_length") or default_dim,
-            context_length=header.context_length,
+            head_dim_k=_plausible(_arch_int(header, "attention.key_length")) or default_dim,
+            head_dim_v=_plausible(_arch_int(header, "attention.value_length")) or default_dim,
+            context_length=_plausible(header.context_length) or None,
         )
 
     def kv_bytes(self, layers: int, ctx: int, kv_type: str = "f16") -> int:
@@ -169,6 +174,12 @@ def _spread_split(
     else:  # a first part with no tensors at all (gguf-split --no-tensor-first-split)
         full = tuple(total_bytes // (len(layers) + 1) for _ in layers)
     return full, max(other, total_bytes - sum(full))
+
+
+def _plausible(value: int | None, limit: int = 1 << 40) -> int:
+    """A size from a header, or 0 when it is missing, negative (a signed field) or past
+    ``limit``: a corrupt file must not make the planner count to 2**64."""
+    return value if value is not None and 0 < value <= limit else 0
 
 
 def _arch_int(header: GGUFHeader, suffix: str) -> int | None:

@@ -37,6 +37,7 @@ MAX_SMALL_ARRAY = 64
 _MAX_LENGTH = 1 << 31
 _MAX_COUNT = 1 << 31
 _MAX_DIMS = 4  # GGML_MAX_DIMS
+_MAX_NESTING = 8  # arrays of arrays: real files nest one level, if at all
 
 _FIRST_READ = 1 << 20
 _GROWTH = 4
@@ -59,6 +60,7 @@ _VALUE_TYPES: dict[int, tuple[str, str | None]] = {
 }
 _STRING = 8
 _ARRAY = 9
+_MIN_ITEM_SIZE = {_STRING: 8, _ARRAY: 12}  # a length; an item type and a count
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -243,11 +245,11 @@ class _Cursor:
         self.pos += length
         return str(self.data[start : self.pos], "utf-8", "replace")
 
-    def value(self, vtype: int) -> Any:
+    def value(self, vtype: int, depth: int = 0) -> Any:
         if vtype == _STRING:
             return self.string()
         if vtype == _ARRAY:
-            return self.array()
+            return self.array(depth + 1)
         fmt = self._scalar_format(vtype)
         size = struct.calcsize(fmt)
         self.need(size)
@@ -255,18 +257,24 @@ class _Cursor:
         self.pos += size
         return value
 
-    def array(self) -> list[Any] | ArrayInfo:
+    def array(self, depth: int = 1) -> list[Any] | ArrayInfo:
+        if depth > _MAX_NESTING:
+            # A corrupt file can nest arrays until Python's recursion limit.
+            raise GGUFFormatError(f"arrays nested {depth} deep at byte {self.pos}")
         item_type = self.u32()
         count = self.u64()
         if count > _MAX_COUNT:
             raise GGUFFormatError(f"array of {count} items at byte {self.pos - 8}")
         if item_type not in _VALUE_TYPES:
             raise GGUFFormatError(f"unknown value type {item_type} at byte {self.pos - 12}")
+        # Every item takes at least this many bytes: a count the data can't hold is a
+        # truncated file, found now rather than after a walk through all of it.
+        self.need(count * _MIN_ITEM_SIZE.get(item_type, 1))
         if count > MAX_SMALL_ARRAY:
-            self.skip_items(item_type, count)
+            self.skip_items(item_type, count, depth)
             return ArrayInfo(_VALUE_TYPES[item_type][0], count)
         if item_type in (_STRING, _ARRAY):
-            return [self.value(item_type) for _ in range(count)]
+            return [self.value(item_type, depth) for _ in range(count)]
         fmt = "<" + self._scalar_format(item_type)[1:] * count
         size = struct.calcsize(fmt)
         self.need(size)
@@ -274,12 +282,12 @@ class _Cursor:
         self.pos += size
         return items
 
-    def skip_items(self, item_type: int, count: int) -> None:
+    def skip_items(self, item_type: int, count: int, depth: int) -> None:
         if item_type == _STRING:
             self._skip_strings(count)
         elif item_type == _ARRAY:
             for _ in range(count):
-                self.array()
+                self.array(depth + 1)
         else:
             size = struct.calcsize(self._scalar_format(item_type)) * count
             self.need(size)
@@ -414,7 +422,9 @@ def read_header(path: Path) -> GGUFHeader:
                     header = parse_header(data)
                     break
                 except IncompleteHeader as more:
-                    if len(data) >= file_size:
+                    # Past the end of the file: truncated (or a corrupt count), and no
+                    # reason to read a 50 GB file into memory to find that out.
+                    if len(data) >= file_size or more.needed > file_size:
                         raise ModelFileError(
                             f"truncated GGUF file: {path} (has {format_size(file_size)},"
                             " which ends inside the header)"

@@ -573,3 +573,35 @@ def test_llama_cpp_refuses_bad_files(tmp_path: Path, tiny_llama: Path) -> None:
     for path in bad:
         with pytest.raises(ValueError, match="Failed to load model"):
             llama_cpp.Llama(model_path=str(path), n_ctx=64, verbose=False)
+
+
+def _one_key_file(value_type: int, value: bytes) -> bytes:
+    key = b"x.nested"
+    return (
+        struct.pack("<4sIQQ", b"GGUF", 3, 0, 1)
+        + struct.pack("<Q", len(key))
+        + key
+        + struct.pack("<I", value_type)
+        + value
+    )
+
+
+def test_arrays_nested_past_recursion_are_not_gguf() -> None:
+    # An array of one array of one array ... (12 bytes a level) used to reach Python's
+    # recursion limit: a RecursionError, not a message.
+    nested = struct.pack("<IQ", 9, 1) * 5000 + struct.pack("<IQ", 4, 0)
+    with pytest.raises(GGUFFormatError, match="nested"):
+        parse_header(_one_key_file(9, nested))
+
+
+def test_an_array_count_the_file_cannot_hold_is_truncated_at_once(tmp_path: Path) -> None:
+    # 2**31 strings need 16 GiB of lengths alone: say "truncated" without reading the
+    # whole (here small, in life possibly 50 GB) file first.
+    data = _one_key_file(9, struct.pack("<IQ", 8, 2**31))
+    with pytest.raises(IncompleteHeader) as more:
+        parse_header(data)
+    assert more.value.needed >= 2**31 * 8
+    path = tmp_path / "huge-count.gguf"
+    path.write_bytes(data + b"\0" * 4096)
+    with pytest.raises(ModelFileError, match="truncated"):
+        read_header(path)
