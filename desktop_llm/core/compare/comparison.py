@@ -85,6 +85,7 @@ class PaneResult:
     text: str
     stats: dict[str, Any]
     error: str | None = None
+    crashed: bool = False  # the engine died mid-reply: ``text`` is what it wrote before
 
     def to_dict(self) -> dict[str, Any]:
         """``stats`` has exactly the keys of ``desktop-llm chat --json``'s stats (None
@@ -254,7 +255,7 @@ class Comparison:
             for message in run.messages:
                 if (
                     message.role == "assistant"
-                    and message.status == "error"
+                    and message.status in ("error", "interrupted")
                     and not message.content
                 ):
                     history.pop()  # a failed turn is not part of the conversation
@@ -391,7 +392,9 @@ class Comparison:
             stats["memory_bytes"] = memory.peak
             pane = PaneResult(index, slot.name, result.text, stats)
         except EngineCrashed as exc:
-            pane = PaneResult(index, slot.name, exc.partial_text, {}, f"crashed: {exc.message}")
+            pane = PaneResult(
+                index, slot.name, exc.partial_text, {}, f"crashed: {exc.message}", crashed=True
+            )
         except UserError as exc:
             pane = PaneResult(index, slot.name, "", {}, exc.message)
         status("done" if pane.error is None else pane.error)
@@ -442,7 +445,9 @@ class Comparison:
             return
         run = self.stored.runs[result.index]
         status = "error" if result.error else "ok"
-        if result.stats.get("finish_reason") == "cancelled":
+        if result.crashed:
+            status = "interrupted"  # as a chat's reply: kept, marked cut short
+        elif result.stats.get("finish_reason") == "cancelled":
             status = "cancelled"
         self._store.add_message(
             run.id, "assistant", result.text, status=status, stats=result.stats, error=result.error
