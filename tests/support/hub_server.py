@@ -86,6 +86,8 @@ class Faults:
     """Flip one byte in the middle of every file served (the length stays right)."""
     corrupt_at: float = 0.5
     """Where in the file the flipped byte is, as a fraction of its length."""
+    throttle: float | None = None
+    """Send file bodies at about this many bytes a second (a slow connection)."""
     no_sha256: bool = False
     """List files without ``lfs`` (so without a sha256), as the Hub does for files
     kept in git itself."""
@@ -426,6 +428,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(chunk)
             sent += len(chunk)
             self._hit.body_bytes = sent
+            if faults.throttle:
+                self.hub._stop.wait(len(chunk) / faults.throttle)
 
     def _drop(self) -> None:
         self.close_connection = True
