@@ -90,7 +90,7 @@ def backups_folder(data: Path) -> Path:
 
 def list_backups(folder: Path) -> list[BackupInfo]:
     """The backups in ``folder``, newest first (files of other names are ignored)."""
-    found: list[tuple[float, int, BackupInfo]] = []
+    found: list[tuple[float, int, int, BackupInfo]] = []
     try:
         entries = list(folder.iterdir())
     except FileNotFoundError:
@@ -100,14 +100,15 @@ def list_backups(folder: Path) -> list[BackupInfo]:
         if match is None:
             continue
         try:
-            size = entry.stat().st_size
+            stat = entry.stat()
             created = datetime.strptime(match.group(1), _STAMP).timestamp()
         except (OSError, ValueError):
             continue
-        info = BackupInfo(entry, size, created, before_restore=bool(match.group(3)))
-        found.append((created, int(match.group(2) or 1), info))
-    found.sort(key=lambda item: item[:2], reverse=True)  # "-2" was made after its twin
-    return [info for _, _, info in found]
+        info = BackupInfo(entry, stat.st_size, created, before_restore=bool(match.group(3)))
+        # In one second: "-2" was made after its twin; a restore's copy after a backup
+        found.append((created, int(match.group(2) or 1), stat.st_mtime_ns, info))
+    found.sort(key=lambda item: item[:3], reverse=True)
+    return [item[3] for item in found]
 
 
 def newest_backup(folder: Path) -> BackupInfo | None:
@@ -176,8 +177,7 @@ def copy_database(
     """Copy ``db`` to ``target`` (which must not exist) with the backup API: written to
     a temporary name beside ``target``, checked, fsynced, renamed. Raises UserError
     when ``db`` is missing or unreadable, or the copy fails its check."""
-    if not db.is_file():
-        raise UserError(f"no chat database at {db} yet: nothing to back up")
+    _require_database(db)
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
@@ -264,7 +264,11 @@ def restore_database(source: Path, db: Path, folder: Path) -> RestoreResult:
     ``source`` is copied beside ``db`` (with its ``-wal``, if one lies beside it),
     checked there (:func:`check_chat_database`), and only then is anything else
     touched: a bad file leaves everything as it was."""
-    if source.exists() and db.exists() and source.resolve() == db.resolve():
+    if not source.exists():
+        raise UserError(f"file not found: {source}")
+    if not source.is_file():
+        raise UserError(f"not a file: {source}")
+    if db.exists() and source.resolve() == db.resolve():
         raise UserError(f"{source} is the database itself; choose a backup to restore")
     staged = _temp_name(db.parent, "restore-" + db.name)
     try:
@@ -342,7 +346,13 @@ def _integrity_problems(conn: sqlite3.Connection) -> list[str]:
     return [] if rows == ["ok"] else rows
 
 
+def _require_database(db: Path) -> None:
+    if not db.is_file():
+        raise UserError(f"no chat database at {db} yet: nothing to back up")
+
+
 def _back_up_into(db: Path, folder: Path, *, suffix: str) -> BackupInfo:
+    _require_database(db)  # before making the folder
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
