@@ -224,6 +224,13 @@ class Job:
             return
         finally:
             self.ended_at = time.monotonic()
+            if self.cancelled_at is not None:
+                logger.info(
+                    "request %d for %s: the client left; stopped %.0f ms later",
+                    self.request_id,
+                    self.ref.name,
+                    (self.ended_at - self.cancelled_at) * 1000,
+                )
         tail = self._cutter.flush()
         if tail:
             self._emit("chunk", tail)
