@@ -110,6 +110,8 @@ class HubServer:
         self.repos: dict[str, HubRepo] = {r.repo_id: r for r in repos or []}
         self.faults = Faults()
         self.page_size = page_size
+        self.chunk = _CHUNK
+        """Bytes of a file body written at a time (a smaller one: finer throttling)."""
         self.valid_tokens: set[str] = {"hf_good"}
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
@@ -406,8 +408,9 @@ class _Handler(BaseHTTPRequestHandler):
         faults = self.hub.faults
         sent = 0
         view = memoryview(data)  # slices of a memoryview are not copies
-        for chunk_start in range(start, stop, _CHUNK):
-            chunk: bytes | memoryview = view[chunk_start : min(chunk_start + _CHUNK, stop)]
+        step = self.hub.chunk
+        for chunk_start in range(start, stop, step):
+            chunk: bytes | memoryview = view[chunk_start : min(chunk_start + step, stop)]
             if faults.corrupt:
                 middle = min(len(data) - 1, int(len(data) * faults.corrupt_at))
                 if chunk_start <= middle < chunk_start + len(chunk):
