@@ -26,7 +26,10 @@ from desktop_llm.services.types import format_size
 def format_when(created: float) -> str:
     """A backup's time in the user's locale (date and time, short form)."""
     moment = QDateTime.fromSecsSinceEpoch(int(created))
-    return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:  # no LANG set: C's "7 12 2026" reads badly
+        return moment.toString("yyyy-MM-dd HH:mm")
+    return locale.toString(moment, QLocale.FormatType.ShortFormat)
 
 
 class BackupDialog(QDialog):

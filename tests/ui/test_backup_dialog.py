@@ -62,6 +62,8 @@ def test_dates_follow_the_locale(qtbot: QtBot) -> None:
         QLocale.setDefault(QLocale("de_DE"))
         moment = QDateTime.fromString("2026-03-04T05:06:00", Qt.DateFormat.ISODate)
         assert format_when(moment.toSecsSinceEpoch()) == "04.03.26 05:06"
+        QLocale.setDefault(QLocale.c())  # no LANG: ISO, not C's "4 3 2026"
+        assert format_when(moment.toSecsSinceEpoch()) == "2026-03-04 05:06"
     finally:
         QLocale.setDefault(previous)
 
