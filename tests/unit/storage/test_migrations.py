@@ -123,7 +123,11 @@ def test_fresh_database_has_exactly_the_expected_schema(tmp_path: Path) -> None:
         info = conn.execute(f"PRAGMA table_info({table})").fetchall()
         assert [row["name"] for row in info] == columns, table
     applied = [row[0] for row in conn.execute("SELECT name FROM _migrations")]
-    assert applied == [name for name, _ in MIGRATIONS] == ["m001_initial", "m002_comparisons", "m003_download_queue"]
+    assert (
+        applied
+        == [name for name, _ in MIGRATIONS]
+        == ["m001_initial", "m002_comparisons", "m003_download_queue"]
+    )
 
 
 def test_foreign_keys_and_indexes(tmp_path: Path) -> None:
