@@ -96,7 +96,7 @@ def test_full_disk_chat(
     errors: list[str] = []
     service.bugOccurred.connect(bugs.append)
     service.errorOccurred.connect(errors.append)
-    conversation = service.new_conversation(record.id)
+    conversations = [service.new_conversation(record.id)]
     db = AppPaths.under(small_disk).db
     figures = {
         "rounds": rounds,
@@ -112,12 +112,12 @@ def test_full_disk_chat(
 
     def send(text: str) -> None:
         with qtbot.waitSignal(service.busyChanged, timeout=WAIT_MS):
-            assert service.send(conversation.id, text, record.id)
+            assert service.send(conversations[-1].id, text, record.id)
         qtbot.waitUntil(lambda: not service.busy, timeout=WAIT_MS)
 
     send("hello before the disk fills")
     for i in range(rounds):
-        before = {m.id: m.content for m in service.messages(conversation.id)}
+        before = {m.id: m.content for c in conversations for m in service.messages(c.id)}
         filler = _fill(small_disk)
         errors.clear()
         for attempt in range(TRIES):
@@ -139,8 +139,10 @@ def test_full_disk_chat(
         figures["integrity_failures"] += not ok
         filler.unlink()
         errors.clear()
+        # A new chat each round: the tiny model's context holds only a few turns.
+        conversations.append(service.new_conversation(record.id))
         send(f"round {i}: space again")
-        reply = service.messages(conversation.id)[-1]
+        reply = service.messages(conversations[-1].id)[-1]
         if reply.role == "assistant" and reply.status == "ok" and reply.content and not errors:
             figures["replies_after_space_freed"] += 1
     figures["bug_reports"] = len(bugs)
