@@ -60,7 +60,7 @@ class Campaign:
             "seconds": round(time.monotonic() - self.started, 1),
             "commit": _commit(),
             "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}",
-            "command": f"make torture (DESKTOP_LLM_TORTURE=full pytest tests/torture -k {self.name})",
+            "command": f"DESKTOP_LLM_TORTURE=full pytest tests/torture -k {self.name}",
         }
         (RESULTS / f"{self.name}.json").write_text(json.dumps(data, indent=2) + "\n")
 
