@@ -33,6 +33,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self._conn: Any = None
+        self._streams_checked = False
 
     def _connection(self) -> Any:
         if self._conn is None:
@@ -41,7 +42,13 @@ class Context:
 
     @property
     def chats(self) -> ChatRepository:
-        return ChatRepository(self._connection())
+        chats = ChatRepository(self._connection())
+        if not self._streams_checked:
+            # A reply left "streaming" by a killed window or CLI is marked interrupted
+            # here too, not only when the window next starts.
+            chats.mark_interrupted_streams()
+            self._streams_checked = True
+        return chats
 
     @property
     def comparisons(self) -> CompareRepository:

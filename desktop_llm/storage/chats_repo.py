@@ -24,6 +24,7 @@ from desktop_llm.storage.records import (
     dump_json,
     message_from_row,
 )
+from desktop_llm.storage.writers import is_running, this_process
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +185,9 @@ class ChatRepository:
             raise ValueError(f"unknown message role {role!r}; expected one of {ROLES}")
         _check_status(status)
         now = time.time()
+        # A streaming reply names its writer, so that only a reply whose writer is gone
+        # is ever marked interrupted (mark_interrupted_streams).
+        writer_pid, writer_started = this_process() if status == "streaming" else (None, None)
         with self._lock, transaction(self._conn):
             self._get_conversation(conversation_id)
             if parent_id is not None:
@@ -197,8 +201,8 @@ class ChatRepository:
                 """
                 INSERT INTO messages (
                     conversation_id, parent_id, role, content, created_at, status,
-                    model_name, settings, stats
-                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    model_name, settings, stats, writer_pid, writer_started
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     conversation_id,
@@ -210,6 +214,8 @@ class ChatRepository:
                     model_name,
                     dump_json(settings or {}),
                     dump_json(stats or {}),
+                    writer_pid,
+                    writer_started,
                 ),
             )
             message_id = cursor.lastrowid
@@ -378,23 +384,27 @@ class ChatRepository:
             return self._get_conversation(conversation_id)
 
     def mark_interrupted_streams(self) -> int:
-        """Mark replies left "streaming" by a previous run as interrupted; return how many.
-
-        Call at startup, before anything streams: a reply still marked streaming
-        then can only be one the app was writing when it stopped.
-        """
+        """Mark replies left "streaming" by a process that is gone (killed, crashed) as
+        interrupted; return how many. A reply another running process (the window, a
+        `chat --save` in a terminal) is still writing is left alone. Called when the app
+        or a CLI command that reads chats starts."""
         with self._lock:
-            cursor = self._conn.execute(
-                """
-                UPDATE messages SET status = 'interrupted', error = coalesce(error, ?)
-                WHERE status = 'streaming'
-                """,
-                (INTERRUPTED_ERROR,),
-            )
-            count = cursor.rowcount
-        if count:
-            logger.info("marked %d unfinished replies as interrupted", count)
-        return count
+            rows = self._conn.execute(
+                "SELECT id, writer_pid, writer_started FROM messages WHERE status = 'streaming'"
+            ).fetchall()
+            gone = [r[0] for r in rows if not is_running(r[1], r[2])]
+            if gone:
+                with transaction(self._conn):
+                    self._conn.executemany(
+                        """
+                        UPDATE messages SET status = 'interrupted', error = coalesce(error, ?)
+                        WHERE id = ? AND status = 'streaming'
+                        """,
+                        [(INTERRUPTED_ERROR, message_id) for message_id in gone],
+                    )
+        if gone:
+            logger.info("marked %d unfinished replies as interrupted", len(gone))
+        return len(gone)
 
     def message_count(self, conversation_id: int) -> int:
         """How many messages the conversation has, on every branch."""

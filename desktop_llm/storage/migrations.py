@@ -242,3 +242,12 @@ def m003_download_queue(conn: sqlite3.Connection) -> None:
         )
         """
     )
+
+
+@migration
+def m004_stream_writer(conn: sqlite3.Connection) -> None:
+    # Which process is writing a "streaming" reply (its pid and start time), so a start
+    # of the app or the CLI marks only the replies whose writer is gone as interrupted,
+    # never one that another running process is still writing (issue 17).
+    conn.execute("ALTER TABLE messages ADD COLUMN writer_pid INTEGER")
+    conn.execute("ALTER TABLE messages ADD COLUMN writer_started REAL")

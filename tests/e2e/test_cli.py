@@ -8,6 +8,7 @@ import os
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -153,6 +154,33 @@ def test_chat_save_creates_a_conversation(home: Path) -> None:
     assert chats[0]["messages"] == 2
     model_ids = {m["name"]: m["id"] for m in as_json(home, "models")}
     assert chats[0]["model_id"] == model_ids[STARTER_NAME]
+
+
+def test_a_reply_cut_by_kill_9_is_marked_interrupted_by_the_next_command(
+    home: Path, tiny_llama: Path
+) -> None:
+    args = [sys.executable, "-m", "desktop_llm", "chat", str(tiny_llama), "Go on", "--save"]
+    args += ["--max-tokens", "100000", "--ignore-eos", "--ctx", "2048"]
+    chat = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=cli_env(home), cwd=ROOT
+    )
+    assert chat.stdout is not None
+    chat.stdout.read(200)  # the reply is streaming, so its row is saved as "streaming"
+    deadline = time.monotonic() + 30
+    db = home / "data" / "chats.sqlite3"
+
+    def statuses() -> list[str]:
+        with sqlite3.connect(db) as conn:
+            return [r[0] for r in conn.execute("SELECT status FROM messages ORDER BY id")]
+
+    while statuses() != ["ok", "streaming"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert statuses() == ["ok", "streaming"]
+    chat.kill()
+    chat.wait()
+
+    ok(home, "chats")  # any command that reads chats tidies up after the killed one
+    assert statuses() == ["ok", "interrupted"]
 
 
 @pytest.mark.model

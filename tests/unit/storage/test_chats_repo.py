@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -292,24 +294,68 @@ def test_streaming_reply_then_finalize(chats: ChatRepository) -> None:
         chats.update_message(reply.id + 100, content="x")
 
 
+def _stream_from_another_process(db_path: Path, conversation_id: int, parent_id: int) -> str:
+    """Python code that adds two streaming replies from its own process, prints their
+    ids, then waits for a line on stdin (so the test decides when the writer is gone)."""
+    return (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from desktop_llm.storage import ChatRepository, connect\n"
+        f"chats = ChatRepository(connect(Path({str(db_path)!r})))\n"
+        f"a = chats.add_message({conversation_id}, {parent_id}, 'assistant', 'half a rep',"
+        " status='streaming')\n"
+        f"b = chats.add_message({conversation_id}, {parent_id}, 'assistant', 'another',"
+        " status='streaming')\n"
+        "print(a.id, b.id, flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+
+
 def test_mark_interrupted_streams(db_path: Path, chats: ChatRepository) -> None:
     chat = chats.create_conversation()
     q = chats.add_message(chat.id, None, "user", "q")
     done = chats.add_message(chat.id, q.id, "assistant", "done")
-    cut1 = chats.add_message(chat.id, q.id, "assistant", "half a rep", status="streaming")
-    cut2 = chats.add_message(chat.id, q.id, "assistant", "another", status="streaming")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _stream_from_another_process(db_path, chat.id, q.id)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert writer.stdout is not None and writer.stdin is not None
+    cut_ids = [int(x) for x in writer.stdout.readline().split()]
+    mine = chats.add_message(chat.id, q.id, "assistant", "this process", status="streaming")
 
-    # As at the next start after a crash: a new connection to the same file.
+    # While their writers run (the other process, and this one), nothing is marked: a
+    # window starting while `chat --save` streams in a terminal must leave it alone.
     restarted = ChatRepository(connect(db_path))
+    assert restarted.mark_interrupted_streams() == 0
+
+    # As at the next start after a crash of that writer: its replies are marked.
+    writer.kill()
+    writer.wait()
     assert restarted.mark_interrupted_streams() == 2
 
     assert restarted.get_message(done.id).status == "ok"
-    for cut in (cut1, cut2):
-        message = restarted.get_message(cut.id)
+    assert restarted.get_message(mine.id).status == "streaming"
+    for cut_id, content in zip(cut_ids, ("half a rep", "another"), strict=True):
+        message = restarted.get_message(cut_id)
         assert message.status == "interrupted"
         assert message.error
-        assert message.content == cut.content
+        assert message.content == content
     assert restarted.mark_interrupted_streams() == 0
+
+
+def test_a_streaming_reply_from_before_writers_were_recorded_is_marked(
+    db_path: Path, chats: ChatRepository
+) -> None:
+    chat = chats.create_conversation()
+    q = chats.add_message(chat.id, None, "user", "q")
+    old = chats.add_message(chat.id, q.id, "assistant", "from an older version", status="streaming")
+    with connect(db_path) as conn:
+        conn.execute("UPDATE messages SET writer_pid = NULL, writer_started = NULL")
+    assert ChatRepository(connect(db_path)).mark_interrupted_streams() == 1
+    assert chats.get_message(old.id).status == "interrupted"
 
 
 def test_data_survives_closing_and_reopening(db_path: Path, conn: sqlite3.Connection) -> None:

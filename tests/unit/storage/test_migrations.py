@@ -105,6 +105,8 @@ EXPECTED_COLUMNS = {
         "settings",
         "stats",
         "error",
+        "writer_pid",
+        "writer_started",
     ],
 }
 
@@ -126,7 +128,7 @@ def test_fresh_database_has_exactly_the_expected_schema(tmp_path: Path) -> None:
     assert (
         applied
         == [name for name, _ in MIGRATIONS]
-        == ["m001_initial", "m002_comparisons", "m003_download_queue"]
+        == ["m001_initial", "m002_comparisons", "m003_download_queue", "m004_stream_writer"]
     )
 
 
@@ -187,7 +189,12 @@ def test_migrate_twice_applies_nothing(tmp_path: Path) -> None:
 def test_migrate_on_an_empty_database_returns_the_names_applied(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "plain.sqlite3", isolation_level=None)
 
-    assert migrate(conn) == ["m001_initial", "m002_comparisons", "m003_download_queue"]
+    assert migrate(conn) == [
+        "m001_initial",
+        "m002_comparisons",
+        "m003_download_queue",
+        "m004_stream_writer",
+    ]
     assert migrate(conn) == []
 
 
