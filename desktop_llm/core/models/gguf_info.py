@@ -37,6 +37,10 @@ MAX_SMALL_ARRAY = 64
 _MAX_LENGTH = 1 << 31
 _MAX_COUNT = 1 << 31
 _MAX_DIMS = 4  # GGML_MAX_DIMS
+_MAX_TENSORS = 1 << 18  # the largest models list a few thousand
+_MAX_KEYS = 1 << 16  # real files have dozens
+_MAX_NAME = 256  # an architecture or model name longer than this is corruption
+_MIN_TENSOR_INFO = 24  # name length, dimension count, type, offset
 _MAX_NESTING = 8  # arrays of arrays: real files nest one level, if at all
 
 _FIRST_READ = 1 << 20
@@ -121,11 +125,11 @@ class GGUFHeader:
 
     @property
     def architecture(self) -> str | None:
-        return self._str("general.architecture")
+        return self._short_str("general.architecture")
 
     @property
     def name(self) -> str | None:
-        return self._str("general.name")
+        return self._short_str("general.name")
 
     @property
     def chat_template(self) -> str | None:
@@ -197,6 +201,11 @@ class GGUFHeader:
     def _str(self, key: str) -> str | None:
         value = self.metadata.get(key)
         return value if isinstance(value, str) else None
+
+    def _short_str(self, key: str) -> str | None:
+        # A corrupt length can make a name megabytes long; it is then no name.
+        value = self._str(key)
+        return value if value is not None and len(value) <= _MAX_NAME else None
 
     def _int(self, key: str) -> int | None:
         value = self.metadata.get(key)
@@ -342,7 +351,9 @@ def parse_header(data: bytes | memoryview) -> GGUFHeader:
         raise GGUFFormatError("a big-endian GGUF file; llama.cpp reads little-endian ones")
     if version not in SUPPORTED_VERSIONS:
         raise GGUFFormatError(f"GGUF version {version}, this app reads versions 2 and 3")
-    if tensor_count > _MAX_COUNT or kv_count > _MAX_COUNT:
+    if tensor_count > _MAX_TENSORS or kv_count > _MAX_KEYS:
+        # Found by the fuzzer: a count in the millions over a file's zeros parsed as
+        # millions of empty entries for a minute.
         raise GGUFFormatError(f"{tensor_count} tensors and {kv_count} metadata keys")
 
     metadata: dict[str, Any] = {}
@@ -353,6 +364,7 @@ def parse_header(data: bytes | memoryview) -> GGUFHeader:
             raise GGUFFormatError(f"unknown value type {vtype} for {key!r}")
         metadata[key] = cur.value(vtype)
 
+    cur.need(tensor_count * _MIN_TENSOR_INFO)
     tensors = [_read_tensor_info(cur) for _ in range(tensor_count)]
 
     alignment = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
