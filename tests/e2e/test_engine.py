@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -405,3 +407,40 @@ def test_cancel_during_load_is_not_blamed_on_the_file(smollm2: Path, own_host: E
     assert own_host.loaded is None
     own_host.load(LoadParams(str(smollm2), n_ctx=512))  # a later load is not affected
     assert own_host.loaded is not None
+
+
+_APP_THAT_DIES = """
+import sys
+from pathlib import Path
+from desktop_llm.core.engine.host import EngineHost
+from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
+from desktop_llm.core.engine.templates import TemplateChoice
+
+host = EngineHost(Path(sys.argv[2]))
+host.load(LoadParams(model_path=sys.argv[1], n_ctx=4096, n_threads=1))
+print(host.pid, flush=True)
+sampling = SamplingParams(max_tokens=100000, ignore_eos=True, temperature=0)
+host.chat([{"role": "user", "content": "go"}], sampling, TemplateChoice("completion", "fallback"),
+          lambda piece: None)
+"""
+
+
+def test_a_worker_ends_when_the_app_is_killed_mid_reply(
+    tiny_llama: Path, logs: Path, tmp_path: Path
+) -> None:
+    # kill -9 of the app can't tell the worker to stop; it must notice by itself rather
+    # than generate for minutes with nobody reading (found by the kill_app campaign).
+    app = subprocess.Popen(
+        [sys.executable, "-c", _APP_THAT_DIES, str(tiny_llama), str(logs)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert app.stdout is not None
+    worker = psutil.Process(int(app.stdout.readline()))
+    time.sleep(0.5)  # generating now
+    assert worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE
+    app.kill()
+    app.wait()
+    gone, _alive = psutil.wait_procs([worker], timeout=5)
+    assert gone, "the engine worker outlived the app by more than 5 s"

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import faulthandler
 import logging
+import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -53,6 +56,7 @@ def main(
     log_file = _redirect_output(Path(log_path))
     # Ctrl-C in a terminal reaches the whole process group; the host decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_the_app()
     from desktop_llm.core.engine import loader  # imports llama_cpp: in this process only
 
     try:
@@ -64,6 +68,29 @@ def main(
         serve(model)
     finally:
         model.close()
+
+
+def _exit_with_the_app() -> None:
+    """End this process as soon as the app process that started it is gone.
+
+    A killed app (kill -9, a crash) can't send Shutdown, and a worker busy generating or
+    reading a long prompt doesn't read its pipe: it would go on for minutes, holding the
+    model's memory and CPU, with nobody to read what it writes. multiprocessing gives the
+    child a sentinel that becomes ready when the parent ends (a pipe on POSIX, a process
+    handle on Windows); a daemon thread waits on it.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        logger.warning("the app process is gone: the engine worker stops")
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-the-app", daemon=True).start()
 
 
 def serve(model: LoadedModel) -> None:
