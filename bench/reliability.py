@@ -17,7 +17,20 @@ RESULTS = Path(__file__).resolve().parent / "results"
 FOLDER = RESULTS / "reliability"
 
 # Figures that count what went wrong: the promise is that each is 0.
-BAD = ("lost", "wrong", "fail", "crash", "hang", "traceback", "corrupt", "locked")
+BAD = (
+    "lost",
+    "wrong",
+    "fail",
+    "crash",
+    "hang",
+    "traceback",
+    "locked",
+    "unclear",
+    "outside",
+    "seen_by_user",
+    "bug",
+    "left_running",
+)
 
 
 def _words(key: str) -> str:
@@ -25,6 +38,10 @@ def _words(key: str) -> str:
 
 
 def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{_words(str(k))} {_value(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, int):
