@@ -125,3 +125,36 @@ def test_tarball_holds_the_bundle(manifest: dict[str, Any]) -> None:
         names = tar.getnames()
     top = tarball.name.removesuffix(".tar.gz")
     assert f"{top}/{APP_NAME}" in names
+
+
+def test_frozen_serve_answers_models(bundle: Path, tmp_path: Path) -> None:
+    # uvicorn picks its protocol modules by name at run time: the bundle must hold them.
+    import re
+    import signal
+    import urllib.request
+
+    process = subprocess.Popen(
+        [str(bundle / APP_NAME), "--home", str(tmp_path), "serve", "--port", "0", "--no-auth"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    try:
+        assert process.stdout is not None
+        url = ""
+        for line in process.stdout:
+            match = re.search(r"API server: (http://\S+/v1)", line)
+            if match:
+                url = match.group(1)
+                break
+        assert url, process.stderr.read() if process.stderr else ""
+        with urllib.request.urlopen(url + "/models", timeout=60) as response:
+            body = json.loads(response.read())
+        assert body["object"] == "list"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) in (0, 130)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
