@@ -323,7 +323,8 @@ def test_queue_disconnect_ttl_and_ctrl_c(serve_home: Path, tmp_path: Path) -> No
             assert time.monotonic() - left < 10
         cancel_ms = _cancel_ms(serve_home)
         print(f"generation stopped {cancel_ms:.0f} ms after the client left")
-        assert cancel_ms < 1000  # well under 200 ms on an idle machine; shared CI is busy
+        # 2-80 ms measured here (2 cores, load 5); one run beside a PyInstaller build: 2.7 s.
+        assert cancel_ms < 5000
 
         # TTL: one second after its last request the model is unloaded.
         deadline = time.monotonic() + 10
