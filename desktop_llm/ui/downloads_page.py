@@ -86,6 +86,8 @@ class DownloadDelegate(QStyledItemDelegate):
         painter.drawText(title, Qt.AlignmentFlag.AlignVCenter, row.title)
         for which in (PAUSE, CANCEL):
             text, enabled = button_state(row, which)
+            if not enabled:
+                continue  # a finished row has nothing to press: no greyed-out buttons
             button = QStyleOptionButton()
             button.rect = self.button_rect(rect, which)
             button.text = text
@@ -99,7 +101,9 @@ class DownloadDelegate(QStyledItemDelegate):
         bar.progress = int(index.data(Role.PERCENT))
         bar.text = f"{bar.progress}%"
         bar.textVisible = True
-        bar.state = QStyle.StateFlag.State_Enabled
+        # Without State_Horizontal, Qt 6 styles draw the bar vertically: a thin strip
+        # filled along the bottom edge, whatever the percentage.
+        bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
         status = QRect(inner.left(), inner.top() + 2 * LINE_H, inner.width(), LINE_H)
         painter.drawText(status, Qt.AlignmentFlag.AlignVCenter, str(index.data(Role.STATUS)))
@@ -140,7 +144,8 @@ class DownloadsPage(QWidget):
         self.resume_on_start.setChecked(service.resume_on_start())
         self.resume_on_start.toggled.connect(service.set_resume_on_start)
         top = QHBoxLayout()
-        top.addWidget(self.empty, 1)
+        top.addWidget(self.empty)
+        top.addStretch(1)  # the label hides with the first download: the stretch stays
         top.addWidget(self.resume_on_start)
         top.addWidget(self.clear_button)
         layout.addLayout(top)
