@@ -131,6 +131,7 @@ class MessageBubble(QFrame):
         layout.addWidget(self.body)
         self.footer = QLabel()
         self.footer.setObjectName("bubble-footer")
+        self.footer.setWordWrap(True)  # a long error must not widen the conversation
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.footer)
         self.update_from(message)
