@@ -42,6 +42,7 @@ from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.pyside_fixes import fix_emit_refcount
+from desktop_llm.services.server_service import ServerService
 from desktop_llm.storage import (
     ChatRepository,
     CompareRepository,
@@ -71,10 +72,12 @@ class AppServices:
     compare: CompareService
     benchmark: BenchmarkService
     backup: BackupService
+    server: ServerService
 
     def close(self) -> None:
-        """Stop any reply and download, end the worker and close the database. Safe to
-        call twice."""
+        """Stop any reply and download, the API server, end the workers and close the
+        database. Safe to call twice."""
+        self.server.shutdown()  # cancels its replies, ends its own workers
         self.hub.shutdown()  # pauses downloads; their .part files stay for resuming
         self.compare.close()  # ends the comparison workers
         self.library_service.wait(10.0)  # a scan still reading other apps' folders
@@ -119,8 +122,22 @@ def build_services(paths: AppPaths) -> AppServices:
     compare = CompareService(library, CompareRepository(conn), paths.logs, planning=planning)
     benchmark = BenchmarkService(library, paths.logs)
     backup = BackupService(paths.db, backups_folder(paths.data))
+    # The API server's models run in workers of their own, planned like the chat's.
+    server = ServerService(
+        library, paths.config, paths.logs, settings=service, machine=engine.machine
+    )
     return AppServices(
-        conn, chats, library, library_service, service, hub, hardware, compare, benchmark, backup
+        conn,
+        chats,
+        library,
+        library_service,
+        service,
+        hub,
+        hardware,
+        compare,
+        benchmark,
+        backup,
+        server,
     )
 
 
@@ -159,10 +176,13 @@ def run_gui(
         compare=parts.compare,
         benchmark=parts.benchmark,
         backup=parts.backup,
+        server=parts.server,
     )
     install_excepthook(window)
     window.show()
     parts.backup.start_daily()  # the first check now: a backup if the last is a day old
+    if parts.server.start_with_app and not self_test:
+        parts.server.start()  # off the GUI thread; the status bar shows its address
     result = {"code": 0}
     if self_test:
         _SelfTest(app, window, service, parts.library, model, prompt, result).start()

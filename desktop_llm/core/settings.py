@@ -30,6 +30,13 @@ class Settings:
     resume_downloads: bool = True
     """Downloads left unfinished by a quit or a crash continue when the app starts
     (else they wait, paused)."""
+    server_enabled: bool = False
+    """The local API server's switch in Settings > Local server, as last left."""
+    server_port: int = 8080
+    server_start_with_app: bool = False
+    """Start the local API server when the window opens."""
+    server_models: list[str] = field(default_factory=list)
+    """The library names the local API server offers; empty: every model."""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -71,6 +78,10 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "gpu_layers": (int, str),
     "default_chat": (dict,),
     "resume_downloads": (bool,),
+    "server_enabled": (bool,),
+    "server_port": (int,),
+    "server_start_with_app": (bool,),
+    "server_models": (list,),
 }
 
 

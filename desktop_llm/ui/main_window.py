@@ -34,6 +34,7 @@ from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
+from desktop_llm.services.server_service import ServerService, ServerState
 from desktop_llm.services.types import ChatSettings, Message
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
 from desktop_llm.ui.backup_dialog import BackupDialog
@@ -46,6 +47,7 @@ from desktop_llm.ui.crash_dialog import show_crash_dialog
 from desktop_llm.ui.hardware_dialog import HardwareDialog
 from desktop_llm.ui.model_picker import ModelPicker
 from desktop_llm.ui.models_window import ModelsWindow
+from desktop_llm.ui.server_dialog import ServerDialog
 from desktop_llm.ui.settings_panel import SettingsPanel
 from desktop_llm.ui.window_menus import MenuActions, build_menus
 
@@ -68,6 +70,7 @@ class MainWindow(QMainWindow):
         compare: CompareService | None = None,
         benchmark: BenchmarkService | None = None,
         backup: BackupService | None = None,
+        server: ServerService | None = None,
     ) -> None:
         super().__init__()
         self.service = service
@@ -76,7 +79,9 @@ class MainWindow(QMainWindow):
         self.hardware = hardware
         self.benchmark = benchmark
         self.backup = backup
+        self.server = server
         self._models_window: ModelsWindow | None = None
+        self._server_dialog: ServerDialog | None = None
         self.engine_info = EngineInfoLoader(engine_probe, self)
         self._first_run = first_run
         self.conversation_id: int | None = None
@@ -92,6 +97,7 @@ class MainWindow(QMainWindow):
                 benchmark=self.show_benchmark if self.benchmark is not None else None,
                 hardware=self.show_hardware if self.hardware is not None else None,
                 backups=self.show_backups if self.backup is not None else None,
+                local_server=self.show_server if self.server is not None else None,
                 welcome=self.show_welcome,
                 about=self.show_about,
             ),
@@ -166,6 +172,17 @@ class MainWindow(QMainWindow):
             self.setCentralWidget(self.tabs)
         self.status = QLabel("Ready")
         self.statusBar().addWidget(self.status, 1)
+        # The local API server's address while it runs (Settings > Local server).
+        self.server_badge = QLabel()
+        self.server_badge.setObjectName("serverBadge")
+        self.server_badge.setStyleSheet(
+            "QLabel#serverBadge { background: #e6f4ea; color: #1e5631; padding: 1px 6px; "
+            "border-radius: 3px; }"
+        )
+        self.server_badge.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.server_badge.setToolTip("The local API server is running (Settings > Local server)")
+        self.server_badge.hide()
+        self.statusBar().addPermanentWidget(self.server_badge)
 
         self.conversations.selected.connect(self.open_conversation)
         self.conversations.newRequested.connect(self.new_conversation)
@@ -192,8 +209,21 @@ class MainWindow(QMainWindow):
             backup.errorOccurred.connect(
                 lambda message: self.show_error(f"backup failed: {message}")
             )
+        if server is not None:
+            server.stateChanged.connect(self._server_state)
+            self._server_state(server.state)
         # Every service reports bugs the same way; the crash dialog shows them.
-        reporters = (service, library, hub, hardware, compare, benchmark, backup, self.engine_info)
+        reporters = (
+            service,
+            library,
+            hub,
+            hardware,
+            compare,
+            benchmark,
+            backup,
+            server,
+            self.engine_info,
+        )
         for reporter in reporters:
             if reporter is not None:
                 reporter.bugOccurred.connect(lambda details: show_crash_dialog(self, details))
@@ -447,6 +477,22 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
+
+    def show_server(self) -> ServerDialog:
+        """Settings > Local server: the API server's switch, port, key, models and
+        recent requests (one instance, non-modal: its list is live)."""
+        assert self.server is not None
+        if self._server_dialog is None:
+            self._server_dialog = ServerDialog(self.server, self)
+            self.library.modelsChanged.connect(self._server_dialog.refresh_models)
+        self._server_dialog.show()
+        self._server_dialog.raise_()
+        self._server_dialog.activateWindow()
+        return self._server_dialog
+
+    def _server_state(self, state: ServerState) -> None:
+        self.server_badge.setText(f"API: {state.url}" if state.running else "")
+        self.server_badge.setVisible(state.running)
 
     def dropEvent(self, event: QDropEvent) -> None:  # Qt override
         for url in event.mimeData().urls():

@@ -24,6 +24,7 @@ class MenuActions:
     benchmark: Handler | None
     hardware: Handler | None
     backups: Handler | None
+    local_server: Handler | None
     welcome: Handler
     about: Handler
 
@@ -57,6 +58,7 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> None:
     settings_menu = window.menuBar().addMenu("&Settings")
     settings_menu.addAction(_action(window, "&Hardware…", actions.hardware))
     settings_menu.addAction(_action(window, "&Backups…", actions.backups))
+    settings_menu.addAction(_action(window, "&Local server…", actions.local_server))
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(_action(window, "&Getting started", actions.welcome))
     help_menu.addAction(_action(window, f"&About {APP_NAME}", actions.about))
