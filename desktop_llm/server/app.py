@@ -28,10 +28,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desktop_llm import __version__
+from desktop_llm.core.engine.templates import GGUF
+from desktop_llm.core.models.library import ModelRef
 from desktop_llm.server import openai_shapes as shapes
 from desktop_llm.server.models import Finished, Job, ModelPool, QueueFull
 from desktop_llm.server.openai_shapes import ApiError, GenerationCall
 from desktop_llm.server.security import Guard, GuardConfig
+from desktop_llm.server.tool_calls import parse_tool_calls, template_takes_tools
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +150,31 @@ def _sse(data: dict[str, Any] | str) -> bytes:
     return f"data: {text}\n\n".encode()
 
 
+def _check_tools(call: GenerationCall, ref: ModelRef) -> None:
+    """A 400 naming the model when the request has tools or tool messages and the
+    model's chat template can't take them."""
+    if call.raw_prompt or not (call.tools or call.tool_messages):
+        return
+    template = ref.template()
+    if template.name != GGUF or not template_takes_tools(template.jinja):
+        raise ApiError(
+            400,
+            f"the model '{ref.name}' does not support tools: its chat template "
+            f"({template.describe()}) has no tools; leave out 'tools' and tool messages, "
+            "or use a model whose template takes tools (Qwen 2.5, Llama 3.1+, Hermes)",
+            code="tools_not_supported",
+            param="tools",
+        )
+
+
+def _tool_calls(call: GenerationCall, text: str) -> tuple[str, list[dict[str, Any]]]:
+    """The reply's content and its tool calls in OpenAI's shape (none without tools)."""
+    if not call.tools:
+        return text, []
+    content, calls = parse_tool_calls(text)
+    return (content or ""), [c.to_openai() for c in calls]
+
+
 def _note(request: Request, finished: Finished) -> None:
     stats = finished.result.stats
     request.state.tokens = stats.completion_tokens
@@ -193,6 +221,7 @@ def build_app(
     async def _generate(request: Request, call: GenerationCall) -> Response:
         request.state.model = call.model
         ref = await run_in_threadpool(pool.resolve, call.model)
+        await run_in_threadpool(_check_tools, call, ref)
         job = Job(call, ref, asyncio.get_running_loop())
         try:
             pool.submit(job)
@@ -217,12 +246,14 @@ def build_app(
                         raise value
                     else:
                         _note(request, value)
+                        content, tool_calls = _tool_calls(call, value.text)
                         return JSONResponse(
                             shapes.full_reply(
                                 call,
-                                value.text,
+                                content,
                                 value.result.stats,
                                 shapes.finish_reason(value.reason),
+                                tool_calls,
                             )
                         )
             first = await _next_event(job, watch)
@@ -254,7 +285,9 @@ def build_app(
             while True:
                 kind, value = event
                 if kind == "chunk":
-                    yield _sse(shapes.stream_chunk(call, value))
+                    # With tools the text is held back: it may turn out to be tool calls.
+                    if not call.tools:
+                        yield _sse(shapes.stream_chunk(call, value))
                 elif kind == "error":
                     request.state.outcome = value.status
                     finished = True
@@ -264,7 +297,15 @@ def build_app(
                     _note(request, value)
                     finished = True
                     stats = value.result.stats
-                    last = shapes.stream_chunk(call, None, shapes.finish_reason(value.reason))
+                    reason = shapes.finish_reason(value.reason)
+                    if call.tools:
+                        content, tool_calls = _tool_calls(call, value.text)
+                        if content:
+                            yield _sse(shapes.stream_chunk(call, content))
+                        if tool_calls:
+                            yield _sse(shapes.tool_calls_chunk(call, tool_calls))
+                            reason = "tool_calls"
+                    last = shapes.stream_chunk(call, None, reason)
                     last["timings"] = shapes.timings(stats)
                     yield _sse(last)
                     if call.include_usage:

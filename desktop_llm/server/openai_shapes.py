@@ -8,6 +8,8 @@ honour yet are refused with a 400 naming them rather than ignored.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -23,10 +25,6 @@ MAX_STOP_STRINGS = 4
 # Parameters refused while the engine can't honour them (value: the no-op values a
 # client may send anyway, e.g. penalty 0).
 _NOT_SUPPORTED: dict[str, tuple[Any, ...]] = {
-    "frequency_penalty": (None, 0, 0.0),
-    "presence_penalty": (None, 0, 0.0),
-    "tools": (None, []),
-    "tool_choice": (None, "none"),
     "functions": (None, []),
     "function_call": (None, "none"),
     "logprobs": (None, False),
@@ -39,8 +37,6 @@ _NOT_SUPPORTED: dict[str, tuple[Any, ...]] = {
     "prediction": (None,),
 }
 _COMPLETION_NOT_SUPPORTED: dict[str, tuple[Any, ...]] = {
-    "frequency_penalty": (None, 0, 0.0),
-    "presence_penalty": (None, 0, 0.0),
     "logprobs": (None, 0),
     "logit_bias": (None, {}),
     "n": (None, 1),
@@ -103,6 +99,10 @@ class GenerationCall:
     include_usage: bool = False
     stop: tuple[str, ...] = ()
     raw_prompt: bool = False  # /v1/completions: the prompt as it is, no chat template
+    # The request gives tools (tool_choice not "none"): the reply is read for tool calls.
+    tools: bool = False
+    # The messages carry tool results or calls: the model's template must take tools.
+    tool_messages: bool = False
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:24])
     created: int = field(default_factory=lambda: int(time.time()))
 
@@ -188,7 +188,16 @@ def _sampling(
         ).validate()
     except UserError as exc:
         raise ApiError(400, exc.message) from exc
-    return settings.sampling(), settings.n_ctx
+    penalties: list[float] = []
+    for name in ("frequency_penalty", "presence_penalty"):
+        value = _get(body, name, number, "a number from -2 to 2")
+        if value is not None and not -2.0 <= value <= 2.0:
+            raise ApiError(400, f"'{name}' must be from -2 to 2, not {value}", param=name)
+        penalties.append(0.0 if value is None else float(value))
+    sampling = dataclasses.replace(
+        settings.sampling(), frequency_penalty=penalties[0], presence_penalty=penalties[1]
+    )
+    return sampling, settings.n_ctx
 
 
 def _stream_options(body: dict[str, Any], stream: bool) -> bool:
@@ -238,6 +247,33 @@ def _content(index: int, content: Any) -> str:
     )
 
 
+def _tool_call_list(index: int, calls: Any) -> str:
+    """An assistant message's ``tool_calls``, checked, as JSON text for the template."""
+    where = f"messages[{index}].tool_calls"
+    if not isinstance(calls, list):
+        raise ApiError(400, f"{where} must be a list", param=where)
+    out: list[dict[str, Any]] = []
+    for j, call in enumerate(calls):
+        function = call.get("function") if isinstance(call, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        arguments = function.get("arguments", "{}") if isinstance(function, dict) else None
+        if not isinstance(name, str) or not isinstance(arguments, str):
+            raise ApiError(
+                400,
+                f'{where}[{j}] must be {{"id", "type": "function", "function": '
+                '{"name": string, "arguments": JSON text}}',
+                param=where,
+            )
+        out.append(
+            {
+                "id": str(call.get("id") or ""),
+                "type": "function",
+                "function": {"name": name, "arguments": arguments},
+            }
+        )
+    return json.dumps(out, ensure_ascii=False)
+
+
 def _messages(body: dict[str, Any]) -> list[dict[str, str]]:
     raw = body.get("messages")
     if not isinstance(raw, list):
@@ -255,18 +291,169 @@ def _messages(body: dict[str, Any]) -> list[dict[str, str]]:
         role = message.get("role")
         if role == "developer":  # OpenAI's newer name for the system message
             role = "system"
-        if role in ("tool", "function") or message.get("tool_calls"):
-            raise not_supported(f"messages[{i}]", "tool messages and tool calls")
-        if role not in ("system", "user", "assistant"):
+        if role == "function":
+            raise not_supported(f"messages[{i}]", "the old 'function' role; use 'tool'")
+        if role not in ("system", "user", "assistant", "tool"):
             raise ApiError(
                 400,
-                f"messages[{i}].role must be 'system', 'user' or 'assistant', not {role!r}",
+                f"messages[{i}].role must be 'system', 'user', 'assistant' or 'tool', not {role!r}",
                 param=f"messages[{i}].role",
             )
-        messages.append({"role": role, "content": _content(i, message.get("content"))})
-    if not any(m["content"].strip() for m in messages):
+        item = {"role": role, "content": _content(i, message.get("content"))}
+        if role == "tool":
+            call_id = message.get("tool_call_id")
+            if not isinstance(call_id, str):
+                raise ApiError(
+                    400,
+                    f"messages[{i}]: a 'tool' message needs 'tool_call_id', the id of "
+                    "the call it answers",
+                    param=f"messages[{i}].tool_call_id",
+                )
+            item["tool_call_id"] = call_id
+            if isinstance(message.get("name"), str):
+                item["name"] = message["name"]
+        elif message.get("tool_calls"):
+            if role != "assistant":
+                raise ApiError(
+                    400,
+                    f"messages[{i}]: only assistant messages carry 'tool_calls'",
+                    param=f"messages[{i}].tool_calls",
+                )
+            item["tool_calls"] = _tool_call_list(i, message["tool_calls"])
+        messages.append(item)
+    if not any(m["content"].strip() or m.get("tool_calls") for m in messages):
         raise ApiError(400, "every message is empty: send some text", param="messages")
     return messages
+
+
+_SCHEMA_TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
+
+
+def _check_schema(schema: Any, where: str) -> None:
+    """The JSON schema keywords the grammar builder reads, checked so that a mistake is
+    a 400 naming where it is (the worker turns the schema into a grammar)."""
+    if isinstance(schema, bool):
+        return
+    if not isinstance(schema, dict):
+        raise ApiError(400, f"{where} must be a JSON schema object", param="response_format")
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
+    for k in kinds:
+        if k not in _SCHEMA_TYPES:
+            raise ApiError(
+                400,
+                f"{where}.type is {k!r}; use one of {', '.join(_SCHEMA_TYPES)}",
+                param="response_format",
+            )
+    properties = schema.get("properties")
+    if properties is not None:
+        if not isinstance(properties, dict):
+            raise ApiError(400, f"{where}.properties must be an object", param="response_format")
+        for name, sub in properties.items():
+            _check_schema(sub, f"{where}.properties.{name}")
+    required = schema.get("required")
+    if required is not None and (
+        not isinstance(required, list) or not all(isinstance(r, str) for r in required)
+    ):
+        raise ApiError(
+            400, f"{where}.required must be a list of property names", param="response_format"
+        )
+    for key in ("items", "additionalProperties", "not"):
+        if key in schema and not (key == "items" and isinstance(schema[key], list)):
+            _check_schema(schema[key], f"{where}.{key}")
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        if key in schema:
+            subs = schema[key]
+            if not isinstance(subs, list) or not subs:
+                raise ApiError(
+                    400, f"{where}.{key} must be a non-empty list", param="response_format"
+                )
+            for j, sub in enumerate(subs):
+                _check_schema(sub, f"{where}.{key}[{j}]")
+    if "enum" in schema and not isinstance(schema["enum"], list):
+        raise ApiError(400, f"{where}.enum must be a list", param="response_format")
+    ref = schema.get("$ref")
+    if ref is not None and (not isinstance(ref, str) or not ref.startswith("#")):
+        raise ApiError(
+            400,
+            f"{where}.$ref must point inside the schema ('#/...'); remote schemas are not fetched",
+            param="response_format",
+        )
+    for key in ("$defs", "definitions"):
+        defs = schema.get(key)
+        if isinstance(defs, dict):
+            for name, sub in defs.items():
+                _check_schema(sub, f"{where}.{key}.{name}")
+
+
+def _response_format(value: Any) -> str | None:
+    """The JSON schema (as JSON text) the reply must follow, or None for free text."""
+    if value is None:
+        return None
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return json.dumps({"type": "object"})
+    if kind == "json_schema":
+        spec = value.get("json_schema")
+        if not isinstance(spec, dict) or "schema" not in spec:
+            raise ApiError(
+                400,
+                "response_format.json_schema must be "
+                '{"name": ..., "schema": {...}, "strict": true}',
+                param="response_format",
+            )
+        schema = spec["schema"]
+        _check_schema(schema, "response_format.json_schema.schema")
+        return json.dumps(schema, ensure_ascii=False)
+    raise ApiError(
+        400,
+        f"response_format.type must be 'text', 'json_object' or 'json_schema', not {kind!r}",
+        param="response_format",
+    )
+
+
+def _tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The request's tools when the model is to see them (tool_choice not "none")."""
+    tools = body.get("tools")
+    choice = body.get("tool_choice")
+    if choice not in (None, "none", "auto"):
+        if isinstance(choice, str) and choice != "required":
+            raise ApiError(
+                400,
+                f"'tool_choice' must be 'none', 'auto', 'required' or a named function, "
+                f"not {choice!r}",
+                param="tool_choice",
+            )
+        raise not_supported("tool_choice", "'required' and a named function; send 'auto' or 'none'")
+    if tools is None or tools == []:
+        return None
+    if not isinstance(tools, list):
+        raise ApiError(400, "'tools' must be a list of function tools", param="tools")
+    for i, tool in enumerate(tools):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if (
+            not isinstance(tool, dict)
+            or tool.get("type") != "function"
+            or not isinstance(function, dict)
+            or not isinstance(function.get("name"), str)
+            or not function["name"]
+        ):
+            raise ApiError(
+                400,
+                f'tools[{i}] must be {{"type": "function", "function": {{"name": ..., '
+                '"description": ..., "parameters": {...}}}',
+                param=f"tools[{i}]",
+            )
+        parameters = function.get("parameters")
+        if parameters is not None and not isinstance(parameters, dict):
+            raise ApiError(
+                400,
+                f"tools[{i}].function.parameters must be a JSON schema object",
+                param=f"tools[{i}]",
+            )
+    return None if choice == "none" else tools
 
 
 def parse_chat(body: Any) -> GenerationCall:
@@ -274,15 +461,19 @@ def parse_chat(body: Any) -> GenerationCall:
     body = _obj(body)
     model = _model(body)
     _refuse_unsupported(body, _NOT_SUPPORTED)
-    response_format = body.get("response_format")
-    if response_format is not None:
-        kind = response_format.get("type") if isinstance(response_format, dict) else None
-        if kind != "text":
-            raise not_supported("response_format", f"type {kind!r}; only 'text' for now")
     messages = _messages(body)
     stream = bool(_get(body, "stream", (bool,), "true or false"))
     sampling, n_ctx = _sampling(body, ("max_tokens", "max_completion_tokens"))
+    json_schema = _response_format(body.get("response_format"))
+    tools = _tools(body)
+    sampling = dataclasses.replace(
+        sampling,
+        json_schema=json_schema,
+        tools=json.dumps(tools, ensure_ascii=False) if tools is not None else None,
+    )
     return GenerationCall(
+        tools=tools is not None,
+        tool_messages=any(m["role"] == "tool" or "tool_calls" in m for m in messages),
         model=model,
         messages=messages,
         sampling=sampling,
@@ -356,13 +547,22 @@ def _head(call: GenerationCall, obj: str) -> dict[str, Any]:
 
 
 def full_reply(
-    call: GenerationCall, text: str, stats: GenerationStats, reason: str
+    call: GenerationCall,
+    text: str,
+    stats: GenerationStats,
+    reason: str,
+    tool_calls: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     if call.raw_prompt:
         choice: dict[str, Any] = {"index": 0, "text": text, "logprobs": None}
         obj = "text_completion"
     else:
-        choice = {"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None}
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if tool_calls:
+            message["content"] = text or None
+            message["tool_calls"] = tool_calls
+            reason = "tool_calls"
+        choice = {"index": 0, "message": message, "logprobs": None}
         obj = "chat.completion"
     choice["finish_reason"] = reason
     return {
@@ -391,6 +591,15 @@ def stream_chunk(
     chunk = {**_head(call, obj), "choices": [choice]}
     if call.include_usage:
         chunk["usage"] = None
+    return chunk
+
+
+def tool_calls_chunk(call: GenerationCall, tool_calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """One stream chunk with every tool call whole (sent once the reply is complete)."""
+    chunk = stream_chunk(call, None)
+    chunk["choices"][0]["delta"]["tool_calls"] = [
+        {"index": i, **tool_call} for i, tool_call in enumerate(tool_calls)
+    ]
     return chunk
 
 

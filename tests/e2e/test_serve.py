@@ -251,16 +251,26 @@ def test_refusals(server: ServeProcess) -> None:
         "role",
     )
     for param, value in (
-        ("frequency_penalty", 0.5),
-        ("presence_penalty", 1),
-        ("tools", [{"type": "function", "function": {"name": "f"}}]),
-        ("response_format", {"type": "json_object"}),
         ("n", 2),
+        ("tool_choice", "required"),
     ):
         error = assert_error(
             raw(server, "POST", chat, json={**hello, param: value}), 400, "not supported yet"
         )
         assert error["param"] == param
+    assert_error(raw(server, "POST", chat, json={**hello, "presence_penalty": 3}), 400, "-2 to 2")
+    tools = [{"type": "function", "function": {"name": "f"}}]
+    assert_error(
+        raw(server, "POST", chat, json={**hello, "tools": tools}),
+        400,
+        f"the model '{TINY}' does not support tools",
+    )
+    bad_schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "map"}}}
+    assert_error(
+        raw(server, "POST", chat, json={**hello, "response_format": bad_schema}),
+        400,
+        "schema.type is 'map'",
+    )
     assert_error(
         raw(server, "POST", "/v1/embeddings", json={"model": TINY, "input": "x"}),
         400,

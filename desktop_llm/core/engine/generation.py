@@ -12,6 +12,7 @@ callback.
 from __future__ import annotations
 
 import codecs
+import json
 import logging
 import random
 import time
@@ -20,6 +21,7 @@ from typing import Any
 
 import llama_cpp
 import numpy as np
+from llama_cpp import llama_grammar
 
 from desktop_llm.core.engine.loader import LoadedModel
 from desktop_llm.core.engine.protocol import (
@@ -42,8 +44,14 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
     is empty or longer than the context."""
     llm = model.llm
     started = time.perf_counter()
+    grammar = build_grammar(model, request.sampling)
+    tools = json.loads(request.sampling.tools) if request.sampling.tools is not None else None
     rendered = render_prompt(
-        request.template, request.messages, bos_token=model.bos_token, eos_token=model.eos_token
+        request.template,
+        request.messages,
+        bos_token=model.bos_token,
+        eos_token=model.eos_token,
+        tools=tools,
     )
     rendered_at = time.perf_counter()
     add_bos = rendered.add_bos and bool(llm._model.add_bos_token())
@@ -87,7 +95,7 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
     # "never an empty reply": if it does, resample with end-of-generation banned
     # until some visible text is out (once; the prompt stays in the KV cache).
     may_retry_empty = request.template.name == "completion"
-    generator: Iterator[int] = _start(llm, tokens, sampling, None)
+    generator: Iterator[int] = _start(llm, tokens, sampling, None, grammar)
     try:
         while True:
             if t_first is None and model.cancelled():
@@ -112,6 +120,7 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
                         tokens + generated,
                         sampling,
                         _eog_ban(model, lambda: _visible(pieces, stopper)),
+                        grammar,
                     )
                     continue
                 break
@@ -177,7 +186,7 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
 
 
 def _start(
-    llm: Any, tokens: list[int], sampling: SamplingParams, logits_processor: Any
+    llm: Any, tokens: list[int], sampling: SamplingParams, logits_processor: Any, grammar: Any
 ) -> Iterator[int]:
     generator: Iterator[int] = llm.generate(
         tokens,
@@ -186,9 +195,39 @@ def _start(
         min_p=sampling.min_p,
         temp=sampling.temperature,
         repeat_penalty=sampling.repeat_penalty,
+        frequency_penalty=sampling.frequency_penalty,
+        presence_penalty=sampling.presence_penalty,
         logits_processor=logits_processor,
+        grammar=grammar,
     )
     return generator
+
+
+def build_grammar(model: LoadedModel, sampling: SamplingParams) -> Any:
+    """The request's grammar (``sampling.grammar``, or one made from
+    ``sampling.json_schema``) as a ``LlamaGrammar``, or None. UserError for a schema or
+    grammar llama.cpp can't use: checked here, because a grammar sampler that fails to
+    build is a NULL pointer in the sampler chain."""
+    if sampling.grammar is None and sampling.json_schema is None:
+        return None
+    text = sampling.grammar
+    if text is None:
+        try:
+            text = llama_grammar.json_schema_to_gbnf(sampling.json_schema or "{}")
+        except Exception as exc:  # the converter asserts and raises KeyError on bad input
+            reason = str(exc) or type(exc).__name__
+            raise UserError(
+                f"response_format.json_schema can't be turned into a grammar: {reason}; "
+                "fix the schema (supported: type, properties, required, items, enum, const, "
+                "anyOf/oneOf, local $ref, string and number bounds)"
+            ) from None
+    probe = llama_cpp.llama_sampler_init_grammar(
+        model.vocab, text.encode("utf-8"), llama_grammar.LLAMA_GRAMMAR_DEFAULT_ROOT.encode()
+    )
+    if not probe:
+        raise UserError("the grammar is not valid GBNF (llama.cpp's log says where)")
+    llama_cpp.llama_sampler_free(probe)
+    return llama_grammar.LlamaGrammar.from_string(text, verbose=False)
 
 
 def _eog_ban(model: LoadedModel, lifted: Callable[[], bool]) -> list[Callable[[Any, Any], Any]]:

@@ -74,7 +74,15 @@ class LoadParams:
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """Per-request sampling settings. ``seed=None`` picks a random seed."""
+    """Per-request sampling settings. ``seed=None`` picks a random seed.
+
+    ``frequency_penalty``/``presence_penalty``: OpenAI's penalties (llama.cpp's penalties
+    sampler, over the same last-n window as ``repeat_penalty``); 0.0 is off.
+    ``grammar``: GBNF text every sampled token must fit; ``json_schema``: a JSON schema
+    (as JSON text) the worker turns into such a grammar (both None: free text).
+    ``tools``: the request's tool definitions (OpenAI's ``tools`` list as JSON text),
+    handed to the model's own chat template as its ``tools`` variable.
+    """
 
     temperature: float = 0.7
     top_p: float = 0.95
@@ -84,6 +92,11 @@ class SamplingParams:
     max_tokens: int = 512
     seed: int | None = None
     ignore_eos: bool = False  # keep generating past end-of-text (llama.cpp's --ignore-eos)
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
+    grammar: str | None = None
+    json_schema: str | None = None
+    tools: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -351,6 +351,40 @@ def render_jinja(
         logger.warning("chat template stopped: %s", stopped.message)
         raise ChatTemplateError(stopped.message) from None
 
+    return RenderedPrompt(text, _stops(source, eos), add_bos=not (bos and text.startswith(bos)))
+
+
+def render_jinja_tools(
+    source: str,
+    messages: list[dict[str, Any]],
+    tools: list[Any] | None,
+    bos: str,
+    eos: str,
+    *,
+    limit_s: float = RENDER_LIMIT_S,
+) -> RenderedPrompt:
+    """The model's own template with OpenAI-style ``tools`` and the messages as they are
+    (``tool`` results, assistant ``tool_calls``), the way HF-style templates read them."""
+    limits = _Limits(limit_s)
+    variables: dict[str, Any] = {
+        "messages": messages,
+        "add_generation_prompt": True,
+        "bos_token": bos,
+        "eos_token": eos,
+        "tools": tools,
+        "documents": None,
+    }
+    try:
+        text = limits.run(lambda: _render(_compile(source), variables))
+    except _Stopped as stopped:
+        logger.warning("chat template stopped: %s", stopped.message)
+        raise ChatTemplateError(stopped.message) from None
+    except Exception as exc:  # data from the model file: whatever it trips over
+        raise ChatTemplateError(_failure(exc)) from exc
+    return RenderedPrompt(text, _stops(source, eos), add_bos=not (bos and text.startswith(bos)))
+
+
+def _stops(source: str, eos: str) -> tuple[str, ...]:
     stops = [eos]
     for marker, stop in (
         ("<|im_start|>", "<|im_end|>"),
@@ -360,7 +394,7 @@ def render_jinja(
     ):
         if marker in source:
             stops.append(stop)
-    return RenderedPrompt(text, stop_strings(*stops), add_bos=not (bos and text.startswith(bos)))
+    return stop_strings(*stops)
 
 
 def _failure(exc: BaseException) -> str:
