@@ -30,9 +30,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from desktop_llm import __version__
 from desktop_llm.core.engine.templates import GGUF
 from desktop_llm.core.models.library import ModelRef
+from desktop_llm.server import api_errors, replies
 from desktop_llm.server import openai_shapes as shapes
+from desktop_llm.server.api_errors import ApiError
 from desktop_llm.server.models import Finished, Job, ModelPool, QueueFull
-from desktop_llm.server.openai_shapes import ApiError, GenerationCall
+from desktop_llm.server.openai_shapes import GenerationCall
 from desktop_llm.server.security import Guard, GuardConfig
 from desktop_llm.server.tool_calls import parse_tool_calls, template_takes_tools
 
@@ -197,7 +199,7 @@ def build_app(
 
     async def list_models(request: Request) -> Response:
         names = await run_in_threadpool(pool.names)
-        data = [shapes.model_entry(name, added) for name, added in names]
+        data = [replies.model_entry(name, added) for name, added in names]
         return JSONResponse({"object": "list", "data": data})
 
     async def get_model(request: Request) -> Response:
@@ -205,12 +207,12 @@ def build_app(
         names = await run_in_threadpool(pool.names)
         for name, added in names:
             if name.casefold() == wanted.casefold():
-                return JSONResponse(shapes.model_entry(name, added))
+                return JSONResponse(replies.model_entry(name, added))
         await run_in_threadpool(pool.resolve, wanted)  # the 404 with the list of models
         raise ApiError(404, f"the model '{wanted}' does not exist here", code="model_not_found")
 
     async def embeddings(request: Request) -> Response:
-        raise shapes.not_supported("/v1/embeddings", "embeddings")
+        raise api_errors.not_supported("/v1/embeddings", "embeddings")
 
     async def chat_completions(request: Request) -> Response:
         return await _generate(request, shapes.parse_chat(await _read_json(request)))
@@ -248,11 +250,11 @@ def build_app(
                         _note(request, value)
                         content, tool_calls = _tool_calls(call, value.text)
                         return JSONResponse(
-                            shapes.full_reply(
+                            replies.full_reply(
                                 call,
                                 content,
                                 value.result.stats,
-                                shapes.finish_reason(value.reason),
+                                replies.finish_reason(value.reason),
                                 tool_calls,
                             )
                         )
@@ -280,14 +282,14 @@ def build_app(
         finished = False
         try:
             if not call.raw_prompt:
-                yield _sse(shapes.stream_chunk(call, "", first=True))
+                yield _sse(replies.stream_chunk(call, "", first=True))
             event = first
             while True:
                 kind, value = event
                 if kind == "chunk":
                     # With tools the text is held back: it may turn out to be tool calls.
                     if not call.tools:
-                        yield _sse(shapes.stream_chunk(call, value))
+                        yield _sse(replies.stream_chunk(call, value))
                 elif kind == "error":
                     request.state.outcome = value.status
                     finished = True
@@ -297,19 +299,19 @@ def build_app(
                     _note(request, value)
                     finished = True
                     stats = value.result.stats
-                    reason = shapes.finish_reason(value.reason)
+                    reason = replies.finish_reason(value.reason)
                     if call.tools:
                         content, tool_calls = _tool_calls(call, value.text)
                         if content:
-                            yield _sse(shapes.stream_chunk(call, content))
+                            yield _sse(replies.stream_chunk(call, content))
                         if tool_calls:
-                            yield _sse(shapes.tool_calls_chunk(call, tool_calls))
+                            yield _sse(replies.tool_calls_chunk(call, tool_calls))
                             reason = "tool_calls"
-                    last = shapes.stream_chunk(call, None, reason)
-                    last["timings"] = shapes.timings(stats)
+                    last = replies.stream_chunk(call, None, reason)
+                    last["timings"] = replies.timings(stats)
                     yield _sse(last)
                     if call.include_usage:
-                        yield _sse(shapes.usage_chunk(call, stats))
+                        yield _sse(replies.usage_chunk(call, stats))
                     yield _sse("[DONE]")
                     return
                 event = await job.events.get()
@@ -330,14 +332,14 @@ def build_app(
             else str(exc.detail)
         )
         return JSONResponse(
-            shapes.error_body(message, "invalid_request_error", "not_found"),
+            api_errors.error_body(message, "invalid_request_error", "not_found"),
             status_code=exc.status_code,
         )
 
     async def bug(request: Request, exc: Exception) -> Response:
         logger.exception("request failed", exc_info=exc)
         return JSONResponse(
-            shapes.error_body(f"internal error: {type(exc).__name__}", "server_error"),
+            api_errors.error_body(f"internal error: {type(exc).__name__}", "server_error"),
             status_code=500,
         )
 

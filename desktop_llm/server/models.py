@@ -36,7 +36,8 @@ from desktop_llm.core.engine.templates import GGUF, TemplateChoice
 from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.models.library import ModelLibrary, ModelRef
 from desktop_llm.errors import ModelFileError, NotFoundError, UserError
-from desktop_llm.server.openai_shapes import ApiError, GenerationCall
+from desktop_llm.server.api_errors import ApiError
+from desktop_llm.server.openai_shapes import GenerationCall
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""OpenAI's request and response shapes: validating a request into what the engine
-takes, and building replies, stream chunks and errors.
+"""OpenAI's request shapes: validating a request into what the engine takes (replies are
+built in replies.py, errors in api_errors.py).
 
 Every failure is an :class:`ApiError`, answered as ``{"error": {"message", "type",
 "param", "code"}}`` with a message a person can act on. Parameters the engine cannot
@@ -12,13 +12,14 @@ import dataclasses
 import json
 import time
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_llm.core.chat.conversation import ChatSettings
-from desktop_llm.core.engine.protocol import GenerationStats, SamplingParams
+from desktop_llm.core.engine.protocol import SamplingParams
 from desktop_llm.errors import UserError
+from desktop_llm.server.api_errors import ApiError, not_supported
+from desktop_llm.server.schema_check import response_format
 
 MAX_STOP_STRINGS = 4
 
@@ -44,47 +45,6 @@ _COMPLETION_NOT_SUPPORTED: dict[str, tuple[Any, ...]] = {
     "echo": (None, False),
     "suffix": (None, ""),
 }
-
-
-class ApiError(Exception):
-    """An answer in OpenAI's error shape."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.type = type
-        self.code = code
-        self.param = param
-        self.headers = dict(headers or {})
-
-    def body(self) -> dict[str, Any]:
-        return error_body(self.message, self.type, self.code, self.param)
-
-
-def error_body(
-    message: str, type: str, code: str | None = None, param: str | None = None
-) -> dict[str, Any]:
-    return {"error": {"message": message, "type": type, "param": param, "code": code}}
-
-
-def not_supported(param: str, detail: str = "") -> ApiError:
-    more = f" ({detail})" if detail else ""
-    return ApiError(
-        400,
-        f"'{param}' is not supported yet by this server{more}; leave it out",
-        code="unsupported_parameter",
-        param=param,
-    )
 
 
 @dataclass(frozen=True)
@@ -326,94 +286,6 @@ def _messages(body: dict[str, Any]) -> list[dict[str, str]]:
     return messages
 
 
-_SCHEMA_TYPES = ("object", "array", "string", "number", "integer", "boolean", "null")
-
-
-def _check_schema(schema: Any, where: str) -> None:
-    """The JSON schema keywords the grammar builder reads, checked so that a mistake is
-    a 400 naming where it is (the worker turns the schema into a grammar)."""
-    if isinstance(schema, bool):
-        return
-    if not isinstance(schema, dict):
-        raise ApiError(400, f"{where} must be a JSON schema object", param="response_format")
-    kind = schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind] if kind is not None else []
-    for k in kinds:
-        if k not in _SCHEMA_TYPES:
-            raise ApiError(
-                400,
-                f"{where}.type is {k!r}; use one of {', '.join(_SCHEMA_TYPES)}",
-                param="response_format",
-            )
-    properties = schema.get("properties")
-    if properties is not None:
-        if not isinstance(properties, dict):
-            raise ApiError(400, f"{where}.properties must be an object", param="response_format")
-        for name, sub in properties.items():
-            _check_schema(sub, f"{where}.properties.{name}")
-    required = schema.get("required")
-    if required is not None and (
-        not isinstance(required, list) or not all(isinstance(r, str) for r in required)
-    ):
-        raise ApiError(
-            400, f"{where}.required must be a list of property names", param="response_format"
-        )
-    for key in ("items", "additionalProperties", "not"):
-        if key in schema and not (key == "items" and isinstance(schema[key], list)):
-            _check_schema(schema[key], f"{where}.{key}")
-    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
-        if key in schema:
-            subs = schema[key]
-            if not isinstance(subs, list) or not subs:
-                raise ApiError(
-                    400, f"{where}.{key} must be a non-empty list", param="response_format"
-                )
-            for j, sub in enumerate(subs):
-                _check_schema(sub, f"{where}.{key}[{j}]")
-    if "enum" in schema and not isinstance(schema["enum"], list):
-        raise ApiError(400, f"{where}.enum must be a list", param="response_format")
-    ref = schema.get("$ref")
-    if ref is not None and (not isinstance(ref, str) or not ref.startswith("#")):
-        raise ApiError(
-            400,
-            f"{where}.$ref must point inside the schema ('#/...'); remote schemas are not fetched",
-            param="response_format",
-        )
-    for key in ("$defs", "definitions"):
-        defs = schema.get(key)
-        if isinstance(defs, dict):
-            for name, sub in defs.items():
-                _check_schema(sub, f"{where}.{key}.{name}")
-
-
-def _response_format(value: Any) -> str | None:
-    """The JSON schema (as JSON text) the reply must follow, or None for free text."""
-    if value is None:
-        return None
-    kind = value.get("type") if isinstance(value, dict) else None
-    if kind == "text":
-        return None
-    if kind == "json_object":
-        return json.dumps({"type": "object"})
-    if kind == "json_schema":
-        spec = value.get("json_schema")
-        if not isinstance(spec, dict) or "schema" not in spec:
-            raise ApiError(
-                400,
-                "response_format.json_schema must be "
-                '{"name": ..., "schema": {...}, "strict": true}',
-                param="response_format",
-            )
-        schema = spec["schema"]
-        _check_schema(schema, "response_format.json_schema.schema")
-        return json.dumps(schema, ensure_ascii=False)
-    raise ApiError(
-        400,
-        f"response_format.type must be 'text', 'json_object' or 'json_schema', not {kind!r}",
-        param="response_format",
-    )
-
-
 def _tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The request's tools when the model is to see them (tool_choice not "none")."""
     tools = body.get("tools")
@@ -464,7 +336,7 @@ def parse_chat(body: Any) -> GenerationCall:
     messages = _messages(body)
     stream = bool(_get(body, "stream", (bool,), "true or false"))
     sampling, n_ctx = _sampling(body, ("max_tokens", "max_completion_tokens"))
-    json_schema = _response_format(body.get("response_format"))
+    json_schema = response_format(body.get("response_format"))
     tools = _tools(body)
     sampling = dataclasses.replace(
         sampling,
@@ -510,103 +382,3 @@ def parse_completion(body: Any) -> GenerationCall:
         stop=_stop(body),
         raw_prompt=True,
     )
-
-
-# ---- responses -----------------------------------------------------------------------
-
-
-def finish_reason(engine_reason: str) -> str:
-    """OpenAI's finish reason for the engine's ("cancelled" only reaches a client when
-    the server stopped the reply at one of the request's stop strings)."""
-    return "length" if engine_reason == "length" else "stop"
-
-
-def usage(stats: GenerationStats) -> dict[str, int]:
-    return {
-        "prompt_tokens": stats.prompt_tokens,
-        "completion_tokens": stats.completion_tokens,
-        "total_tokens": stats.prompt_tokens + stats.completion_tokens,
-    }
-
-
-def timings(stats: GenerationStats) -> dict[str, float | int]:
-    """The ``timings`` extension (llama-server's names, plus the time to first token)."""
-    return {
-        "ttft_ms": round(stats.ttft_s * 1000, 2),
-        "prompt_n": stats.prompt_tokens,
-        "prompt_per_second": round(stats.prompt_tps, 2),
-        "predicted_n": stats.completion_tokens,
-        "predicted_per_second": round(stats.gen_tps, 2),
-        "total_ms": round(stats.total_s * 1000, 2),
-    }
-
-
-def _head(call: GenerationCall, obj: str) -> dict[str, Any]:
-    prefix = "cmpl-" if call.raw_prompt else "chatcmpl-"
-    return {"id": prefix + call.id, "object": obj, "created": call.created, "model": call.model}
-
-
-def full_reply(
-    call: GenerationCall,
-    text: str,
-    stats: GenerationStats,
-    reason: str,
-    tool_calls: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    if call.raw_prompt:
-        choice: dict[str, Any] = {"index": 0, "text": text, "logprobs": None}
-        obj = "text_completion"
-    else:
-        message: dict[str, Any] = {"role": "assistant", "content": text}
-        if tool_calls:
-            message["content"] = text or None
-            message["tool_calls"] = tool_calls
-            reason = "tool_calls"
-        choice = {"index": 0, "message": message, "logprobs": None}
-        obj = "chat.completion"
-    choice["finish_reason"] = reason
-    return {
-        **_head(call, obj),
-        "choices": [choice],
-        "usage": usage(stats),
-        "timings": timings(stats),
-    }
-
-
-def stream_chunk(
-    call: GenerationCall, text: str | None, reason: str | None = None, *, first: bool = False
-) -> dict[str, Any]:
-    if call.raw_prompt:
-        choice: dict[str, Any] = {"index": 0, "text": text or "", "logprobs": None}
-        obj = "text_completion"
-    else:
-        delta: dict[str, Any] = {}
-        if first:
-            delta["role"] = "assistant"
-        if text is not None:
-            delta["content"] = text
-        choice = {"index": 0, "delta": delta, "logprobs": None}
-        obj = "chat.completion.chunk"
-    choice["finish_reason"] = reason
-    chunk = {**_head(call, obj), "choices": [choice]}
-    if call.include_usage:
-        chunk["usage"] = None
-    return chunk
-
-
-def tool_calls_chunk(call: GenerationCall, tool_calls: list[dict[str, Any]]) -> dict[str, Any]:
-    """One stream chunk with every tool call whole (sent once the reply is complete)."""
-    chunk = stream_chunk(call, None)
-    chunk["choices"][0]["delta"]["tool_calls"] = [
-        {"index": i, **tool_call} for i, tool_call in enumerate(tool_calls)
-    ]
-    return chunk
-
-
-def usage_chunk(call: GenerationCall, stats: GenerationStats) -> dict[str, Any]:
-    obj = "text_completion" if call.raw_prompt else "chat.completion.chunk"
-    return {**_head(call, obj), "choices": [], "usage": usage(stats), "timings": timings(stats)}
-
-
-def model_entry(name: str, created: float) -> dict[str, Any]:
-    return {"id": name, "object": "model", "created": int(created), "owned_by": "desktop-llm"}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from desktop_llm.server.openai_shapes import error_body
+from desktop_llm.server.api_errors import error_body
 
 logger = logging.getLogger(__name__)
 

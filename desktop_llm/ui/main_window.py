@@ -49,6 +49,7 @@ from desktop_llm.ui.model_picker import ModelPicker
 from desktop_llm.ui.models_window import ModelsWindow
 from desktop_llm.ui.server_dialog import ServerDialog
 from desktop_llm.ui.settings_panel import SettingsPanel
+from desktop_llm.ui.status_widgets import ErrorBanner, ServerBadge
 from desktop_llm.ui.window_menus import MenuActions, build_menus
 
 logger = logging.getLogger(__name__)
@@ -113,15 +114,7 @@ class MainWindow(QMainWindow):
         self.load_bar.setMaximumWidth(160)
         self.load_bar.setFormat("loading %p%")
         self.load_bar.hide()
-        self.error_banner = QLabel()
-        self.error_banner.setWordWrap(True)
-        self.error_banner.setObjectName("errorBanner")
-        self.error_banner.setStyleSheet(
-            "QLabel#errorBanner { background: #fdecea; color: #8a1c12; padding: 6px; "
-            "border-radius: 4px; }"
-        )
-        self.error_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_banner.hide()
+        self.error_banner = ErrorBanner()
 
         self.composer = Composer(self.send_current)
         self.send_button = QPushButton("Send")
@@ -172,16 +165,7 @@ class MainWindow(QMainWindow):
             self.setCentralWidget(self.tabs)
         self.status = QLabel("Ready")
         self.statusBar().addWidget(self.status, 1)
-        # The local API server's address while it runs (Settings > Local server).
-        self.server_badge = QLabel()
-        self.server_badge.setObjectName("serverBadge")
-        self.server_badge.setStyleSheet(
-            "QLabel#serverBadge { background: #e6f4ea; color: #1e5631; padding: 1px 6px; "
-            "border-radius: 3px; }"
-        )
-        self.server_badge.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.server_badge.setToolTip("The local API server is running (Settings > Local server)")
-        self.server_badge.hide()
+        self.server_badge = ServerBadge()
         self.statusBar().addPermanentWidget(self.server_badge)
 
         self.conversations.selected.connect(self.open_conversation)
@@ -452,8 +436,7 @@ class MainWindow(QMainWindow):
 
     # -- errors -------------------------------------------------------------------
     def show_error(self, message: str) -> None:
-        self.error_banner.setText(message)
-        self.error_banner.show()
+        self.error_banner.show_message(message)
         self.status.setText("Error")
 
     def hide_error(self) -> None:
@@ -491,8 +474,7 @@ class MainWindow(QMainWindow):
         return self._server_dialog
 
     def _server_state(self, state: ServerState) -> None:
-        self.server_badge.setText(f"API: {state.url}" if state.running else "")
-        self.server_badge.setVisible(state.running)
+        self.server_badge.show_address(state.url if state.running else None)
 
     def dropEvent(self, event: QDropEvent) -> None:  # Qt override
         for url in event.mimeData().urls():

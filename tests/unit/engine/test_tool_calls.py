@@ -9,7 +9,8 @@ import pytest
 
 from desktop_llm.core.engine.templates import GGUF, ChatTemplateError, TemplateChoice
 from desktop_llm.core.engine.templates.render import render_prompt
-from desktop_llm.server.openai_shapes import ApiError, parse_chat
+from desktop_llm.server.api_errors import ApiError
+from desktop_llm.server.openai_shapes import parse_chat
 from desktop_llm.server.tool_calls import parse_tool_calls, template_takes_tools
 from tests.support.gguf_builder import HERMES_TOOLS_TEMPLATE
 
