@@ -29,6 +29,7 @@ from tests.torture.conftest import Campaign
 CTX = 4096
 SIGNALS = (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT)
 WAIT_MS = 120_000
+FRESH_EVERY = 5  # rounds in one chat or comparison before a new one
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +82,15 @@ def test_kill_worker(
     conversation = service.new_conversation(record.id)
     for sig in SIGNALS:
         for i in range(rounds):
+            if i and i % FRESH_EVERY == 0:
+                # The cut replies stay in the history: a long campaign in one chat would
+                # fill the context, and a reply with no room left ends before the kill.
+                conversation = service.new_conversation(record.id)
             with qtbot.waitSignal(service.replyChunk, timeout=WAIT_MS):
                 assert service.send(conversation.id, f"{sig.name} {i}: go on", record.id)
             counts["next_prompt_ok"] += 1  # a fresh worker loaded and streamed
-            _kill_soon(qtbot, service._engine.host.pid, sig, rng)
             with qtbot.waitSignal(service.replyFinished, timeout=WAIT_MS) as finished:
-                pass
+                _kill_soon(qtbot, service._engine.host.pid, sig, rng)
             reply: Message = finished.args[0]
             stored = service.messages(conversation.id)[-1]
             counts["chat_kills"] += 1
@@ -109,13 +113,20 @@ def test_kill_worker(
         problems.append(f"chat after the crashes: {last.status} {last.error}")
 
     # -- compare: pane 0's worker dies, pane 1 goes on ------------------------------------
-    pane = ChatSettings(max_tokens=300, ignore_eos=True, n_ctx=CTX).to_dict()
-    assert compare.start([(record.id, pane, ""), (record.id, pane, "")])
-    comparison = compare._comparison
-    assert comparison is not None
+    # Pane 0 is killed mid-reply (a long one, so it is still writing when the kill comes);
+    # pane 1 finishes a short one.
+    killed = ChatSettings(max_tokens=1500, ignore_eos=True, n_ctx=CTX).to_dict()
+    finishing = ChatSettings(max_tokens=200, ignore_eos=True, n_ctx=CTX).to_dict()
     repo = CompareRepository(parts.conn)
+    comparison = None
     for sig in SIGNALS:
         for i in range(rounds):
+            if comparison is None or i % FRESH_EVERY == 0:  # follow-ups fill the context
+                if comparison is not None:
+                    compare.close()
+                assert compare.start([(record.id, killed, ""), (record.id, finishing, "")])
+                comparison = compare._comparison
+                assert comparison is not None
             with qtbot.waitSignal(
                 compare.paneChunk,
                 timeout=WAIT_MS,
