@@ -126,6 +126,14 @@ class Orphans:
         self._lock = threading.Lock()
         self.seen = 0
         self.longest_s = 0.0
+        # Checked every 0.2 s, so longest_s is how long an orphan outlived its app (to
+        # within a poll), not how long until the campaign's end looked.
+        self._done = threading.Event()
+        threading.Thread(target=self._watch_loop, name="orphans", daemon=True).start()
+
+    def _watch_loop(self) -> None:
+        while not self._done.wait(0.2):
+            self.poll()
 
     def add(self, processes: list[psutil.Process]) -> None:
         now = time.monotonic()
@@ -150,6 +158,7 @@ class Orphans:
         deadline = time.monotonic() + timeout_s
         while self.poll() and time.monotonic() < deadline:
             time.sleep(0.1)
+        self._done.set()
         with self._lock:
             left = [p for p, _since in self._watch]
         for process in left:
