@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
@@ -17,33 +18,55 @@ class _Probe(QObject):
     ping = Signal()
 
 
-def fix_emit_refcount() -> bool:
-    """Work around PySide6 6.12's ``SignalInstance.emit``, which returns ``True`` without
-    taking a reference to it: every ``emit()`` from Python drops one reference to
-    ``True``, and after a few hundred (one streamed reply) Python 3.11 aborts with
-    "Fatal Python error: bool_dealloc". The wrapper gives the reference back. Installed
-    only when the bug shows (checked once); returns whether it was installed."""
-    original = SignalInstance.emit
-    if getattr(original, "_refcount_fixed", False):
-        return True
-    probe = _Probe()
-    emits = 64
-    before = sys.getrefcount(True)
-    for _ in range(emits):
-        probe.ping.emit()
-    lost = before - sys.getrefcount(True)
-    if lost < emits // 2:
-        return False
-    for _ in range(lost):  # give back what the probe took
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+def _noop() -> None:
+    pass
 
-    def emit(self: SignalInstance, *args: Any) -> Any:
+
+def _probes() -> dict[str, Callable[[_Probe], object]]:
+    """One call of each SignalInstance method that may return a bool without a reference."""
+
+    def disconnect(probe: _Probe) -> object:
+        probe.ping.connect(_noop)
+        return probe.ping.disconnect(_noop)
+
+    return {"emit": lambda probe: probe.ping.emit(), "disconnect": disconnect}
+
+
+def fix_emit_refcount() -> bool:
+    """Work around PySide6 6.12's ``SignalInstance.emit`` and ``.disconnect``, which
+    return ``True`` without taking a reference to it: every call from Python drops one
+    reference to ``True``, and after a few hundred (one streamed reply; a long test run's
+    waits on signals) Python 3.11 aborts with "Fatal Python error: bool_dealloc". A
+    wrapper gives the reference back. Each method is wrapped only when the bug shows
+    (checked once); returns whether any wrapper was installed."""
+    probe = _Probe()
+    installed = False
+    for name, call in _probes().items():
+        original = getattr(SignalInstance, name)
+        if getattr(original, "_refcount_fixed", False):
+            installed = True
+            continue
+        calls = 64
+        before = sys.getrefcount(True)
+        for _ in range(calls):
+            call(probe)
+        lost = before - sys.getrefcount(True)
+        if lost < calls // 2:
+            continue
+        for _ in range(lost):  # give back what the probe took
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+        setattr(SignalInstance, name, _returning_a_reference(original))
+        logger.info("PySide6 %s() refcount workaround installed", name)
+        installed = True
+    return installed
+
+
+def _returning_a_reference(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(self: SignalInstance, *args: Any) -> Any:
         result = original(self, *args)
         if isinstance(result, bool):
             ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
         return result
 
-    emit._refcount_fixed = True  # type: ignore[attr-defined]
-    SignalInstance.emit = emit  # type: ignore[method-assign]
-    logger.info("PySide6 emit() refcount workaround installed")
-    return True
+    wrapper._refcount_fixed = True  # type: ignore[attr-defined]
+    return wrapper

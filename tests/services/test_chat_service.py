@@ -322,3 +322,18 @@ def test_emit_keeps_the_reference_to_true(qtbot: QtBot, services: AppServices) -
         service.busyChanged.emit(False)
         service.replyChunk.emit(1, "x")
     assert sys.getrefcount(True) - before >= 0
+
+
+def test_disconnect_keeps_the_reference_to_true(qtbot: QtBot, services: AppServices) -> None:
+    """disconnect() has the same bug as emit(): a full kill_worker campaign (1,200 waits
+    on signals, each a connect and a disconnect) ended with "bool_dealloc" at exit."""
+    service = services.service
+
+    def listener(_busy: bool) -> None:
+        pass
+
+    before = sys.getrefcount(True)
+    for _ in range(5000):
+        service.busyChanged.connect(listener)
+        service.busyChanged.disconnect(listener)
+    assert sys.getrefcount(True) - before >= 0
