@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -54,6 +54,7 @@ class RequestRecord:
     model: str | None = None
     tokens: int | None = None
     tokens_per_s: float | None = None
+    at: float = field(default_factory=time.time)  # when it finished
 
 
 class ClientGone(Exception):

@@ -32,6 +32,7 @@ from desktop_llm.core.engine.interface import (
     new_request_id,
 )
 from desktop_llm.core.engine.session import EngineSession
+from desktop_llm.core.engine.stop_filter import StopFilter
 from desktop_llm.core.engine.templates import GGUF, TemplateChoice
 from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.models.library import ModelLibrary, ModelRef
@@ -70,34 +71,20 @@ class PoolConfig:
 
 class StopCutter:
     """Cuts streamed text at the request's own stop strings (the template's are cut in
-    the worker), holding back a tail that may be the start of one."""
+    the worker), holding back a tail that may be the start of one; nothing after a cut."""
 
     def __init__(self, stops: tuple[str, ...]) -> None:
-        self.stops = stops
-        self._held = ""
-        self.stopped = False
+        self._filter = StopFilter(stops)
+
+    @property
+    def stopped(self) -> bool:
+        return self._filter.stopped
 
     def feed(self, text: str) -> str:
-        if not self.stops or self.stopped:
-            return "" if self.stopped else text
-        buffer = self._held + text
-        hits = [i for i in (buffer.find(s) for s in self.stops) if i >= 0]
-        if hits:
-            self.stopped = True
-            self._held = ""
-            return buffer[: min(hits)]
-        keep = 0
-        for stop in self.stops:
-            for n in range(min(len(stop) - 1, len(buffer)), 0, -1):
-                if buffer.endswith(stop[:n]):
-                    keep = max(keep, n)
-                    break
-        self._held = buffer[len(buffer) - keep :] if keep else ""
-        return buffer[: len(buffer) - keep]
+        return "" if self._filter.stopped else self._filter.feed(text)[0]
 
     def flush(self) -> str:
-        held, self._held = ("" if self.stopped else self._held), ""
-        return held
+        return "" if self._filter.stopped else self._filter.flush()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from PySide6.QtCore import QObject, Signal
@@ -51,18 +50,8 @@ RECENT = 200
 STOP_TIMEOUT_S = 15.0
 
 
-@dataclass(frozen=True)
-class RecentRequest:
-    """One finished request, as Settings > Local server lists it (never the key)."""
-
-    at: float  # when it finished (time.time())
-    method: str
-    path: str
-    status: int
-    seconds: float
-    model: str | None = None
-    tokens: int | None = None
-    tokens_per_s: float | None = None
+RecentRequest = RequestRecord
+"""One finished request, as Settings > Local server lists it (never the key)."""
 
 
 @dataclass(frozen=True)
@@ -281,8 +270,7 @@ class ServerService(QObject):
             post = self._background.post
 
             def on_request(record: RequestRecord) -> None:
-                recent = RecentRequest(time.time(), **_fields(record))
-                post(lambda: self._logged(recent))
+                post(lambda: self._logged(record))
 
             app = build_app(pool, GuardConfig(HOST, port, key), on_request)
             uv_config = uvicorn.Config(
@@ -345,18 +333,6 @@ class ServerService(QObject):
     def _set_state(self, state: ServerState) -> None:
         self.state = state
         self.stateChanged.emit(state)
-
-
-def _fields(record: RequestRecord) -> dict[str, Any]:
-    return {
-        "method": record.method,
-        "path": record.path,
-        "status": record.status,
-        "seconds": record.seconds,
-        "model": record.model,
-        "tokens": record.tokens,
-        "tokens_per_s": record.tokens_per_s,
-    }
 
 
 def _listen(host: str, port: int) -> socket.socket:
