@@ -62,6 +62,9 @@ def status_text(last_reply: Message | None) -> str:
     return f"{stats_text(stats)}{context}"
 
 
+FOOTER_WRAP_CHARS = 80
+
+
 class _Body(QTextBrowser):
     """A read-only text area as tall as its content (the scroll area scrolls, not it)."""
 
@@ -131,7 +134,6 @@ class MessageBubble(QFrame):
         layout.addWidget(self.body)
         self.footer = QLabel()
         self.footer.setObjectName("bubble-footer")
-        self.footer.setWordWrap(True)  # a long error must not widen the conversation
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.footer)
         self.update_from(message)
@@ -163,7 +165,12 @@ class MessageBubble(QFrame):
         parts = [p for p in (stats_text(message.stats), note) if p]
         if message.error:
             parts.append(message.error)
-        self.footer.setText(" · ".join(parts))
+        text = " · ".join(parts)
+        # A long error must not widen the conversation, but a wrapping label makes every
+        # layout pass ask its height for a width (10 ms more per appended message, in
+        # bench/conversation_speed.py): wrap only the footers that need it.
+        self.footer.setWordWrap(len(text) > FOOTER_WRAP_CHARS)
+        self.footer.setText(text)
         self.footer.setVisible(bool(parts))
         failed = message.status in ("interrupted", "error")
         if bool(self.footer.property("failed")) != failed:
