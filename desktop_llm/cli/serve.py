@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import socket
 import sys
-import threading
-from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from desktop_llm.cli.context import EXIT_OK, Context
 from desktop_llm.errors import UserError
 
 if TYPE_CHECKING:
-    from desktop_llm.server.models import ModelPool
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -101,13 +97,12 @@ def _origins(text: str) -> tuple[str, ...]:
 
 
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
-    import uvicorn
-
     from desktop_llm.core.engine.host import probe_engine
     from desktop_llm.core.engine.session import detect_machine
     from desktop_llm.server.app import RequestRecord, build_app
     from desktop_llm.server.keys import key_path, load_or_create_key
     from desktop_llm.server.models import ModelPool, PoolConfig
+    from desktop_llm.server.runner import Server, listen
     from desktop_llm.server.security import GuardConfig, is_loopback
 
     if not 0 <= args.port < 65536:
@@ -140,7 +135,7 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
         key = load_or_create_key(ctx.paths.config)
         key_place = f"in {key_path(ctx.paths.config)} (send it as 'Authorization: Bearer KEY')"
 
-    sock = _listen(args.host, args.port)
+    sock = listen(args.host, args.port, hint="choose one with --port")
     port = int(sock.getsockname()[1])  # --port 0: the one the system chose
     try:
         engine_info = probe_engine(ctx.paths.logs)
@@ -184,52 +179,9 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
         print(f"web pages allowed: {', '.join(cors)}", flush=True)
     print("Ctrl-C stops the server.", flush=True)
 
-    config = uvicorn.Config(
-        app, access_log=False, log_level="warning", timeout_graceful_shutdown=5, lifespan="off"
-    )
     try:
-        _server(config, pool).run(sockets=[sock])
+        Server(app, pool).run(sockets=[sock])
     finally:
         pool.close()
         sock.close()
     return EXIT_OK
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound here so that a port in use is a plain UserError."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, kind, proto, _, address = infos[0]
-        sock = socket.socket(family, kind, proto)
-    except OSError as exc:
-        raise UserError(f"cannot listen on {host}: {exc.strerror or exc}") from exc
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise UserError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc} "
-            "(another program may use the port; choose one with --port)"
-        ) from exc
-    return sock
-
-
-def _server(config: Any, pool: ModelPool) -> Any:
-    """uvicorn's Server, cancelling every reply as soon as Ctrl-C comes (so the graceful
-    shutdown does not wait for long generations) and ending the workers before it
-    re-raises the signal."""
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            # Off the signal handler: cancelling takes locks the interrupted code may hold.
-            threading.Thread(target=pool.cancel_all, name="server-stop", daemon=True).start()
-            super().handle_exit(sig, frame)
-
-        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().shutdown(sockets)
-            await asyncio.to_thread(pool.close)
-
-    return Server(config)

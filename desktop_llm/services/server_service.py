@@ -3,8 +3,8 @@
 
 The server is the one ``desktop-llm serve`` runs, built the same way, but hosted in the
 GUI process: uvicorn's ``Server`` runs on a thread of its own with its own asyncio loop,
-on a socket bound here first (so a port in use is a plain message, not a crash). Its
-:class:`~desktop_llm.server.models.ModelPool` has its own engine workers, apart from the
+on a socket bound first (``server/runner.py``: a port in use is a message, not a crash).
+Its :class:`~desktop_llm.server.models.ModelPool` has its own engine workers, apart from the
 chat's. From the window it listens on 127.0.0.1 only and always wants the key.
 
 Starting and stopping run on the service's :class:`Background`: stopping cancels every
@@ -16,17 +16,14 @@ pool's workers, none of it on the GUI thread. Each finished request's
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import uvicorn
 from PySide6.QtCore import QObject, Signal
 
 from desktop_llm.core.hardware.planner import Machine
@@ -35,6 +32,7 @@ from desktop_llm.errors import UserError
 from desktop_llm.server.app import RequestRecord, build_app
 from desktop_llm.server.keys import key_path, load_or_create_key, regenerate_key
 from desktop_llm.server.models import ModelPool, PoolConfig
+from desktop_llm.server.runner import Server, listen
 from desktop_llm.server.security import GuardConfig
 from desktop_llm.services.background import Background
 from desktop_llm.services.hub_service import SettingsOwner
@@ -71,7 +69,7 @@ class _Running:
     """A started server: uvicorn on its thread, the pool, the socket."""
 
     def __init__(
-        self, server: _Server, thread: threading.Thread, pool: ModelPool, port: int
+        self, server: Server, thread: threading.Thread, pool: ModelPool, port: int
     ) -> None:
         self.server = server
         self.thread = thread
@@ -264,7 +262,7 @@ class ServerService(QObject):
 
     # -- the thread's side -------------------------------------------------------------
     def _launch(self, port: int, key: str, config: PoolConfig) -> _Running:
-        sock = _listen(HOST, port)
+        sock = listen(HOST, port, hint="choose another port")
         try:
             pool = ModelPool(self.library, self._log_dir, config, machine=self._machine)
             post = self._background.post
@@ -273,14 +271,7 @@ class ServerService(QObject):
                 post(lambda: self._logged(record))
 
             app = build_app(pool, GuardConfig(HOST, port, key), on_request)
-            uv_config = uvicorn.Config(
-                app,
-                access_log=False,
-                log_level="warning",
-                timeout_graceful_shutdown=5,
-                lifespan="off",
-            )
-            server = _Server(uv_config, pool)
+            server = Server(app, pool)
             thread = threading.Thread(
                 target=server.run, kwargs={"sockets": [sock]}, name="api-server", daemon=True
             )
@@ -333,32 +324,3 @@ class ServerService(QObject):
     def _set_state(self, state: ServerState) -> None:
         self.state = state
         self.stateChanged.emit(state)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before uvicorn starts: a port in use is a UserError."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise UserError(
-            f"cannot start the API server on port {port}: {exc.strerror or exc} "
-            "(another program may use it; choose another port)"
-        ) from exc
-    return sock
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's Server that ends the pool's workers once it has shut down. Off the main
-    thread uvicorn installs no signal handlers: the window stops it (``should_exit``)."""
-
-    def __init__(self, config: uvicorn.Config, pool: ModelPool) -> None:
-        super().__init__(config)
-        self.pool = pool
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().shutdown(sockets)
-        await asyncio.to_thread(self.pool.close)
