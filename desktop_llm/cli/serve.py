@@ -99,9 +99,10 @@ def _origins(text: str) -> tuple[str, ...]:
 def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
     from desktop_llm.core.engine.host import probe_engine
     from desktop_llm.core.engine.session import detect_machine
-    from desktop_llm.server.app import RequestRecord, build_app
+    from desktop_llm.server.app import build_app
     from desktop_llm.server.keys import key_path, load_or_create_key
     from desktop_llm.server.models import ModelPool, PoolConfig
+    from desktop_llm.server.records import RequestRecord
     from desktop_llm.server.runner import Server, listen
     from desktop_llm.server.security import GuardConfig, is_loopback
 

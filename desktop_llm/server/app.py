@@ -15,7 +15,6 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -35,26 +34,13 @@ from desktop_llm.server import openai_shapes as shapes
 from desktop_llm.server.api_errors import ApiError
 from desktop_llm.server.models import Finished, Job, ModelPool, QueueFull
 from desktop_llm.server.openai_shapes import GenerationCall
+from desktop_llm.server.records import RequestRecord
 from desktop_llm.server.security import Guard, GuardConfig
 from desktop_llm.server.tool_calls import parse_tool_calls, template_takes_tools
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request, as the log line (and a later window's list) shows it. No key."""
-
-    method: str
-    path: str
-    status: int
-    seconds: float
-    model: str | None = None
-    tokens: int | None = None
-    tokens_per_s: float | None = None
-    at: float = field(default_factory=time.time)  # when it finished
 
 
 class ClientGone(Exception):

@@ -10,7 +10,7 @@ chat's. From the window it listens on 127.0.0.1 only and always wants the key.
 Starting and stopping run on the service's :class:`Background`: stopping cancels every
 reply in flight, tells uvicorn to exit (``should_exit``), joins its thread and ends the
 pool's workers, none of it on the GUI thread. Each finished request's
-:class:`~desktop_llm.server.app.RequestRecord` comes back to the GUI thread as a
+:class:`~desktop_llm.server.records.RequestRecord` comes back to the GUI thread as a
 :class:`RecentRequest`.
 """
 
@@ -23,19 +23,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.errors import UserError
-from desktop_llm.server.app import RequestRecord, build_app
 from desktop_llm.server.keys import key_path, load_or_create_key, regenerate_key
-from desktop_llm.server.models import ModelPool, PoolConfig
-from desktop_llm.server.runner import Server, listen
-from desktop_llm.server.security import GuardConfig
+from desktop_llm.server.records import RequestRecord
 from desktop_llm.services.background import Background
 from desktop_llm.services.hub_service import SettingsOwner
+
+if TYPE_CHECKING:
+    from desktop_llm.server.models import ModelPool, PoolConfig
+    from desktop_llm.server.runner import Server
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +220,8 @@ class ServerService(QObject):
         if not key:
             return
         port = self.port
+        from desktop_llm.server.models import PoolConfig  # the HTTP stack: only when used
+
         config = PoolConfig(offered=tuple(self.models))
         self._set_state(ServerState("starting"))
         self._background.run(
@@ -262,6 +266,13 @@ class ServerService(QObject):
 
     # -- the thread's side -------------------------------------------------------------
     def _launch(self, port: int, key: str, config: PoolConfig) -> _Running:
+        # Imported here, not at the top: starlette and uvicorn would add about 100 ms to
+        # every start of the window, for a server that is off unless switched on.
+        from desktop_llm.server.app import build_app
+        from desktop_llm.server.models import ModelPool
+        from desktop_llm.server.runner import Server, listen
+        from desktop_llm.server.security import GuardConfig
+
         sock = listen(HOST, port, hint="choose another port")
         try:
             pool = ModelPool(self.library, self._log_dir, config, machine=self._machine)
