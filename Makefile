@@ -16,7 +16,10 @@ DEFAULT_CMAKE_ARGS := $(CPU_CMAKE_ARGS)
 else
 DEFAULT_CMAKE_ARGS :=
 endif
-ENGINE_CMAKE_ARGS ?= $(DEFAULT_CMAKE_ARGS)
+# Every build (CPU, CUDA, Metal, Vulkan) also gets llama.cpp's RPC backend, so one model can be
+# split over several PCs (desktop-llm rpc-worker, --rpc): it adds libggml-rpc to llama_cpp/lib.
+RPC_CMAKE_ARGS := -DGGML_RPC=ON
+ENGINE_CMAKE_ARGS ?= $(DEFAULT_CMAKE_ARGS) $(RPC_CMAKE_ARGS)
 WHEEL_KEY := $(shell printf '%s|%s' '$(LLAMA_CPP_VERSION)' '$(ENGINE_CMAKE_ARGS)' | sha1sum | cut -c1-10)
 WHEEL_DIR := $(HOME)/.cache/desktop-llm/wheels/$(BACKEND)-$(WHEEL_KEY)
 
@@ -67,11 +70,11 @@ app: $(VENV)/.app
 
 # GPU builds: rebuild the engine with the backend's CMAKE_ARGS (see README, GPU setup).
 gpu-cuda:
-	$(MAKE) engine BACKEND=cuda ENGINE_CMAKE_ARGS="-DGGML_CUDA=on"
+	$(MAKE) engine BACKEND=cuda ENGINE_CMAKE_ARGS="-DGGML_CUDA=on $(RPC_CMAKE_ARGS)"
 gpu-metal:
-	$(MAKE) engine BACKEND=metal ENGINE_CMAKE_ARGS="-DGGML_METAL=on"
+	$(MAKE) engine BACKEND=metal ENGINE_CMAKE_ARGS="-DGGML_METAL=on $(RPC_CMAKE_ARGS)"
 gpu-vulkan:
-	$(MAKE) engine BACKEND=vulkan ENGINE_CMAKE_ARGS="-DGGML_VULKAN=on"
+	$(MAKE) engine BACKEND=vulkan ENGINE_CMAKE_ARGS="-DGGML_VULKAN=on $(RPC_CMAKE_ARGS)"
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/run.py
