@@ -251,3 +251,79 @@ def m004_stream_writer(conn: sqlite3.Connection) -> None:
     # never one that another running process is still writing (issue 17).
     conn.execute("ALTER TABLE messages ADD COLUMN writer_pid INTEGER")
     conn.execute("ALTER TABLE messages ADD COLUMN writer_started REAL")
+
+
+@migration
+def m005_chat_search(conn: sqlite3.Connection) -> None:
+    # Search across every chat (issue 18): one FTS5 table over chat titles and every
+    # message of every branch. rowid is the message's id, or minus the chat's id for its
+    # title. The table keeps its own copy of the text (not external content): a row can
+    # then be dropped by rowid alone, so the triggers never have to replay old values,
+    # and a reply is indexed once, when it stops streaming, instead of at every save of
+    # a growing text. "unicode61 remove_diacritics 2" folds accents: "cancion" finds
+    # "canción". Triggers keep it in step, so no writer of chats needs to know of it.
+    conn.execute(
+        "CREATE VIRTUAL TABLE chat_search USING fts5("
+        "text, tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    conn.execute(
+        """
+        CREATE TRIGGER chat_search_message_insert AFTER INSERT ON messages
+        WHEN new.status != 'streaming'
+        BEGIN
+            INSERT INTO chat_search (rowid, text) VALUES (new.id, new.content);
+        END
+        """
+    )
+    conn.execute(
+        """
+        CREATE TRIGGER chat_search_message_update AFTER UPDATE OF content, status ON messages
+        WHEN new.content IS NOT old.content
+            OR (new.status = 'streaming') != (old.status = 'streaming')
+        BEGIN
+            DELETE FROM chat_search WHERE rowid = old.id;
+            INSERT INTO chat_search (rowid, text)
+                SELECT new.id, new.content WHERE new.status != 'streaming';
+        END
+        """
+    )
+    conn.execute(
+        """
+        CREATE TRIGGER chat_search_message_delete AFTER DELETE ON messages
+        BEGIN
+            DELETE FROM chat_search WHERE rowid = old.id;
+        END
+        """
+    )
+    conn.execute(
+        """
+        CREATE TRIGGER chat_search_title_insert AFTER INSERT ON conversations
+        BEGIN
+            INSERT INTO chat_search (rowid, text) VALUES (-new.id, new.title);
+        END
+        """
+    )
+    conn.execute(
+        """
+        CREATE TRIGGER chat_search_title_update AFTER UPDATE OF title ON conversations
+        WHEN new.title IS NOT old.title
+        BEGIN
+            DELETE FROM chat_search WHERE rowid = -old.id;
+            INSERT INTO chat_search (rowid, text) VALUES (-new.id, new.title);
+        END
+        """
+    )
+    conn.execute(
+        """
+        CREATE TRIGGER chat_search_title_delete AFTER DELETE ON conversations
+        BEGIN
+            DELETE FROM chat_search WHERE rowid = -old.id;
+        END
+        """
+    )
+    # Existing databases: index what is already there.
+    conn.execute("INSERT INTO chat_search (rowid, text) SELECT -id, title FROM conversations")
+    conn.execute(
+        "INSERT INTO chat_search (rowid, text)"
+        " SELECT id, content FROM messages WHERE status != 'streaming'"
+    )

@@ -52,6 +52,7 @@ EXPECTED_COLUMNS = {
         "outcome",
     ],
     "_migrations": ["name", "applied_at"],
+    "chat_search": ["text"],
     "downloads": [
         "id",
         "title",
@@ -113,8 +114,10 @@ EXPECTED_COLUMNS = {
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
     rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    # sqlite_sequence is SQLite's own bookkeeping for AUTOINCREMENT.
-    return {row[0] for row in rows} - {"sqlite_sequence"}
+    # sqlite_sequence is SQLite's own bookkeeping for AUTOINCREMENT; FTS5 keeps its
+    # index in shadow tables named after the virtual table.
+    fts5_shadows = {f"chat_search_{part}" for part in ("data", "idx", "content", "docsize")}
+    return {row[0] for row in rows} - {"sqlite_sequence", "chat_search_config"} - fts5_shadows
 
 
 def test_fresh_database_has_exactly_the_expected_schema(tmp_path: Path) -> None:
@@ -128,7 +131,13 @@ def test_fresh_database_has_exactly_the_expected_schema(tmp_path: Path) -> None:
     assert (
         applied
         == [name for name, _ in MIGRATIONS]
-        == ["m001_initial", "m002_comparisons", "m003_download_queue", "m004_stream_writer"]
+        == [
+            "m001_initial",
+            "m002_comparisons",
+            "m003_download_queue",
+            "m004_stream_writer",
+            "m005_chat_search",
+        ]
     )
 
 
@@ -194,6 +203,7 @@ def test_migrate_on_an_empty_database_returns_the_names_applied(tmp_path: Path) 
         "m002_comparisons",
         "m003_download_queue",
         "m004_stream_writer",
+        "m005_chat_search",
     ]
     assert migrate(conn) == []
 
