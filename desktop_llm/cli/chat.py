@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -54,6 +55,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--ignore-eos",
         action="store_true",
         help="keep generating past the model's end of text, up to --max-tokens (for tests)",
+    )
+    chat.add_argument(
+        "--template",
+        metavar="NAME",
+        help="chat template for this run: gguf (the model's own), completion (plain text "
+        "continuation, for base models) or a built-in one such as chatml or llama-3",
     )
     chat.add_argument("--save", action="store_true", help="store the chat as a conversation")
     chat.add_argument(
@@ -110,6 +117,9 @@ def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
     settings = _settings_from(args)
     library = ctx.library
     ref = library.resolve(args.model)
+    if args.template:
+        ref = dataclasses.replace(ref, template_override=args.template)
+        ref.template()  # an unknown name is a UserError before anything loads
     if args.threads is not None and args.threads < 1:
         raise UserError("--threads must be at least 1")
     from desktop_llm.core.models.options import ModelOptions
@@ -164,7 +174,9 @@ def _chat_once(
         text, stats = result.text, result.stats.to_dict()
     if args.json:
         chosen = {k: stats.get(k) for k in CHAT_STAT_KEYS}
-        emit_json({"text": text, "model": ref.name, "stats": chosen})
+        emit_json(
+            {"text": text, "model": ref.name, "template": ref.template().name, "stats": chosen}
+        )
     else:
         sys.stdout.write("\n")
         print(_stats_line(stats), file=sys.stderr)

@@ -129,7 +129,8 @@ def test_chat_streams_and_json_is_stable_and_deterministic(home: Path) -> None:
     assert "12 tokens" in streamed.stderr or "stop" in streamed.stderr  # the stats line
 
     first = as_json(home, "chat", STARTER_NAME, prompt, *GREEDY)
-    assert set(first) == {"text", "model", "stats"}
+    assert set(first) == {"text", "model", "template", "stats"}
+    assert first["template"] == "gguf"  # SmolLM2 has its own chat template
     assert set(first["stats"]) == STATS_KEYS
     assert first["model"] == STARTER_NAME
     assert first["text"].strip()

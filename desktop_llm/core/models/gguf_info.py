@@ -202,6 +202,14 @@ class GGUFHeader:
         value = self.metadata.get(key)
         return value if isinstance(value, str) else None
 
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """``general.tags`` (e.g. "conversational", "text-generation"); short strings only."""
+        value = self.metadata.get("general.tags")
+        if not isinstance(value, list):
+            return ()
+        return tuple(t for t in value if isinstance(t, str) and len(t) <= _MAX_NAME)[:64]
+
     def _short_str(self, key: str) -> str | None:
         # A corrupt length can make a name megabytes long; it is then no name.
         value = self._str(key)

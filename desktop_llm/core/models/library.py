@@ -38,6 +38,8 @@ class ModelRef:
     path: Path
     header: GGUFHeader
     record: ModelRecord | None = None
+    template_override: str | None = None
+    """A template chosen for this use only (``chat --template``); wins over the stored one."""
 
     @property
     def quant(self) -> str | None:
@@ -54,7 +56,9 @@ class ModelRef:
             architecture=self.header.architecture,
             model_name=self.header.name,
             file_name=self.path.name,
-            override=self.record.template_override if self.record else None,
+            override=self.template_override
+            or (self.record.template_override if self.record else None),
+            tags=self.header.tags,
         )
 
 

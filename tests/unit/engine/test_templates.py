@@ -13,6 +13,7 @@ from desktop_llm.core.engine.templates import (
     RenderedPrompt,
     TemplateChoice,
     choose_template,
+    has_instruct_marker,
     render_prompt,
 )
 from desktop_llm.errors import UserError
@@ -191,10 +192,10 @@ def test_unknown_role_is_refused() -> None:
 # -------------------------------------------------------------------------- choice
 
 
-def choose(file_name: str, **kwargs: str | None) -> TemplateChoice:
+def choose(file_name: str, tags: tuple[str, ...] = (), **kwargs: str | None) -> TemplateChoice:
     args: dict[str, str | None] = {"chat_template": None, "architecture": None, "model_name": None}
     args.update(kwargs)
-    return choose_template(file_name=file_name, **args)
+    return choose_template(file_name=file_name, tags=tags, **args)
 
 
 def test_gguf_template_wins_over_family() -> None:
@@ -238,7 +239,8 @@ def test_unknown_override_lists_valid_names() -> None:
         ("llama-2-7b-chat.Q4_K_M.gguf", "llama-2"),
         ("mistral-7b-instruct-v0.2.Q4_K_M.gguf", "mistral-instruct"),
         ("mixtral-8x7b-instruct-v0.1.Q4_K_M.gguf", "mistral-instruct"),
-        ("gemma-2b.gguf", "gemma"),
+        ("gemma-2b-it.gguf", "gemma"),
+        ("gemma-3-1b-it-Q4_K_M.gguf", "gemma"),
         ("Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", "chatml"),
         ("openhermes-2.5-mistral-7b.Q4_K_M.gguf", "chatml"),
         ("dolphin-2.9-llama3-8b-q4_K_M.gguf", "chatml"),
@@ -262,7 +264,20 @@ def test_family_guessed_from_file_name(file_name: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "file_name",
-    ["tinyllama-base.gguf", "llama-2-7b.Q4_0.gguf", "llama-30b.Q4_0.gguf", "stablelm-3b.gguf"],
+    [
+        "tinyllama-base.gguf",
+        "llama-2-7b.Q4_0.gguf",
+        "llama-30b.Q4_0.gguf",
+        "stablelm-3b.gguf",
+        # Families that also ship base models need an instruct marker (issue 16: a base
+        # Gemma given Gemma's chat template answered junk).
+        "gemma-2b.gguf",
+        "gemma-3-270m-Q8_0.gguf",
+        "Meta-Llama-3-8B.Q4_K_M.gguf",
+        "Qwen2.5-0.5B-Q4_K_M.gguf",
+        "SmolLM2-135M.Q4_1.gguf",
+        "italian-phi-3-mini.gguf",
+    ],
 )
 def test_base_models_get_plain_completion(file_name: str) -> None:
     choice = choose(file_name, architecture="llama")
@@ -275,9 +290,30 @@ def test_base_models_get_plain_completion(file_name: str) -> None:
     [("gemma2", "gemma"), ("gemma3", "gemma"), ("qwen2", "chatml"), ("qwen3", "chatml")],
 )
 def test_family_guessed_from_architecture(architecture: str, expected: str) -> None:
-    choice = choose("model.gguf", architecture=architecture)
+    # The architecture says the family; the chat tuning comes from the tags.
+    choice = choose("model.gguf", architecture=architecture, tags=("conversational",))
     assert (choice.name, choice.source) == (expected, "family")
     assert choice.describe().endswith(f"(guessed from the architecture {architecture!r})")
+    # The same architecture with nothing saying it was tuned to chat is a base model.
+    assert choose("model.gguf", architecture=architecture).name == "completion"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("gemma-2-2b-it", True),
+        ("Qwen2.5 7B Instruct", True),
+        ("llama-3-8b-chat", True),
+        ("mistral-7b-sft-beta", True),
+        ("conversational", True),
+        ("gemma-2b", False),
+        ("italian-gpt", False),
+        ("bitnet", False),
+        ("text-generation", False),
+    ],
+)
+def test_instruct_markers(text: str, expected: bool) -> None:
+    assert has_instruct_marker(text) is expected
 
 
 def test_family_guessed_from_general_name() -> None:

@@ -23,6 +23,7 @@ from desktop_llm.core.engine.templates.choice import (
     GGUF,
     TemplateChoice,
     choose_template,
+    has_instruct_marker,
 )
 from desktop_llm.core.engine.templates.prompt import RenderedPrompt
 from desktop_llm.core.engine.templates.render import render_prompt
@@ -35,5 +36,6 @@ __all__ = [
     "RenderedPrompt",
     "TemplateChoice",
     "choose_template",
+    "has_instruct_marker",
     "render_prompt",
 ]

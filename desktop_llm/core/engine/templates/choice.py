@@ -1,5 +1,11 @@
 """Which chat template a model gets: the user's override, the model's own, or a builtin
-guessed from its architecture, name or file name; plain completion for a base model."""
+guessed from its architecture, name or file name; plain completion for a base model.
+
+A family guess needs evidence that the model was tuned to chat: either the family only
+exists as chat models (Vicuna, Zephyr, OpenHermes...), or an instruct marker ("-it",
+"instruct", "chat", ...) in its name, file name or ``general.tags``. A base Gemma or Llama 3
+given Gemma's or Llama 3's chat template answers junk; plain completion continues the text
+sensibly, which is what a base model is for."""
 
 from __future__ import annotations
 
@@ -84,6 +90,8 @@ class _Rule:
     template: str
     patterns: tuple[str, ...]  # any of these (regex, on normalized lower-case text) ...
     also: tuple[str, ...] = ()  # ... and, when given, any of these too
+    base_too: bool = False
+    """The family is published as base models as well: guess it only with an instruct marker."""
 
 
 # The first rule that matches wins, so specific names come before the base families
@@ -99,13 +107,28 @@ _RULES: tuple[_Rule, ...] = (
     # TinyLlama-1.1B-Chat-v1.0 was trained on Zephyr's format.
     _Rule("zephyr", (r"tinyllama",), also=(r"chat",)),
     _Rule("stablelm-tuned", (r"stablelm",), also=(r"tuned", r"chat")),
-    _Rule("chatml", (r"qwen", r"smollm", r"hermes", r"dolphin", r"chatml")),
-    _Rule("llama-3", (r"llama-?3(?!\d)",)),
+    _Rule("chatml", (r"hermes", r"dolphin", r"chatml")),
+    _Rule("chatml", (r"qwen", r"smollm"), base_too=True),
+    _Rule("llama-3", (r"llama-?3(?!\d)",), base_too=True),
     _Rule("llama-2", (r"llama-?2(?!\d)",), also=(r"chat",)),
     _Rule("mistral-instruct", (r"mistral", r"mixtral"), also=(r"instruct",)),
-    _Rule("gemma", (r"gemma",)),
-    _Rule("phi-3", (r"phi-?3(?!\d)",)),
+    _Rule("gemma", (r"gemma",), base_too=True),
+    _Rule("phi-3", (r"phi-?3(?!\d)",), base_too=True),
 )
+
+# Words that say a model was tuned to follow instructions or chat, in its name, file name or
+# general.tags ("gemma-2-2b-it", "Qwen2.5-7B-Instruct", "llama-3-8b-chat", a "conversational"
+# tag as the Hub writes it).
+_INSTRUCT_MARKERS = re.compile(
+    r"(?:^|[-.])(?:it|instruct|chat|conversational|rlhf|sft|dpo|assistant)(?:$|[-.\d])"
+    r"|instruct|chat"
+)
+
+
+def has_instruct_marker(*texts: str) -> bool:
+    """Whether any of ``texts`` (names, file names, tags) says the model is an instruct or
+    chat model."""
+    return any(text and _INSTRUCT_MARKERS.search(_normalize(text)) for text in texts)
 
 
 def _normalize(text: str) -> str:
@@ -126,8 +149,12 @@ def choose_template(
     model_name: str | None,
     file_name: str,
     override: str | None = None,
+    tags: tuple[str, ...] = (),
 ) -> TemplateChoice:
     """Pick the chat template for a model from its metadata and the user's override.
+
+    ``tags`` are the model's ``general.tags``; with the names they decide whether a family
+    that also ships base models is guessed at all (see the module's docstring).
 
     Raises UserError for an unknown override, or "gguf" for a model without a template.
     """
@@ -156,7 +183,10 @@ def choose_template(
         (f"the file name {PurePath(file_name).name!r}", PurePath(file_name).name),
         (f"the architecture {architecture!r}", architecture or ""),
     ]
+    tuned = has_instruct_marker(model_name or "", PurePath(file_name).name, *tags)
     for rule in _RULES:
+        if rule.base_too and not tuned:
+            continue
         for label, text in candidates:
             if text and _matches(rule, _normalize(text)):
                 return TemplateChoice(name=rule.template, source="family", guessed_from=label)
