@@ -327,3 +327,18 @@ def m005_chat_search(conn: sqlite3.Connection) -> None:
         "INSERT INTO chat_search (rowid, text)"
         " SELECT id, content FROM messages WHERE status != 'streaming'"
     )
+    # Chats brought in from a file (issue 18's import, which lands with the search): a
+    # stable key per source conversation (ChatGPT's conversation id, Open WebUI's chat id,
+    # a hash of one of ours), so importing the same file twice says "already there"
+    # instead of duplicating. Deleting the chat forgets its key: it can come in again.
+    conn.execute(
+        """
+        CREATE TABLE chat_imports (
+            source_key TEXT PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            imported_at REAL NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX chat_imports_conversation ON chat_imports(conversation_id)")
+

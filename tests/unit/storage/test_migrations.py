@@ -53,6 +53,7 @@ EXPECTED_COLUMNS = {
     ],
     "_migrations": ["name", "applied_at"],
     "chat_search": ["text"],
+    "chat_imports": ["source_key", "conversation_id", "imported_at"],
     "downloads": [
         "id",
         "title",
