@@ -14,6 +14,7 @@ from desktop_llm.storage.db import connect
 from desktop_llm.storage.downloads_repo import DownloadRepository, StoredDownload
 from desktop_llm.storage.migrations import MIGRATIONS, migrate
 from desktop_llm.storage.models_repo import ModelRepository
+from desktop_llm.storage.presets_repo import Preset, PresetRepository
 from desktop_llm.storage.records import (
     MESSAGE_STATUSES,
     ROLES,
@@ -38,6 +39,8 @@ __all__ = [
     "Message",
     "ModelRecord",
     "ModelRepository",
+    "Preset",
+    "PresetRepository",
     "StoredComparison",
     "StoredDownload",
     "connect",

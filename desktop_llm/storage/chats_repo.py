@@ -1,9 +1,10 @@
 """Conversations and their messages.
 
 Messages form a tree by ``parent_id``: regenerating a reply adds a sibling under the
-same parent, editing a prompt adds a sibling of the prompt. Nothing is deleted except
-a whole conversation. The conversation's ``current_leaf_id`` picks the branch shown;
-the path from the root down to it is what the model sees.
+same parent, editing a prompt adds a sibling of the prompt. Nothing is deleted but a
+whole conversation, or a branch the user deletes explicitly (:meth:`delete_branch`).
+The conversation's ``current_leaf_id`` picks the branch shown; the path from the root
+down to it is what the model sees.
 """
 
 from __future__ import annotations
@@ -234,6 +235,7 @@ class ChatRepository:
         status: str | None = None,
         stats: dict[str, Any] | None = None,
         error: str | None = None,
+        reasoning: str | None = None,
     ) -> Message:
         """Change the given fields of a message, e.g. while a reply streams in and at its end."""
         assignments: list[str] = []
@@ -241,6 +243,9 @@ class ChatRepository:
         if content is not None:
             assignments.append("content = ?")
             values.append(content)
+        if reasoning is not None:
+            assignments.append("reasoning = ?")
+            values.append(reasoning)
         if status is not None:
             _check_status(status)
             assignments.append("status = ?")
@@ -343,25 +348,81 @@ class ChatRepository:
         """
         with self._lock, transaction(self._conn):
             message = self._get_message(message_id)
-            leaf_id = self._conn.execute(
-                """
-                WITH RECURSIVE chain(id, depth) AS (
-                    SELECT ?, 0
-                    UNION ALL
-                    SELECT (SELECT max(c.id) FROM messages AS c WHERE c.parent_id = chain.id),
-                           chain.depth + 1
-                    FROM chain
-                    WHERE EXISTS (SELECT 1 FROM messages AS c WHERE c.parent_id = chain.id)
-                )
-                SELECT id FROM chain ORDER BY depth DESC LIMIT 1
-                """,
-                (message_id,),
-            ).fetchone()[0]
             self._conn.execute(
                 "UPDATE conversations SET current_leaf_id = ? WHERE id = ?",
-                (leaf_id, message.conversation_id),
+                (self._newest_leaf(message_id), message.conversation_id),
             )
             return self._get_conversation(message.conversation_id)
+
+    def _newest_leaf(self, message_id: int) -> int:
+        """The end of the branch down from this message, taking the newest child at each
+        step. The caller holds the lock."""
+        row = self._conn.execute(
+            """
+            WITH RECURSIVE chain(id, depth) AS (
+                SELECT ?, 0
+                UNION ALL
+                SELECT (SELECT max(c.id) FROM messages AS c WHERE c.parent_id = chain.id),
+                       chain.depth + 1
+                FROM chain
+                WHERE EXISTS (SELECT 1 FROM messages AS c WHERE c.parent_id = chain.id)
+            )
+            SELECT id FROM chain ORDER BY depth DESC LIMIT 1
+            """,
+            (message_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def delete_branch(self, message_id: int) -> Conversation:
+        """Delete this message and everything under it (every reply and follow-up on
+        every branch below it). If the branch shown was among them, the newest
+        remaining sibling's branch is shown, else the parent's."""
+        with self._lock, transaction(self._conn):
+            message = self._get_message(message_id)
+            conversation = self._get_conversation(message.conversation_id)
+            ids = [
+                int(row[0])
+                for row in self._conn.execute(
+                    """
+                    WITH RECURSIVE below(id) AS (
+                        SELECT ?
+                        UNION ALL
+                        SELECT m.id FROM messages AS m JOIN below ON m.parent_id = below.id
+                    )
+                    SELECT id FROM below
+                    """,
+                    (message_id,),
+                ).fetchall()
+            ]
+            leaf = conversation.current_leaf_id
+            if leaf in ids or leaf is None:
+                self._conn.execute(
+                    "UPDATE conversations SET current_leaf_id = NULL WHERE id = ?",
+                    (conversation.id,),
+                )
+            # A temporary table rather than a long IN list: a branch may hold more ids
+            # than SQLite binds at once; one DELETE, so parent links are checked at its end.
+            self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS _doomed (id INTEGER PRIMARY KEY)")
+            self._conn.execute("DELETE FROM _doomed")
+            self._conn.executemany("INSERT INTO _doomed (id) VALUES (?)", [(i,) for i in ids])
+            self._conn.execute("DELETE FROM messages WHERE id IN (SELECT id FROM _doomed)")
+            self._conn.execute("DELETE FROM _doomed")
+            self._conn.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?",
+                (time.time(), conversation.id),
+            )
+            if leaf in ids or leaf is None:
+                sibling = self._conn.execute(
+                    "SELECT max(id) FROM messages WHERE conversation_id = ? AND parent_id IS ?",
+                    (conversation.id, message.parent_id),
+                ).fetchone()[0]
+                new_leaf = message.parent_id if sibling is None else self._newest_leaf(sibling)
+                self._conn.execute(
+                    "UPDATE conversations SET current_leaf_id = ? WHERE id = ?",
+                    (new_leaf, conversation.id),
+                )
+        logger.info("deleted %d messages of conversation %d", len(ids), conversation.id)
+        return self.get_conversation(message.conversation_id)
 
     def set_leaf(self, conversation_id: int, message_id: int | None) -> Conversation:
         """Make ``message_id`` the current leaf (None: an empty branch), e.g. to regenerate.

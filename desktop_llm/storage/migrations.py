@@ -8,6 +8,7 @@ migration; add a new one.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import time
@@ -342,3 +343,67 @@ def m005_chat_search(conn: sqlite3.Connection) -> None:
     )
     conn.execute("CREATE INDEX chat_imports_conversation ON chat_imports(conversation_id)")
 
+
+@migration
+def m006_presets_reasoning(conn: sqlite3.Connection) -> None:
+    # Issue 18. Named presets of a system prompt and sampling settings (``settings`` is
+    # JSON with ChatSettings' sampling keys); the built-in ones (``builtin`` = 1) can't be
+    # deleted or changed. Names are unique whatever their case: `chat --preset code`
+    # finds "Code". Independent of m005 (the search index), whichever runs first.
+    conn.execute(
+        """
+        CREATE TABLE presets (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            builtin INTEGER NOT NULL DEFAULT 0,
+            system_prompt TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )
+        """
+    )
+    now = time.time()
+    conn.executemany(
+        "INSERT INTO presets (name, builtin, system_prompt, settings, created_at, updated_at)"
+        " VALUES (?, 1, ?, ?, ?, ?)",
+        [
+            (name, prompt, json.dumps(settings, sort_keys=True), now, now)
+            for name, prompt, settings in _BUILTIN_PRESETS
+        ],
+    )
+    # A reasoning model's thinking, kept apart from its answer (``content``): shown in
+    # the window, never sent back to the model in later turns.
+    conn.execute("ALTER TABLE messages ADD COLUMN reasoning TEXT NOT NULL DEFAULT ''")
+
+
+# The presets m006 creates. Frozen with the migration: a later change is a new migration.
+_BUILTIN_PRESETS: tuple[tuple[str, str, dict[str, float | int]], ...] = (
+    (
+        "Precise",
+        "You are a careful assistant. Answer accurately and concisely; say so when you "
+        "are not sure.",
+        {"temperature": 0.2, "top_p": 0.9, "top_k": 20, "repeat_penalty": 1.1},
+    ),
+    (
+        "Balanced",
+        "You are a helpful assistant.",
+        {"temperature": 0.7, "top_p": 0.95, "top_k": 40, "repeat_penalty": 1.1},
+    ),
+    (
+        "Creative",
+        "You are an imaginative writer. Be vivid and original.",
+        {"temperature": 1.1, "top_p": 0.98, "top_k": 100, "repeat_penalty": 1.05},
+    ),
+    (
+        "Code",
+        "You are an expert programmer. Answer with correct, idiomatic code in fenced "
+        "blocks, and explain briefly.",
+        {"temperature": 0.2, "top_p": 0.95, "top_k": 40, "repeat_penalty": 1.05},
+    ),
+    (
+        "Translate to Spanish",
+        "Translate everything the user writes into Spanish. Reply with the translation only.",
+        {"temperature": 0.3, "top_p": 0.9, "top_k": 40, "repeat_penalty": 1.1},
+    ),
+)

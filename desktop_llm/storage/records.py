@@ -69,6 +69,8 @@ class Message:
     settings: dict[str, Any]
     stats: dict[str, Any]
     error: str | None
+    reasoning: str = ""
+    """A reasoning model's thinking (shown apart, never sent back to the model)."""
 
 
 def dump_json(value: dict[str, Any]) -> str:
@@ -138,4 +140,5 @@ def message_from_row(row: sqlite3.Row) -> Message:
         settings=load_json(row["settings"]),
         stats=load_json(row["stats"]),
         error=row["error"],
+        reasoning=row["reasoning"],
     )

@@ -109,6 +109,16 @@ EXPECTED_COLUMNS = {
         "error",
         "writer_pid",
         "writer_started",
+        "reasoning",
+    ],
+    "presets": [
+        "id",
+        "name",
+        "builtin",
+        "system_prompt",
+        "settings",
+        "created_at",
+        "updated_at",
     ],
 }
 
@@ -138,6 +148,7 @@ def test_fresh_database_has_exactly_the_expected_schema(tmp_path: Path) -> None:
             "m003_download_queue",
             "m004_stream_writer",
             "m005_chat_search",
+            "m006_presets_reasoning",
         ]
     )
 
@@ -205,6 +216,7 @@ def test_migrate_on_an_empty_database_returns_the_names_applied(tmp_path: Path) 
         "m003_download_queue",
         "m004_stream_writer",
         "m005_chat_search",
+        "m006_presets_reasoning",
     ]
     assert migrate(conn) == []
 
