@@ -32,7 +32,14 @@ from desktop_llm.core.models.library import ModelRef
 from desktop_llm.server import api_errors, replies
 from desktop_llm.server import openai_shapes as shapes
 from desktop_llm.server.api_errors import ApiError
-from desktop_llm.server.models import Finished, Job, ModelPool, QueueFull
+from desktop_llm.server.embeddings import (
+    EmbeddingJob,
+    check_embedding_model,
+    embedding_reply,
+    parse_embeddings,
+    refuse_embedding_model_for_chat,
+)
+from desktop_llm.server.models import Finished, Job, ModelPool, PoolJob, QueueFull
 from desktop_llm.server.openai_shapes import GenerationCall
 from desktop_llm.server.records import RequestRecord
 from desktop_llm.server.security import Guard, GuardConfig
@@ -123,7 +130,7 @@ async def _wait_disconnect(receive: Receive) -> None:
             return
 
 
-async def _next_event(job: Job, watch: asyncio.Task[None]) -> tuple[str, Any]:
+async def _next_event(job: PoolJob, watch: asyncio.Task[None]) -> tuple[str, Any]:
     """The job's next event, or ClientGone (and the job cancelled) if the client left."""
     get = asyncio.ensure_future(job.events.get())
     done, _ = await asyncio.wait({get, watch}, return_when=asyncio.FIRST_COMPLETED)
@@ -164,6 +171,20 @@ def _tool_calls(call: GenerationCall, text: str) -> tuple[str, list[dict[str, An
     return (content or ""), [c.to_openai() for c in calls]
 
 
+def _submit(pool: ModelPool, job: PoolJob) -> None:
+    try:
+        pool.submit(job)
+    except QueueFull as full:
+        raise ApiError(
+            429,
+            f"the model '{job.ref.name}' has too many requests waiting; "
+            f"try again in {full.retry_after_s} s",
+            type="rate_limit_error",
+            code="rate_limit_exceeded",
+            headers={"Retry-After": str(full.retry_after_s)},
+        ) from None
+
+
 def _note(request: Request, finished: Finished) -> None:
     stats = finished.result.stats
     request.state.tokens = stats.completion_tokens
@@ -199,7 +220,26 @@ def build_app(
         raise ApiError(404, f"the model '{wanted}' does not exist here", code="model_not_found")
 
     async def embeddings(request: Request) -> Response:
-        raise api_errors.not_supported("/v1/embeddings", "embeddings")
+        call = parse_embeddings(await _read_json(request))
+        request.state.model = call.model
+        ref = await run_in_threadpool(pool.resolve, call.model)
+        check_embedding_model(ref)
+        job = EmbeddingJob(call, ref, asyncio.get_running_loop())
+        _submit(pool, job)
+        watch = asyncio.ensure_future(_wait_disconnect(request.receive))
+        try:
+            kind, value = await _next_event(job, watch)
+        except ClientGone:
+            request.state.outcome = 499
+            return Response(status_code=499)
+        finally:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        if kind == "error":
+            raise value
+        request.state.tokens = value.prompt_tokens
+        return JSONResponse(embedding_reply(call, ref.name, value))
 
     async def chat_completions(request: Request) -> Response:
         return await _generate(request, shapes.parse_chat(await _read_json(request)))
@@ -210,19 +250,10 @@ def build_app(
     async def _generate(request: Request, call: GenerationCall) -> Response:
         request.state.model = call.model
         ref = await run_in_threadpool(pool.resolve, call.model)
+        refuse_embedding_model_for_chat(ref)
         await run_in_threadpool(_check_tools, call, ref)
         job = Job(call, ref, asyncio.get_running_loop())
-        try:
-            pool.submit(job)
-        except QueueFull as full:
-            raise ApiError(
-                429,
-                f"the model '{ref.name}' has too many requests waiting; "
-                f"try again in {full.retry_after_s} s",
-                type="rate_limit_error",
-                code="rate_limit_exceeded",
-                headers={"Retry-After": str(full.retry_after_s)},
-            ) from None
+        _submit(pool, job)
         watch = asyncio.ensure_future(_wait_disconnect(request.receive))
         try:
             if not call.stream:

@@ -97,14 +97,16 @@ class Finished:
     reason: str
 
 
-class Job:
-    """One request for one model. Its events arrive on ``events`` in the loop that made
-    it: ``("chunk", str)``, then ``("done", Finished)`` or ``("error", ApiError)``."""
+class PoolJob:
+    """One request for one model, queued on the model's thread. Its events arrive on
+    ``events`` in the loop that made it: what the kind of job streams, then
+    ``("done", ...)`` or ``("error", ApiError)``. Subclasses say how to load the model
+    (``n_ctx``, ``embedding``) and what to run on it (``_work``)."""
 
-    def __init__(
-        self, call: GenerationCall, ref: ModelRef, loop: asyncio.AbstractEventLoop
-    ) -> None:
-        self.call = call
+    n_ctx: int = 0
+    embedding = False
+
+    def __init__(self, ref: ModelRef, loop: asyncio.AbstractEventLoop) -> None:
         self.ref = ref
         self.request_id = new_request_id()
         self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -113,8 +115,6 @@ class Job:
         self.client_gone = False
         self.cancelled_at: float | None = None
         self.ended_at: float | None = None
-        self._cutter = StopCutter(call.stop)
-        self._stopped_by_us = False
 
     def cancel(self) -> None:
         """The client went away: stop the job, queued (it is skipped) or running."""
@@ -130,29 +130,20 @@ class Job:
             self._loop.call_soon_threadsafe(self.events.put_nowait, (kind, value))
 
     # -- on the model's thread ------------------------------------------------------
-    def _on_chunk(self, text: str) -> None:
-        out = self._cutter.feed(text)
-        if out:
-            self._emit("chunk", out)
-        if self._cutter.stopped and not self._stopped_by_us:
-            self._stopped_by_us = True
-            assert self._slot is not None
-            self._slot.session.cancel(self.request_id)
+    def _work(self, session: EngineSession) -> None:
+        """Run the request on the loaded model and emit its events (errors raise)."""
+        raise NotImplementedError
 
     def _run(self, slot: _Slot, pool: ModelPool) -> None:
         self._slot = slot
-        pieces: list[str] = []
-
-        def on_chunk(text: str) -> None:
-            pieces.append(text)
-            self._on_chunk(text)
-
         try:
             if self.client_gone:
                 raise LoadCancelled("the client went away")
             pool.make_room(slot)
             try:
-                slot.session.ensure(self.ref, self.call.n_ctx, request_id=self.request_id)
+                slot.session.ensure(
+                    self.ref, self.n_ctx, request_id=self.request_id, embedding=self.embedding
+                )
             except (LoadCancelled, ModelFileError):
                 raise
             except UserError as exc:  # it doesn't fit in memory now: not the client's fault
@@ -160,14 +151,7 @@ class Job:
                 raise ApiError(
                     503, exc.message, type="server_error", code="model_unavailable"
                 ) from exc
-            template = RAW_PROMPT if self.call.raw_prompt else self.ref.template()
-            result = slot.session.host.chat(
-                self.call.messages,
-                self.call.sampling,
-                template,
-                on_chunk,
-                request_id=self.request_id,
-            )
+            self._work(slot.session)
         except LoadCancelled:
             if not self.client_gone:
                 pool.forget(slot)
@@ -177,10 +161,8 @@ class Job:
                 if self.client_gone
                 else ApiError(503, "the server is shutting down", type="server_error"),
             )
-            return
         except ApiError as exc:
             self._emit("error", exc)
-            return
         except EngineCrashed as exc:
             logger.error("%s crashed during a request: %s", self.ref.name, exc.message)
             pool.forget(slot)
@@ -193,23 +175,22 @@ class Job:
                     code="model_crashed",
                 ),
             )
-            return
         except ModelFileError as exc:
             pool.forget(slot)
             self._emit(
                 "error", ApiError(500, exc.message, type="server_error", code="model_load_failed")
             )
-            return
         except UserError as exc:  # a prompt longer than the context, a template failure
-            self._emit("error", ApiError(400, exc.message))
-            return
+            if self.client_gone:
+                self._emit("error", ApiError(499, "the client went away", code="cancelled"))
+            else:
+                self._emit("error", ApiError(400, exc.message))
         except Exception as exc:
             logger.exception("request for %s failed", self.ref.name)
             self._emit(
                 "error",
                 ApiError(500, f"internal error: {type(exc).__name__}: {exc}", type="server_error"),
             )
-            return
         finally:
             self.ended_at = time.monotonic()
             if self.cancelled_at is not None:
@@ -219,6 +200,44 @@ class Job:
                     self.ref.name,
                     (self.ended_at - self.cancelled_at) * 1000,
                 )
+
+
+class Job(PoolJob):
+    """A chat or completion: ``("chunk", str)`` events, then ``("done", Finished)``."""
+
+    def __init__(
+        self, call: GenerationCall, ref: ModelRef, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        super().__init__(ref, loop)
+        self.call = call
+        self.n_ctx = call.n_ctx
+        self._cutter = StopCutter(call.stop)
+        self._stopped_by_us = False
+
+    def _on_chunk(self, text: str) -> None:
+        out = self._cutter.feed(text)
+        if out:
+            self._emit("chunk", out)
+        if self._cutter.stopped and not self._stopped_by_us:
+            self._stopped_by_us = True
+            assert self._slot is not None
+            self._slot.session.cancel(self.request_id)
+
+    def _work(self, session: EngineSession) -> None:
+        pieces: list[str] = []
+
+        def on_chunk(text: str) -> None:
+            pieces.append(text)
+            self._on_chunk(text)
+
+        template = RAW_PROMPT if self.call.raw_prompt else self.ref.template()
+        result = session.host.chat(
+            self.call.messages,
+            self.call.sampling,
+            template,
+            on_chunk,
+            request_id=self.request_id,
+        )
         tail = self._cutter.flush()
         if tail:
             self._emit("chunk", tail)
@@ -241,11 +260,11 @@ class _Slot:
 
     name: str
     session: EngineSession
-    jobs: queue.Queue[Job | None]
+    jobs: queue.Queue[PoolJob | None]
     busy: threading.Lock = field(default_factory=threading.Lock)
     resident: bool = False  # loaded or loading (counts against max_loaded)
     last_used: float = field(default_factory=time.monotonic)
-    running: Job | None = None
+    running: PoolJob | None = None
     durations: list[float] = field(default_factory=list)
     thread: threading.Thread | None = None
 
@@ -301,7 +320,7 @@ class ModelPool:
             raise ApiError(404, exc.message, code="model_not_found", param="model") from exc
 
     # -- requests -----------------------------------------------------------------
-    def submit(self, job: Job) -> None:
+    def submit(self, job: PoolJob) -> None:
         """Queue ``job`` on its model; QueueFull when the queue is full."""
         with self._lock:
             if self._closing:

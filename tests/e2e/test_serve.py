@@ -274,7 +274,7 @@ def test_refusals(server: ServeProcess) -> None:
     assert_error(
         raw(server, "POST", "/v1/embeddings", json={"model": TINY, "input": "x"}),
         400,
-        "not supported yet",
+        "does not make embeddings",
     )
     assert_error(raw(server, "POST", chat, json={**hello, "model": "gpt-5"}), 404, TINY)
     big = b'{"model": "x", "messages": [{"role": "user", "content": "' + b"a" * 11_000_000

@@ -90,8 +90,11 @@ def write_tiny_llama(
     name: str = "tiny-llama",
     seed: int = 0,
     split_max_tensors: int = 0,
+    pooling_type: int | None = None,
 ) -> Path:
     """Write a random-weight llama-architecture model with an SPM vocabulary (f32).
+
+    ``pooling_type`` (llama.cpp's: 1 mean, 2 cls, 3 last) declares an embedding model.
 
     With ``split_max_tensors``, gguf writes a split model (``NAME-00001-of-0000N.gguf``
     beside ``path``, as llama.cpp's gguf-split does); the first part's path is returned.
@@ -113,6 +116,8 @@ def write_tiny_llama(
     writer.add_rope_dimension_count(head_dim)
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(n_vocab)
+    if pooling_type is not None:
+        writer.add_pooling_type(gguf.PoolingType(pooling_type))
 
     writer.add_tokenizer_model("llama")
     writer.add_token_list(tokens)

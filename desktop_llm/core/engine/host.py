@@ -40,6 +40,8 @@ from desktop_llm.core.engine.protocol import (
     ChatRequest,
     Chunk,
     Done,
+    EmbeddingDone,
+    EmbedRequest,
     Failed,
     Loaded,
     LoadFailed,
@@ -217,12 +219,25 @@ class EngineHost:
         assert isinstance(done, PerplexityDone)
         return done
 
+    def embed(
+        self, inputs: Sequence[str | Sequence[int]], *, request_id: int | None = None
+    ) -> EmbeddingDone:
+        """One normalized vector per input (see EmbedRequest); the model must have been
+        loaded with ``LoadParams(embedding=True)``."""
+        request = EmbedRequest(
+            request_id if request_id is not None else new_request_id(),
+            [item if isinstance(item, str) else list(item) for item in inputs],
+        )
+        done = self._request(request, None)
+        assert isinstance(done, EmbeddingDone)
+        return done
+
     def _request(
         self,
-        request: ChatRequest | BenchRequest | PerplexityRequest,
+        request: ChatRequest | BenchRequest | PerplexityRequest | EmbedRequest,
         on_chunk: Callable[[str], None] | None,
         on_progress: Callable[[PerplexityProgress], object] | None = None,
-    ) -> Done | BenchDone | PerplexityDone:
+    ) -> Done | BenchDone | PerplexityDone | EmbeddingDone:
         if not self._busy.acquire(blocking=False):
             raise EngineBusy("the engine is busy")
         try:
@@ -249,7 +264,7 @@ class EngineHost:
                 elif isinstance(event, PerplexityProgress):
                     if on_progress is not None:
                         on_progress(event)
-                elif isinstance(event, Done | BenchDone | PerplexityDone):
+                elif isinstance(event, Done | BenchDone | PerplexityDone | EmbeddingDone):
                     return event
                 elif isinstance(event, Failed):
                     if event.user_error:

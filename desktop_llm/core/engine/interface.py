@@ -1,7 +1,7 @@
 """The one interface everything that runs a model talks to: :class:`Engine`.
 
 An engine holds at most one loaded model. Its blocking calls (``load``, ``chat``,
-``bench``, ``perplexity``) run on one background thread at a time; ``cancel`` and
+``bench``, ``perplexity``, ``embed``) run on one background thread at a time; ``cancel`` and
 ``unload`` may be called from any thread. Chat chunks and load progress come back
 through plain callbacks, called on the thread that made the call.
 
@@ -36,6 +36,7 @@ from typing import Protocol
 
 from desktop_llm.core.engine.protocol import (
     BenchDone,
+    EmbeddingDone,
     GenerationStats,
     Loaded,
     LoadParams,
@@ -131,6 +132,12 @@ class Engine(Protocol):
         self, text: str, window: int = 0, on_progress: Callable[[int, int], None] | None = None
     ) -> PerplexityDone:
         """Score ``text`` in windows of ``window`` tokens; ``on_progress(done, total)``."""
+
+    def embed(
+        self, inputs: Sequence[str | Sequence[int]], *, request_id: int | None = None
+    ) -> EmbeddingDone:
+        """One L2-normalized vector per input (a text, or token ids), from a model loaded
+        with ``LoadParams(embedding=True)``; UserError for an empty or too long input."""
 
     def cancel(self, request_id: int | None = None) -> None:
         """Stop request ``request_id`` (running or yet to come), or with None the one

@@ -70,6 +70,9 @@ class LoadParams:
     flash_attn: bool | None = None  # None: llama.cpp's "auto"
     type_k: int | None = None
     type_v: int | None = None
+    # An embedding model (its GGUF declares a pooling type): a context that outputs
+    # pooled embeddings, one ubatch as large as the batch (see embedding_run.py).
+    embedding: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,15 @@ class PerplexityRequest:
 
 
 @dataclass(frozen=True)
+class EmbedRequest:
+    """Embed each input (a text, or token ids as they are) with the model's pooling;
+    the model must have been loaded with ``LoadParams.embedding``."""
+
+    request_id: int
+    inputs: list[str | list[int]]
+
+
+@dataclass(frozen=True)
 class Shutdown:
     pass
 
@@ -234,6 +246,17 @@ class PerplexityDone:
     tokens: int
     total_nll: float
     n_bytes: int
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class EmbeddingDone:
+    """One vector per input, in order, each of length 1 (L2-normalized, as OpenAI's
+    and llama-server's are), and the number of tokens the inputs came to."""
+
+    request_id: int
+    vectors: list[list[float]]
+    prompt_tokens: int
     elapsed_s: float
 
 

@@ -105,7 +105,7 @@ class EngineSession:
         self.force = force
         self._machine_source = machine
         self._engine_info: dict[str, Any] | None = None
-        self._request: tuple[str, int, ModelOptions] | None = None
+        self._request: tuple[str, int, ModelOptions, bool] | None = None
         self.model: ModelRef | None = None
         self.plan_used: Plan | None = None
         """The plan of the loaded model (GPU layers, context, sizes, description)."""
@@ -158,10 +158,12 @@ class EngineSession:
         on_progress: Callable[[float], None] | None = None,
         *,
         request_id: int | None = None,
+        embedding: bool = False,
     ) -> Loaded:
         """Load ``ref`` unless it is loaded with these settings already. ``request_id``:
-        the job the load belongs to, so that ``cancel(request_id)`` stops it."""
-        request = (str(ref.path), n_ctx, self.options_for(ref))
+        the job the load belongs to, so that ``cancel(request_id)`` stops it.
+        ``embedding``: load it to embed (``LoadParams.embedding``), not to generate."""
+        request = (str(ref.path), n_ctx, self.options_for(ref), embedding)
         loaded = self.host.loaded
         if loaded is not None and request == self._request:
             return loaded
@@ -169,6 +171,8 @@ class EngineSession:
         # Free the old model first: the plan must see the memory it would give back.
         self.host.unload()
         params, plan = self._prepare(ref, n_ctx)
+        if embedding:
+            params = replace(params, embedding=True, n_batch=params.n_ctx)
         if not plan.fits:
             if not (self.force or request[2].gpu_layers_by_hand):
                 raise UserError(

@@ -3,14 +3,15 @@
 The host names :func:`main` (and :func:`probe`) as spawn targets, so the app process
 imports this module; it must not load llama.cpp there. llama_cpp is imported only in
 the worker process: :func:`main` imports the worker-side modules (``loader``,
-``sampler``, ``generation``, ``bench_run``, ``perplexity_run``, which import llama_cpp
-at their top) once it runs in the child, and :func:`probe` imports llama_cpp itself.
+``sampler``, ``generation``, ``bench_run``, ``perplexity_run``, ``embedding_run``,
+which import llama_cpp at their top) once it runs in the child, and :func:`probe`
+imports llama_cpp itself.
 A llama.cpp abort or segfault kills this process, not the app; the host sees the pipe
 close and reports it.
 
-One request at a time: a chat reply (``generation``), a benchmark (``bench_run``) or
-a perplexity score (``perplexity_run``). Each answers with its result or a
-:class:`Failed`; a failed request leaves the model loaded.
+One request at a time: a chat reply (``generation``), a benchmark (``bench_run``),
+a perplexity score (``perplexity_run``) or embeddings (``embedding_run``). Each answers
+with its result or a :class:`Failed`; a failed request leaves the model loaded.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from desktop_llm.core.engine.protocol import (
     BenchRequest,
     CancelFlag,
     ChatRequest,
+    EmbedRequest,
     Failed,
     LoadFailed,
     LoadParams,
@@ -102,18 +104,29 @@ def serve(model: LoadedModel) -> None:
             return  # the host went away
         if isinstance(request, Shutdown):
             return
-        if isinstance(request, ChatRequest | BenchRequest | PerplexityRequest):
+        if isinstance(request, ChatRequest | BenchRequest | PerplexityRequest | EmbedRequest):
             model.request_id = request.request_id  # what the cancel flag is compared with
             model.send(_answer(model, request))
         else:
             logger.warning("unknown request %r", request)
 
 
-def _answer(model: LoadedModel, request: ChatRequest | BenchRequest | PerplexityRequest) -> object:
+def _answer(
+    model: LoadedModel, request: ChatRequest | BenchRequest | PerplexityRequest | EmbedRequest
+) -> object:
     """The request's result, or a Failed that leaves the model loaded."""
-    from desktop_llm.core.engine import bench_run, generation, perplexity_run
+    from desktop_llm.core.engine import bench_run, embedding_run, generation, perplexity_run
 
     request_id = request.request_id
+    if isinstance(request, EmbedRequest):
+        try:
+            return embedding_run.embed(model, request)
+        except embedding_run.EmbeddingCancelled:
+            return Failed(request_id, "the request was cancelled", user_error=True)
+        except UserError as exc:
+            return Failed(request_id, exc.message, user_error=True)
+        except (ValueError, RuntimeError) as exc:
+            return Failed(request_id, f"embedding failed: {exc}", user_error=False)
     if isinstance(request, BenchRequest):
         try:
             return bench_run.bench(model, request)
