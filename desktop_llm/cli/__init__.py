@@ -22,6 +22,7 @@ from desktop_llm.cli import hardware as cli_hardware
 from desktop_llm.cli import hub as cli_hub
 from desktop_llm.cli import models as cli_models
 from desktop_llm.cli import serve as cli_serve
+from desktop_llm.cli import transfer as cli_transfer
 from desktop_llm.cli.context import (
     EXIT_BUG,
     EXIT_INTERRUPTED,
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_compare,
         cli_backup,
         cli_serve,
+        cli_transfer,
     )
     for group in groups:
         group.add_commands(sub)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from desktop_llm.cli.chat_search import add_search_command
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json, iso_time
 from desktop_llm.cli.hardware import gpu_layers_arg
 from desktop_llm.core.chat.conversation import (
@@ -73,6 +74,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     chats = sub.add_parser("chats", help="list saved conversations")
     chats.add_argument("--json", action="store_true")
     chats.set_defaults(func=cmd_chats)
+    add_search_command(chats)
 
 
 def cmd_chats(args: argparse.Namespace, ctx: Context) -> int:

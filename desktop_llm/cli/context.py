@@ -20,6 +20,8 @@ from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.paths import AppPaths
 from desktop_llm.storage import ChatRepository, CompareRepository, ModelRepository, connect
+from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository
+from desktop_llm.storage.search_repo import SearchRepository
 
 EXIT_OK, EXIT_BUG, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -53,6 +55,14 @@ class Context:
     @property
     def comparisons(self) -> CompareRepository:
         return CompareRepository(self._connection())
+
+    @property
+    def search(self) -> SearchRepository:
+        return SearchRepository(self._connection())
+
+    @property
+    def transfer(self) -> ChatTransferRepository:
+        return ChatTransferRepository(self._connection())
 
     @property
     def library(self) -> ModelLibrary:
