@@ -21,6 +21,7 @@ from desktop_llm.cli import compare as cli_compare
 from desktop_llm.cli import hardware as cli_hardware
 from desktop_llm.cli import hub as cli_hub
 from desktop_llm.cli import models as cli_models
+from desktop_llm.cli import rpc_worker as cli_rpc_worker
 from desktop_llm.cli import serve as cli_serve
 from desktop_llm.cli import transfer as cli_transfer
 from desktop_llm.cli.context import (
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_compare,
         cli_backup,
         cli_serve,
+        cli_rpc_worker,
         cli_transfer,
     )
     for group in groups:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json
+from desktop_llm.cli.rpc_worker import add_rpc_option, rpc_split
 from desktop_llm.core.compare.benchmark import run_benchmark
 from desktop_llm.core.formatting import format_size
 
@@ -23,6 +24,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     bench.add_argument("--repeat", type=int, default=3, help="runs (default 3); medians shown")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    add_rpc_option(bench)
     bench.set_defaults(func=cmd_bench)
 
 
@@ -42,6 +44,7 @@ def cmd_bench(args: argparse.Namespace, ctx: Context) -> int:
         n_gen=args.gen_tokens,
         repeat=args.repeat,
         on_progress=progress,
+        **rpc_split(args, ctx, ref),
     )
     if args.json:
         emit_json(report.to_dict())

@@ -11,6 +11,7 @@ from typing import Any
 from desktop_llm.cli.chat_search import add_search_command
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json, iso_time
 from desktop_llm.cli.hardware import gpu_layers_arg
+from desktop_llm.cli.rpc_worker import add_rpc_option, rpc_machine
 from desktop_llm.core.chat.conversation import (
     CHAT_STAT_KEYS,
     ChatRunner,
@@ -52,6 +53,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="layers to offload to the GPU: a number, 'all', or 'auto' "
         "(the default: as many as fit; see `desktop-llm plan`)",
     )
+    add_rpc_option(chat)
     chat.add_argument(
         "--ignore-eos",
         action="store_true",
@@ -128,7 +130,7 @@ def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
 
     # Flags given on the command line win over the model's stored options.
     flags = ModelOptions(threads=args.threads, gpu_layers=args.gpu_layers, n_ctx=args.ctx)
-    engine = EngineSession(ctx.paths.logs, options=flags)
+    engine = EngineSession(ctx.paths.logs, options=flags, machine=rpc_machine(args, ctx.machine))
     try:
         if args.prompt is not None:
             return _chat_once(args, ctx, ref, settings, engine)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from desktop_llm.cli.context import EXIT_OK, EXIT_USER, Context, emit_json
+from desktop_llm.cli.rpc_worker import add_rpc_option, rpc_machine
 from desktop_llm.core import defaults
 from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.compare.comparison import (
@@ -60,6 +61,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     compare.add_argument("--ctx", type=int, help=f"context length (default {defaults.DEFAULT_CTX})")
     compare.add_argument("--sequential", action="store_true", help="run one model after another")
+    add_rpc_option(compare)  # the panes then run one after another: a worker serves one
     compare.add_argument("--save", action="store_true", help="save the comparison")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.set_defaults(func=cmd_compare)
@@ -109,11 +111,11 @@ def cmd_compare(args: argparse.Namespace, ctx: Context) -> int:
     slots = _slots(args, ctx)
     store = ctx.comparisons if args.save else None
     # The panes load their models as `chat` does: per-model options, offload planner.
-    engine = EngineSession(ctx.paths.logs, machine=ctx.machine)
+    engine = EngineSession(ctx.paths.logs, machine=rpc_machine(args, ctx.machine) or ctx.machine)
     comparison = Comparison(
         slots,
         ctx.paths.logs,
-        sequential=args.sequential,
+        sequential=args.sequential or bool(args.rpc),
         store=store,
         planning=Planning(options_for=engine.options_for, machine=engine.machine),
     )

@@ -9,6 +9,7 @@ import re
 from dataclasses import replace
 
 from desktop_llm.cli.context import EXIT_OK, Context, emit_json
+from desktop_llm.cli.rpc_worker import add_rpc_option, rpc_machine
 from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.engine.host import probe_engine
@@ -75,7 +76,8 @@ def cmd_plan(args: argparse.Namespace, ctx: Context) -> int:
         raise UserError("--ctx must be at least 1")
     stored = ModelOptions.from_dict(ref.record.options) if ref.record else ModelOptions()
     options = stored.merged(ModelOptions(n_ctx=args.ctx, gpu_layers=args.gpu_layers))
-    machine = _machine(args, ctx)
+    with_rpc = rpc_machine(args, lambda: _machine(args, ctx))
+    machine = with_rpc() if with_rpc is not None else _machine(args, ctx)
     plan = plan_with_options(
         options,
         ref.header,
@@ -101,7 +103,15 @@ def _plan_lines(name: str, plan: Plan) -> list[str]:
     lines.append(
         f"  needs {format_size(plan.ram_bytes)} of {memory} ({format_size(plan.ram_free)} free)"
     )
-    if plan.vram_bytes:
+    if plan.split:
+        lines[-1] = "  layers per device:"
+        width = max(len(share.name) for share in plan.split)
+        lines.extend(
+            f"    {share.name:<{width}}  {share.layers:>3} layers  needs "
+            f"{format_size(share.need_bytes)} ({format_size(share.free_bytes)} free)"
+            for share in plan.split
+        )
+    elif plan.vram_bytes:
         free = f" ({format_size(plan.vram_free)} free)" if plan.vram_free is not None else ""
         lines.append(f"  and {format_size(plan.vram_bytes)} of GPU memory{free}")
     return lines
@@ -131,5 +141,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         type=gpu_layers_arg,
         help="a number of layers, 'all', or 'auto' (the default)",
     )
+    add_rpc_option(plan)
     plan.add_argument("--json", action="store_true")
     plan.set_defaults(func=cmd_plan)

@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from desktop_llm.cli.context import EXIT_OK, Context
+from desktop_llm.cli.rpc_worker import add_rpc_option, rpc_machine
 from desktop_llm.errors import UserError
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="web pages allowed to call the server, e.g. http://localhost:3000 "
         "(default: none; browsers are refused)",
     )
+    add_rpc_option(serve)
     serve.set_defaults(func=cmd_serve)
 
 
@@ -149,7 +151,8 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
         PoolConfig(
             ttl_s=args.ttl, max_loaded=args.max_loaded, queue_size=args.queue, offered=offered
         ),
-        machine=lambda: detect_machine(ctx.paths.logs, engine_info),
+        machine=rpc_machine(args, lambda: detect_machine(ctx.paths.logs, engine_info))
+        or (lambda: detect_machine(ctx.paths.logs, engine_info)),
     )
 
     def log_line(record: RequestRecord) -> None:

@@ -119,6 +119,8 @@ def run_benchmark(
     n_gpu_layers: int = 0,
     on_progress: Callable[[int, int], None] | None = None,
     make_engine: Callable[[], Engine] | None = None,
+    rpc: tuple[str, ...] = (),
+    tensor_split: tuple[float, ...] | None = None,
 ) -> BenchReport:
     """Load ``ref`` ``repeat`` times, each in a fresh engine from ``make_engine`` (by
     default a worker process logging to ``log_dir``), and time it."""
@@ -133,7 +135,12 @@ def run_benchmark(
         )
     threads = threads or physical_cores()
     params = LoadParams(
-        model_path=str(ref.path), n_ctx=n_ctx, n_threads=threads, n_gpu_layers=n_gpu_layers
+        model_path=str(ref.path),
+        n_ctx=n_ctx,
+        n_threads=threads,
+        n_gpu_layers=n_gpu_layers,
+        rpc=rpc,  # split over RPC workers (``tensor_split``: layers per device)
+        tensor_split=tensor_split,
     )
     runs: list[BenchRun] = []
     for index in range(repeat):

@@ -105,6 +105,8 @@ def load(
         return original_init_context(model, context_params)
 
     threads = params.n_threads or physical_cores()
+    if params.rpc:
+        _add_rpc_devices(params.rpc)
     # The worker is single-threaded: nothing else calls these while they are swapped.
     low.llama_model_default_params = defaults_with_progress
     low.llama_init_from_model = init_context
@@ -121,6 +123,7 @@ def load(
             flash_attn=bool(params.flash_attn),
             type_k=params.type_k,
             type_v=params.type_v,
+            tensor_split=list(params.tensor_split) if params.tensor_split else None,
             embedding=params.embedding,  # one ubatch per batch: see embedding_run.py
             n_ubatch=params.n_batch if params.embedding else 512,
             verbose=False,
@@ -145,6 +148,18 @@ def load(
         ),
     )
     return model
+
+
+def _add_rpc_devices(endpoints: tuple[str, ...]) -> None:
+    """Register the other PCs' RPC devices with ggml, before Llama() lists its devices
+    (llama-cpp-python ignores ``Llama(rpc_servers=...)`` since 0.3.10)."""
+    from desktop_llm.core.engine import rpc_backend
+    from desktop_llm.errors import UserError
+
+    try:
+        rpc_backend.add_servers(endpoints)
+    except UserError as exc:
+        raise LoadError(exc.message) from exc
 
 
 _log_cb: Any = None  # the installed log callback, kept alive for the life of the process

@@ -63,6 +63,8 @@ def planned_load(
         flash_attn=kv.flash_attn,
         type_k=kv.type_k if quantized else None,
         type_v=kv.type_v if quantized else None,
+        rpc=tuple(dict.fromkeys(d.endpoint for d in machine.rpc)) if plan.split else (),
+        tensor_split=plan.tensor_split,
     )
     return params, plan
 

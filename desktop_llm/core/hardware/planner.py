@@ -27,12 +27,16 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from desktop_llm.core.defaults import DEFAULT_BATCH, DEFAULT_CTX
 from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.info import HardwareInfo
 from desktop_llm.core.models.gguf_info import GGUFHeader
+
+if TYPE_CHECKING:
+    from desktop_llm.core.hardware.cluster import RpcDevice
+    from desktop_llm.core.hardware.split import DeviceShare
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +206,8 @@ class Machine:
     unified: bool = False
     offload: bool = True
     """Whether the engine was built with GPU support."""
+    rpc: tuple[RpcDevice, ...] = ()
+    """Other PCs' devices lent over llama.cpp's RPC (``rpc-worker``); see split.py."""
 
     @classmethod
     def from_hardware(cls, hw: HardwareInfo) -> Machine:
@@ -252,11 +258,20 @@ class Plan:
     description: str
     output_on_gpu: bool = False
     unified: bool = False
+    split: tuple[DeviceShare, ...] = ()
+    """With RPC workers: the layers on this PC and on each device (split.py)."""
 
     @property
     def n_gpu_layers(self) -> int:
         """The value for llama.cpp's ``n_gpu_layers``: -1 (all, with the output layer)."""
         return -1 if self.output_on_gpu else self.gpu_layers
+
+    @property
+    def tensor_split(self) -> tuple[float, ...] | None:
+        """llama.cpp's ``tensor_split`` for a split plan: layers per device, in its order."""
+        if not self.split:
+            return None
+        return tuple(float(share.layers) for share in self.split[1:])
 
     @property
     def ctx_reduced(self) -> bool:
@@ -284,11 +299,23 @@ def plan_load(
     """
     if kv_type not in KV_CACHE_TYPES:
         raise ValueError(f"unknown KV cache type {kv_type!r}")
+    if machine.rpc:
+        from desktop_llm.core.hardware.split import plan_split  # it builds on this module
+
+        return plan_split(
+            sizes,
+            machine,
+            ctx=ctx,
+            gpu_layers=gpu_layers,
+            kv_type=kv_type,
+            flash_attn=flash_attn,
+            n_batch=n_batch,
+        )
     trained = sizes.context_length
     requested = min(ctx, trained) if trained else ctx
     planner = _Planner(sizes, machine, gpu_layers, kv_type, flash_attn, n_batch)
     first: Plan | None = None
-    for step in _ctx_steps(requested):
+    for step in ctx_steps(requested):
         plan = planner.plan(step, requested)
         if plan.fits:
             return plan
@@ -297,7 +324,7 @@ def plan_load(
     return first
 
 
-def _ctx_steps(requested: int) -> Iterator[int]:
+def ctx_steps(requested: int) -> Iterator[int]:
     yield requested
     step = 1 << (requested.bit_length() - 1)  # the power of two at or below
     if step == requested:
