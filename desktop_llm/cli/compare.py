@@ -21,10 +21,11 @@ from desktop_llm.core.compare.comparison import (
     parse_model_spec,
     with_settings,
 )
-from desktop_llm.core.compare.perplexity import DEFAULT_CTX, PerplexityFailed, run_many
+from desktop_llm.core.compare.perplexity import DEFAULT_CTX, PerplexityFailed, ranked, run_many
 from desktop_llm.core.compare.rating import leaderboard
 from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.formatting import format_size
+from desktop_llm.core.remote.models import is_remote
 from desktop_llm.errors import UserError
 
 _SPEC_HELP = (
@@ -93,13 +94,12 @@ def _slots(args: argparse.Namespace, ctx: Context) -> list[Slot]:
         common["max_tokens"] = args.max_tokens
     if args.ctx is not None:
         common["n_ctx"] = args.ctx
-    library = ctx.library
     slots = []
     for spec in args.models:
         name, changes = parse_model_spec(spec)
         system = str(changes.pop("system", args.system or ""))
         settings = with_settings(base, {**common, **changes})
-        ref = library.resolve(name)
+        ref = ctx.resolve_model(name)
         label = ref.name if "@" not in spec else f"{ref.name}@{spec.partition('@')[2]}"
         slots.append(Slot(ref, settings, system, label))
     return slots
@@ -118,6 +118,7 @@ def cmd_compare(args: argparse.Namespace, ctx: Context) -> int:
         sequential=args.sequential or bool(args.rpc),
         store=store,
         planning=Planning(options_for=engine.options_for, machine=engine.machine),
+        make_engine=ctx.make_engine,
     )
     if not args.json:
         print(f"running {comparison.mode_reason}", file=sys.stderr)
@@ -174,14 +175,18 @@ def cmd_perplexity(args: argparse.Namespace, ctx: Context) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         why = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc
         raise UserError(f"cannot read {args.file}: {why}") from exc
-    library = ctx.library
-    refs = [library.resolve(m) for m in args.models]
+    refs = [ctx.resolve_model(m) for m in args.models]
+    for ref in refs:
+        if is_remote(ref):
+            raise UserError(f"perplexity needs a local model; {ref.name} is on a remote server")
 
     def progress(index: int, done: int, total: int) -> None:
         if not args.json and sys.stderr.isatty():
             print(f"\r{refs[index].name}: {done}/{total} tokens", end="", file=sys.stderr)
 
-    results = run_many(refs, text, log_dir=ctx.paths.logs, ctx=args.ctx, on_progress=progress)
+    results = ranked(
+        run_many(refs, text, log_dir=ctx.paths.logs, ctx=args.ctx, on_progress=progress)
+    )
     failed = [r for r in results if isinstance(r, PerplexityFailed)]
     if args.json:
         emit_json([r.to_dict() for r in results])
@@ -196,7 +201,7 @@ def cmd_perplexity(args: argparse.Namespace, ctx: Context) -> int:
             continue
         ppl = f"{r.perplexity:11.3f}" if math.isfinite(r.perplexity) else f"{'inf':>11}"
         print(f"{r.model:<{width}}  {r.tokens:>7}  {ppl}  {r.bits_per_byte:9.4f}")
-    print("lower is better")
+    print("best first (lowest bits per byte); lower is better")
     return EXIT_USER if failed else EXIT_OK
 
 

@@ -21,7 +21,12 @@ from desktop_llm.core.compare.comparison import (
     Planning,
     Slot,
 )
-from desktop_llm.core.compare.perplexity import PerplexityFailed, PerplexityResult, run_many
+from desktop_llm.core.compare.perplexity import (
+    PerplexityFailed,
+    PerplexityResult,
+    ranked,
+    run_many,
+)
 from desktop_llm.core.compare.rating import Rating, leaderboard
 from desktop_llm.core.compare.report import export_markdown
 from desktop_llm.core.models.library import ModelLibrary
@@ -42,7 +47,8 @@ class CompareService(QObject):
     paneLoaded(int, float, int): pane, load seconds, worker memory bytes.
     paneDone(int, object): a PaneResult.  runFinished(): every pane is done.
     perplexityProgress(int, int, int): model index, tokens done, total.
-    perplexityDone(object): list of PerplexityResult, or PerplexityFailed for a model
+    perplexityDone(object): list of PerplexityResult, best first, then PerplexityFailed for
+        each model that failed
         that could not be scored.
     errorOccurred(str): a message the user can act on.
     bugOccurred(str): an unexpected error, with a traceback for the crash dialog.
@@ -233,7 +239,8 @@ class CompareService(QObject):
             return False
 
         def job(report: Any) -> list[PerplexityResult | PerplexityFailed]:
-            return run_many(refs, text, log_dir=self._log_dir, ctx=ctx, on_progress=report)
+            results = run_many(refs, text, log_dir=self._log_dir, ctx=ctx, on_progress=report)
+            return ranked(results)
 
         self._background.run(
             job,

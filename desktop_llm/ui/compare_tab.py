@@ -419,7 +419,9 @@ class CompareTab(QWidget):
         self.stop_button.setEnabled(False)
         failed = [r for r in results if isinstance(r, PerplexityFailed)]
         self.ppl_status.setText(
-            "; ".join(f"{r.model}: {r.error}" for r in failed) if failed else "Lower is better."
+            "; ".join(f"{r.model}: {r.error}" for r in failed)
+            if failed
+            else "Best first: lower bits per byte is better."
         )
 
 

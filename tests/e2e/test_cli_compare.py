@@ -75,6 +75,23 @@ def test_perplexity_json(tmp_path: Path, smollm2: Path) -> None:
     assert row["tokens"] > 10 and row["perplexity"] > 1
 
 
+@pytest.mark.model
+def test_perplexity_lists_the_best_model_first(
+    tmp_path: Path, smollm2: Path, tiny_llama: Path
+) -> None:
+    text = tmp_path / "text.txt"
+    text.write_text("The cat sat on the mat. The dog sat on the log. " * 3, encoding="utf-8")
+    # The random-weight model runs first but scores far worse: it is listed last.
+    args = ["perplexity", str(tiny_llama), str(smollm2), "--file", str(text), "--ctx", "128"]
+    out = run(tmp_path / "home", *args, "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert smollm2.name.startswith(rows[0]["model"]) and rows[1]["model"] == tiny_llama.stem
+    assert rows[0]["bits_per_byte"] < rows[1]["bits_per_byte"]
+    table = run(tmp_path / "home", *args).stdout.splitlines()
+    assert table[1].startswith(rows[0]["model"]) and "best first" in table[-1]
+
+
 def test_leaderboard_json_and_tag(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert run(home, "leaderboard", "--json").stdout.strip() == "[]"

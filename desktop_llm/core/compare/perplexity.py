@@ -131,6 +131,16 @@ def run_perplexity(
     )
 
 
+def ranked(
+    results: Sequence[PerplexityResult | PerplexityFailed],
+) -> list[PerplexityResult | PerplexityFailed]:
+    """Best first: lowest bits per byte (which, unlike perplexity per token, compares
+    models with different tokenizers fairly); models that failed last, in their order."""
+    scored = [r for r in results if isinstance(r, PerplexityResult)]
+    failed = [r for r in results if isinstance(r, PerplexityFailed)]
+    return [*sorted(scored, key=lambda r: (r.bits_per_byte, r.perplexity)), *failed]
+
+
 def run_many(
     refs: Sequence[ModelRef],
     text: str,
