@@ -17,6 +17,7 @@ from bench import (
     download_speed,
     engine_speed,
     gui_speed,
+    rpc_speed,
     ttft_split,
 )
 from bench.common import write_results
@@ -30,6 +31,7 @@ def main() -> int:
         + conversation_speed.run()
         + download_speed.run()
         + compare_speed.run()
+        + rpc_speed.run()  # the price of splitting a model over PCs (llama.cpp RPC)
     )
     notes = [
         "Generation speed is wall-clock between the first and the last token. The engine "

@@ -37,6 +37,7 @@ from desktop_llm.paths import AppPaths, resources_dir
 from desktop_llm.services.backup_service import BackupService
 from desktop_llm.services.benchmark_service import BenchmarkService
 from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.cluster_service import ClusterService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
@@ -73,6 +74,7 @@ class AppServices:
     benchmark: BenchmarkService
     backup: BackupService
     server: ServerService
+    cluster: ClusterService | None = None
 
     def close(self) -> None:
         """Stop any reply and download, the API server, end the workers and close the
@@ -101,7 +103,13 @@ def build_services(paths: AppPaths) -> AppServices:
     settings = load_settings(paths.settings_file)
     if settings.last_model_id is None and starter is not None:
         settings = settings.with_(last_model_id=starter.id)
-    engine = EngineSession(paths.logs, threads=settings.threads, gpu_layers=settings.gpu_layers)
+    # Settings > Cluster's workers (read at each load): the chat's models split over them.
+    engine = EngineSession(
+        paths.logs,
+        threads=settings.threads,
+        gpu_layers=settings.gpu_layers,
+        workers=lambda: cluster.workers(),
+    )
     library_service = LibraryService(library)
     service = ChatService(chats, library, engine, settings, paths.settings_file)
     hub = HubService(
@@ -126,6 +134,7 @@ def build_services(paths: AppPaths) -> AppServices:
     server = ServerService(
         library, paths.config, paths.logs, settings=service, machine=engine.machine
     )
+    cluster = ClusterService(service)
     return AppServices(
         conn,
         chats,
@@ -138,6 +147,7 @@ def build_services(paths: AppPaths) -> AppServices:
         benchmark,
         backup,
         server,
+        cluster,
     )
 
 
@@ -177,6 +187,7 @@ def run_gui(
         benchmark=parts.benchmark,
         backup=parts.backup,
         server=parts.server,
+        cluster=parts.cluster,
     )
     install_excepthook(window)
     window.show()

@@ -37,6 +37,8 @@ class Settings:
     """Start the local API server when the window opens."""
     server_models: list[str] = field(default_factory=list)
     """The library names the local API server offers; empty: every model."""
+    rpc_workers: list[str] = field(default_factory=list)
+    """Other PCs' rpc-workers ("HOST:PORT", Settings > Cluster) every load is split over."""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -82,6 +84,7 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "server_port": (int,),
     "server_start_with_app": (bool,),
     "server_models": (list,),
+    "rpc_workers": (list,),
 }
 
 

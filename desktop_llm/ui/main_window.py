@@ -30,6 +30,7 @@ from desktop_llm import APP_NAME
 from desktop_llm.services.backup_service import BackupService
 from desktop_llm.services.benchmark_service import BenchmarkService
 from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.cluster_service import ClusterService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
@@ -40,6 +41,7 @@ from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, wel
 from desktop_llm.ui.backup_dialog import BackupDialog
 from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
 from desktop_llm.ui.chat_view import ChatView, status_text
+from desktop_llm.ui.cluster_dialog import ClusterDialog
 from desktop_llm.ui.compare_tab import CompareTab
 from desktop_llm.ui.composer import Composer
 from desktop_llm.ui.conversation_list import ConversationList
@@ -72,8 +74,10 @@ class MainWindow(QMainWindow):
         benchmark: BenchmarkService | None = None,
         backup: BackupService | None = None,
         server: ServerService | None = None,
+        cluster: ClusterService | None = None,
     ) -> None:
         super().__init__()
+        self.cluster = cluster
         self.service = service
         self.library = library
         self.hub = hub
@@ -101,6 +105,7 @@ class MainWindow(QMainWindow):
                 local_server=self.show_server if self.server is not None else None,
                 welcome=self.show_welcome,
                 about=self.show_about,
+                cluster=self.show_cluster if self.cluster is not None else None,
             ),
         )
 
@@ -241,6 +246,14 @@ class MainWindow(QMainWindow):
     def show_hardware(self) -> HardwareDialog:
         assert self.hardware is not None
         dialog = HardwareDialog(self.hardware, self.current_model_id(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_cluster(self) -> ClusterDialog:
+        """Settings > Cluster: the other PCs (rpc-workers) models are split over."""
+        assert self.cluster is not None
+        dialog = ClusterDialog(self.cluster, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

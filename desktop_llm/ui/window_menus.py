@@ -27,6 +27,7 @@ class MenuActions:
     local_server: Handler | None
     welcome: Handler
     about: Handler
+    cluster: Handler | None = None
 
 
 def _action(window: QMainWindow, text: str, handler: Handler | None) -> QAction:
@@ -59,6 +60,7 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> None:
     settings_menu.addAction(_action(window, "&Hardware…", actions.hardware))
     settings_menu.addAction(_action(window, "&Backups…", actions.backups))
     settings_menu.addAction(_action(window, "&Local server…", actions.local_server))
+    settings_menu.addAction(_action(window, "&Cluster…", actions.cluster))
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(_action(window, "&Getting started", actions.welcome))
     help_menu.addAction(_action(window, f"&About {APP_NAME}", actions.about))

@@ -353,6 +353,9 @@ class EngineHost:
         if process is not None:
             process.close()
         message = describe_exit(code)
+        rpc = self._params.rpc if self._params is not None else ()
+        if rpc and "RPC" in tail:  # ggml aborts when a worker dies or hangs up mid-request
+            message = f"lost an RPC worker ({', '.join(rpc)}): {message}"
         logger.error("%s; last log lines:\n%s", message, tail)
         raise EngineCrashed(message, partial_text=partial, exit_code=code, log_tail=tail)
 

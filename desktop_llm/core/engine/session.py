@@ -19,6 +19,7 @@ from desktop_llm.core.defaults import DEFAULT_BATCH
 from desktop_llm.core.engine.host import EngineHost, probe_engine
 from desktop_llm.core.engine.interface import Engine
 from desktop_llm.core.engine.protocol import Loaded, LoadParams
+from desktop_llm.core.hardware.cluster import check_workers
 from desktop_llm.core.hardware.detect import load_nvml
 from desktop_llm.core.hardware.planner import GpuLayers, Machine, Plan, fit_warning
 from desktop_llm.core.hardware.probe import detect_hardware
@@ -98,9 +99,13 @@ class EngineSession:
         machine: Callable[[], Machine] | None = None,
         force: bool = False,
         engine: Engine | None = None,
+        workers: Callable[[], tuple[str, ...]] | None = None,
     ) -> None:
         self.host: Engine = engine if engine is not None else EngineHost(log_dir)
         self._log_dir = log_dir
+        # RPC workers ("HOST:PORT") the window's Settings > Cluster chose: each load is
+        # split over them (asked before loading; core/hardware/cluster.py).
+        self._workers = workers
         # Checked when a load is planned: a bad value is then a UserError the caller shows.
         self.defaults = ModelOptions(threads=threads, gpu_layers=gpu_layers)
         self.overrides = options or ModelOptions()
@@ -123,7 +128,9 @@ class EngineSession:
             return self._machine_source()
         if self._engine_info is None:
             self._engine_info = probe_engine(self._log_dir)
-        return detect_machine(self._log_dir, self._engine_info)
+        machine = detect_machine(self._log_dir, self._engine_info)
+        endpoints = self._workers() if self._workers is not None else ()
+        return replace(machine, rpc=check_workers(endpoints)) if endpoints else machine
 
     def plan(self, ref: ModelRef, n_ctx: int) -> Plan:
         """How ``ref`` would load now. Memory held by the model this session has loaded

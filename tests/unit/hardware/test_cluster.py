@@ -138,3 +138,31 @@ def test_a_model_no_place_can_hold_says_which_place_is_short() -> None:
     assert not plan.fits
     assert plan.description.startswith("will not fit: ")
     assert "pc2:50052 needs" in plan.description or "this PC needs" in plan.description
+
+
+def test_a_worker_of_another_version_names_both_versions() -> None:
+    # A server that answers HELLO as an rpc-server of protocol 6.1.0 would (ggml-rpc.cpp:
+    # | size (8 bytes) | major, minor, patch, padding, 24 bytes of transport caps |).
+    import struct
+    import threading
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        endpoint = f"127.0.0.1:{server.getsockname()[1]}"
+
+        def answer() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(1 + 8 + 24)
+                conn.sendall(struct.pack("<Q", 28) + bytes([6, 1, 0, 0]) + bytes(24))
+
+        thread = threading.Thread(target=answer)
+        thread.start()
+        status = probe(endpoint)
+        thread.join()
+    assert status.version == (6, 1, 0)
+    assert status.problem == (
+        f"the RPC worker {endpoint} speaks RPC 6.1.0, this engine 7.0.0: run the same "
+        "desktop-llm (llama.cpp) version on both PCs"
+    )

@@ -1,0 +1,205 @@
+"""One model across several PCs with llama.cpp's RPC, on loopback with the CPU backend:
+two real ``desktop-llm rpc-worker`` processes; SmolLM2 split over them and this PC gives
+the same tokens at temperature 0 as a plain local run; ``plan --rpc`` shows the split; a
+worker killed mid-reply; a worker that isn't there.
+
+They need the engine built with -DGGML_RPC=ON (``make engine`` does; CI builds it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop_llm.core.hardware.cluster import probe, rpc_library
+from tests.e2e.test_cli import ROOT, cli_env, run
+
+pytestmark = pytest.mark.skipif(
+    rpc_library() is None,
+    reason="libggml-rpc is not in llama_cpp/lib: the engine was built without "
+    "-DGGML_RPC=ON (`make engine` builds it)",
+)
+
+GREEDY = ["--temp", "0", "--seed", "3", "--max-tokens", "24", "--ctx", "1024"]
+PROMPT = "Name three colours of the rainbow."
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Worker:
+    """A real ``desktop-llm rpc-worker`` in its own process group (so that a test can kill
+    it as a PC that goes away: the command and its server child at once)."""
+
+    def __init__(self, home: Path, *extra: str) -> None:
+        self.home = home
+        self.port = free_port()
+        self.endpoint = f"127.0.0.1:{self.port}"
+        args = [sys.executable, "-m", "desktop_llm", "rpc-worker", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            [*args, "--threads", "1", *extra],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(home),
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        assert self.process.stdout is not None
+        stdout = self.process.stdout
+        threading.Thread(
+            target=lambda: self.lines.extend(iter(stdout.readline, "")), daemon=True
+        ).start()
+        deadline = time.monotonic() + 60
+        while not any("listening on" in line for line in self.lines):
+            assert self.process.poll() is None, self.process.stderr.read()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, self.lines
+            time.sleep(0.05)
+
+    def stop(self) -> tuple[int, str]:
+        """Ctrl-C, as a user stops it: the exit code and what it said on stderr."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            _, stderr = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            _, stderr = self.process.communicate()
+        return self.process.returncode, stderr
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Worker, Worker]]:
+    home = tmp_path_factory.mktemp("workers-home")
+    first = Worker(home)
+    try:
+        second = Worker(home)
+    except BaseException:
+        first.stop()
+        raise
+    yield first, second
+    for worker in (first, second):
+        code, stderr = worker.stop()
+        assert code == 0, stderr
+        assert "rpc-worker stopped" in stderr
+
+
+def chat_json(home: Path, model: Path, *extra: str) -> dict[str, object]:
+    result = run(home, "chat", str(model), PROMPT, *GREEDY, "--json", *extra, timeout=240)
+    assert result.returncode == 0, result.stderr
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_the_worker_says_where_it_listens_and_what_it_lends(
+    workers: tuple[Worker, Worker],
+) -> None:
+    worker = workers[0]
+    text = "".join(worker.lines)
+    assert f"rpc-worker listening on {worker.endpoint} (llama.cpp RPC 7.0.0)" in text
+    assert "backend: CPU" in text and " free of " in text
+    status = probe(worker.endpoint)
+    assert status.reachable and status.version == (7, 0, 0)
+    assert status.devices[0].free > 0
+
+
+def test_plan_lists_the_layers_of_each_device(
+    tmp_path: Path, smollm2: Path, workers: tuple[Worker, Worker]
+) -> None:
+    endpoints = ",".join(w.endpoint for w in workers)
+    result = run(tmp_path / "home", "plan", str(smollm2), "--rpc", endpoints, "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    split = {share["name"]: share["layers"] for share in plan["split"]}
+    assert list(split) == ["this PC", workers[0].endpoint, workers[1].endpoint]
+    assert sum(split.values()) == 30 and all(split.values())
+    assert plan["gpu_layers"] == 30 - split["this PC"]
+
+    text = run(tmp_path / "home", "plan", str(smollm2), "--rpc", endpoints)
+    assert text.returncode == 0, text.stderr
+    assert "layers per device:" in text.stdout
+    for name, layers in split.items():
+        assert any(
+            line.split()[: len(name.split())] == name.split() and f"{layers} layers" in line
+            for line in text.stdout.splitlines()
+        ), text.stdout
+
+
+def test_a_split_model_gives_the_same_tokens_as_a_local_run(
+    tmp_path: Path, smollm2: Path, workers: tuple[Worker, Worker]
+) -> None:
+    home = tmp_path / "home"
+    local = chat_json(home, smollm2)
+    endpoints = ",".join(w.endpoint for w in workers)
+    split = chat_json(home, smollm2, "--rpc", endpoints)
+    assert split["text"] == local["text"]
+    assert str(local["text"]).strip()
+    # Both workers really served this load: each logged a client (ggml's own output).
+    for worker in workers:
+        log = (worker.home / "logs" / f"rpc-worker-{worker.port}.log").read_text()
+        assert "Accepted client connection" in log
+
+
+def test_an_unreachable_worker_is_named_before_loading(tmp_path: Path, smollm2: Path) -> None:
+    endpoint = f"127.0.0.1:{free_port()}"
+    result = run(tmp_path / "home", "chat", str(smollm2), "Hi", "--rpc", endpoint)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"desktop-llm: cannot reach the RPC worker {endpoint}: connection refused "
+        "(is `desktop-llm rpc-worker` running there?)"
+    ]
+
+
+def test_a_worker_killed_mid_reply_leaves_the_partial_reply_saved(
+    tmp_path: Path, smollm2: Path
+) -> None:
+    home = tmp_path / "home"
+    worker = Worker(tmp_path / "worker-home")
+    try:
+        args = [sys.executable, "-m", "desktop_llm", "chat", str(smollm2), "Tell me a story"]
+        args += ["--save", "--ignore-eos", "--max-tokens", "5000", "--ctx", "8192"]
+        args += ["--rpc", worker.endpoint]
+        chat = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=cli_env(home),
+            cwd=ROOT,
+        )
+        assert chat.stdout is not None
+        chat.stdout.read(100)  # the reply is streaming
+        worker.kill()
+        _, stderr = chat.communicate(timeout=60)
+    finally:
+        if worker.process.poll() is None:
+            worker.kill()
+    assert chat.returncode == 2
+    message = stderr.decode().strip().splitlines()[-1]
+    assert message.startswith(
+        f"desktop-llm: the model crashed: lost an RPC worker ({worker.endpoint})"
+    )
+    with sqlite3.connect(home / "data" / "chats.sqlite3") as conn:
+        rows = conn.execute("SELECT role, status, content FROM messages ORDER BY id").fetchall()
+    assert [(role, status) for role, status, _ in rows] == [
+        ("user", "ok"),
+        ("assistant", "interrupted"),
+    ]
+    assert len(rows[1][2]) >= 50  # the text streamed before the worker died is kept
