@@ -50,6 +50,7 @@ from desktop_llm.storage import (
     DownloadRepository,
     Message,
     ModelRepository,
+    PresetRepository,
     connect,
 )
 from desktop_llm.storage.backup import backups_folder
@@ -111,7 +112,9 @@ def build_services(paths: AppPaths) -> AppServices:
         workers=lambda: cluster.workers(),
     )
     library_service = LibraryService(library)
-    service = ChatService(chats, library, engine, settings, paths.settings_file)
+    service = ChatService(
+        chats, library, engine, settings, paths.settings_file, presets=PresetRepository(conn)
+    )
     hub = HubService(
         library_service,
         paths,

@@ -15,7 +15,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop_llm.core.chat.conversation import ChatRunner, ChatSettings
+from desktop_llm.core.chat.conversation import CONTEXT_AFTER_KEY, ChatRunner, ChatSettings
+from desktop_llm.core.chat.long_chat import ContextBudget, budget_for
+from desktop_llm.core.chat.presets import apply_preset, matching_preset, preset_settings
 from desktop_llm.core.engine.interface import new_request_id
 from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.models.library import ModelLibrary
@@ -23,7 +25,7 @@ from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
 from desktop_llm.services.streaming import ChunkCoalescer
-from desktop_llm.storage import ChatRepository, Conversation, Message
+from desktop_llm.storage import ChatRepository, Conversation, Message, Preset, PresetRepository
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,12 @@ class ChatService(QObject):
         replyStarted(object, object): the stored user message and the reply placeholder.
         replyChunk(int, str): message id and newly generated text (the text so far is
             :meth:`streaming`).
+        replyReasoning(int, str): message id and new thinking of a reasoning model (the
+            thinking so far is :meth:`streaming_reasoning`).
         replyFinished(object): the final stored reply (status ok, cancelled, interrupted).
+        presetsChanged(): a preset was saved, changed or deleted.
+        summaryReady(int, str): the id of a new chat started from a summary, and the
+            message the user was about to send.
         errorOccurred(str): a message the user can act on.
         bugOccurred(str): an unexpected error, with a traceback for the crash dialog.
     """
@@ -49,7 +56,10 @@ class ChatService(QObject):
     busyChanged = Signal(bool)
     replyStarted = Signal(object, object)
     replyChunk = Signal(int, str)
+    replyReasoning = Signal(int, str)
     replyFinished = Signal(object)
+    presetsChanged = Signal()
+    summaryReady = Signal(int, str)
     errorOccurred = Signal(str)
     bugOccurred = Signal(str)
 
@@ -61,9 +71,11 @@ class ChatService(QObject):
         settings: Settings,
         settings_path: Path,
         parent: QObject | None = None,
+        presets: PresetRepository | None = None,
     ) -> None:
         super().__init__(parent)
         self._chats = chats
+        self._presets = presets
         self._library = library
         self._engine = engine
         self._runner = ChatRunner(chats, library, engine)
@@ -73,6 +85,7 @@ class ChatService(QObject):
         self._busy = False
         self._replying_in: int | None = None
         self._streaming: tuple[int, str] | None = None
+        self._thinking = ""
         # The reply being written (its load included): what stop() cancels, once.
         self._request_id: int | None = None
 
@@ -128,6 +141,31 @@ class ChatService(QObject):
     def select_branch(self, message_id: int) -> None:
         self._chats.select_branch(message_id)
 
+    def message(self, message_id: int) -> Message:
+        return self._chats.get_message(message_id)
+
+    def continue_from(self, message_id: int) -> bool:
+        """Show the branch up to this message only: the next message sent starts a new
+        branch there (the messages after it stay, on their own branch)."""
+        if self._busy:
+            self.errorOccurred.emit("a reply is still being written; stop it first")
+            return False
+        return self._guard(
+            lambda: self._chats.set_leaf(
+                self._chats.get_message(message_id).conversation_id, message_id
+            )
+        )
+
+    def delete_branch(self, message_id: int) -> bool:
+        """Delete this message and everything under it (the window asks first)."""
+        if self._busy:
+            self.errorOccurred.emit("stop the reply before deleting messages")
+            return False
+        if self._guard(lambda: self._chats.delete_branch(message_id)):
+            self.conversationsChanged.emit()
+            return True
+        return False
+
     def update_conversation(
         self,
         conversation_id: int,
@@ -139,7 +177,11 @@ class ChatService(QObject):
         def apply() -> None:
             if settings is not None:
                 settings.validate()
-                self._chats.update_conversation(conversation_id, settings=settings.to_dict())
+                # Keys ChatSettings doesn't hold (the long-chat start point) stay.
+                stored = self._chats.get_conversation(conversation_id).settings
+                self._chats.update_conversation(
+                    conversation_id, settings={**stored, **settings.to_dict()}
+                )
                 self.remember(default_chat=settings.to_dict())
             if system_prompt is not None:
                 self._chats.update_conversation(conversation_id, system_prompt=system_prompt)
@@ -147,6 +189,117 @@ class ChatService(QObject):
                 self._chats.update_conversation(conversation_id, model_id=model_id)
 
         return self._guard(apply)
+
+    # -- presets ------------------------------------------------------------------
+    def presets(self) -> list[Preset]:
+        return self._presets.list_presets() if self._presets is not None else []
+
+    def preset_for(self, conversation_id: int) -> Preset | None:
+        """The preset the chat uses unchanged, if any."""
+        conversation = self._chats.get_conversation(conversation_id)
+        settings = ChatSettings.from_dict(conversation.settings)
+        return matching_preset(self.presets(), settings, conversation.system_prompt)
+
+    def _repo(self) -> PresetRepository:
+        if self._presets is None:
+            raise UserError("presets are not available here")
+        return self._presets
+
+    def apply_preset(self, conversation_id: int, preset_id: int) -> bool:
+        """Give the chat the preset's system prompt and sampling settings."""
+
+        def apply() -> None:
+            preset = self._repo().get(preset_id)
+            conversation = self._chats.get_conversation(conversation_id)
+            settings = apply_preset(ChatSettings.from_dict(conversation.settings), preset)
+            self._chats.update_conversation(
+                conversation_id,
+                system_prompt=preset.system_prompt,
+                settings={**conversation.settings, **settings.to_dict()},
+            )
+
+        return self._guard(apply)
+
+    def save_preset(self, name: str, system_prompt: str, settings: ChatSettings) -> Preset | None:
+        """Save (or replace) the user's preset ``name``; None (errorOccurred) if refused."""
+        saved: list[Preset] = []
+        values = preset_settings(settings)
+        if self._guard(lambda: saved.append(self._repo().save(name, system_prompt, values))):
+            self.presetsChanged.emit()
+        return saved[0] if saved else None
+
+    def update_preset(
+        self, preset_id: int, name: str, system_prompt: str, settings: dict[str, Any]
+    ) -> bool:
+        def update() -> None:
+            repo = self._repo()
+            repo.update(preset_id, name=name, system_prompt=system_prompt, settings=settings)
+
+        return self._guard(update) and self._changed_presets()
+
+    def delete_preset(self, preset_id: int) -> bool:
+        return self._guard(lambda: self._repo().delete(preset_id)) and self._changed_presets()
+
+    def _changed_presets(self) -> bool:
+        self.presetsChanged.emit()
+        return True
+
+    # -- long chats ---------------------------------------------------------------
+    def context_budget(self, conversation_id: int) -> ContextBudget:
+        """What the chat's next message would send the model (estimated tokens)."""
+        conversation = self._chats.get_conversation(conversation_id)
+        settings = ChatSettings.from_dict(conversation.settings)
+        return budget_for(self._chats, conversation, settings.n_ctx, settings.max_tokens)
+
+    def drop_oldest(self, conversation_id: int, new_text: str) -> bool:
+        """Leave out the oldest turns so that the chat and ``new_text`` fit the context
+        (the system prompt stays); errorOccurred if even the new message can't fit."""
+        budget = self.context_budget(conversation_id)
+        index = budget.drop_to_fit(len(new_text))
+        if index is None:
+            self.errorOccurred.emit(
+                "this message is too long for the context length even alone; shorten it "
+                "or raise the context length"
+            )
+            return False
+        after = budget.branch[index - 1].id if index > 0 else None
+        conversation = self._chats.get_conversation(conversation_id)
+        settings = {**conversation.settings, CONTEXT_AFTER_KEY: after}
+        return self._guard(
+            lambda: self._chats.update_conversation(conversation_id, settings=settings)
+        )
+
+    def summarize(self, conversation_id: int, model_id: int | None, pending: str = "") -> bool:
+        """Start a new chat from a summary the model writes of this one (in the
+        background); summaryReady(new id, ``pending``) when it is there."""
+        if self._busy:
+            self.errorOccurred.emit("a reply is still being written; stop it first")
+            return False
+        if model_id is None:
+            self.errorOccurred.emit("choose a model first")
+            return False
+        refs: list[Any] = []
+        if not self._guard(lambda: refs.append(self._library.ref_for(self._library.get(model_id)))):
+            return False
+        self._request_id = request_id = new_request_id()
+        self._set_busy(True)
+        made: list[Conversation] = []
+
+        def finish() -> None:
+            self._set_busy(False)
+            if made:
+                self.conversationsChanged.emit()
+                self.summaryReady.emit(made[0].id, pending)
+
+        self._background.run(
+            lambda: self._runner.summarize(
+                conversation_id, refs[0], self.loadProgress.emit, request_id=request_id
+            ),
+            made.append,
+            on_end=finish,
+            name="chat-summary",
+        )
+        return True
 
     # -- the engine ---------------------------------------------------------------
     def loaded_model_name(self) -> str | None:
@@ -170,8 +323,15 @@ class ChatService(QObject):
         return self._start(
             conversation_id,
             model_id,
-            lambda ref, chunk, progress, started, request_id: self._runner.send(
-                conversation_id, text, ref, chunk, progress, started, request_id=request_id
+            lambda ref, chunk, progress, started, request_id, thinking: self._runner.send(
+                conversation_id,
+                text,
+                ref,
+                chunk,
+                progress,
+                started,
+                request_id=request_id,
+                on_reasoning=thinking,
             ),
         )
 
@@ -179,8 +339,38 @@ class ChatService(QObject):
         return self._start(
             conversation_id,
             model_id,
-            lambda ref, chunk, progress, started, request_id: self._runner.regenerate(
-                conversation_id, ref, chunk, progress, started, request_id=request_id
+            lambda ref, chunk, progress, started, request_id, thinking: self._runner.regenerate(
+                conversation_id,
+                ref,
+                chunk,
+                progress,
+                started,
+                request_id=request_id,
+                on_reasoning=thinking,
+            ),
+        )
+
+    def edit(self, message_id: int, text: str, model_id: int | None) -> bool:
+        """Send ``text`` in place of an earlier user message: a new branch from there,
+        answered by the model (the old branch stays, a ‹ n / m › switch away)."""
+        if not text.strip():
+            self.errorOccurred.emit("the message is empty")
+            return False
+        messages: list[Message] = []
+        if not self._guard(lambda: messages.append(self._chats.get_message(message_id))):
+            return False
+        return self._start(
+            messages[0].conversation_id,
+            model_id,
+            lambda ref, chunk, progress, started, request_id, thinking: self._runner.edit(
+                message_id,
+                text,
+                ref,
+                chunk,
+                progress,
+                started,
+                request_id=request_id,
+                on_reasoning=thinking,
             ),
         )
 
@@ -194,6 +384,10 @@ class ChatService(QObject):
         """The reply being written: its message id and its text so far (the stored
         copy lags: it is saved about once a second)."""
         return self._streaming
+
+    def streaming_reasoning(self) -> str:
+        """The thinking so far of the reply being written ("" if none)."""
+        return self._thinking if self._streaming is not None else ""
 
     def wait(self, timeout_s: float = 30.0) -> None:
         """Block until the background reply ends (for shutdown and tests)."""
@@ -234,18 +428,25 @@ class ChatService(QObject):
         coalescer = ChunkCoalescer(
             lambda mid, text, _pieces: self._background.post(lambda: self._add_text(mid, text))
         )
+        thinking = ChunkCoalescer(
+            lambda mid, text, _pieces: self._background.post(lambda: self._add_thinking(mid, text))
+        )
 
         def started(user: Message, reply: Message) -> None:
-            coalescer.key = reply.id
+            coalescer.key = thinking.key = reply.id
             self._background.post(lambda: self._started(user, reply))
 
         try:
-            return job(ref, coalescer.add, self.loadProgress.emit, started, request_id)
+            return job(
+                ref, coalescer.add, self.loadProgress.emit, started, request_id, thinking.add
+            )
         finally:
+            thinking.flush()
             coalescer.flush()
 
     def _started(self, user: Message, reply: Message) -> None:
         self._streaming = (reply.id, "")
+        self._thinking = ""
         self.replyStarted.emit(user, reply)
         self.conversationsChanged.emit()
 
@@ -253,6 +454,11 @@ class ChatService(QObject):
         if self._streaming is not None and self._streaming[0] == message_id:
             self._streaming = (message_id, self._streaming[1] + text)
         self.replyChunk.emit(message_id, text)
+
+    def _add_thinking(self, message_id: int, text: str) -> None:
+        if self._streaming is not None and self._streaming[0] == message_id:
+            self._thinking += text
+        self.replyReasoning.emit(message_id, text)
 
     def _stored(self, message_id: int) -> Message | None:
         """The reply as stored after a failure (None if its chat was deleted meanwhile)."""

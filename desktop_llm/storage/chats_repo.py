@@ -299,6 +299,18 @@ class ChatRepository:
             ).fetchall()
         return [message_from_row(row) for row in rows]
 
+    def branch_sizes(self, conversation_id: int) -> list[tuple[int, str, int]]:
+        """(id, role, characters of its content) of each message of the branch shown, root
+        first: what a long chat's context estimate needs, without reading the texts."""
+        with self._lock:
+            self._get_conversation(conversation_id)
+            rows = self._conn.execute(
+                _BRANCH + "SELECT m.id, m.role, length(m.content) FROM path"
+                " JOIN messages AS m ON m.id = path.id ORDER BY path.depth DESC",
+                (conversation_id,),
+            ).fetchall()
+        return [(int(r[0]), str(r[1]), int(r[2] or 0)) for r in rows]
+
     def siblings(self, message_id: int) -> list[Message]:
         """The messages with the same parent as this one, itself included, oldest first."""
         with self._lock:

@@ -17,16 +17,20 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_llm.services.types import Message
 from desktop_llm.ui.markdown import render_markdown
+from desktop_llm.ui.thinking_block import ThinkingBlock
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +98,20 @@ class _Body(QTextBrowser):
 
 
 class MessageBubble(QFrame):
-    """One message. Signals: branchRequested(int) with the id of the sibling to show."""
+    """One message, with its actions (the "⋯" menu: Edit, Copy, Continue from here,
+    Delete…).
+
+    Signals:
+        branchRequested(int): the id of the sibling to show.
+        editSubmitted(int, str): a user message's id and its edited text (a new branch).
+        continueRequested(int): show the branch up to this message, to go on from there.
+        deleteRequested(int): delete this message and everything under it (not asked yet).
+    """
 
     branchRequested = Signal(int)
+    editSubmitted = Signal(int, str)
+    continueRequested = Signal(int)
+    deleteRequested = Signal(int)
 
     def __init__(
         self, message: Message, siblings: list[int] | None = None, parent: QWidget | None = None
@@ -125,10 +140,21 @@ class MessageBubble(QFrame):
         header.addWidget(self.prev_button)
         header.addWidget(self.branch_label)
         header.addWidget(self.next_button)
+        self.actions_button = QToolButton()
+        self.actions_button.setText("⋯")
+        self.actions_button.setAutoRaise(True)
+        self.actions_button.setToolTip("Edit, copy, continue from here, delete")
+        self.actions_button.clicked.connect(self._show_actions)
+        header.addWidget(self.actions_button)
         self._set_branches(siblings or [message.id])
         self.prev_button.clicked.connect(lambda: self._step(-1))
         self.next_button.clicked.connect(lambda: self._step(+1))
         layout.addLayout(header)
+        # Made when there is thinking to show, or an edit to make: most bubbles have neither.
+        self.thinking: ThinkingBlock | None = None
+        self.editor: QPlainTextEdit | None = None
+        self._editor_row: QWidget | None = None
+        self._layout = layout
         self.body = _Body(self)
         self.body.anchorClicked.connect(self._on_anchor)
         layout.addWidget(self.body)
@@ -153,9 +179,97 @@ class MessageBubble(QFrame):
         if 0 <= index < len(self._siblings):
             self.branchRequested.emit(self._siblings[index])
 
+    # -- actions ------------------------------------------------------------------
+    def actions_menu(self) -> QMenu:
+        """The message's actions, as the "⋯" button shows them."""
+        menu = QMenu(self)
+        if self.role == "user":
+            menu.addAction("Edit", self.start_editing)
+        menu.addAction("Copy", self.copy_source)
+        menu.addAction("Continue from here", lambda: self.continueRequested.emit(self.message_id))
+        menu.addSeparator()
+        menu.addAction("Delete this branch…", lambda: self.deleteRequested.emit(self.message_id))
+        return menu
+
+    def _show_actions(self) -> None:
+        menu = self.actions_menu()
+        menu.exec(self.actions_button.mapToGlobal(self.actions_button.rect().bottomLeft()))
+        menu.deleteLater()
+
+    def copy_source(self) -> None:
+        """The message as written (Markdown source) to the clipboard."""
+        QGuiApplication.clipboard().setText(self._text)
+        self.footer.setText("copied to the clipboard")
+        self.footer.setVisible(True)
+
+    def start_editing(self) -> None:
+        """Show the message's text in an editor with Send and Cancel (user messages)."""
+        if self.editor is not None:
+            return
+        self.editor = QPlainTextEdit(self._text)
+        self.editor.setObjectName("edit-box")
+        self._editor_row = QWidget()
+        row = QHBoxLayout(self._editor_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        self.edit_cancel = QPushButton("Cancel")
+        self.edit_send = QPushButton("Send")
+        self.edit_send.setDefault(True)
+        row.addWidget(self.edit_cancel)
+        row.addWidget(self.edit_send)
+        self.edit_cancel.clicked.connect(self.stop_editing)
+        self.edit_send.clicked.connect(self._submit_edit)
+        index = self._layout.indexOf(self.body)
+        self._layout.insertWidget(index + 1, self.editor)
+        self._layout.insertWidget(index + 2, self._editor_row)
+        self.body.hide()
+        self.editor.setFocus()
+
+    def stop_editing(self) -> None:
+        for widget in (self.editor, self._editor_row):
+            if widget is not None:
+                widget.setParent(None)
+                widget.deleteLater()
+        self.editor = self._editor_row = None
+        self.body.show()
+
+    def _submit_edit(self) -> None:
+        if self.editor is None:
+            return
+        text = self.editor.toPlainText()
+        if not text.strip():
+            return
+        self.editSubmitted.emit(self.message_id, text)
+
+    # -- content ------------------------------------------------------------------
+    def _thinking_block(self) -> ThinkingBlock:
+        if self.thinking is None:
+            self.thinking = ThinkingBlock(parent=self)
+            self._layout.insertWidget(self._layout.indexOf(self.body), self.thinking)
+        return self.thinking
+
+    def show_reasoning(self, text: str, seconds: float | None) -> None:
+        """The reply's stored thinking, collapsed (nothing when there is none)."""
+        if not text and self.thinking is None:
+            return
+        if self.thinking is not None:
+            self.thinking.setParent(None)
+            self.thinking.deleteLater()
+        self.thinking = ThinkingBlock(text, seconds, self)
+        self._layout.insertWidget(self._layout.indexOf(self.body), self.thinking)
+
+    def append_reasoning(self, text: str) -> None:
+        """More thinking as the reply streams (into a collapsed block above the answer)."""
+        self._thinking_block().append(text)
+
     def update_from(self, message: Message) -> None:
         """Show a stored message (rendered as Markdown)."""
         self._text = message.content
+        if message.reasoning or self.thinking is not None:
+            seconds = (message.stats or {}).get("reasoning_s")
+            self.show_reasoning(
+                message.reasoning, float(seconds) if isinstance(seconds, int | float) else None
+            )
         self.render_content()
         note = _STATUS_NOTES.get(message.status, "")
         if not note and (message.stats or {}).get("finish_reason") == "length":
@@ -237,9 +351,14 @@ so opening a 10,000-message conversation costs the same as opening a short one."
 
 
 class ChatView(QScrollArea):
-    """The messages of the current branch. Signals: branchRequested(int)."""
+    """The messages of the current branch. Signals: branchRequested(int),
+    editSubmitted(int, str), continueRequested(int), deleteRequested(int) (see
+    :class:`MessageBubble`)."""
 
     branchRequested = Signal(int)
+    editSubmitted = Signal(int, str)
+    continueRequested = Signal(int)
+    deleteRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -323,9 +442,11 @@ class ChatView(QScrollArea):
         a branch, and the chat is redrawn from ``branch()`` without it to show the new.
         """
         shown = [b.message_id for b in self.bubbles()]
-        if user.id not in shown:
+        follows = shown[-1] == user.parent_id if shown else user.parent_id is None
+        if user.id not in shown and follows:
             self.add_message(user)
-        elif shown[-1] != user.id:
+        elif user.id not in shown or shown[-1] != user.id:
+            # A regenerate, or an edit: a new branch from an earlier point.
             messages = branch()
             keep = (
                 [m for m in messages if m.id != messages[-1].id]
@@ -357,6 +478,9 @@ class ChatView(QScrollArea):
     def _make_bubble(self, message: Message, siblings: list[int] | None) -> MessageBubble:
         bubble = MessageBubble(message, siblings, self._container)
         bubble.branchRequested.connect(self.branchRequested)
+        bubble.editSubmitted.connect(self.editSubmitted)
+        bubble.continueRequested.connect(self.continueRequested)
+        bubble.deleteRequested.connect(self.deleteRequested)
         self._bubbles[message.id] = bubble
         self.placeholder.setVisible(False)
         return bubble
@@ -375,6 +499,12 @@ class ChatView(QScrollArea):
         bubble = self._bubbles.get(message_id)
         if bubble is not None:
             bubble.append(text)
+
+    def append_reasoning_to(self, message_id: int, text: str) -> None:
+        """Streamed thinking of a reply (dropped, like append_to, for a chat not shown)."""
+        bubble = self._bubbles.get(message_id)
+        if bubble is not None:
+            bubble.append_reasoning(text)
 
     def bubbles(self) -> list[MessageBubble]:
         return list(self._bubbles.values())

@@ -40,6 +40,7 @@ from desktop_llm.services.types import ChatSettings, Message
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
 from desktop_llm.ui.backup_dialog import BackupDialog
 from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
+from desktop_llm.ui.chat_actions import ChatActions
 from desktop_llm.ui.chat_view import ChatView, status_text
 from desktop_llm.ui.cluster_dialog import ClusterDialog
 from desktop_llm.ui.compare_tab import CompareTab
@@ -172,6 +173,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.status, 1)
         self.server_badge = ServerBadge()
         self.statusBar().addPermanentWidget(self.server_badge)
+        # Edit and branch, presets, thinking, long chats (issue 18).
+        self.chat_actions = ChatActions(self)
 
         self.conversations.selected.connect(self.open_conversation)
         self.conversations.newRequested.connect(self.new_conversation)
@@ -331,8 +334,13 @@ class MainWindow(QMainWindow):
             self.model_picker.select_model(conversation.model_id, quiet=True)
             self.service.remember(last_model_id=conversation.model_id)
             self._show_template()
+        self.chat_actions.refresh_presets()
         self._show_messages()
         self.refresh_conversations()
+
+    def refresh_chat(self) -> None:
+        """Draw the chat shown again from storage (after its branch changed)."""
+        self._show_messages()
 
     def _show_messages(self) -> None:
         if self.conversation_id is None:
@@ -341,10 +349,12 @@ class MainWindow(QMainWindow):
         messages = self.chat.set_page(ids, self.service.messages_by_id, self.service.sibling_ids)
         self._update_welcome(not ids)
         self.regenerate_button.setEnabled(bool(ids) and not self.service.busy)
+        self.chat_actions.chat_changed()
         streaming = self.service.streaming()
         if streaming is not None:
             bubble = self.chat.bubble(streaming[0])
             if bubble is not None:  # came back to the chat being written in
+                bubble.show_reasoning(self.service.streaming_reasoning(), None)
                 bubble.begin_streaming(streaming[1])
                 self.status.setText("Generating…")
                 return
@@ -374,6 +384,8 @@ class MainWindow(QMainWindow):
             self.new_conversation()
         assert self.conversation_id is not None
         self.hide_error()
+        if not self.chat_actions.ready_to_send(text):
+            return  # too long for the context: the question is asked first
         if self.service.send(self.conversation_id, text, self.current_model_id()):
             self.composer.clear()
 
@@ -437,10 +449,12 @@ class MainWindow(QMainWindow):
     def _settings_edited(self, settings: ChatSettings) -> None:
         if self.conversation_id is not None:
             self.service.update_conversation(self.conversation_id, settings=settings)
+            self.chat_actions.settings_changed()
 
     def _system_prompt_edited(self, text: str) -> None:
         if self.conversation_id is not None:
             self.service.update_conversation(self.conversation_id, system_prompt=text)
+            self.chat_actions.settings_changed()
 
     def _template_chosen(self, template: str | None) -> None:
         model_id = self.current_model_id()

@@ -1,4 +1,4 @@
-"""Per-conversation settings: system prompt, sampling, context length, and the
+"""Per-conversation settings: a preset, system prompt, sampling, context length, and the
 model's chat template override."""
 
 from __future__ import annotations
@@ -9,30 +9,59 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_llm.services.types import ChatSettings
+from desktop_llm.services.types import ChatSettings, Preset
 
 AUTO_TEMPLATE = "Automatic"
+CUSTOM_PRESET = "Custom"
 
 
 class SettingsPanel(QWidget):
     """Signals: settingsEdited(object) with a ChatSettings, systemPromptEdited(str),
-    templateChosen(str | None) (None: automatic)."""
+    templateChosen(str | None) (None: automatic), presetChosen(int) (a preset id),
+    presetSaveRequested() (save the chat's settings as a preset), presetEditRequested(int),
+    presetDeleteRequested(int)."""
 
     settingsEdited = Signal(object)
     systemPromptEdited = Signal(str)
     templateChosen = Signal(object)
+    presetChosen = Signal(int)
+    presetSaveRequested = Signal()
+    presetEditRequested = Signal(int)
+    presetDeleteRequested = Signal(int)
 
     def __init__(self, template_names: tuple[str, ...], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._loading = False
+        self._presets: list[Preset] = []
         layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Preset</b>"))
+        self.preset = QComboBox()
+        self.preset.setObjectName("preset-choice")
+        self.preset.currentIndexChanged.connect(self._preset_changed)
+        layout.addWidget(self.preset)
+        preset_buttons = QHBoxLayout()
+        self.save_preset_button = QPushButton("Save as…")
+        self.edit_preset_button = QPushButton("Edit…")
+        self.delete_preset_button = QPushButton("Delete…")
+        for button in (
+            self.save_preset_button,
+            self.edit_preset_button,
+            self.delete_preset_button,
+        ):
+            preset_buttons.addWidget(button)
+        self.save_preset_button.clicked.connect(self.presetSaveRequested)
+        self.edit_preset_button.clicked.connect(self._edit_clicked)
+        self.delete_preset_button.clicked.connect(self._delete_clicked)
+        layout.addLayout(preset_buttons)
         layout.addWidget(QLabel("<b>System prompt</b>"))
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setPlaceholderText("e.g. You are a helpful assistant.")
@@ -94,6 +123,48 @@ class SettingsPanel(QWidget):
                 self.system_prompt.setPlainText(system_prompt)
         finally:
             self._loading = False
+
+    def show_presets(self, presets: list[Preset], current: Preset | None) -> None:
+        """The presets to choose from; ``current`` the chat's (None: "Custom")."""
+        self._loading = True
+        try:
+            self._presets = presets
+            self.preset.clear()
+            self.preset.addItem(CUSTOM_PRESET, None)
+            for preset in presets:
+                label = preset.name if preset.builtin else f"{preset.name} (yours)"
+                self.preset.addItem(label, preset.id)
+            index = self.preset.findData(current.id) if current is not None else 0
+            self.preset.setCurrentIndex(max(0, index))
+        finally:
+            self._loading = False
+        self._update_preset_buttons()
+
+    def current_preset(self) -> Preset | None:
+        preset_id = self.preset.currentData()
+        return next((p for p in self._presets if p.id == preset_id), None)
+
+    def _update_preset_buttons(self) -> None:
+        preset = self.current_preset()
+        self.edit_preset_button.setEnabled(preset is not None)
+        # Built-in presets can't be deleted; the button says so by being off.
+        self.delete_preset_button.setEnabled(preset is not None and not preset.builtin)
+
+    def _preset_changed(self) -> None:
+        self._update_preset_buttons()
+        preset_id = self.preset.currentData()
+        if not self._loading and preset_id is not None:
+            self.presetChosen.emit(int(preset_id))
+
+    def _edit_clicked(self) -> None:
+        preset = self.current_preset()
+        if preset is not None:
+            self.presetEditRequested.emit(preset.id)
+
+    def _delete_clicked(self) -> None:
+        preset = self.current_preset()
+        if preset is not None and not preset.builtin:
+            self.presetDeleteRequested.emit(preset.id)
 
     def show_template(self, override: str | None, description: str) -> None:
         self._loading = True

@@ -9,6 +9,7 @@ of the app leaves it "streaming", which the next start marks "interrupted".
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -16,6 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from desktop_llm.core.chat.long_chat import budget_for, summary_request, summary_system_prompt
+from desktop_llm.core.chat.reasoning import (
+    ReasoningSplitter,
+    Split,
+    declared_tags,
+    prefills_open_tag,
+    reasoning_stats,
+)
 from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.engine.interface import (
     ChatResult,
@@ -25,6 +34,7 @@ from desktop_llm.core.engine.interface import (
 )
 from desktop_llm.core.engine.protocol import SamplingParams
 from desktop_llm.core.engine.session import EngineSession
+from desktop_llm.core.engine.templates import TemplateChoice, render_prompt
 from desktop_llm.core.models.library import ModelLibrary, ModelRef
 from desktop_llm.errors import UserError
 from desktop_llm.storage import ChatRepository, Conversation, Message
@@ -109,11 +119,25 @@ class ChatSettings:
         return self
 
 
-def build_messages(system_prompt: str, path: Sequence[Message]) -> list[dict[str, str]]:
-    """The conversation as the template wants it: optional system, then the turns."""
+CONTEXT_AFTER_KEY = "context_after_id"
+"""The conversation setting naming the last message left out of what the model is sent,
+after the user chose to drop the oldest turns of a chat too long for its context
+(core/chat/long_chat.py)."""
+
+
+def build_messages(
+    system_prompt: str, path: Sequence[Message], after_id: int | None = None
+) -> list[dict[str, str]]:
+    """The conversation as the template wants it: optional system, then the turns.
+
+    ``after_id``: this message and those before it are left out (the system prompt never
+    is). A reply's thinking (``Message.reasoning``) is never sent back."""
     messages: list[dict[str, str]] = []
     if system_prompt.strip():
         messages.append({"role": "system", "content": system_prompt})
+    ids = [m.id for m in path]
+    if after_id is not None and after_id in ids:
+        path = path[ids.index(after_id) + 1 :]
     for message in path:
         if message.role == "system":
             continue
@@ -151,8 +175,12 @@ class ChatRunner:
         on_started: Callable[[Message, Message], None] | None = None,
         *,
         request_id: int | None = None,
+        on_reasoning: Callable[[str], None] | None = None,
     ) -> Message:
-        """Store the user's message, then generate and store the reply to it."""
+        """Store the user's message, then generate and store the reply to it.
+
+        ``on_chunk`` gets the answer as it streams, ``on_reasoning`` a reasoning model's
+        thinking (core/chat/reasoning.py)."""
         if not text.strip():
             raise UserError("the message is empty")
         conversation = self.chats.get_conversation(conversation_id)
@@ -162,7 +190,7 @@ class ChatRunner:
         if not path and conversation.title in ("", "New chat"):
             self.chats.rename_conversation(conversation_id, title_from(text))
         return self._reply(
-            conversation_id, user, ref, on_chunk, on_progress, on_started, request_id
+            conversation_id, user, ref, on_chunk, on_progress, on_started, request_id, on_reasoning
         )
 
     def regenerate(
@@ -174,6 +202,7 @@ class ChatRunner:
         on_started: Callable[[Message, Message], None] | None = None,
         *,
         request_id: int | None = None,
+        on_reasoning: Callable[[str], None] | None = None,
     ) -> Message:
         """A new reply to the last user message, kept as a sibling branch of the old one."""
         path = self.chats.active_path(conversation_id)
@@ -182,7 +211,92 @@ class ChatRunner:
             raise UserError("nothing to regenerate yet: send a message first")
         user = users[-1]
         return self._reply(
-            conversation_id, user, ref, on_chunk, on_progress, on_started, request_id
+            conversation_id, user, ref, on_chunk, on_progress, on_started, request_id, on_reasoning
+        )
+
+    def edit(
+        self,
+        message_id: int,
+        text: str,
+        ref: ModelRef,
+        on_chunk: Callable[[str], None] | None = None,
+        on_progress: Callable[[float], None] | None = None,
+        on_started: Callable[[Message, Message], None] | None = None,
+        *,
+        request_id: int | None = None,
+        on_reasoning: Callable[[str], None] | None = None,
+    ) -> Message:
+        """Edit an earlier user message: the new text is a sibling of the old one (a new
+        branch from that point, the old branch kept) and the model answers it."""
+        if not text.strip():
+            raise UserError("the message is empty")
+        original = self.chats.get_message(message_id)
+        if original.role != "user":
+            raise UserError("only your own messages can be edited")
+        user = self.chats.add_message(original.conversation_id, original.parent_id, "user", text)
+        return self._reply(
+            original.conversation_id,
+            user,
+            ref,
+            on_chunk,
+            on_progress,
+            on_started,
+            request_id,
+            on_reasoning,
+        )
+
+    def summarize(
+        self,
+        conversation_id: int,
+        ref: ModelRef,
+        on_progress: Callable[[float], None] | None = None,
+        *,
+        request_id: int | None = None,
+    ) -> Conversation:
+        """Start a new chat from a summary of this one, written by the model: the old
+        chat's system prompt, model and settings, with the summary added to the system
+        prompt. The old chat is left as it is."""
+        conversation = self.chats.get_conversation(conversation_id)
+        settings = ChatSettings.from_dict(conversation.settings).validate()
+        path = self.chats.active_path(conversation_id)
+        turns = [(m.role, m.content) for m in path if m.role != "system" and m.content.strip()]
+        if not turns:
+            raise UserError("there is nothing to summarize in this chat yet")
+        self.engine.ensure(ref, settings.n_ctx, on_progress, request_id=request_id)
+        reply_tokens = max(64, min(512, settings.n_ctx // 4))
+        budget = budget_for(self.chats, conversation, settings.n_ctx, settings.max_tokens)
+        request = summary_request(
+            conversation.title,
+            turns,
+            settings.n_ctx - reply_tokens - 200,
+            budget.chars_per_token,
+        )
+        sampling = dataclasses.replace(
+            settings.sampling(), temperature=min(settings.temperature, 0.3), max_tokens=reply_tokens
+        )
+        template = ref.template()
+        try:
+            result = self.engine.host.chat(
+                request, sampling, template, None, request_id=request_id or new_request_id()
+            )
+        except EngineCrashed as exc:
+            raise UserError(
+                f"the model stopped while writing the summary ({exc.message}); "
+                "the chat is unchanged"
+            ) from exc
+        if result.stats.finish_reason == "cancelled":
+            raise UserError("the summary was stopped; the chat is unchanged")
+        _thinking, summary = reasoning_splitter(self.engine, template).split_whole(result.text)
+        if not summary.strip():
+            raise UserError(
+                "the model wrote an empty summary; try again, or leave out the oldest turns"
+            )
+        settings_left = {k: v for k, v in conversation.settings.items() if k != CONTEXT_AFTER_KEY}
+        return self.chats.create_conversation(
+            title_from(f"{conversation.title} (continued)"),
+            model_id=conversation.model_id,
+            system_prompt=summary_system_prompt(conversation.system_prompt, summary),
+            settings=settings_left,
         )
 
     def _reply(
@@ -194,6 +308,7 @@ class ChatRunner:
         on_progress: Callable[[float], None] | None,
         on_started: Callable[[Message, Message], None] | None,
         request_id: int | None,
+        on_reasoning: Callable[[str], None] | None = None,
     ) -> Message:
         if request_id is None:
             request_id = new_request_id()
@@ -201,7 +316,9 @@ class ChatRunner:
         settings = ChatSettings.from_dict(conversation.settings).validate()
         self.chats.set_leaf(conversation_id, user.id)
         history = build_messages(
-            conversation.system_prompt, self.chats.active_path(conversation_id)
+            conversation.system_prompt,
+            self.chats.active_path(conversation_id),
+            conversation.settings.get(CONTEXT_AFTER_KEY),
         )
         template = ref.template()
         reply = self.chats.add_message(
@@ -218,22 +335,37 @@ class ChatRunner:
         if ref.record is not None and conversation.model_id != ref.record.id:
             self.chats.update_conversation(conversation_id, model_id=ref.record.id)
         saver = _PartialSaver(self.chats, reply.id)
+        splitter = ReasoningSplitter(declared_tags(template.jinja))
         try:
             self.engine.ensure(ref, settings.n_ctx, on_progress, request_id=request_id)
             if ref.record is not None:
                 self.library.touch(ref.record)
+            splitter = reasoning_splitter(self.engine, template)
 
             def chunk(piece: str) -> None:
-                saver.add(piece)
-                if on_chunk is not None:
-                    on_chunk(piece)
+                split = splitter.feed(piece)
+                saver.add(split)
+                if split.reasoning and on_reasoning is not None:
+                    on_reasoning(split.reasoning)
+                if split.answer and on_chunk is not None:
+                    on_chunk(split.answer)
 
             result: ChatResult = self.engine.host.chat(
                 history, settings.sampling(), template, chunk, request_id=request_id
             )
+            rest = splitter.finish()
+            if rest.reasoning and on_reasoning is not None:
+                on_reasoning(rest.reasoning)
+            if rest.answer and on_chunk is not None:
+                on_chunk(rest.answer)
         except EngineCrashed as exc:
+            thinking, answer = splitter.split_whole(exc.partial_text)
             return self.chats.update_message(
-                reply.id, content=exc.partial_text, status="interrupted", error=exc.message
+                reply.id,
+                content=answer,
+                reasoning=thinking,
+                status="interrupted",
+                error=exc.message,
             )
         except LoadCancelled:
             # Stopped (cancel(request_id)) before the model finished loading: a reply
@@ -246,27 +378,71 @@ class ChatRunner:
             )
         except UserError as exc:
             self.chats.update_message(
-                reply.id, content=saver.text, status="error", error=exc.message
+                reply.id,
+                content=saver.text,
+                reasoning=saver.reasoning,
+                status="error",
+                error=exc.message,
             )
             raise
         except BaseException as exc:
             self.chats.update_message(
-                reply.id, content=saver.text, status="error", error=str(exc) or type(exc).__name__
+                reply.id,
+                content=saver.text,
+                reasoning=saver.reasoning,
+                status="error",
+                error=str(exc) or type(exc).__name__,
             )
             raise
         status = "cancelled" if result.stats.finish_reason == "cancelled" else "ok"
+        thinking, answer = splitter.split_whole(result.text)
+        stats = result.stats.to_dict()
+        stats.update(
+            reasoning_stats(
+                thinking, answer, result.stats.completion_tokens or 0, splitter.reasoning_seconds
+            )
+        )
         return self.chats.update_message(
-            reply.id, content=result.text, status=status, stats=result.stats.to_dict()
+            reply.id, content=answer, reasoning=thinking, status=status, stats=stats
         )
 
 
+def reasoning_splitter(engine: EngineSession, template: TemplateChoice) -> ReasoningSplitter:
+    """The splitter for a reply of the loaded model with ``template``: the tags the template
+    declares, and whether it opens the thinking section itself."""
+    tags = declared_tags(template.jinja)
+    return ReasoningSplitter(tags, starts_inside=_template_opens_thinking(engine, template, tags))
+
+
+def _template_opens_thinking(
+    engine: EngineSession, template: TemplateChoice, tags: tuple[tuple[str, str], ...]
+) -> tuple[str, str] | None:
+    """The tag pair whose section the template opens for the model (its prompt ends with
+    ``<think>``, as DeepSeek R1's and Qwen3's do), found by rendering a one-line chat."""
+    jinja = template.jinja or ""
+    if not any(open_tag in jinja for open_tag, _close in tags):
+        return None  # the common case: no rendering
+    loaded = engine.host.loaded
+    try:
+        probe = render_prompt(
+            template,
+            [{"role": "user", "content": "Hello"}],
+            bos_token=loaded.bos_token if loaded else "",
+            eos_token=loaded.eos_token if loaded else "",
+        )
+    except (UserError, ValueError):
+        return None  # the reply itself will report a template that fails
+    return prefills_open_tag(probe.text, tags)
+
+
 class _PartialSaver:
-    """Writes the growing reply to the database about once a second."""
+    """Writes the growing reply (answer and thinking) to the database about once a second."""
 
     def __init__(self, chats: ChatRepository, message_id: int) -> None:
         self._chats = chats
         self._id = message_id
         self._parts: list[str] = []
+        self._thinking: list[str] = []
         self._last = time.monotonic()
         self._lock = threading.Lock()
 
@@ -274,14 +450,21 @@ class _PartialSaver:
     def text(self) -> str:
         return "".join(self._parts)
 
-    def add(self, piece: str) -> None:
+    @property
+    def reasoning(self) -> str:
+        return "".join(self._thinking).strip()
+
+    def add(self, split: Split) -> None:
         with self._lock:
-            self._parts.append(piece)
+            self._parts.append(split.answer)
+            self._thinking.append(split.reasoning)
             now = time.monotonic()
             if now - self._last >= _SAVE_EVERY_S:
                 self._last = now
                 try:
-                    self._chats.update_message(self._id, content=self.text)
+                    self._chats.update_message(
+                        self._id, content=self.text, reasoning=self.reasoning
+                    )
                 except UserError as exc:
                     # A full disk must not stop the reply on screen; the final write
                     # tries again and reports the error if it fails too.

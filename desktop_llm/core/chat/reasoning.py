@@ -90,6 +90,7 @@ class ReasoningSplitter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._tags = tags
+        self._starts_inside = starts_inside
         self._clock = clock
         self._held = ""  # text that may be the start of a tag, not handed out yet
         self._close = ""
@@ -122,6 +123,10 @@ class ReasoningSplitter:
             return 0.0
         end = self._ended_at if self._ended_at is not None else self._clock()
         return max(0.0, end - self._started_at)
+
+    def split_whole(self, text: str) -> tuple[str, str]:
+        """A whole reply as (thinking, answer), read the way this splitter reads."""
+        return split_reasoning(text, self._tags, starts_inside=self._starts_inside)
 
     # -- feeding ------------------------------------------------------------------
     def feed(self, piece: str) -> Split:
