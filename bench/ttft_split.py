@@ -56,7 +56,7 @@ def run(repeats: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> lis
             tokenize.append(stats.tokenize_s * 1000)
             prompt.append(stats.prompt_eval_s * 1000)
             budget.append(stats.prompt_eval_s * 1000 * 1.1 + 30)
-            tokens.append(stats.prompt_tokens)
+            tokens.append(stats.prompt_tokens or 0)
     finally:
         host.unload()
     value = median(ttft)

@@ -21,6 +21,7 @@ from desktop_llm.cli import compare as cli_compare
 from desktop_llm.cli import hardware as cli_hardware
 from desktop_llm.cli import hub as cli_hub
 from desktop_llm.cli import models as cli_models
+from desktop_llm.cli import remote as cli_remote
 from desktop_llm.cli import rpc_worker as cli_rpc_worker
 from desktop_llm.cli import serve as cli_serve
 from desktop_llm.cli import transfer as cli_transfer
@@ -57,8 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         cli_compare,
         cli_backup,
         cli_serve,
-        cli_rpc_worker,
         cli_transfer,
+        cli_rpc_worker,
+        cli_remote,
     )
     for group in groups:
         group.add_commands(sub)

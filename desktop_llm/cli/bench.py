@@ -29,7 +29,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def cmd_bench(args: argparse.Namespace, ctx: Context) -> int:
-    ref = ctx.library.resolve(args.model)
+    ref = ctx.resolve_model(args.model)  # NAME::MODEL_ID: a timed chat on that server
 
     def progress(done: int, total: int) -> None:
         if not args.json and done < total:
@@ -45,6 +45,7 @@ def cmd_bench(args: argparse.Namespace, ctx: Context) -> int:
         repeat=args.repeat,
         on_progress=progress,
         **rpc_split(args, ctx, ref),
+        make_engine=ctx.make_engine,
     )
     if args.json:
         emit_json(report.to_dict())

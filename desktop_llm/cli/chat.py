@@ -119,8 +119,7 @@ def _settings_from(args: argparse.Namespace) -> ChatSettings:
 
 def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
     settings = _settings_from(args)
-    library = ctx.library
-    ref = library.resolve(args.model)
+    ref = ctx.resolve_model(args.model)
     if args.template:
         ref = dataclasses.replace(ref, template_override=args.template)
         ref.template()  # an unknown name is a UserError before anything loads
@@ -130,7 +129,12 @@ def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
 
     # Flags given on the command line win over the model's stored options.
     flags = ModelOptions(threads=args.threads, gpu_layers=args.gpu_layers, n_ctx=args.ctx)
-    engine = EngineSession(ctx.paths.logs, options=flags, machine=rpc_machine(args, ctx.machine))
+    engine = EngineSession(
+        ctx.paths.logs,
+        options=flags,
+        machine=rpc_machine(args, ctx.machine),
+        engine=ctx.make_engine(),
+    )
     try:
         if args.prompt is not None:
             return _chat_once(args, ctx, ref, settings, engine)

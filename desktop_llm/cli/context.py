@@ -15,9 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from desktop_llm.core.engine.interface import Engine
 from desktop_llm.core.engine.session import detect_machine
 from desktop_llm.core.hardware.planner import Machine
-from desktop_llm.core.models.library import ModelLibrary
+from desktop_llm.core.models.library import ModelLibrary, ModelRef
+from desktop_llm.core.remote.models import resolve_model
+from desktop_llm.core.remote.routing import LocalOrRemoteEngine
+from desktop_llm.core.remote.store import RemoteStore
 from desktop_llm.paths import AppPaths
 from desktop_llm.storage import ChatRepository, CompareRepository, ModelRepository, connect
 from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository
@@ -69,6 +73,19 @@ class Context:
         library = ModelLibrary(ModelRepository(self._connection()), self.paths.models)
         library.ensure_starter_model()
         return library
+
+    @property
+    def remotes(self) -> RemoteStore:
+        """The remote servers added (``desktop-llm remote``)."""
+        return RemoteStore(self.paths.config)
+
+    def resolve_model(self, spec: str) -> ModelRef:
+        """A MODEL argument: ``NAME::MODEL_ID`` on a remote server, else the library's."""
+        return resolve_model(spec, self.library, self.remotes)
+
+    def make_engine(self) -> Engine:
+        """An engine for any model: a local worker, or a remote server for NAME::MODEL_ID."""
+        return LocalOrRemoteEngine(self.paths.logs, self.remotes)
 
     def machine(self) -> Machine:
         """This computer as the planner sees it: free RAM, free GPU memory, and

@@ -15,15 +15,20 @@ def finish_reason(engine_reason: str) -> str:
     return "length" if engine_reason == "length" else "stop"
 
 
-def usage(stats: GenerationStats) -> dict[str, int]:
+def usage(stats: GenerationStats) -> dict[str, int | None]:
+    """Token counts; None (JSON null) where unknown: a reply forwarded from a remote
+    server that sent no usage."""
+    known = stats.prompt_tokens is not None and stats.completion_tokens is not None
     return {
         "prompt_tokens": stats.prompt_tokens,
         "completion_tokens": stats.completion_tokens,
-        "total_tokens": stats.prompt_tokens + stats.completion_tokens,
+        "total_tokens": (stats.prompt_tokens or 0) + (stats.completion_tokens or 0)
+        if known
+        else None,
     }
 
 
-def timings(stats: GenerationStats) -> dict[str, float | int]:
+def timings(stats: GenerationStats) -> dict[str, float | int | None]:
     """The ``timings`` extension (llama-server's names, plus the time to first token)."""
     return {
         "ttft_ms": round(stats.ttft_s * 1000, 2),

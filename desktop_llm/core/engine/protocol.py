@@ -118,8 +118,9 @@ class SamplingParams:
 class GenerationStats:
     """Speed and size figures of one reply. JSON keys are part of the CLI's stable interface."""
 
-    prompt_tokens: int
-    completion_tokens: int
+    # None: unknown (a remote server that sends no ``usage``).
+    prompt_tokens: int | None
+    completion_tokens: int | None
     ttft_s: float
     prompt_tps: float
     gen_tps: float

@@ -29,6 +29,7 @@ from desktop_llm.core.models.options import (
     kv_settings,
     plan_with_options,
 )
+from desktop_llm.core.remote.models import is_remote, remote_plan
 from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ def planned_load(
     """How to load ``ref`` on ``machine``: the offload planner's GPU layers and context
     (capped at what the model was trained for, cut when memory is short) with the
     model's engine options. UserError for options the model can't use."""
+    if is_remote(ref):  # on another server: nothing to plan on this computer
+        return remote_plan(ref, n_ctx)
     plan = plan_with_options(
         options, ref.header, machine, n_ctx=n_ctx, name=ref.name, total_bytes=ref.total_bytes
     )
@@ -145,6 +148,8 @@ class EngineSession:
         return self._prepare(ref, n_ctx)[0]
 
     def _prepare(self, ref: ModelRef, n_ctx: int, ram_held: int = 0) -> tuple[LoadParams, Plan]:
+        if is_remote(ref):
+            return remote_plan(ref, n_ctx)
         machine = self.machine()
         if ram_held:
             machine = replace(machine, ram_free=machine.ram_free + ram_held)

@@ -1,0 +1,109 @@
+"""Talking to one remote server with the real ``openai`` client: building it, listing
+its models, and turning every way a request can fail into one sentence naming the server.
+
+HTTPS uses the system's certificates: the client's HTTP stack (httpx2, from ``openai``)
+builds its default TLS context from the OS store (``truststore`` on Windows and macOS,
+OpenSSL's system CA paths on Linux), or from ``SSL_CERT_FILE``/``SSL_CERT_DIR``.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass
+
+import httpx2
+import openai
+
+from desktop_llm.core.remote.store import RemoteServer
+from desktop_llm.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 10.0
+_NO_KEY = "not-needed"  # the client insists on a key; servers without one ignore it
+
+
+def make_client(server: RemoteServer, *, read_timeout_s: float | None = None) -> openai.OpenAI:
+    """A client for ``server``: no retries (a dead server is said at once), a short
+    connect timeout, and a read timeout of the server's first-token timeout."""
+    read = read_timeout_s if read_timeout_s is not None else server.first_token_timeout_s
+    return openai.OpenAI(
+        base_url=server.url,
+        api_key=server.api_key or _NO_KEY,
+        max_retries=0,
+        timeout=httpx2.Timeout(read, connect=CONNECT_TIMEOUT_S),
+    )
+
+
+def where(server: RemoteServer) -> str:
+    return f"remote server {server.name} ({server.url})"
+
+
+def _tls_problem(exc: BaseException) -> str | None:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"its certificate is not trusted ({seen.verify_message})"
+        if isinstance(seen, ssl.SSLError):
+            return f"the secure connection failed ({seen.reason or 'TLS error'})"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def explain(exc: BaseException, server: RemoteServer, model_id: str | None = None) -> str:
+    """One sentence for the user: what went wrong with ``server``, and what to do."""
+    there = where(server)
+    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
+        return (
+            f"{there} sent nothing within {server.first_token_timeout_s:g} s "
+            "(busy or stuck; the timeout is set with `desktop-llm remote add --timeout`)"
+        )
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return (
+            f"{there} refused the API key ({exc.status_code}): set the right one with "
+            f"`desktop-llm remote add {server.name} URL --api-key KEY --replace`"
+        )
+    if isinstance(exc, openai.NotFoundError):
+        what = f"the model '{model_id}'" if model_id else "what was asked"
+        return f"{there} has no {what} (404); `desktop-llm remote models {server.name}` lists it"
+    if isinstance(exc, openai.APIStatusError):
+        return f"{there} answered {exc.status_code}: {_short(exc.message)}"
+    tls = _tls_problem(exc)
+    if tls is not None:
+        return f"cannot talk securely to {there}: {tls}"
+    if isinstance(exc, openai.APIConnectionError | httpx2.ConnectError):
+        cause = exc.__cause__ if isinstance(exc, openai.APIConnectionError) else exc
+        if isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout):
+            return f"cannot reach {there}: is it running, and is the address right?"
+        if isinstance(cause, httpx2.RemoteProtocolError | httpx2.ReadError):
+            return f"the connection to {there} dropped"
+        return f"cannot reach {there}: {_short(str(cause or exc))}"
+    if isinstance(exc, httpx2.HTTPError | openai.APIError):
+        return f"the connection to {there} dropped ({_short(str(exc)) or type(exc).__name__})"
+    return f"{there} failed: {_short(str(exc)) or type(exc).__name__}"
+
+
+def _short(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+REQUEST_ERRORS = (openai.OpenAIError, httpx2.HTTPError, ssl.SSLError, OSError)
+"""What a request to a remote server may raise that :func:`explain` turns into words."""
+
+
+@dataclass(frozen=True)
+class RemoteModel:
+    id: str
+    owned_by: str = ""
+
+
+def list_models(server: RemoteServer, timeout_s: float = 15.0) -> list[RemoteModel]:
+    """The models ``server`` offers (GET /v1/models); UserError naming the server."""
+    try:
+        with make_client(server, read_timeout_s=timeout_s) as client:
+            page = client.models.list()
+            return [RemoteModel(m.id, str(getattr(m, "owned_by", "") or "")) for m in page.data]
+    except REQUEST_ERRORS as exc:
+        raise UserError(explain(exc, server)) from exc
