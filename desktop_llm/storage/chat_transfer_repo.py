@@ -57,6 +57,8 @@ class NewChat:
     current_key: str | None
     """The message ending the branch shown (None: the last message)."""
     model_name: str | None = None
+    """The chat's model, linked to the installed one with the same sha256, else name."""
+    model_sha256: str | None = None
     system_prompt: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -194,8 +196,11 @@ class ChatTransferRepository:
         return {str(row[1]) for row in info} - {"id", *_INTERNAL_MESSAGE_COLUMNS}
 
     def _model_ids(self) -> dict[str, int]:
-        rows = self._conn.execute("SELECT name, id FROM models").fetchall()
-        return {str(row[0]): int(row[1]) for row in rows}
+        """Installed models by name and by ``sha256:<hash>``."""
+        rows = self._conn.execute("SELECT name, sha256, id FROM models").fetchall()
+        ids = {str(row[0]): int(row[2]) for row in rows}
+        ids.update({f"sha256:{row[1]}": int(row[2]) for row in rows if row[1]})
+        return ids
 
     def _next_message_id(self) -> int:
         # AUTOINCREMENT never reuses an id: start above both the highest id ever given
@@ -218,7 +223,7 @@ class ChatTransferRepository:
                 title,
                 chat.created_at,
                 chat.updated_at,
-                models.get(chat.model_name) if chat.model_name else None,
+                models.get(f"sha256:{chat.model_sha256}", models.get(chat.model_name or "")),
                 chat.system_prompt,
                 dump_json(chat.settings),
             ),

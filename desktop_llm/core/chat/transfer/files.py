@@ -77,15 +77,24 @@ def read_json_file(path: Path, limit: int = MAX_IMPORT_BYTES) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        if _cut_off(text, exc):
             raise UserError(
                 f"{path.name} ends in the middle of its data: it was cut off (half-written "
                 "or still downloading); nothing was imported"
             ) from exc
         raise UserError(
-            f"{path.name} is not a JSON file (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg.lower()}); nothing was imported"
+            f"{path.name} is not a JSON file (the error is at line {exc.lineno}, column "
+            f"{exc.colno}); nothing was imported"
         ) from exc
+
+
+def _cut_off(text: str, exc: json.JSONDecodeError) -> bool:
+    """Whether ``text`` looks like the start of a JSON document whose end is missing."""
+    body = text.strip()
+    if exc.pos >= len(body) or exc.msg.startswith("Unterminated string"):
+        return True
+    closing = {"[": "]", "{": "}"}.get(body[:1])
+    return closing is not None and not body.endswith(closing)
 
 
 def write_export(path: Path, text: str) -> None:

@@ -89,6 +89,7 @@ def _chat(raw: Any, where: str) -> NewChat:
         messages=tree_order(messages, where),
         current_key=None if leaf is None else str(leaf),
         model_name=model.get("name") if isinstance(model, dict) else None,
+        model_sha256=model.get("sha256") if isinstance(model, dict) else None,
         system_prompt=raw.get("system_prompt") if isinstance(raw.get("system_prompt"), str) else "",
         settings=raw.get("settings") if isinstance(raw.get("settings"), dict) else {},
     )

@@ -56,7 +56,13 @@ class ImportReport:
                 f" ({kinds})." if kinds else "."
             )
         if self.already_present:
-            text += f" Already there, left as they were: {self.already_present:,} chat(s)."
+            n = self.already_present
+            text += (
+                " 1 chat was already there from an earlier import; it was left as it is."
+                if n == 1
+                else f" {n:,} chats were already there from an earlier import; they were left "
+                "as they are."
+            )
         return text
 
 
