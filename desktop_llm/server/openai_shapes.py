@@ -20,6 +20,7 @@ from desktop_llm.core.engine.protocol import SamplingParams
 from desktop_llm.errors import UserError
 from desktop_llm.server.api_errors import ApiError, not_supported
 from desktop_llm.server.schema_check import response_format
+from desktop_llm.server.tool_choice import forced_call_schema
 
 MAX_STOP_STRINGS = 4
 
@@ -290,15 +291,12 @@ def _tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The request's tools when the model is to see them (tool_choice not "none")."""
     tools = body.get("tools")
     choice = body.get("tool_choice")
-    if choice not in (None, "none", "auto"):
-        if isinstance(choice, str) and choice != "required":
-            raise ApiError(
-                400,
-                f"'tool_choice' must be 'none', 'auto', 'required' or a named function, "
-                f"not {choice!r}",
-                param="tool_choice",
-            )
-        raise not_supported("tool_choice", "'required' and a named function; send 'auto' or 'none'")
+    if isinstance(choice, str) and choice not in ("none", "auto", "required"):
+        raise ApiError(
+            400,
+            f"'tool_choice' must be 'none', 'auto', 'required' or a named function, not {choice!r}",
+            param="tool_choice",
+        )
     if tools is None or tools == []:
         return None
     if not isinstance(tools, list):
@@ -338,6 +336,16 @@ def parse_chat(body: Any) -> GenerationCall:
     sampling, n_ctx = _sampling(body, ("max_tokens", "max_completion_tokens"))
     json_schema = response_format(body.get("response_format"))
     tools = _tools(body)
+    forced = forced_call_schema(tools, body.get("tool_choice"))
+    if forced is not None:
+        if json_schema is not None:
+            raise ApiError(
+                400,
+                "'response_format' and a 'tool_choice' that forces a call both shape the "
+                "reply; send one of them",
+                param="tool_choice",
+            )
+        json_schema = forced
     sampling = dataclasses.replace(
         sampling,
         json_schema=json_schema,

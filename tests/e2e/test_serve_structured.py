@@ -273,3 +273,84 @@ def test_tool_calls_come_back_parsed(client: openai.OpenAI) -> None:
         temperature=0,
     )
     assert answer.choices[0].finish_reason in ("stop", "length")
+
+
+# Two tools whose arguments a tiny random model can finish within max_tokens.
+TWO_TOOLS = [
+    WEATHER[0]
+    | {
+        "function": {
+            **WEATHER[0]["function"],
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string", "maxLength": 6}},
+                "required": ["city"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "get_time",
+            "parameters": {
+                "type": "object",
+                "properties": {"zone": {"type": "string", "enum": ["utc", "cet"]}},
+                "required": ["zone"],
+                "additionalProperties": False,
+            },
+        },
+    },
+]
+
+
+def _forced(client: openai.OpenAI, choice: Any, seed: int, **extra: Any) -> Any:
+    return client.chat.completions.create(
+        model=TOOLS_MODEL,
+        messages=[{"role": "user", "content": "what time is it?"}],
+        tools=TWO_TOOLS,  # type: ignore[arg-type]
+        tool_choice=choice,
+        max_tokens=200,
+        seed=seed,
+        **extra,
+    )
+
+
+def test_tool_choice_required_and_named_force_a_call(client: openai.OpenAI) -> None:
+    # The grammar makes even a random-weight model answer with a well-formed call.
+    for seed in (1, 2, 3):
+        choice = _forced(client, "required", seed).choices[0]
+        assert choice.finish_reason == "tool_calls", choice.message
+        calls = choice.message.tool_calls or []
+        assert len(calls) == 1
+        name = calls[0].function.name  # type: ignore[union-attr]
+        arguments = json.loads(calls[0].function.arguments)  # type: ignore[union-attr]
+        assert name in ("get_weather", "get_time")
+        assert set(arguments) == ({"city"} if name == "get_weather" else {"zone"})
+
+        named = {"type": "function", "function": {"name": "get_time"}}
+        choice = _forced(client, named, seed).choices[0]
+        assert choice.finish_reason == "tool_calls", choice.message
+        calls = choice.message.tool_calls or []
+        assert [c.function.name for c in calls] == ["get_time"]  # type: ignore[union-attr]
+        assert json.loads(calls[0].function.arguments)["zone"] in ("utc", "cet")  # type: ignore[union-attr]
+
+    stream = _forced(client, named, 4, stream=True)
+    chunks = [c for c in stream if c.choices]
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+    streamed = [tc for c in chunks for tc in (c.choices[0].delta.tool_calls or [])]
+    assert [tc.function.name for tc in streamed] == ["get_time"]  # type: ignore[union-attr]
+
+
+def test_tool_choice_mistakes_are_400s(client: openai.OpenAI) -> None:
+    for choice, words in (
+        ({"type": "function", "function": {"name": "nope"}}, "not in 'tools'"),
+        ({"type": "function"}, "'tool_choice' must be"),
+        ("sometimes", "'tool_choice' must be"),
+    ):
+        with pytest.raises(openai.BadRequestError) as caught:
+            _forced(client, choice, 1)
+        assert words in str(caught.value)
+    with pytest.raises(openai.BadRequestError) as caught:
+        _forced(client, "required", 1, response_format={"type": "json_object"})
+    assert "send one of them" in str(caught.value)
