@@ -39,6 +39,8 @@ class Settings:
     """The library names the local API server offers; empty: every model."""
     rpc_workers: list[str] = field(default_factory=list)
     """Other PCs' rpc-workers ("HOST:PORT", Settings > Cluster) every load is split over."""
+    kv_cache_limit_mb: int = 2048
+    """The size limit of the folder of saved chat states (least recently used go first)."""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -85,6 +87,7 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "server_start_with_app": (bool,),
     "server_models": (list,),
     "rpc_workers": (list,),
+    "kv_cache_limit_mb": (int,),
 }
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from llama_cpp import llama_grammar
 
 from desktop_llm.core.engine.loader import LoadedModel
+from desktop_llm.core.engine.prompt_lookup import LookupCounts, lookup_generate, reusable_prefix
 from desktop_llm.core.engine.protocol import (
     ChatRequest,
     Chunk,
@@ -45,6 +46,9 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
     is empty or longer than the context."""
     llm = model.llm
     started = time.perf_counter()
+    if model.kv_store is not None:
+        # Save the chat the KV cache holds, if another, and restore this one's.
+        model.kv_store.switch_to(llm, request.cache_key)
     grammar = build_grammar(model, request.sampling)
     tools = json.loads(request.sampling.tools) if request.sampling.tools is not None else None
     rendered = render_prompt(
@@ -96,7 +100,9 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
     # "never an empty reply": if it does, resample with end-of-generation banned
     # until some visible text is out (once; the prompt stays in the KV cache).
     may_retry_empty = request.template.name == "completion"
-    generator: Iterator[int] = _start(llm, tokens, sampling, None, grammar)
+    cached = reusable_prefix(llm, tokens)
+    counts = LookupCounts()
+    generator: Iterator[int] = _start(llm, tokens, sampling, None, grammar, counts)
     try:
         while True:
             if t_first is None and model.cancelled():
@@ -122,6 +128,7 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
                         sampling,
                         _eog_ban(model, lambda: _visible(pieces, stopper)),
                         grammar,
+                        counts,
                     )
                     continue
                 break
@@ -182,25 +189,36 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
         tokenize_s=tokenized_at - rendered_at,
         prompt_eval_tokens=int(perf.n_p_eval),
         prompt_eval_s=perf.t_p_eval_ms / 1000.0,
+        cached_tokens=cached,
+        drafted_tokens=counts.drafted,
+        accepted_tokens=counts.accepted,
     )
     return Done(request.request_id, "".join(pieces), stats)
 
 
 def _start(
-    llm: Any, tokens: list[int], sampling: SamplingParams, logits_processor: Any, grammar: Any
+    llm: Any,
+    tokens: list[int],
+    sampling: SamplingParams,
+    logits_processor: Any,
+    grammar: Any,
+    counts: LookupCounts,
 ) -> Iterator[int]:
-    generator: Iterator[int] = llm.generate(
-        tokens,
-        top_k=sampling.top_k,
-        top_p=sampling.top_p,
-        min_p=sampling.min_p,
-        temp=sampling.temperature,
-        repeat_penalty=sampling.repeat_penalty,
-        frequency_penalty=sampling.frequency_penalty,
-        presence_penalty=sampling.presence_penalty,
-        logits_processor=logits_processor,
-        grammar=grammar,
-    )
+    options: dict[str, Any] = {
+        "top_k": sampling.top_k,
+        "top_p": sampling.top_p,
+        "min_p": sampling.min_p,
+        "temp": sampling.temperature,
+        "repeat_penalty": sampling.repeat_penalty,
+        "frequency_penalty": sampling.frequency_penalty,
+        "presence_penalty": sampling.presence_penalty,
+        "logits_processor": logits_processor,
+        "grammar": grammar,
+    }
+    if sampling.prompt_lookup and logits_processor is None and grammar is None:
+        # Grammars and Python logits processors keep llama-cpp-python's own loop.
+        return lookup_generate(llm, tokens, llm._init_sampler(**options), counts)
+    generator: Iterator[int] = llm.generate(tokens, **options)
     return generator
 
 

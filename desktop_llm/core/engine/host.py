@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, NoReturn
@@ -33,6 +34,7 @@ from desktop_llm.core.engine.interface import (
     LoadCancelled,
     new_request_id,
 )
+from desktop_llm.core.engine.kv_cache_folder import kv_cache_dir, kv_cache_limit
 from desktop_llm.core.engine.protocol import (
     BenchDone,
     BenchRequest,
@@ -79,8 +81,10 @@ def describe_exit(code: int | None) -> str:
 class EngineHost:
     """One model in its own process. Not a singleton: make one per loaded model."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, *, kv_cache_dir: Path | None = None) -> None:
         self._log_dir = log_dir
+        # Each chat's KV state (kv_cache_store.py); by default in the app's cache folder.
+        self._kv_cache_dir = kv_cache_dir
         self._lock = threading.Lock()  # guards the fields below, never held while blocking
         self._process: BaseProcess | None = None
         self._conn: multiprocessing.connection.Connection | None = None
@@ -127,6 +131,9 @@ class EngineHost:
             # Missing, empty, truncated and non-GGUF files get a precise message from
             # our own header reader; llama.cpp only says "Failed to load model from file".
             read_header(Path(params.model_path))
+            if params.kv_cache_dir is None:
+                folder = self._kv_cache_dir or kv_cache_dir()
+                params = replace(params, kv_cache_dir=str(folder), kv_cache_limit=kv_cache_limit())
             ctx = multiprocessing.get_context("spawn")
             parent_conn, child_conn = ctx.Pipe(duplex=True)
             self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -188,13 +195,16 @@ class EngineHost:
         on_chunk: Callable[[str], None] | None = None,
         *,
         request_id: int | None = None,
+        cache_key: str | None = None,
     ) -> ChatResult:
         """Stream one reply. Returns the full text and stats (finish_reason "cancelled" after
-        :meth:`cancel`). Raises EngineCrashed if the worker dies, UserError for bad requests."""
+        :meth:`cancel`). Raises EngineCrashed if the worker dies, UserError for bad requests.
+        ``cache_key`` names the chat, whose KV state the worker keeps between requests."""
         if request_id is None:
             request_id = new_request_id()
         done = self._request(
-            ChatRequest(request_id, [dict(m) for m in messages], sampling, template), on_chunk
+            ChatRequest(request_id, [dict(m) for m in messages], sampling, template, cache_key),
+            on_chunk,
         )
         assert isinstance(done, Done)
         return ChatResult(done.text, done.stats)

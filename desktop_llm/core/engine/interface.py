@@ -120,8 +120,11 @@ class Engine(Protocol):
         on_chunk: Callable[[str], None] | None = None,
         *,
         request_id: int | None = None,
+        cache_key: str | None = None,
     ) -> ChatResult:
-        """Stream one reply through ``on_chunk``; return the full text and its stats."""
+        """Stream one reply through ``on_chunk``; return the full text and its stats.
+        ``cache_key`` names the conversation (its KV state may be kept for the next
+        request with the same key; an engine may ignore it)."""
 
     def bench(
         self, n_prompt: int, n_gen: int, on_chunk: Callable[[str], None] | None = None

@@ -21,6 +21,7 @@ from typing import IO, Any
 import llama_cpp
 import llama_cpp.llama_cpp as low
 
+from desktop_llm.core.engine.kv_cache_store import KvCacheStore, model_identity
 from desktop_llm.core.engine.protocol import CancelFlag, Loaded, LoadParams, LoadProgress, send
 from desktop_llm.core.engine.sampler import Llama
 from desktop_llm.core.hardware.detect import physical_cores
@@ -52,6 +53,8 @@ class LoadedModel:
         self.abort_cb = llama_cpp.ggml_abort_callback(lambda _data: self.cancelled())
         self.no_abort_cb = llama_cpp.ggml_abort_callback()
         self.eog_ids: list[int] | None = None
+        # Each chat's KV state on disk (None: the load gave no folder for them).
+        self.kv_store: KvCacheStore | None = None
 
     def cancelled(self) -> bool:
         """Whether the host cancelled the request being served (maybe before it began)."""
@@ -136,6 +139,9 @@ def load(
         low.llama_model_default_params = original_defaults
         low.llama_init_from_model = original_init_context
     model = LoadedModel(llm, conn, cancel)
+    if params.kv_cache_dir is not None:
+        identity = model_identity(params, int(llm.n_ctx()))
+        model.kv_store = KvCacheStore(Path(params.kv_cache_dir), params.kv_cache_limit, identity)
     send(
         conn,
         Loaded(

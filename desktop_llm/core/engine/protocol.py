@@ -21,6 +21,8 @@ from desktop_llm.core.defaults import DEFAULT_BATCH, DEFAULT_CTX
 from desktop_llm.core.engine.templates import TemplateChoice
 
 FINISH_REASONS = ("stop", "length", "cancelled")
+KV_CACHE_LIMIT_BYTES = 2 * 1024**3
+"""The default size limit of the folder of saved chat states (Settings can change it)."""
 
 
 class CancelFlag:
@@ -80,6 +82,9 @@ class LoadParams:
     # An embedding model (its GGUF declares a pooling type): a context that outputs
     # pooled embeddings, one ubatch as large as the batch (see embedding_run.py).
     embedding: bool = False
+    # Where the worker keeps each chat's KV state (kv_cache_store.py); None: nowhere.
+    kv_cache_dir: str | None = None
+    kv_cache_limit: int = KV_CACHE_LIMIT_BYTES
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,9 @@ class SamplingParams:
     grammar: str | None = None
     json_schema: str | None = None
     tools: str | None = None
+    prompt_lookup: bool = False
+    """Prompt-lookup decoding: drafts copied from the conversation, checked by the model
+    in one batch (prompt_lookup.py); the same tokens, faster where the reply repeats."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,6 +145,11 @@ class GenerationStats:
     tokenize_s: float = 0.0
     prompt_eval_tokens: int = 0
     prompt_eval_s: float = 0.0
+    # Prompt tokens served from the chat's kept or restored KV state, not processed.
+    cached_tokens: int = 0
+    # Prompt lookup: tokens drafted from the conversation, and how many the model kept.
+    drafted_tokens: int = 0
+    accepted_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,6 +164,9 @@ class ChatRequest:
     messages: list[dict[str, str]]
     sampling: SamplingParams
     template: TemplateChoice
+    # The chat this request continues (e.g. "chat:12"): the worker keeps and restores
+    # each key's KV state (kv_cache_store.py). None: no state is saved or restored.
+    cache_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -101,9 +101,13 @@ def serve(model: LoadedModel) -> None:
         try:
             request = model.conn.recv()
         except (EOFError, OSError):
+            _keep_chat_state(model)
             return  # the host went away
         if isinstance(request, Shutdown):
+            _keep_chat_state(model)
             return
+        if not isinstance(request, ChatRequest):
+            _keep_chat_state(model)  # the request below overwrites the KV cache
         if isinstance(request, ChatRequest | BenchRequest | PerplexityRequest | EmbedRequest):
             model.request_id = request.request_id  # what the cancel flag is compared with
             model.send(_answer(model, request))
@@ -150,6 +154,17 @@ def _answer(
         # A bug in one request must not take the loaded model down with it.
         logger.exception("request %d failed", request_id)
         return Failed(request_id, f"{type(exc).__name__}: {exc}", user_error=False)
+
+
+def _keep_chat_state(model: LoadedModel) -> None:
+    """Save the KV state of the chat the worker holds (kv_cache_store.py): the chat is
+    left, by a shutdown or another kind of request. Never fatal."""
+    if model.kv_store is None:
+        return
+    try:
+        model.kv_store.leave(model.llm)
+    except Exception:
+        logger.exception("could not save the chat's KV state")
 
 
 def _redirect_output(log_path: Path) -> IO[bytes]:
