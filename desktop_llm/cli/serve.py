@@ -153,6 +153,7 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
         ),
         machine=rpc_machine(args, lambda: detect_machine(ctx.paths.logs, engine_info))
         or (lambda: detect_machine(ctx.paths.logs, engine_info)),
+        remotes=ctx.remotes,  # NAME::MODEL_ID is forwarded to the remote server NAME
     )
 
     def log_line(record: RequestRecord) -> None:
@@ -161,6 +162,8 @@ def cmd_serve(args: argparse.Namespace, ctx: Context) -> int:
             parts.append(f"{record.tokens} tokens")
         if record.tokens_per_s:
             parts.append(f"{record.tokens_per_s:.1f} tok/s")
+        if record.load_s is not None:
+            parts.append(f"load {record.load_s:.2f}s")
         parts.append(f"{record.seconds:.2f}s")
         line = " ".join(parts)
         logger.info("request: %s", line)

@@ -36,6 +36,9 @@ from desktop_llm.core.engine.stop_filter import StopFilter
 from desktop_llm.core.engine.templates import GGUF, TemplateChoice
 from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.models.library import ModelLibrary, ModelRef
+from desktop_llm.core.remote.models import resolve_model
+from desktop_llm.core.remote.routing import LocalOrRemoteEngine
+from desktop_llm.core.remote.store import RemoteStore, split_remote_name
 from desktop_llm.errors import ModelFileError, NotFoundError, UserError
 from desktop_llm.server.api_errors import ApiError
 from desktop_llm.server.openai_shapes import GenerationCall
@@ -115,6 +118,7 @@ class PoolJob:
         self.client_gone = False
         self.cancelled_at: float | None = None
         self.ended_at: float | None = None
+        self.load_s: float | None = None  # set when this job loaded its model
 
     def cancel(self) -> None:
         """The client went away: stop the job, queued (it is skipped) or running."""
@@ -141,9 +145,12 @@ class PoolJob:
                 raise LoadCancelled("the client went away")
             pool.make_room(slot)
             try:
-                slot.session.ensure(
+                before = slot.session.host.loaded
+                info = slot.session.ensure(
                     self.ref, self.n_ctx, request_id=self.request_id, embedding=self.embedding
                 )
+                if info is not before:
+                    self.load_s = info.load_s
             except (LoadCancelled, ModelFileError):
                 raise
             except UserError as exc:  # it doesn't fit in memory now: not the client's fault
@@ -281,11 +288,20 @@ class ModelPool:
         *,
         machine: Callable[[], Machine] | None = None,
         make_session: Callable[[], EngineSession] | None = None,
+        remotes: RemoteStore | None = None,
     ) -> None:
         self.library = library
         self.config = config
         self._log_dir = log_dir
-        self._make_session = make_session or (lambda: EngineSession(log_dir, machine=machine))
+        # With ``remotes``, a request for NAME::MODEL_ID is forwarded to that server.
+        self.remotes = remotes
+        self._make_session = make_session or (
+            lambda: EngineSession(
+                log_dir,
+                machine=machine,
+                engine=LocalOrRemoteEngine(log_dir, remotes) if remotes is not None else None,
+            )
+        )
         self._lock = threading.Condition()
         self._slots: dict[str, _Slot] = {}
         self._closing = False
@@ -307,6 +323,8 @@ class ModelPool:
         try:
             if offered and name.casefold() not in offered:
                 raise NotFoundError(name)
+            if self.remotes is not None and split_remote_name(name) is not None:
+                return resolve_model(name, self.library, self.remotes)
             return self.library.ref_for(self.library.find(name))
         except NotFoundError:
             known = ", ".join(n for n, _ in self.names()) or "none"

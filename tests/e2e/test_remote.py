@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import openai
 import pytest
 
 from desktop_llm.core.chat.conversation import ChatRunner, ChatSettings
@@ -243,8 +244,13 @@ def test_cli_remote_commands_never_print_the_key(
 
 
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory: pytest.TempPathFactory, smollm2: Path) -> Iterator[ServeProcess]:
-    served = ServeProcess(tmp_path_factory.mktemp("serve-home"))
+def serve(
+    tmp_path_factory: pytest.TempPathFactory, smollm2: Path, llama_server: LlamaServer
+) -> Iterator[ServeProcess]:
+    """desktop_llm's serve, which knows the llama_cpp.server as the remote "box"."""
+    home = tmp_path_factory.mktemp("serve-home")
+    RemoteStore(home / "config").add("box", llama_server.base_url, KEY)
+    served = ServeProcess(home)
     yield served
     served.close()
 
@@ -263,3 +269,22 @@ def test_desktop_llm_serve_as_a_remote(serve: ServeProcess, app_paths: AppPaths)
     assert result.stats.completion_tokens is not None and result.stats.completion_tokens > 0
     assert result.stats.prompt_tokens is not None and result.stats.prompt_tokens > 0
     engine.close()
+
+
+def test_serve_forwards_remote_models(serve: ServeProcess) -> None:
+    client = openai.OpenAI(base_url=serve.base_url, api_key=serve.key, max_retries=0)
+    stream = client.chat.completions.create(
+        model="box::smollm2",
+        messages=[{"role": "user", "content": "Say hello."}],
+        max_tokens=12,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    pieces = [c.choices[0].delta.content or "" for c in stream if c.choices]
+    assert "".join(pieces).strip()
+    serve.wait_for_log(r"POST /v1/chat/completions box::smollm2 200")
+    with pytest.raises(openai.NotFoundError, match="no remote server named 'nowhere'"):
+        client.chat.completions.create(
+            model="nowhere::m", messages=[{"role": "user", "content": "hi"}], max_tokens=4
+        )
