@@ -126,8 +126,6 @@ def load(
             flash_attn=bool(params.flash_attn),
             type_k=params.type_k,
             type_v=params.type_v,
-            embedding=params.embedding,  # one ubatch per batch: see embedding_run.py
-            n_ubatch=params.n_batch if params.embedding else 512,
             tensor_split=list(params.tensor_split) if params.tensor_split else None,
             embedding=params.embedding,  # one ubatch per batch: see embedding_run.py
             n_ubatch=params.n_batch if params.embedding else 512,

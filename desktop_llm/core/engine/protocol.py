@@ -72,9 +72,6 @@ class LoadParams:
     flash_attn: bool | None = None  # None: llama.cpp's "auto"
     type_k: int | None = None
     type_v: int | None = None
-    # An embedding model (its GGUF declares a pooling type): a context that outputs
-    # pooled embeddings, one ubatch as large as the batch (see embedding_run.py).
-    embedding: bool = False
     # Other PCs' RPC workers ("HOST:PORT") the worker registers before loading, and the
     # planner's layers per device in llama.cpp's device order (core/hardware/split.py).
     rpc: tuple[str, ...] = ()
