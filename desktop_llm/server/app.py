@@ -86,6 +86,7 @@ class _RequestLog:
                 model=state.get("model"),
                 tokens=state.get("tokens"),
                 tokens_per_s=state.get("tokens_per_s"),
+                load_s=state.get("load_s"),
             )
             try:
                 self.on_request(record)
@@ -185,7 +186,8 @@ def _submit(pool: ModelPool, job: PoolJob) -> None:
         ) from None
 
 
-def _note(request: Request, finished: Finished) -> None:
+def _note(request: Request, job: PoolJob, finished: Finished) -> None:
+    request.state.load_s = job.load_s
     stats = finished.result.stats
     request.state.tokens = stats.completion_tokens
     request.state.tokens_per_s = stats.gen_tps
@@ -239,6 +241,7 @@ def build_app(
         if kind == "error":
             raise value
         request.state.tokens = value.prompt_tokens
+        request.state.load_s = job.load_s
         return JSONResponse(embedding_reply(call, ref.name, value))
 
     async def chat_completions(request: Request) -> Response:
@@ -265,7 +268,7 @@ def build_app(
                     elif kind == "error":
                         raise value
                     else:
-                        _note(request, value)
+                        _note(request, job, value)
                         content, tool_calls = _tool_calls(call, value.text)
                         return JSONResponse(
                             replies.full_reply(
@@ -314,7 +317,7 @@ def build_app(
                     yield _sse(value.body())
                     return
                 else:
-                    _note(request, value)
+                    _note(request, job, value)
                     finished = True
                     stats = value.result.stats
                     reason = replies.finish_reason(value.reason)

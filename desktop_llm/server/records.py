@@ -17,5 +17,6 @@ class RequestRecord:
     seconds: float
     model: str | None = None
     tokens: int | None = None
-    tokens_per_s: float | None = None
+    tokens_per_s: float | None = None  # generation only: from the first token to the last
+    load_s: float | None = None  # the model's load, when this request loaded it
     at: float = field(default_factory=time.time)  # when it finished

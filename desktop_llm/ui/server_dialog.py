@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
 
 from desktop_llm.services.server_service import RecentRequest, ServerService, ServerState
 
-COLUMNS = ["Time", "Request", "Model", "Tokens", "tok/s", "Status"]
+# tok/s: generation only (first token to last); Load: the model's load, when the
+# request had to load it (so a first request's slow answer is explained, not averaged in).
+COLUMNS = ["Time", "Request", "Model", "Tokens", "tok/s", "Load", "Status"]
 
 
 def status_words(status: int) -> str:
@@ -244,11 +246,12 @@ class ServerDialog(QDialog):
             request.model or "",
             "" if request.tokens is None else str(request.tokens),
             "" if not request.tokens_per_s else f"{request.tokens_per_s:.1f}",
+            "" if request.load_s is None else f"{request.load_s:.2f} s",
             status_words(request.status),
         ]
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            if column in (3, 4):
+            if column in (3, 4, 5):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(0, column, item)
         while self.table.rowCount() > len(self._service.recent) > 0:

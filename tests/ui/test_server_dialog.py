@@ -151,8 +151,34 @@ def test_the_switch_serves_the_library_and_the_window_shows_it(
     assert row is not None
     assert row[2] == STARTER_NAME
     assert int(row[3]) > 0  # tokens
-    assert row[5] == "200 ok"
-    assert any(dialog.table.item(r, 5).text() == "401" for r in range(dialog.table.rowCount()))
+    # tok/s counts generation only; the first request loaded the model: its own column
+    assert float(row[4]) > 0
+    assert row[5].endswith(" s") and float(row[5][:-2]) > 0
+    assert row[6] == "200 ok"
+    assert any(dialog.table.item(r, 6).text() == "401" for r in range(dialog.table.rowCount()))
+    records = [r for r in parts.server.recent if r.path == "/v1/chat/completions"]
+    stats = reply.json()["timings"]
+    assert records[-1].tokens_per_s == pytest.approx(stats["predicted_per_second"], rel=0.01)
+    assert records[-1].load_s is not None and records[-1].load_s < records[-1].seconds
+
+    # A second request finds the model loaded: no load time.
+    again = httpx.post(
+        url + "/chat/completions",
+        headers={"Authorization": f"Bearer {key}"},
+        json={
+            "model": STARTER_NAME,
+            "messages": [{"role": "user", "content": "Hi"}],
+            "max_tokens": 2,
+        },
+        timeout=120,
+    )
+    assert again.status_code == 200
+    qtbot.waitUntil(
+        lambda: len([r for r in parts.server.recent if r.path == "/v1/chat/completions"]) == 2,
+        timeout=10_000,
+    )
+    assert [r for r in parts.server.recent if r.path == "/v1/chat/completions"][-1].load_s is None
+    assert dialog.table.item(0, 5).text() == ""
 
     # Regenerate: the server restarts with the new key; the old one is refused.
     dialog.confirm_regenerate = lambda: True  # type: ignore[method-assign]
