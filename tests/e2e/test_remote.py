@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from desktop_llm.core.chat.conversation import ChatRunner, ChatSettings
-from desktop_llm.core.compare.comparison import Comparison, Slot
+from desktop_llm.core.compare.comparison import CompareCallbacks, Comparison, Slot
 from desktop_llm.core.engine.interface import new_request_id
 from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
 from desktop_llm.core.engine.session import EngineSession
@@ -195,15 +195,21 @@ def test_compare_a_local_and_a_remote_pane(
     remote = resolve_model("box::smollm2", library, store)
     assert isinstance(remote, RemoteModelRef)
     settings = ChatSettings(temperature=0.0, max_tokens=12, seed=3)
+    # Even one after another (as when the local models don't fit together), the remote
+    # pane runs beside the local one: it starts writing before the local one is done.
     comparison = Comparison(
         [Slot(local, settings), Slot(remote, settings)],
         app_paths.logs,
+        sequential=True,
         make_engine=lambda: LocalOrRemoteEngine(app_paths.logs, store),
     )
+    events: list[tuple[int, str]] = []
+    callbacks = CompareCallbacks(on_status=lambda i, text: events.append((i, text)))
     try:
-        local_result, remote_result = comparison.send("Name a colour.")
+        local_result, remote_result = comparison.send("Name a colour.", callbacks)
     finally:
         comparison.close()
+    assert events.index((1, "writing…")) < events.index((0, "done"))
     assert local_result.error is None and remote_result.error is None
     assert local_result.text and remote_result.text
     assert remote_result.model == "box::smollm2"

@@ -35,6 +35,7 @@ from desktop_llm.core.hardware.detect import free_ram_bytes, physical_cores
 from desktop_llm.core.hardware.planner import Machine, ModelSizes, Plan
 from desktop_llm.core.models.library import ModelRef
 from desktop_llm.core.models.options import ModelOptions
+from desktop_llm.core.remote.models import is_remote
 from desktop_llm.errors import UserError
 from desktop_llm.storage import CompareRepository, StoredComparison
 
@@ -112,7 +113,10 @@ class CompareCallbacks:
 
 
 def estimate_bytes(slot: Slot) -> int:
-    """RAM the pane's model needs: weights, KV cache and compute buffer (planner sizes)."""
+    """RAM the pane's model needs: weights, KV cache and compute buffer (planner sizes);
+    none for a model on a remote server."""
+    if is_remote(slot.ref):
+        return 0
     sizes = ModelSizes.from_header(slot.ref.header, slot.ref.total_bytes)
     ctx = slot.settings.n_ctx
     if sizes.context_length:
@@ -275,7 +279,7 @@ class Comparison:
         self._cancelled.clear()
         parallel = self.mode == "parallel"
         params = self._pane_params(
-            max(1, physical_cores() // len(self.slots)) if parallel else None
+            max(1, physical_cores() // self._local_panes()) if parallel else None
         )
         self._save_start(prompt)
         self.turns.append(prompt)
@@ -288,18 +292,21 @@ class Comparison:
             if self.mode == "sequential":
                 self.hosts[index].unload()
 
-        if self.mode == "parallel":
-            workers = [
-                threading.Thread(target=run, args=(i,), name=f"compare-{i}", daemon=True)
-                for i in range(len(self.slots))
-            ]
-            for thread in workers:
-                thread.start()
-            for thread in workers:
-                thread.join()
-        else:
-            for i in range(len(self.slots)):
+        # Remote panes use no memory here: they always run beside the local ones.
+        at_once = [
+            i for i, slot in enumerate(self.slots) if self.mode == "parallel" or is_remote(slot.ref)
+        ]
+        workers = [
+            threading.Thread(target=run, args=(i,), name=f"compare-{i}", daemon=True)
+            for i in at_once
+        ]
+        for thread in workers:
+            thread.start()
+        for i in range(len(self.slots)):
+            if i not in at_once:
                 run(i)
+        for thread in workers:
+            thread.join()
         final = [r for r in results if r is not None]
         for result in final:
             history = self.histories[result.index]
@@ -309,6 +316,10 @@ class Comparison:
                 history.append({"role": "assistant", "content": result.text})
             self._save_reply(result)
         return final
+
+    def _local_panes(self) -> int:
+        """Panes whose model runs here (and shares this computer's cores)."""
+        return max(1, sum(not is_remote(slot.ref) for slot in self.slots))
 
     def _pane_params(self, threads: int | None) -> list[LoadParams | UserError | None]:
         """How each pane not loaded yet loads its model (None for a loaded one), as a
