@@ -21,6 +21,7 @@ from desktop_llm.cli import compare as cli_compare
 from desktop_llm.cli import hardware as cli_hardware
 from desktop_llm.cli import hub as cli_hub
 from desktop_llm.cli import models as cli_models
+from desktop_llm.cli import presets as cli_presets
 from desktop_llm.cli import remote as cli_remote
 from desktop_llm.cli import rpc_worker as cli_rpc_worker
 from desktop_llm.cli import serve as cli_serve
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = (
         cli_models,
         cli_chat,
+        cli_presets,
         cli_hardware,
         cli_bench,
         cli_hub,

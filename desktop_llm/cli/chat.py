@@ -17,7 +17,10 @@ from desktop_llm.core.chat.conversation import (
     ChatRunner,
     ChatSettings,
     build_messages,
+    reasoning_splitter,
 )
+from desktop_llm.core.chat.presets import apply_preset
+from desktop_llm.core.chat.reasoning import ReasoningSplitter, Split, reasoning_stats
 from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.engine.interface import EngineCrashed
 from desktop_llm.core.engine.session import EngineSession
@@ -34,6 +37,12 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "prompt", metavar="PROMPT", nargs="?", help="one prompt; without it, an interactive session"
     )
     chat.add_argument("--system", help="system prompt")
+    chat.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="a preset's system prompt and sampling settings (`desktop-llm presets` lists "
+        "them); --system and the sampling flags override it",
+    )
     chat.add_argument("--temp", type=float, help=f"temperature (default {_DEFAULTS.temperature})")
     chat.add_argument("--top-p", type=float, help=f"top-p (default {_DEFAULTS.top_p})")
     chat.add_argument("--top-k", type=int, help=f"top-k (default {_DEFAULTS.top_k})")
@@ -103,8 +112,14 @@ def cmd_chats(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
-def _settings_from(args: argparse.Namespace) -> ChatSettings:
+def _settings_from(args: argparse.Namespace, ctx: Context) -> ChatSettings:
     base = ChatSettings()
+    if args.preset is not None:
+        # An unknown name is one line listing the presets there are (exit 2).
+        preset = ctx.presets.by_name(args.preset)
+        base = apply_preset(base, preset)
+        if args.system is None:
+            args.system = preset.system_prompt
     return ChatSettings(
         temperature=base.temperature if args.temp is None else args.temp,
         top_p=base.top_p if args.top_p is None else args.top_p,
@@ -118,7 +133,7 @@ def _settings_from(args: argparse.Namespace) -> ChatSettings:
 
 
 def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
-    settings = _settings_from(args)
+    settings = _settings_from(args, ctx)
     ref = ctx.resolve_model(args.model)
     if args.template:
         ref = dataclasses.replace(ref, template_override=args.template)
@@ -148,6 +163,30 @@ def _stream_to_stdout(piece: str) -> None:
     sys.stdout.flush()
 
 
+def _stream_thinking(piece: str) -> None:
+    """A reasoning model's thinking goes to stderr: stdout keeps the answer alone."""
+    sys.stderr.write(piece)
+    sys.stderr.flush()
+
+
+def _show(split: Split) -> None:
+    if split.reasoning:
+        _stream_thinking(split.reasoning)
+    if split.answer:
+        _stream_to_stdout(split.answer)
+
+
+def _splitting(splitter: ReasoningSplitter, show: bool) -> Callable[[str], None]:
+    """An on_chunk that splits thinking from the answer (and shows both, unless --json)."""
+
+    def on_chunk(piece: str) -> None:
+        split = splitter.feed(piece)
+        if show:
+            _show(split)
+
+    return on_chunk
+
+
 def _chat_once(
     args: argparse.Namespace,
     ctx: Context,
@@ -168,22 +207,48 @@ def _chat_once(
             settings=settings.to_dict(),
         )
         runner = ChatRunner(chats, ctx.library, engine)
-        reply = runner.send(conversation.id, args.prompt, ref, on_chunk=on_chunk)
+        reply = runner.send(
+            conversation.id,
+            args.prompt,
+            ref,
+            on_chunk=on_chunk,
+            on_reasoning=None if args.json else _stream_thinking,
+        )
         if reply.status == "interrupted":
             raise UserError(f"the model crashed: {reply.error}")
-        text, stats = reply.content, reply.stats
+        text, reasoning, stats = reply.content, reply.reasoning, reply.stats
     else:
         messages = build_messages(args.system or "", [])
         messages.append({"role": "user", "content": args.prompt})
+        splitter = reasoning_splitter(engine, ref.template())
         try:
-            result = engine.host.chat(messages, settings.sampling(), ref.template(), on_chunk)
+            result = engine.host.chat(
+                messages, settings.sampling(), ref.template(), _splitting(splitter, not args.json)
+            )
         except EngineCrashed as exc:
             raise UserError(f"the model crashed: {exc.message}") from exc
-        text, stats = result.text, result.stats.to_dict()
+        if not args.json:
+            _show(splitter.finish())
+        reasoning, text = splitter.split_whole(result.text)
+        stats = result.stats.to_dict()
+        stats.update(
+            reasoning_stats(
+                reasoning, text, result.stats.completion_tokens or 0, splitter.reasoning_seconds
+            )
+        )
     if args.json:
         chosen = {k: stats.get(k) for k in CHAT_STAT_KEYS}
+        # A reasoning model's thinking: its text beside the answer, its share in the stats.
+        chosen["reasoning_tokens"] = stats.get("reasoning_tokens", 0)
+        chosen["reasoning_s"] = stats.get("reasoning_s", 0.0)
         emit_json(
-            {"text": text, "model": ref.name, "template": ref.template().name, "stats": chosen}
+            {
+                "text": text,
+                "reasoning": reasoning,
+                "model": ref.name,
+                "template": ref.template().name,
+                "stats": chosen,
+            }
         )
     else:
         sys.stdout.write("\n")
@@ -232,7 +297,13 @@ def _chat_interactive(
             return EXIT_OK
         try:
             if runner is not None and conversation_id is not None:
-                reply = runner.send(conversation_id, line, ref, on_chunk=_stream_to_stdout)
+                reply = runner.send(
+                    conversation_id,
+                    line,
+                    ref,
+                    on_chunk=_stream_to_stdout,
+                    on_reasoning=_stream_thinking,
+                )
                 stats = reply.stats
                 if reply.status == "interrupted":
                     print(
@@ -242,9 +313,10 @@ def _chat_interactive(
                     continue
             else:
                 history.append({"role": "user", "content": line})
+                splitter = reasoning_splitter(engine, ref.template())
                 try:
                     result = engine.host.chat(
-                        history, settings.sampling(), ref.template(), _stream_to_stdout
+                        history, settings.sampling(), ref.template(), _splitting(splitter, True)
                     )
                 except EngineCrashed as exc:
                     history.pop()
@@ -254,7 +326,10 @@ def _chat_interactive(
                     )
                     engine.ensure(ref, settings.n_ctx)
                     continue
-                history.append({"role": "assistant", "content": result.text})
+                _show(splitter.finish())
+                # Only the answer goes back: reasoning models' cards say not to resend thinking.
+                answer = splitter.split_whole(result.text)[1]
+                history.append({"role": "assistant", "content": answer})
                 stats = result.stats.to_dict()
         except KeyboardInterrupt:
             engine.cancel()

@@ -23,7 +23,13 @@ from desktop_llm.core.remote.models import resolve_model
 from desktop_llm.core.remote.routing import LocalOrRemoteEngine
 from desktop_llm.core.remote.store import RemoteStore
 from desktop_llm.paths import AppPaths
-from desktop_llm.storage import ChatRepository, CompareRepository, ModelRepository, connect
+from desktop_llm.storage import (
+    ChatRepository,
+    CompareRepository,
+    ModelRepository,
+    PresetRepository,
+    connect,
+)
 from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository
 from desktop_llm.storage.search_repo import SearchRepository
 
@@ -59,6 +65,10 @@ class Context:
     @property
     def comparisons(self) -> CompareRepository:
         return CompareRepository(self._connection())
+
+    @property
+    def presets(self) -> PresetRepository:
+        return PresetRepository(self._connection())
 
     @property
     def search(self) -> SearchRepository:
