@@ -364,7 +364,8 @@ class EngineHost:
             process.close()
         message = describe_exit(code)
         rpc = self._params.rpc if self._params is not None else ()
-        if rpc and "RPC" in tail:  # ggml aborts when a worker dies or hangs up mid-request
+        if rpc and log_path is not None and "RPC server" in _tail(log_path, 200):
+            # ggml aborts ("Remote RPC server crashed...") when a worker dies mid-request
             message = f"lost an RPC worker ({', '.join(rpc)}): {message}"
         logger.error("%s; last log lines:\n%s", message, tail)
         raise EngineCrashed(message, partial_text=partial, exit_code=code, log_tail=tail)

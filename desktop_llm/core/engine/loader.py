@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import time
 from collections import deque
 from multiprocessing.connection import Connection
@@ -162,6 +163,9 @@ def _add_rpc_devices(endpoints: tuple[str, ...]) -> None:
     from desktop_llm.core.engine import rpc_backend
     from desktop_llm.errors import UserError
 
+    # A worker that goes away mid-request makes ggml abort this process; that is the
+    # network, not a bug: no gdb backtrace (seconds, and pages of log) before it ends.
+    os.environ["GGML_NO_BACKTRACE"] = "1"
     try:
         rpc_backend.add_servers(endpoints)
     except UserError as exc:
