@@ -201,11 +201,13 @@ class PoolJob:
         finally:
             self.ended_at = time.monotonic()
             if self.cancelled_at is not None:
+                # The wall-clock end lets a test time "client closed -> model free".
                 logger.info(
-                    "request %d for %s: the client left; stopped %.0f ms later",
+                    "request %d for %s: the client left; stopped %.0f ms later (at %.3f)",
                     self.request_id,
                     self.ref.name,
                     (self.ended_at - self.cancelled_at) * 1000,
+                    time.time(),
                 )
 
 

@@ -296,11 +296,14 @@ def test_no_auth_refused_off_loopback(tmp_path: Path) -> None:
 # ---- queue, disconnect, TTL, Ctrl-C ----------------------------------------------------
 
 
-def _cancel_ms(home: Path) -> float:
+def _cancel_ms(home: Path, closed_at: float) -> tuple[float, float]:
+    """(ms from the server seeing the client go to the model being free, ms from the
+    client closing its connection to the model being free), from the server's log."""
     log = (home / "logs" / "desktop-llm.log").read_text()
-    found = re.findall(r"the client left; stopped (\d+) ms later", log)
+    found = re.findall(r"the client left; stopped (\d+) ms later \(at ([\d.]+)\)", log)
     assert found, "no cancel in the log"
-    return float(found[-1])
+    stopped_ms, ended_at = found[-1]
+    return float(stopped_ms), (float(ended_at) - closed_at) * 1000
 
 
 def test_queue_disconnect_ttl_and_ctrl_c(serve_home: Path, tmp_path: Path) -> None:
@@ -330,13 +333,22 @@ def test_queue_disconnect_ttl_and_ctrl_c(serve_home: Path, tmp_path: Path) -> No
             assert full.value.response.json()["error"]["code"] == "rate_limit_exceeded"
 
             left = time.monotonic()
+            closed_at = time.time()
             long_stream.close()  # the client goes away: its 3000-token reply stops
             assert waiting.result(timeout=30).choices[0].text is not None
             assert time.monotonic() - left < 10
-        cancel_ms = _cancel_ms(serve_home)
-        print(f"generation stopped {cancel_ms:.0f} ms after the client left")
-        # 2-80 ms measured here (2 cores, load 5); one run beside a PyInstaller build: 2.7 s.
-        assert cancel_ms < 5000
+        seen_ms, total_ms = _cancel_ms(serve_home, closed_at)
+        print(
+            f"the model was free {total_ms:.0f} ms after the client closed its connection "
+            f"({seen_ms:.0f} ms after the server saw it go)"
+        )
+        # The target is 200 ms: the disconnect is an event (uvicorn's connection_lost, no
+        # polling) and the worker checks the cancel flag between tokens. 15-60 ms measured
+        # here on 2 busy cores; a loaded CI machine can stall any process for seconds
+        # (2.7 s once beside a PyInstaller build), so the bound only catches a cancel that
+        # does not work at all (the reply would run for minutes).
+        assert 0 <= seen_ms <= total_ms + 50
+        assert total_ms < 5000
 
         # TTL: one second after its last request the model is unloaded.
         deadline = time.monotonic() + 10
