@@ -36,7 +36,9 @@ from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths, resources_dir
 from desktop_llm.services.backup_service import BackupService
 from desktop_llm.services.benchmark_service import BenchmarkService
+from desktop_llm.services.chat_search_service import ChatSearchService
 from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.chat_transfer_service import ChatTransferService
 from desktop_llm.services.cluster_service import ClusterService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
@@ -54,6 +56,8 @@ from desktop_llm.storage import (
     connect,
 )
 from desktop_llm.storage.backup import backups_folder
+from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository
+from desktop_llm.storage.search_repo import SearchRepository
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +80,15 @@ class AppServices:
     backup: BackupService
     server: ServerService
     cluster: ClusterService | None = None
+    chat_search: ChatSearchService | None = None
+    chat_transfer: ChatTransferService | None = None
+
+    def __post_init__(self) -> None:
+        # Search and export/import (issue 18) need only the database.
+        if self.chat_search is None:
+            self.chat_search = ChatSearchService(SearchRepository(self.conn))
+        if self.chat_transfer is None:
+            self.chat_transfer = ChatTransferService(ChatTransferRepository(self.conn))
 
     def close(self) -> None:
         """Stop any reply and download, the API server, end the workers and close the
@@ -190,6 +203,8 @@ def run_gui(
         benchmark=parts.benchmark,
         backup=parts.backup,
         server=parts.server,
+        chat_search=parts.chat_search,
+        chat_transfer=parts.chat_transfer,
         cluster=parts.cluster,
     )
     install_excepthook(window)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
@@ -338,6 +338,7 @@ BUBBLE_STYLE = (
     " { background: transparent; }"
     "QLabel#bubble-footer { color: #666; font-size: 11px; }"
     'QLabel#bubble-footer[failed="true"] { color: #b00020; }'
+    'QFrame[found="true"] { border: 2px solid #f4b400; }'
 )
 """One style sheet on the view for every bubble: a style sheet per widget costs Qt a
 style object each (a third of the time to open a conversation)."""
@@ -383,6 +384,14 @@ class ChatView(QScrollArea):
         self.earlier_button.clicked.connect(self.show_earlier)
         self.earlier_button.hide()
         self._layout.insertWidget(0, self.earlier_button)
+        # Newer messages not shown yet, when the page was opened around a search hit.
+        self._later: list[int] = []
+        self._reveal: int | None = None
+        self.later_button = QPushButton()
+        self.later_button.setFlat(True)
+        self.later_button.clicked.connect(self.show_later)
+        self.later_button.hide()
+        self._layout.insertWidget(self._layout.count() - 1, self.later_button)
         self._stick_to_bottom = True
         self.verticalScrollBar().rangeChanged.connect(self._follow)
         self.verticalScrollBar().valueChanged.connect(self._remember_position)
@@ -393,6 +402,7 @@ class ChatView(QScrollArea):
             bubble.deleteLater()
         self._bubbles.clear()
         self._earlier = []
+        self._later = []
         self._update_earlier_button()
         self.placeholder.setVisible(True)
 
@@ -410,23 +420,71 @@ class ChatView(QScrollArea):
     ) -> list[Message]:
         """Show the branch whose message ids are ``ids``: only the last PAGE are read
         (through ``load``, with their siblings through ``siblings_of``) and drawn; the
-        rest wait for "Show earlier messages". Returns the messages shown."""
+        rest wait for "Show earlier messages". After :meth:`reveal_next`, the page is
+        the one around that message instead. Returns the messages shown."""
         self.clear()
         self._siblings_of = siblings_of or (lambda _ids: {})
         self._load = load
-        self._earlier = list(ids[:-PAGE]) if len(ids) > PAGE else []
-        page = ids[len(self._earlier) :]
+        reveal, self._reveal = self._reveal, None
+        end = len(ids)
+        if reveal is not None and reveal in ids:
+            end = min(len(ids), max(ids.index(reveal) + PAGE // 2, PAGE))
+        start = max(0, end - PAGE)
+        self._earlier, self._later = ids[:start], ids[end:]
+        page = ids[start:end]
         shown = load(page)
         siblings = self._siblings_of(page)
         for message in shown:
             self.add_message(message, siblings.get(message.id))
         self._update_earlier_button()
-        self._stick_to_bottom = True
+        self._stick_to_bottom = not self._later
+        if reveal is not None:
+            self.show_message(reveal)
         return shown
+
+    def reveal_next(self, message_id: int) -> None:
+        """Open the next branch shown (set_page) around this message, scrolled to it:
+        a search hit deep inside a 10,000-message chat draws one page, not the chat."""
+        self._reveal = message_id
+
+    def show_message(self, message_id: int) -> MessageBubble | None:
+        """Scroll to the bubble of this message, if it is shown, and mark it as found."""
+        bubble = self._bubbles.get(message_id)
+        if bubble is None:
+            return None
+        for other in self._bubbles.values():
+            if other.property("found"):
+                other.setProperty("found", False)
+                other.style().unpolish(other)
+                other.style().polish(other)
+        bubble.setProperty("found", True)
+        bubble.style().unpolish(bubble)  # a property selector: style again
+        bubble.style().polish(bubble)
+        self._stick_to_bottom = False
+        self._container.adjustSize()
+        self.ensureWidgetVisible(bubble, 0, 40)
+        # Bubbles settle their height once laid out: look again when they have.
+        QTimer.singleShot(0, lambda: self._scroll_to(message_id))
+        return bubble
+
+    def _scroll_to(self, message_id: int) -> None:
+        bubble = self._bubbles.get(message_id)
+        if bubble is not None and not self._stick_to_bottom:
+            self.ensureWidgetVisible(bubble, 0, 40)
+
+    def show_later(self, count: int = 100) -> None:
+        """Add up to ``count`` newer messages below the ones shown."""
+        if not self._later:
+            return
+        batch, self._later = self._later[:count], self._later[count:]
+        siblings = self._siblings_of(batch)
+        for message in self._load(batch):
+            self.add_message(message, siblings.get(message.id))
+        self._update_earlier_button()
 
     def add_message(self, message: Message, siblings: list[int] | None = None) -> MessageBubble:
         bubble = self._make_bubble(message, siblings)
-        self._layout.insertWidget(self._layout.count() - 1, bubble)
+        self._layout.insertWidget(self._layout.indexOf(self.later_button), bubble)
         return bubble
 
     def begin_reply(
@@ -489,6 +547,9 @@ class ChatView(QScrollArea):
         hidden = len(self._earlier)
         self.earlier_button.setVisible(hidden > 0)
         self.earlier_button.setText(f"Show earlier messages ({hidden:,} more)" if hidden else "")
+        later = len(self._later)
+        self.later_button.setVisible(later > 0)
+        self.later_button.setText(f"Show later messages ({later:,} more)" if later else "")
 
     def bubble(self, message_id: int) -> MessageBubble | None:
         return self._bubbles.get(message_id)

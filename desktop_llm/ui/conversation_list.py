@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -46,6 +46,20 @@ class ConversationList(QWidget):
         buttons.addWidget(self.delete_button)
         layout.addLayout(buttons)
         self._quiet = False
+
+    def set_search(self, box: QWidget, searching: SignalInstance) -> None:
+        """Put a search box above the list; while it shows results (``searching``
+        True), the list and its buttons step aside."""
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(0, box)
+
+        def show_results(on: bool) -> None:
+            for widget in (self.new_button, self.list, self.rename_button, self.delete_button):
+                widget.setVisible(not on)
+            layout.setStretchFactor(box, 1 if on else 0)
+
+        searching.connect(show_results)
 
     def set_conversations(self, conversations: list[Conversation], current: int | None) -> None:
         self._quiet = True

@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
 from desktop_llm import APP_NAME
 from desktop_llm.services.backup_service import BackupService
 from desktop_llm.services.benchmark_service import BenchmarkService
+from desktop_llm.services.chat_search_service import ChatSearchService
 from desktop_llm.services.chat_service import ChatService
+from desktop_llm.services.chat_transfer_service import ChatTransferService
 from desktop_llm.services.cluster_service import ClusterService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
@@ -41,6 +43,8 @@ from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, wel
 from desktop_llm.ui.backup_dialog import BackupDialog
 from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
 from desktop_llm.ui.chat_actions import ChatActions
+from desktop_llm.ui.chat_search import ChatFinder
+from desktop_llm.ui.chat_transfer import ChatTransferActions
 from desktop_llm.ui.chat_view import ChatView, status_text
 from desktop_llm.ui.cluster_dialog import ClusterDialog
 from desktop_llm.ui.compare_tab import CompareTab
@@ -75,6 +79,8 @@ class MainWindow(QMainWindow):
         benchmark: BenchmarkService | None = None,
         backup: BackupService | None = None,
         server: ServerService | None = None,
+        chat_search: ChatSearchService | None = None,
+        chat_transfer: ChatTransferService | None = None,
         cluster: ClusterService | None = None,
     ) -> None:
         super().__init__()
@@ -94,6 +100,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.resize(1200, 780)
         self.setAcceptDrops(True)
+        # Chat > Export and Import (issue 18).
+        self.transfer = ChatTransferActions(self, chat_transfer) if chat_transfer else None
         build_menus(
             self,
             MenuActions(
@@ -106,6 +114,9 @@ class MainWindow(QMainWindow):
                 local_server=self.show_server if self.server is not None else None,
                 welcome=self.show_welcome,
                 about=self.show_about,
+                export_chat=self.transfer.export_chat if self.transfer else None,
+                export_all_chats=self.transfer.export_all if self.transfer else None,
+                import_chats=self.transfer.import_chats if self.transfer else None,
                 cluster=self.show_cluster if self.cluster is not None else None,
             ),
         )
@@ -175,6 +186,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.server_badge)
         # Edit and branch, presets, thinking, long chats (issue 18).
         self.chat_actions = ChatActions(self)
+        # The search box above the chat list, Ctrl+F (issue 18).
+        self.finder = ChatFinder(self, chat_search) if chat_search is not None else None
 
         self.conversations.selected.connect(self.open_conversation)
         self.conversations.newRequested.connect(self.new_conversation)

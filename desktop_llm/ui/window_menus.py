@@ -28,6 +28,9 @@ class MenuActions:
     welcome: Handler
     about: Handler
     cluster: Handler | None = None
+    export_chat: Handler | None = None
+    export_all_chats: Handler | None = None
+    import_chats: Handler | None = None
 
 
 def _action(window: QMainWindow, text: str, handler: Handler | None) -> QAction:
@@ -51,6 +54,10 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> None:
         file_menu.addAction(action)
     file_menu.addSeparator()
     file_menu.addAction(quit_action)
+    chat_menu = window.menuBar().addMenu("&Chat")
+    chat_menu.addAction(_action(window, "&Export chat…", actions.export_chat))
+    chat_menu.addAction(_action(window, "Export &all chats…", actions.export_all_chats))
+    chat_menu.addAction(_action(window, "&Import chats…", actions.import_chats))
     models_menu = window.menuBar().addMenu("&Models")
     find_models = _action(window, "&Find models…", actions.find_models)
     find_models.setShortcut(QKeySequence("Ctrl+Shift+M"))
