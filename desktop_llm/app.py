@@ -31,6 +31,8 @@ from desktop_llm.core.compare.comparison import Planning
 from desktop_llm.core.engine.host import probe_engine
 from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.models.library import ModelLibrary
+from desktop_llm.core.remote.routing import LocalOrRemoteEngine
+from desktop_llm.core.remote.store import RemoteStore
 from desktop_llm.core.settings import load_settings
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths, resources_dir
@@ -45,6 +47,7 @@ from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.pyside_fixes import fix_emit_refcount
+from desktop_llm.services.remote_service import RemoteService
 from desktop_llm.services.server_service import ServerService
 from desktop_llm.storage import (
     ChatRepository,
@@ -80,6 +83,7 @@ class AppServices:
     backup: BackupService
     server: ServerService
     cluster: ClusterService | None = None
+    remote: RemoteService | None = None
     chat_search: ChatSearchService | None = None
     chat_transfer: ChatTransferService | None = None
 
@@ -117,16 +121,26 @@ def build_services(paths: AppPaths) -> AppServices:
     settings = load_settings(paths.settings_file)
     if settings.last_model_id is None and starter is not None:
         settings = settings.with_(last_model_id=starter.id)
+    # Remote servers (Settings > Remote servers): NAME::MODEL_ID models chat through them.
+    remotes = RemoteStore(paths.config)
+    remote = RemoteService(remotes)
     # Settings > Cluster's workers (read at each load): the chat's models split over them.
     engine = EngineSession(
         paths.logs,
         threads=settings.threads,
         gpu_layers=settings.gpu_layers,
         workers=lambda: cluster.workers(),
+        engine=LocalOrRemoteEngine(paths.logs, remotes),
     )
     library_service = LibraryService(library)
     service = ChatService(
-        chats, library, engine, settings, paths.settings_file, presets=PresetRepository(conn)
+        chats,
+        library,
+        engine,
+        settings,
+        paths.settings_file,
+        presets=PresetRepository(conn),
+        remotes=remotes,
     )
     hub = HubService(
         library_service,
@@ -143,7 +157,9 @@ def build_services(paths: AppPaths) -> AppServices:
     hardware = HardwareService(paths.logs, planner=plan_words)
     # Compare panes load their models as the chat does: same options, same planner.
     planning = Planning(options_for=engine.options_for, machine=engine.machine)
-    compare = CompareService(library, CompareRepository(conn), paths.logs, planning=planning)
+    compare = CompareService(
+        library, CompareRepository(conn), paths.logs, planning=planning, remotes=remote
+    )
     benchmark = BenchmarkService(library, paths.logs)
     backup = BackupService(paths.db, backups_folder(paths.data))
     # The API server's models run in workers of their own, planned like the chat's.
@@ -164,6 +180,7 @@ def build_services(paths: AppPaths) -> AppServices:
         backup,
         server,
         cluster,
+        remote,
     )
 
 
@@ -206,8 +223,11 @@ def run_gui(
         chat_search=parts.chat_search,
         chat_transfer=parts.chat_transfer,
         cluster=parts.cluster,
+        remote=parts.remote,
     )
     install_excepthook(window)
+    if parts.remote is not None and not self_test:
+        parts.remote.refresh()  # the servers added (none: nothing connects) list their models
     window.show()
     parts.backup.start_daily()  # the first check now: a backup if the last is a day old
     if parts.server.start_with_app and not self_test:

@@ -21,6 +21,8 @@ from desktop_llm.core.chat.presets import apply_preset, matching_preset, preset_
 from desktop_llm.core.engine.interface import new_request_id
 from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.models.library import ModelLibrary
+from desktop_llm.core.remote.models import resolve_model
+from desktop_llm.core.remote.store import RemoteStore
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
@@ -72,8 +74,11 @@ class ChatService(QObject):
         settings_path: Path,
         parent: QObject | None = None,
         presets: PresetRepository | None = None,
+        remotes: RemoteStore | None = None,
     ) -> None:
         super().__init__(parent)
+        # NAME::MODEL_ID models (the engine must then be a LocalOrRemoteEngine).
+        self._remotes = remotes
         self._chats = chats
         self._presets = presets
         self._library = library
@@ -316,7 +321,7 @@ class ChatService(QObject):
         """The conversation a reply is being written in, if any."""
         return self._replying_in if self._busy else None
 
-    def send(self, conversation_id: int, text: str, model_id: int | None) -> bool:
+    def send(self, conversation_id: int, text: str, model_id: int | str | None) -> bool:
         """Start a reply to ``text``; returns False (with errorOccurred) if it can't start."""
         if not text.strip():
             return False
@@ -335,7 +340,7 @@ class ChatService(QObject):
             ),
         )
 
-    def regenerate(self, conversation_id: int, model_id: int | None) -> bool:
+    def regenerate(self, conversation_id: int, model_id: int | str | None) -> bool:
         return self._start(
             conversation_id,
             model_id,
@@ -350,7 +355,7 @@ class ChatService(QObject):
             ),
         )
 
-    def edit(self, message_id: int, text: str, model_id: int | None) -> bool:
+    def edit(self, message_id: int, text: str, model_id: int | str | None) -> bool:
         """Send ``text`` in place of an earlier user message: a new branch from there,
         answered by the model (the old branch stays, a ‹ n / m › switch away)."""
         if not text.strip():
@@ -399,8 +404,9 @@ class ChatService(QObject):
         self._engine.unload()
 
     def _start(
-        self, conversation_id: int, model_id: int | None, job: Callable[..., Message]
+        self, conversation_id: int, model_id: int | str | None, job: Callable[..., Message]
     ) -> bool:
+        """``model_id``: a library model's id, or ``NAME::MODEL_ID`` on a remote server."""
         if self._busy:
             self.errorOccurred.emit("a reply is still being written; stop it first")
             return False
@@ -408,9 +414,18 @@ class ChatService(QObject):
             self.errorOccurred.emit("choose a model first (File > Import model... adds one)")
             return False
         refs: list[Any] = []
-        if not self._guard(lambda: refs.append(self._library.ref_for(self._library.get(model_id)))):
-            return False
-        self.remember(last_model_id=model_id)
+        if isinstance(model_id, str):
+            remotes = self._remotes
+            if remotes is None or not self._guard(
+                lambda: refs.append(resolve_model(model_id, self._library, remotes))
+            ):
+                return False
+        else:
+            if not self._guard(
+                lambda: refs.append(self._library.ref_for(self._library.get(model_id)))
+            ):
+                return False
+            self.remember(last_model_id=model_id)
         self._request_id = request_id = new_request_id()
         self._replying_in = conversation_id
         self._set_busy(True)

@@ -7,6 +7,7 @@ streamed text coalesced per pane (services/streaming.py) as the chat's is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,14 @@ from desktop_llm.core.compare.perplexity import (
 )
 from desktop_llm.core.compare.rating import Rating, leaderboard
 from desktop_llm.core.compare.report import export_markdown
-from desktop_llm.core.models.library import ModelLibrary
+from desktop_llm.core.engine.interface import Engine
+from desktop_llm.core.models.library import ModelLibrary, ModelRef
+from desktop_llm.core.remote.models import resolve_model
+from desktop_llm.core.remote.routing import LocalOrRemoteEngine
+from desktop_llm.core.remote.store import split_remote_name
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
+from desktop_llm.services.remote_service import RemoteService
 from desktop_llm.services.streaming import ChunkCoalescer
 from desktop_llm.storage import CompareRepository
 
@@ -73,8 +79,10 @@ class CompareService(QObject):
         parent: QObject | None = None,
         *,
         planning: Planning | None = None,
+        remotes: RemoteService | None = None,
     ) -> None:
         super().__init__(parent)
+        self._remotes = remotes
         self._library = library
         self._repo = repo
         self._log_dir = log_dir
@@ -87,12 +95,32 @@ class CompareService(QObject):
         self._last_prompt = ""
 
     # -- models ---------------------------------------------------------------------
-    def models(self) -> list[tuple[int, str]]:
+    def models(self) -> list[tuple[int | str, str]]:
         """(id, label) of every model in the library; the label names the quantization,
-        so two quantizations of one model can be told apart in the panes and charts."""
-        return [
+        so two quantizations of one model can be told apart in the panes and charts.
+        Then the remote servers' models: (NAME::MODEL_ID, "MODEL_ID · remote · NAME")."""
+        local: list[tuple[int | str, str]] = [
             (r.id, f"{r.name} · {r.quant}" if r.quant else r.name) for r in self._library.list()
         ]
+        remote: list[tuple[int | str, str]] = [
+            (m.spec, f"{m.model_id} · remote · {m.server}")
+            for m in (self._remotes.models() if self._remotes is not None else [])
+        ]
+        return local + remote
+
+    def _ref(self, model_id: int | str) -> ModelRef:
+        if isinstance(model_id, str):  # NAME::MODEL_ID on a remote server
+            if self._remotes is None:
+                raise UserError(f"no remote servers here for {model_id}")
+            return resolve_model(model_id, self._library, self._remotes.store)
+        return self._library.ref_for(self._library.get(model_id))
+
+    def _make_engine(self) -> Callable[[], Engine] | None:
+        """Engines that also reach remote servers (None: the default local workers)."""
+        if self._remotes is None:
+            return None
+        store, log_dir = self._remotes.store, self._log_dir
+        return lambda: LocalOrRemoteEngine(log_dir, store)
 
     @property
     def busy(self) -> bool:
@@ -101,7 +129,7 @@ class CompareService(QObject):
     # -- comparison -----------------------------------------------------------------
     def start(
         self,
-        panes: list[tuple[int, dict[str, Any], str]],
+        panes: list[tuple[int | str, dict[str, Any], str]],
         *,
         sequential: bool = False,
         arena: bool = False,
@@ -111,7 +139,7 @@ class CompareService(QObject):
         try:
             slots = []
             for model_id, settings, system in panes:
-                ref = self._library.ref_for(self._library.get(model_id))
+                ref = self._ref(model_id)
                 slots.append(Slot(ref, ChatSettings.from_dict(settings).validate(), system))
             names = [s.name for s in slots]
             for i, slot in enumerate(slots):  # same model twice: tell the panes apart
@@ -128,6 +156,7 @@ class CompareService(QObject):
                 arena=arena,
                 tag=tag,
                 planning=self._planning,
+                make_engine=self._make_engine(),
             )
         except UserError as exc:
             self.errorOccurred.emit(exc.message)
@@ -146,10 +175,20 @@ class CompareService(QObject):
         its (role, text) messages (empty, with errorOccurred, when it can't be opened)."""
         try:
             stored = self._repo.get(comparison_id)
-            refs = [self._library.resolve(run.model_path) for run in stored.runs]
+            refs = [
+                self._ref(run.model_path)
+                if split_remote_name(run.model_path)
+                else self._library.resolve(run.model_path)
+                for run in stored.runs
+            ]
             self.close()
             self._comparison = Comparison.reopen(
-                stored, refs, self._log_dir, store=self._repo, planning=self._planning
+                stored,
+                refs,
+                self._log_dir,
+                store=self._repo,
+                planning=self._planning,
+                make_engine=self._make_engine(),
             )
         except UserError as exc:
             self.errorOccurred.emit(exc.message)

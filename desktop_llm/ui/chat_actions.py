@@ -55,7 +55,7 @@ class ChatActions(QObject):
             self.window.show_error("a reply is still being written; stop it first")
             return
         self.window.hide_error()
-        self.service.edit(message_id, text, self.window.current_model_id())
+        self.service.edit(message_id, text, self.window.model_picker.current_choice())
 
     def continue_from(self, message_id: int) -> None:
         if self.service.continue_from(message_id):

@@ -22,7 +22,9 @@ from desktop_llm.services.types import format_size
 
 
 class Pane(QGroupBox):
-    def __init__(self, index: int, models: list[tuple[int, str]], parent: QWidget | None = None):
+    def __init__(
+        self, index: int, models: list[tuple[int | str, str]], parent: QWidget | None = None
+    ):
         super().__init__(f"Pane {chr(65 + index)}", parent)
         layout = QVBoxLayout(self)
         self.model = QComboBox()
@@ -70,7 +72,7 @@ class Pane(QGroupBox):
         self.first_chunk: float | None = None
         self.chunks = 0
 
-    def set_models(self, models: list[tuple[int, str]]) -> None:
+    def set_models(self, models: list[tuple[int | str, str]]) -> None:
         """Offer ``models``; the one chosen stays chosen while it is still there."""
         chosen = self.model.currentData()
         self.model.blockSignals(True)

@@ -214,7 +214,10 @@ class CompareTab(QWidget):
         if any(p.model.currentData() is None for p in self.panes):
             self.mode_label.setText("no model to compare: import or download one first")
             return False
-        specs = [(int(p.model.currentData()), p.settings(), p.system.text()) for p in self.panes]
+        # A pane's model: a library id, or NAME::MODEL_ID on a remote server.
+        specs: list[tuple[int | str, dict[str, Any], str]] = [
+            (_model_key(p.model.currentData()), p.settings(), p.system.text()) for p in self.panes
+        ]
         self._started = self.service.start(
             specs,
             sequential=self.sequential.isChecked(),
@@ -430,3 +433,7 @@ def _name_column_stretches(table: QTableWidget) -> None:
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+
+
+def _model_key(data: object) -> int | str:
+    return data if isinstance(data, str) else int(str(data))

@@ -37,6 +37,7 @@ from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
+from desktop_llm.services.remote_service import RemoteService
 from desktop_llm.services.server_service import ServerService, ServerState
 from desktop_llm.services.types import ChatSettings, Message
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
@@ -54,6 +55,7 @@ from desktop_llm.ui.crash_dialog import show_crash_dialog
 from desktop_llm.ui.hardware_dialog import HardwareDialog
 from desktop_llm.ui.model_picker import ModelPicker
 from desktop_llm.ui.models_window import ModelsWindow
+from desktop_llm.ui.remote_dialog import RemoteDialog
 from desktop_llm.ui.server_dialog import ServerDialog
 from desktop_llm.ui.settings_panel import SettingsPanel
 from desktop_llm.ui.status_widgets import ErrorBanner, ServerBadge
@@ -82,9 +84,11 @@ class MainWindow(QMainWindow):
         chat_search: ChatSearchService | None = None,
         chat_transfer: ChatTransferService | None = None,
         cluster: ClusterService | None = None,
+        remote: RemoteService | None = None,
     ) -> None:
         super().__init__()
         self.cluster = cluster
+        self.remote = remote
         self.service = service
         self.library = library
         self.hub = hub
@@ -118,6 +122,7 @@ class MainWindow(QMainWindow):
                 export_all_chats=self.transfer.export_all if self.transfer else None,
                 import_chats=self.transfer.import_chats if self.transfer else None,
                 cluster=self.show_cluster if self.cluster is not None else None,
+                remote_servers=self.show_remote_servers if remote is not None else None,
             ),
         )
 
@@ -125,7 +130,7 @@ class MainWindow(QMainWindow):
         self.chat = ChatView()
         self.settings_panel = SettingsPanel(library.template_names())
 
-        self.model_picker = ModelPicker(library)
+        self.model_picker = ModelPicker(library, remotes=remote)
         self.load_bar = QProgressBar()
         self.load_bar.setRange(0, 100)
         self.load_bar.setMaximumWidth(160)
@@ -204,6 +209,8 @@ class MainWindow(QMainWindow):
         library.errorOccurred.connect(self.show_error)
         if self.compare_tab is not None:
             library.modelsChanged.connect(self.compare_tab.refresh_models)
+            if remote is not None:
+                remote.modelsChanged.connect(self.compare_tab.refresh_models)
         service.loadProgress.connect(self._load_progress)
         service.busyChanged.connect(self._busy_changed)
         service.replyStarted.connect(self._reply_started)
@@ -227,6 +234,7 @@ class MainWindow(QMainWindow):
             benchmark,
             backup,
             server,
+            remote,
             self.engine_info,
         )
         for reporter in reporters:
@@ -270,6 +278,14 @@ class MainWindow(QMainWindow):
         """Settings > Cluster: the other PCs (rpc-workers) models are split over."""
         assert self.cluster is not None
         dialog = ClusterDialog(self.cluster, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_remote_servers(self) -> RemoteDialog:
+        """Settings > Remote servers: OpenAI-compatible servers whose models are offered."""
+        assert self.remote is not None
+        dialog = RemoteDialog(self.remote, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
@@ -399,14 +415,14 @@ class MainWindow(QMainWindow):
         self.hide_error()
         if not self.chat_actions.ready_to_send(text):
             return  # too long for the context: the question is asked first
-        if self.service.send(self.conversation_id, text, self.current_model_id()):
+        if self.service.send(self.conversation_id, text, self.model_picker.current_choice()):
             self.composer.clear()
 
     def regenerate(self) -> None:
         if self.conversation_id is None or self.service.busy:
             return
         self.hide_error()
-        self.service.regenerate(self.conversation_id, self.current_model_id())
+        self.service.regenerate(self.conversation_id, self.model_picker.current_choice())
 
     def _reply_started(self, user: Message, reply: Message) -> None:
         self._first_run = False

@@ -31,6 +31,7 @@ class MenuActions:
     export_chat: Handler | None = None
     export_all_chats: Handler | None = None
     import_chats: Handler | None = None
+    remote_servers: Handler | None = None
 
 
 def _action(window: QMainWindow, text: str, handler: Handler | None) -> QAction:
@@ -68,6 +69,7 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> None:
     settings_menu.addAction(_action(window, "&Backups…", actions.backups))
     settings_menu.addAction(_action(window, "&Local server…", actions.local_server))
     settings_menu.addAction(_action(window, "&Cluster…", actions.cluster))
+    settings_menu.addAction(_action(window, "&Remote servers…", actions.remote_servers))
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(_action(window, "&Getting started", actions.welcome))
     help_menu.addAction(_action(window, f"&About {APP_NAME}", actions.about))

@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 import ssl
 from dataclasses import dataclass
-
-import httpx2
-import openai
+from typing import TYPE_CHECKING
 
 from desktop_llm.core.remote.store import RemoteServer
 from desktop_llm.errors import UserError
+
+if TYPE_CHECKING:
+    import openai
+
+# openai and httpx2 are imported when a remote server is first used: importing openai
+# takes seconds on a slow machine, and the window starts without any remote.
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +31,9 @@ _NO_KEY = "not-needed"  # the client insists on a key; servers without one ignor
 def make_client(server: RemoteServer, *, read_timeout_s: float | None = None) -> openai.OpenAI:
     """A client for ``server``: no retries (a dead server is said at once), a short
     connect timeout, and a read timeout of the server's first-token timeout."""
+    import httpx2
+    import openai
+
     read = read_timeout_s if read_timeout_s is not None else server.first_token_timeout_s
     return openai.OpenAI(
         base_url=server.url,
@@ -53,6 +60,9 @@ def _tls_problem(exc: BaseException) -> str | None:
 
 def explain(exc: BaseException, server: RemoteServer, model_id: str | None = None) -> str:
     """One sentence for the user: what went wrong with ``server``, and what to do."""
+    import httpx2
+    import openai
+
     there = where(server)
     if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return (
@@ -89,8 +99,12 @@ def _short(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-REQUEST_ERRORS = (openai.OpenAIError, httpx2.HTTPError, ssl.SSLError, OSError)
-"""What a request to a remote server may raise that :func:`explain` turns into words."""
+def request_errors() -> tuple[type[BaseException], ...]:
+    """What a request to a remote server may raise that :func:`explain` turns into words."""
+    import httpx2
+    import openai
+
+    return (openai.OpenAIError, httpx2.HTTPError, ssl.SSLError, OSError)
 
 
 @dataclass(frozen=True)
@@ -105,5 +119,5 @@ def list_models(server: RemoteServer, timeout_s: float = 15.0) -> list[RemoteMod
         with make_client(server, read_timeout_s=timeout_s) as client:
             page = client.models.list()
             return [RemoteModel(m.id, str(getattr(m, "owned_by", "") or "")) for m in page.data]
-    except REQUEST_ERRORS as exc:
+    except request_errors() as exc:
         raise UserError(explain(exc, server)) from exc

@@ -41,10 +41,10 @@ from desktop_llm.core.engine.protocol import (
 )
 from desktop_llm.core.engine.templates import TemplateChoice
 from desktop_llm.core.remote.client import (
-    REQUEST_ERRORS,
     explain,
     list_models,
     make_client,
+    request_errors,
     where,
 )
 from desktop_llm.core.remote.store import RemoteServer, split_remote_name
@@ -205,7 +205,7 @@ class RemoteEngine:
             if stream is not None:
                 try:
                     stream.close()  # a reply cut short: the server sees the client leave
-                except REQUEST_ERRORS:
+                except request_errors():
                     logger.debug("closing the stream of %s failed", self.server.name)
 
     def _stream(
@@ -260,7 +260,7 @@ class RemoteEngine:
         return ChatResult("".join(pieces), stats)
 
     def _raise_for(self, exc: BaseException, model_id: str, partial: str, started: bool) -> None:
-        if not isinstance(exc, REQUEST_ERRORS):
+        if not isinstance(exc, request_errors()):
             raise exc
         message = explain(exc, self.server, model_id)
         logger.warning("remote reply failed: %s", message)
@@ -316,7 +316,7 @@ class RemoteEngine:
         try:
             batch: Any = [i if isinstance(i, str) else list(i) for i in inputs]
             reply = self._client.embeddings.create(model=model_id, input=batch)
-        except REQUEST_ERRORS as exc:
+        except request_errors() as exc:
             raise UserError(explain(exc, self.server, model_id)) from exc
         vectors = [_unit(list(item.embedding)) for item in sorted(reply.data, key=_index)]
         usage = getattr(reply, "usage", None)
