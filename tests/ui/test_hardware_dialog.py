@@ -31,3 +31,16 @@ def test_planner_failures_are_shown_not_raised(qtbot: QtBot, tmp_path: Path) -> 
     dialog = HardwareDialog(service, model_id=1)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: "gone" in dialog.plan.text(), timeout=10_000)
+
+
+def test_escape_closes_the_dialog(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    service = HardwareService(tmp_path, planner=lambda model_id: "plan")
+    dialog = HardwareDialog(service, model_id=1)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.summary.setFocus()  # the report has the focus when the user presses Escape
+    qtbot.keyClick(dialog.summary, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)

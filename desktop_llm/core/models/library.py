@@ -149,12 +149,54 @@ class ModelLibrary:
         existing = self._repo.by_path(path)
         if existing is not None:
             raise UserError(f"{path.name} is already imported as '{existing.name}'")
+        same, how = self._same_model(path, sha256)
+        if same is not None:
+            raise UserError(f"{path.name} is already in the library as '{same.name}' ({how})")
         return self._repo.add(
             name=name or self._new_name(path, header),
             owned=False,
             sha256=sha256,
             **_file_facts(path, header),
         )
+
+    def _same_model(
+        self, path: Path, sha256: str | None
+    ) -> tuple[ModelRecord, str] | tuple[None, None]:
+        """A registered model that is this very file under another path (a symbolic or
+        hard link), or a copy of it (the same sha256). Only a model of the same size is
+        hashed, so importing a new model costs no hashing."""
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return None, None
+        same_size: list[ModelRecord] = []
+        for record in self._repo.list():
+            try:
+                if record.path.samefile(path):
+                    return record, "the same file under another path"
+                if record.path.stat().st_size == size:
+                    same_size.append(record)
+            except OSError:
+                continue  # its file is gone: nothing to compare with
+        if not same_size:
+            return None, None
+        try:
+            digest = (sha256 or "").lower() or sha256_file(path)
+        except OSError:
+            return None, None
+        for record in same_size:
+            known = record.sha256 or self._fill_sha256(record)
+            if known and known.lower() == digest:
+                return record, "a copy with the same sha256"
+        return None, None
+
+    def _fill_sha256(self, record: ModelRecord) -> str | None:
+        try:
+            digest = sha256_file(record.path)
+        except OSError:
+            return None
+        self._repo.set_sha256(record.id, digest)
+        return digest
 
     def by_sha256(self, sha256: str) -> ModelRecord | None:
         """The installed model whose file (first part, for a split model) has this

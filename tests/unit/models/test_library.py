@@ -64,10 +64,10 @@ def test_names_default_to_the_file_name_without_the_quantization(
 ) -> None:
     assert default_name(model_file, read_header(model_file)) == "Tiny-Chat-7B"
     assert library.import_file(model_file).name == "Tiny-Chat-7B"
-    other = write_tiny_llama(tmp_path / "other.gguf")
+    other = write_tiny_llama(tmp_path / "other.gguf", seed=1)
     assert library.import_file(other, name="  My model  ").name == "My model"
     # A taken name gets a number rather than an error.
-    third = write_tiny_llama(tmp_path / "third.gguf")
+    third = write_tiny_llama(tmp_path / "third.gguf", seed=2)
     assert library.import_file(third, name="my MODEL").name == "my MODEL (2)"
 
 
@@ -80,6 +80,32 @@ def test_importing_the_same_file_twice_is_an_error(library: ModelLibrary, model_
     with pytest.raises(UserError, match="already imported"):
         library.import_file(roundabout)
     assert len(library.list()) == 1
+
+
+def test_a_link_or_copy_of_an_imported_model_is_recognised(
+    library: ModelLibrary, model_file: Path, tmp_path: Path
+) -> None:
+    record = library.import_file(model_file)
+    symlink = tmp_path / "link.gguf"
+    symlink.symlink_to(model_file)
+    hardlink = tmp_path / "hard.gguf"
+    hardlink.hardlink_to(model_file)
+    copy = Path(shutil.copy(model_file, tmp_path / "copy.gguf"))
+    for other, how in (
+        (symlink, "the same file under another path"),
+        (hardlink, "the same file under another path"),
+        (copy, "a copy with the same sha256"),
+    ):
+        with pytest.raises(UserError, match=f"already in the library as '{record.name}'") as info:
+            library.import_file(other)
+        assert how in str(info.value)
+    # The copy's check hashed the imported file once and kept its sha256.
+    assert library.get(record.id).sha256 == hashlib.sha256(model_file.read_bytes()).hexdigest()
+    # A file of the same size with other weights is another model.
+    different = write_tiny_llama(tmp_path / "different.gguf", seed=5)
+    assert different.stat().st_size == model_file.stat().st_size
+    assert library.import_file(different).id != record.id
+    assert len(library.list()) == 2
 
 
 def test_import_rejects_a_bad_file_and_registers_nothing(
@@ -266,6 +292,6 @@ def test_a_second_quantization_of_a_model_keeps_its_quant_in_the_name(
     library: ModelLibrary, tmp_path: Path, tiny_llama: Path
 ) -> None:
     q4 = Path(shutil.copy(tiny_llama, tmp_path / "Tiny-Chat.Q4_K_M.gguf"))
-    q8 = Path(shutil.copy(tiny_llama, tmp_path / "Tiny-Chat.Q8_0.gguf"))
+    q8 = write_tiny_llama(tmp_path / "Tiny-Chat.Q8_0.gguf", seed=8)  # other weights
     assert library.import_file(q4).name == "Tiny-Chat"
     assert library.import_file(q8).name == "Tiny-Chat Q8_0"  # not "Tiny-Chat (2)"
