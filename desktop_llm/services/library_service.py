@@ -4,6 +4,10 @@ One owner for the model list: import, remove, per-model defaults (context, GPU l
 chat template, engine options) and "Find models on this computer" (other apps'
 folders, registered in place). The chat's model picker, the Models window's Library
 page and the Compare panes all refresh on its ``modelsChanged``.
+
+A model imported or pulled from the command line while the window is open (another
+process, the same database) shows up too: the list is looked at every ``watch_ms``
+(a query over a table of a few rows) and ``modelsChanged`` fires when it differs.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
 from desktop_llm.core.hardware.planner import GpuLayers
@@ -56,6 +60,7 @@ class LibraryService(QObject):
         library: ModelLibrary,
         *,
         scan_roots: Roots | None = None,
+        watch_ms: int = 2000,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -63,6 +68,31 @@ class LibraryService(QObject):
         """The core library, for services that resolve or register models."""
         self._scan_roots = scan_roots
         self._background = Background(self.errorOccurred.emit, self.bugOccurred.emit, self)
+        self._seen = self._snapshot()
+        self.modelsChanged.connect(self._remember)
+        self._watch = QTimer(self)
+        self._watch.setInterval(watch_ms)
+        self._watch.timeout.connect(self._look_for_outside_changes)
+        if watch_ms > 0:
+            self._watch.start()
+
+    # -- changes made by other processes (the CLI) -------------------------------------
+    def _snapshot(self) -> tuple[tuple[Any, ...], ...]:
+        try:
+            return tuple(
+                (r.id, r.name, str(r.path), r.sha256, r.template_override, repr(r.options))
+                for r in self.library.list()
+            )
+        except Exception:  # a database busy or gone for a moment: look again next time
+            logger.debug("cannot read the model list", exc_info=True)
+            return self._seen if hasattr(self, "_seen") else ()
+
+    def _remember(self) -> None:
+        self._seen = self._snapshot()
+
+    def _look_for_outside_changes(self) -> None:
+        if self._snapshot() != self._seen:
+            self.modelsChanged.emit()  # _remember updates what was seen
 
     # -- the list -------------------------------------------------------------------
     def models(self) -> list[ModelRecord]:
