@@ -256,17 +256,21 @@ def m004_stream_writer(conn: sqlite3.Connection) -> None:
 
 @migration
 def m005_chat_search(conn: sqlite3.Connection) -> None:
-    # Search across every chat (issue 18): one FTS5 table over chat titles and every
-    # message of every branch. rowid is the message's id, or minus the chat's id for its
-    # title. The table keeps its own copy of the text (not external content): a row can
-    # then be dropped by rowid alone, so the triggers never have to replay old values,
-    # and a reply is indexed once, when it stops streaming, instead of at every save of
-    # a growing text. "unicode61 remove_diacritics 2" folds accents: "cancion" finds
-    # "canción". Triggers keep it in step, so no writer of chats needs to know of it.
-    conn.execute(
-        "CREATE VIRTUAL TABLE chat_search USING fts5("
-        "text, tokenize = 'unicode61 remove_diacritics 2')"
-    )
+    # Search across every chat (issue 18): FTS5 tables over every message of every
+    # branch (rowid = the message's id) and over chat titles (rowid = the chat's id).
+    # Titles apart: a title search then reads a small index, not the messages' one.
+    # The tables keep their own copy of the text (not external content): a row can be
+    # dropped by rowid alone, so the triggers never replay old values, and a reply is
+    # indexed once, when it stops streaming, not at every save of a growing text.
+    # "unicode61 remove_diacritics 2" folds accents: "cancion" finds "canción". No
+    # prefix index: it costs 60% more time to index for prefix queries that take at most
+    # about 20 ms over 100,000 messages without it (bench/chat_depth_speed.py).
+    # Triggers keep both in step, so no writer of chats needs to know of them.
+    for table in ("chat_search", "chat_title_search"):
+        conn.execute(
+            f"CREATE VIRTUAL TABLE {table} USING fts5("
+            "text, tokenize = 'unicode61 remove_diacritics 2')"
+        )
     conn.execute(
         """
         CREATE TRIGGER chat_search_message_insert AFTER INSERT ON messages
@@ -300,7 +304,7 @@ def m005_chat_search(conn: sqlite3.Connection) -> None:
         """
         CREATE TRIGGER chat_search_title_insert AFTER INSERT ON conversations
         BEGIN
-            INSERT INTO chat_search (rowid, text) VALUES (-new.id, new.title);
+            INSERT INTO chat_title_search (rowid, text) VALUES (new.id, new.title);
         END
         """
     )
@@ -309,8 +313,8 @@ def m005_chat_search(conn: sqlite3.Connection) -> None:
         CREATE TRIGGER chat_search_title_update AFTER UPDATE OF title ON conversations
         WHEN new.title IS NOT old.title
         BEGIN
-            DELETE FROM chat_search WHERE rowid = -old.id;
-            INSERT INTO chat_search (rowid, text) VALUES (-new.id, new.title);
+            DELETE FROM chat_title_search WHERE rowid = old.id;
+            INSERT INTO chat_title_search (rowid, text) VALUES (new.id, new.title);
         END
         """
     )
@@ -318,12 +322,12 @@ def m005_chat_search(conn: sqlite3.Connection) -> None:
         """
         CREATE TRIGGER chat_search_title_delete AFTER DELETE ON conversations
         BEGIN
-            DELETE FROM chat_search WHERE rowid = -old.id;
+            DELETE FROM chat_title_search WHERE rowid = old.id;
         END
         """
     )
     # Existing databases: index what is already there.
-    conn.execute("INSERT INTO chat_search (rowid, text) SELECT -id, title FROM conversations")
+    conn.execute("INSERT INTO chat_title_search (rowid, text) SELECT id, title FROM conversations")
     conn.execute(
         "INSERT INTO chat_search (rowid, text)"
         " SELECT id, content FROM messages WHERE status != 'streaming'"

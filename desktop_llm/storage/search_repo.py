@@ -1,7 +1,8 @@
 """Search across every chat: titles and every message of every branch (issue 18).
 
-The index is the FTS5 table ``chat_search`` (migration m005_chat_search), kept in step
-by SQL triggers; this module only reads it. What the user types never reaches FTS5's
+The index is two FTS5 tables, ``chat_search`` (messages) and ``chat_title_search``
+(migration m005_chat_search), kept in step by SQL triggers; this module only reads
+them. Results are newest first, titles before messages. What the user types never reaches FTS5's
 query syntax as is: :func:`match_query` rebuilds it from the words and quoted phrases
 it finds, so unbalanced quotes, ``AND``/``NEAR``, stray ``*`` or ``-`` give results or
 none, never an error.
@@ -54,8 +55,9 @@ def _phrase(words: list[str], prefix: bool) -> str:
 def match_query(text: str) -> str | None:
     """The FTS5 query for what the user typed, or None when it holds no word.
 
-    Bare words match as prefixes ("canc" finds "canción"); "quoted words" match as a
-    phrase; a word or phrase after "-" must not appear. All the rest must.
+    Bare words match as prefixes ("canc" finds "canción"; a single letter only as a
+    word); "quoted words" match as a phrase; a word or phrase after "-" must not
+    appear. All the rest must.
     """
     wanted: list[str] = []
     unwanted: list[str] = []
@@ -67,7 +69,8 @@ def match_query(text: str) -> str | None:
         minus, quoted, bare = match.group(1), match.group(2), match.group(3)
         if bare is not None:
             negated = bare.startswith("-")
-            terms = [_phrase([word], prefix=True) for word in _WORD.findall(bare)]
+            # A one-letter prefix would match most words: it must match whole.
+            terms = [_phrase([w], prefix=len(w) > 1) for w in _WORD.findall(bare)]
         else:
             negated = minus == "-"
             words = _WORD.findall(quoted)
@@ -81,19 +84,29 @@ def match_query(text: str) -> str | None:
     return query
 
 
-_SEARCH = """
-WITH hits AS (
-    SELECT rowid, snippet(chat_search, 0, ?, ?, '…', 12) AS snippet, rank
+# Newest first, not by relevance: ranking (bm25) must score every row that matches, 600
+# ms for a common word over 100,000 messages, while FTS5 walks rowids in order and stops
+# at the limit. Message ids grow with time, so the highest ids are the newest messages.
+_TITLES = """
+SELECT c.id, c.title, NULL, NULL, hits.snippet, c.created_at
+FROM (
+    SELECT rowid, snippet(chat_title_search, 0, ?, ?, '…', 12) AS snippet
+    FROM chat_title_search WHERE chat_title_search MATCH ?
+    ORDER BY rowid DESC LIMIT ?
+) AS hits
+JOIN conversations AS c ON c.id = hits.rowid
+ORDER BY c.id DESC
+"""
+_MESSAGES = """
+SELECT c.id, c.title, m.id, m.role, hits.snippet, m.created_at
+FROM (
+    SELECT rowid, snippet(chat_search, 0, ?, ?, '…', 12) AS snippet
     FROM chat_search WHERE chat_search MATCH ?
-    ORDER BY rank LIMIT ?
-)
-SELECT c.id AS chat_id, c.title, m.id AS message_id, m.role, hits.snippet,
-       coalesce(m.created_at, c.created_at) AS created_at
-FROM hits
-LEFT JOIN messages AS m ON hits.rowid > 0 AND m.id = hits.rowid
-JOIN conversations AS c
-    ON c.id = CASE WHEN hits.rowid < 0 THEN -hits.rowid ELSE m.conversation_id END
-ORDER BY hits.rank, hits.rowid DESC
+    ORDER BY rowid DESC LIMIT ?
+) AS hits
+JOIN messages AS m ON m.id = hits.rowid
+JOIN conversations AS c ON c.id = m.conversation_id
+ORDER BY m.id DESC
 """
 
 
@@ -105,14 +118,16 @@ class SearchRepository:
         self._lock = connection_lock(conn)
 
     def search(self, text: str, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
-        """The best matches for ``text``, best first (at most ``limit``, up to MAX_LIMIT)."""
+        """Matches for ``text``: chats whose title matches (newest first, at most a fifth
+        of ``limit``), then messages, newest first; at most ``limit`` (up to MAX_LIMIT)."""
         query = match_query(text)
         if query is None or limit < 1:
             return []
+        limit = min(limit, MAX_LIMIT)
+        marks = (MARK_START, MARK_END, query)
         with self._lock:
-            rows = self._conn.execute(
-                _SEARCH, (MARK_START, MARK_END, query, min(limit, MAX_LIMIT))
-            ).fetchall()
+            rows = self._conn.execute(_TITLES, (*marks, max(1, limit // 5))).fetchall()
+            rows += self._conn.execute(_MESSAGES, (*marks, limit - len(rows))).fetchall()
         return [
             SearchHit(
                 chat_id=int(row[0]),

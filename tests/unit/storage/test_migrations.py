@@ -53,6 +53,7 @@ EXPECTED_COLUMNS = {
     ],
     "_migrations": ["name", "applied_at"],
     "chat_search": ["text"],
+    "chat_title_search": ["text"],
     "chat_imports": ["source_key", "conversation_id", "imported_at"],
     "downloads": [
         "id",
@@ -127,8 +128,12 @@ def _tables(conn: sqlite3.Connection) -> set[str]:
     rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     # sqlite_sequence is SQLite's own bookkeeping for AUTOINCREMENT; FTS5 keeps its
     # index in shadow tables named after the virtual table.
-    fts5_shadows = {f"chat_search_{part}" for part in ("data", "idx", "content", "docsize")}
-    return {row[0] for row in rows} - {"sqlite_sequence", "chat_search_config"} - fts5_shadows
+    fts5_shadows = {
+        f"{table}_{part}"
+        for table in ("chat_search", "chat_title_search")
+        for part in ("data", "idx", "content", "docsize", "config")
+    }
+    return {row[0] for row in rows} - {"sqlite_sequence"} - fts5_shadows
 
 
 def test_fresh_database_has_exactly_the_expected_schema(tmp_path: Path) -> None:

@@ -239,3 +239,35 @@ def test_existing_database_gets_the_index(tmp_path: Path) -> None:
     # New writes after the migration are kept in step by the triggers.
     chats.add_message(1, 2, "user", "gracias por la estación")
     assert len(search.search("estacion")) == 3
+
+
+def test_titles_first_then_messages_newest_first(
+    chats: ChatRepository, search: SearchRepository
+) -> None:
+    old = chats.create_conversation("Garden notes")
+    first = chats.add_message(old.id, None, "user", "plant tomatoes in the garden")
+    new = chats.create_conversation("More garden notes")
+    second = chats.add_message(new.id, None, "user", "water the garden")
+    third = chats.add_message(old.id, first.id, "assistant", "the garden needs sun")
+
+    hits = search.search("garden")
+
+    assert [(h.chat_id, h.message_id) for h in hits] == [
+        (new.id, None),
+        (old.id, None),
+        (old.id, third.id),
+        (new.id, second.id),
+        (old.id, first.id),
+    ]
+    # At most a fifth of the limit goes to titles (at least one).
+    assert [h.message_id for h in search.search("garden", limit=3)] == [None, third.id, second.id]
+
+
+def test_a_single_letter_matches_only_as_a_word(
+    chats: ChatRepository, search: SearchRepository
+) -> None:
+    chat = chats.create_conversation("t")
+    word = chats.add_message(chat.id, None, "user", "vitamin c is good")
+    chats.add_message(chat.id, word.id, "assistant", "citrus contains it")
+
+    assert _message_ids(search, "c") == {word.id}
