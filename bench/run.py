@@ -12,6 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import (
+    chat_depth_speed,
     compare_speed,
     conversation_speed,
     download_speed,
@@ -29,6 +30,7 @@ def main() -> int:
         + ttft_split.run()
         + gui_speed.run()
         + conversation_speed.run()
+        + chat_depth_speed.run()  # search over 100,000 messages, a ChatGPT import
         + download_speed.run()
         + compare_speed.run()
         + rpc_speed.run()  # the price of splitting a model over PCs (llama.cpp RPC)
