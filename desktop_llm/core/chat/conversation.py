@@ -263,7 +263,7 @@ class ChatRunner:
         if not turns:
             raise UserError("there is nothing to summarize in this chat yet")
         self.engine.ensure(ref, settings.n_ctx, on_progress, request_id=request_id)
-        reply_tokens = max(64, min(512, settings.n_ctx // 4))
+        reply_tokens = max(64, min(384, settings.n_ctx // 8))
         budget = budget_for(self.chats, conversation, settings.n_ctx, settings.max_tokens)
         request = summary_request(
             conversation.title,
