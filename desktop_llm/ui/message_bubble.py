@@ -1,0 +1,344 @@
+"""One message of the conversation: a bubble with its header (who, the ‹ n / m › branch
+switch, the ⋯ actions), a reasoning model's thinking, the text, and a footer (speed,
+status). Streamed text is appended as plain text; the finished reply renders once as
+Markdown with highlighted code blocks and Copy links."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_llm.services.types import Message
+from desktop_llm.ui.markdown import render_markdown
+from desktop_llm.ui.thinking_block import ThinkingBlock
+
+logger = logging.getLogger(__name__)
+
+_STATUS_NOTES = {
+    "cancelled": "stopped",
+    "interrupted": "interrupted",
+    "error": "failed",
+    "streaming": "writing…",
+}
+
+
+def stats_text(stats: dict[str, Any]) -> str:
+    if not stats:
+        return ""
+    try:
+        return (
+            f"{int(stats.get('completion_tokens', 0)):,} tokens · "
+            f"{float(stats.get('gen_tps', 0.0)):.1f} tok/s · "
+            f"first token {float(stats.get('ttft_s', 0.0)):.2f} s"
+        )
+    except (TypeError, ValueError):
+        return ""
+
+
+def status_text(last_reply: Message | None) -> str:
+    """The status line under a chat whose latest reply is ``last_reply``: its speed,
+    and how much of the context window the chat fills."""
+    if last_reply is None or not last_reply.stats:
+        return "Ready"
+    stats = last_reply.stats
+    used, n_ctx = int(stats.get("context_used", 0)), int(stats.get("n_ctx", 0))
+    context = f" · context {used:,} / {n_ctx:,} tokens" if n_ctx else ""
+    return f"{stats_text(stats)}{context}"
+
+
+FOOTER_WRAP_CHARS = 80
+
+
+class _Body(QTextBrowser):
+    """A read-only text area as tall as its content (the scroll area scrolls, not it)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+
+    def _fit(self) -> None:
+        height = int(self.document().size().height()) + 6
+        if self.minimumHeight() != height:
+            self.setMinimumHeight(height)
+            self.setMaximumHeight(height)
+
+    def resizeEvent(self, event: object) -> None:  # Qt override
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.document().setTextWidth(self.viewport().width())
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # Qt override
+        return QSize(400, self.minimumHeight())
+
+
+class MessageBubble(QFrame):
+    """One message, with its actions (the "⋯" menu: Edit, Copy, Continue from here,
+    Delete…).
+
+    Signals:
+        branchRequested(int): the id of the sibling to show.
+        editSubmitted(int, str): a user message's id and its edited text (a new branch).
+        continueRequested(int): show the branch up to this message, to go on from there.
+        deleteRequested(int): delete this message and everything under it (not asked yet).
+    """
+
+    branchRequested = Signal(int)
+    editSubmitted = Signal(int, str)
+    continueRequested = Signal(int)
+    deleteRequested = Signal(int)
+
+    def __init__(
+        self, message: Message, siblings: list[int] | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.message_id = message.id
+        self.role = message.role
+        self._code: tuple[str, ...] = ()
+        self._text = message.content
+        self.setObjectName(f"bubble-{message.role}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        user = message.role == "user"
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        header = QHBoxLayout()
+        who = "You" if user else (message.model_name or "Assistant")
+        self.header = QLabel(f"<b>{_escape(who)}</b>")
+        header.addWidget(self.header)
+        header.addStretch(1)
+        self.branch_label = QLabel()
+        self.prev_button = QPushButton("‹")
+        self.next_button = QPushButton("›")
+        for button in (self.prev_button, self.next_button):
+            button.setFixedWidth(24)
+            button.setFlat(True)
+        header.addWidget(self.prev_button)
+        header.addWidget(self.branch_label)
+        header.addWidget(self.next_button)
+        self.actions_button = QToolButton()
+        self.actions_button.setText("⋯")
+        self.actions_button.setAutoRaise(True)
+        self.actions_button.setToolTip("Edit, copy, continue from here, delete")
+        self.actions_button.clicked.connect(self._show_actions)
+        header.addWidget(self.actions_button)
+        self._set_branches(siblings or [message.id])
+        self.prev_button.clicked.connect(lambda: self._step(-1))
+        self.next_button.clicked.connect(lambda: self._step(+1))
+        layout.addLayout(header)
+        # Made when there is thinking to show, or an edit to make: most bubbles have neither.
+        self.thinking: ThinkingBlock | None = None
+        self.editor: QPlainTextEdit | None = None
+        self._editor_row: QWidget | None = None
+        self._layout = layout
+        self.body = _Body(self)
+        self.body.anchorClicked.connect(self._on_anchor)
+        layout.addWidget(self.body)
+        self.footer = QLabel()
+        self.footer.setObjectName("bubble-footer")
+        self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.footer)
+        self.update_from(message)
+
+    def _set_branches(self, siblings: list[int]) -> None:
+        self._siblings = siblings
+        index = siblings.index(self.message_id) if self.message_id in siblings else 0
+        many = len(siblings) > 1
+        for widget in (self.prev_button, self.next_button, self.branch_label):
+            widget.setVisible(many)
+        self.branch_label.setText(f"{index + 1} / {len(siblings)}")
+        self.prev_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < len(siblings) - 1)
+
+    def _step(self, delta: int) -> None:
+        index = self._siblings.index(self.message_id) + delta
+        if 0 <= index < len(self._siblings):
+            self.branchRequested.emit(self._siblings[index])
+
+    # -- actions ------------------------------------------------------------------
+    def actions_menu(self) -> QMenu:
+        """The message's actions, as the "⋯" button shows them."""
+        menu = QMenu(self)
+        if self.role == "user":
+            menu.addAction("Edit", self.start_editing)
+        menu.addAction("Copy", self.copy_source)
+        menu.addAction("Continue from here", lambda: self.continueRequested.emit(self.message_id))
+        menu.addSeparator()
+        menu.addAction("Delete this branch…", lambda: self.deleteRequested.emit(self.message_id))
+        return menu
+
+    def _show_actions(self) -> None:
+        menu = self.actions_menu()
+        menu.exec(self.actions_button.mapToGlobal(self.actions_button.rect().bottomLeft()))
+        menu.deleteLater()
+
+    def copy_source(self) -> None:
+        """The message as written (Markdown source) to the clipboard."""
+        QGuiApplication.clipboard().setText(self._text)
+        self.footer.setText("copied to the clipboard")
+        self.footer.setVisible(True)
+
+    def start_editing(self) -> None:
+        """Show the message's text in an editor with Send and Cancel (user messages)."""
+        if self.editor is not None:
+            return
+        self.editor = QPlainTextEdit(self._text)
+        self.editor.setObjectName("edit-box")
+        self._editor_row = QWidget()
+        row = QHBoxLayout(self._editor_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addStretch(1)
+        self.edit_cancel = QPushButton("Cancel")
+        self.edit_send = QPushButton("Send")
+        self.edit_send.setDefault(True)
+        row.addWidget(self.edit_cancel)
+        row.addWidget(self.edit_send)
+        self.edit_cancel.clicked.connect(self.stop_editing)
+        self.edit_send.clicked.connect(self._submit_edit)
+        index = self._layout.indexOf(self.body)
+        self._layout.insertWidget(index + 1, self.editor)
+        self._layout.insertWidget(index + 2, self._editor_row)
+        self.body.hide()
+        self.editor.setFocus()
+
+    def stop_editing(self) -> None:
+        for widget in (self.editor, self._editor_row):
+            if widget is not None:
+                widget.setParent(None)
+                widget.deleteLater()
+        self.editor = self._editor_row = None
+        self.body.show()
+
+    def _submit_edit(self) -> None:
+        if self.editor is None:
+            return
+        text = self.editor.toPlainText()
+        if not text.strip():
+            return
+        self.editSubmitted.emit(self.message_id, text)
+
+    # -- content ------------------------------------------------------------------
+    def _thinking_block(self) -> ThinkingBlock:
+        if self.thinking is None:
+            self.thinking = ThinkingBlock(parent=self)
+            self._layout.insertWidget(self._layout.indexOf(self.body), self.thinking)
+        return self.thinking
+
+    def show_reasoning(self, text: str, seconds: float | None) -> None:
+        """The reply's stored thinking, collapsed (nothing when there is none)."""
+        if not text and self.thinking is None:
+            return
+        if self.thinking is not None:
+            self.thinking.setParent(None)
+            self.thinking.deleteLater()
+        self.thinking = ThinkingBlock(text, seconds, self)
+        self._layout.insertWidget(self._layout.indexOf(self.body), self.thinking)
+
+    def append_reasoning(self, text: str) -> None:
+        """More thinking as the reply streams (into a collapsed block above the answer)."""
+        self._thinking_block().append(text)
+
+    def update_from(self, message: Message) -> None:
+        """Show a stored message (rendered as Markdown)."""
+        self._text = message.content
+        if message.reasoning or self.thinking is not None:
+            seconds = (message.stats or {}).get("reasoning_s")
+            self.show_reasoning(
+                message.reasoning, float(seconds) if isinstance(seconds, int | float) else None
+            )
+        self.render_content()
+        note = _STATUS_NOTES.get(message.status, "")
+        if not note and (message.stats or {}).get("finish_reason") == "length":
+            # Not a finished answer: Max tokens (or the context) ran out. Say so, as the
+            # "stopped" note does for Stop; Continue-style follow-ups make sense then.
+            note = "cut off: reached the length limit"
+        parts = [p for p in (stats_text(message.stats), note) if p]
+        if message.error:
+            parts.append(message.error)
+        text = " · ".join(parts)
+        # A long error must not widen the conversation, but a wrapping label makes every
+        # layout pass ask its height for a width (10 ms more per appended message, in
+        # bench/conversation_speed.py): wrap only the footers that need it.
+        self.footer.setWordWrap(len(text) > FOOTER_WRAP_CHARS)
+        self.footer.setText(text)
+        self.footer.setVisible(bool(parts))
+        failed = message.status in ("interrupted", "error")
+        if bool(self.footer.property("failed")) != failed:
+            self.footer.setProperty("failed", failed)
+            self.footer.style().unpolish(self.footer)  # a property selector: style again
+            self.footer.style().polish(self.footer)
+
+    def render_content(self) -> None:
+        if self.role == "user":
+            self.body.setPlainText(self._text)
+            self._code = ()
+            return
+        rendered = render_markdown(self._text)
+        self._code = rendered.code_blocks
+        self.body.setHtml(rendered.html)
+
+    def append(self, text: str) -> None:
+        """Add streamed text at the end, as plain text (rendered properly at the end)."""
+        self._text += text
+        cursor = self.body.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+
+    def begin_streaming(self, text: str | None = None) -> None:
+        """Show ``text`` (default: the message's) as plain text, ready for append()."""
+        if text is not None:
+            self._text = text
+        self.body.setPlainText(self._text)
+        self.footer.setText("writing…")
+        self.footer.setVisible(True)
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "copy":
+            try:
+                code = self._code[int(url.path() or url.toString().split(":", 1)[1])]
+            except (ValueError, IndexError):
+                return
+            QGuiApplication.clipboard().setText(code)
+            self.footer.setText("code copied to the clipboard")
+            self.footer.setVisible(True)
+
+
+BUBBLE_STYLE = (
+    "QFrame#bubble-user { background: #e8f0fe; border-radius: 8px; }"
+    "QFrame#bubble-assistant { background: #f6f6f6; border-radius: 8px; }"
+    "QFrame#bubble-user QTextBrowser, QFrame#bubble-assistant QTextBrowser"
+    " { background: transparent; }"
+    "QLabel#bubble-footer { color: #666; font-size: 11px; }"
+    'QLabel#bubble-footer[failed="true"] { color: #b00020; }'
+    'QFrame[found="true"] { border: 2px solid #f4b400; }'
+)
+"""One style sheet on the view for every bubble: a style sheet per widget costs Qt a
+style object each (a third of the time to open a conversation)."""
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
