@@ -145,7 +145,7 @@ def build_services(paths: AppPaths) -> AppServices:
     hub = HubService(
         library_service,
         paths,
-        machine=engine.machine,
+        machine=engine.local_machine,
         store=DownloadRepository(conn),
         settings=service,  # the one writer of settings.json
     )
@@ -156,7 +156,7 @@ def build_services(paths: AppPaths) -> AppServices:
 
     hardware = HardwareService(paths.logs, planner=plan_words)
     # Compare panes load their models as the chat does: same options, same planner.
-    planning = Planning(options_for=engine.options_for, machine=engine.machine)
+    planning = Planning(options_for=engine.options_for, machine=engine.local_machine)
     compare = CompareService(
         library, CompareRepository(conn), paths.logs, planning=planning, remotes=remote
     )

@@ -126,14 +126,21 @@ class EngineSession:
         return self.defaults.merged(stored).merged(self.overrides)
 
     def machine(self) -> Machine:
-        """This computer as the planner sees it, now (free memory changes)."""
+        """This computer as the planner sees it, now (free memory changes), with the
+        RPC workers' devices (a worker that can't be used is a UserError)."""
+        machine = self.local_machine()
+        endpoints = self._workers() if self._workers is not None else ()
+        return replace(machine, rpc=check_workers(endpoints)) if endpoints else machine
+
+    def local_machine(self) -> Machine:
+        """This computer alone, without RPC workers (the Hub's fit verdicts, compare
+        panes: a worker serves one client at a time, and an unreachable one must not
+        stop them)."""
         if self._machine_source is not None:
             return self._machine_source()
         if self._engine_info is None:
             self._engine_info = probe_engine(self._log_dir)
-        machine = detect_machine(self._log_dir, self._engine_info)
-        endpoints = self._workers() if self._workers is not None else ()
-        return replace(machine, rpc=check_workers(endpoints)) if endpoints else machine
+        return detect_machine(self._log_dir, self._engine_info)
 
     def plan(self, ref: ModelRef, n_ctx: int) -> Plan:
         """How ``ref`` would load now. Memory held by the model this session has loaded
