@@ -17,7 +17,6 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_llm.core.chat.conversation import CONTEXT_AFTER_KEY, ChatRunner, ChatSettings
 from desktop_llm.core.chat.long_chat import ContextBudget, budget_for
-from desktop_llm.core.chat.presets import apply_preset, matching_preset, preset_settings
 from desktop_llm.core.engine.interface import new_request_id
 from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.models.library import ModelLibrary
@@ -26,13 +25,14 @@ from desktop_llm.core.remote.store import RemoteStore
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
+from desktop_llm.services.chat_presets import PresetActions
 from desktop_llm.services.streaming import ChunkCoalescer
-from desktop_llm.storage import ChatRepository, Conversation, Message, Preset, PresetRepository
+from desktop_llm.storage import ChatRepository, Conversation, Message, PresetRepository
 
 logger = logging.getLogger(__name__)
 
 
-class ChatService(QObject):
+class ChatService(PresetActions, QObject):
     """Conversations and replies for the window (the models are LibraryService's).
 
     Signals:
@@ -47,6 +47,8 @@ class ChatService(QObject):
             thinking so far is :meth:`streaming_reasoning`).
         replyFinished(object): the final stored reply (status ok, cancelled, interrupted).
         presetsChanged(): a preset was saved, changed or deleted.
+        contextEstimated(int, object): a chat's id and its ContextBudget (what its next
+            message would send), estimated in the background.
         summaryReady(int, str): the id of a new chat started from a summary, and the
             message the user was about to send.
         errorOccurred(str): a message the user can act on.
@@ -62,6 +64,7 @@ class ChatService(QObject):
     replyFinished = Signal(object)
     presetsChanged = Signal()
     summaryReady = Signal(int, str)
+    contextEstimated = Signal(int, object)
     errorOccurred = Signal(str)
     bugOccurred = Signal(str)
 
@@ -195,66 +198,22 @@ class ChatService(QObject):
 
         return self._guard(apply)
 
-    # -- presets ------------------------------------------------------------------
-    def presets(self) -> list[Preset]:
-        return self._presets.list_presets() if self._presets is not None else []
-
-    def preset_for(self, conversation_id: int) -> Preset | None:
-        """The preset the chat uses unchanged, if any."""
-        conversation = self._chats.get_conversation(conversation_id)
-        settings = ChatSettings.from_dict(conversation.settings)
-        return matching_preset(self.presets(), settings, conversation.system_prompt)
-
-    def _repo(self) -> PresetRepository:
-        if self._presets is None:
-            raise UserError("presets are not available here")
-        return self._presets
-
-    def apply_preset(self, conversation_id: int, preset_id: int) -> bool:
-        """Give the chat the preset's system prompt and sampling settings."""
-
-        def apply() -> None:
-            preset = self._repo().get(preset_id)
-            conversation = self._chats.get_conversation(conversation_id)
-            settings = apply_preset(ChatSettings.from_dict(conversation.settings), preset)
-            self._chats.update_conversation(
-                conversation_id,
-                system_prompt=preset.system_prompt,
-                settings={**conversation.settings, **settings.to_dict()},
-            )
-
-        return self._guard(apply)
-
-    def save_preset(self, name: str, system_prompt: str, settings: ChatSettings) -> Preset | None:
-        """Save (or replace) the user's preset ``name``; None (errorOccurred) if refused."""
-        saved: list[Preset] = []
-        values = preset_settings(settings)
-        if self._guard(lambda: saved.append(self._repo().save(name, system_prompt, values))):
-            self.presetsChanged.emit()
-        return saved[0] if saved else None
-
-    def update_preset(
-        self, preset_id: int, name: str, system_prompt: str, settings: dict[str, Any]
-    ) -> bool:
-        def update() -> None:
-            repo = self._repo()
-            repo.update(preset_id, name=name, system_prompt=system_prompt, settings=settings)
-
-        return self._guard(update) and self._changed_presets()
-
-    def delete_preset(self, preset_id: int) -> bool:
-        return self._guard(lambda: self._repo().delete(preset_id)) and self._changed_presets()
-
-    def _changed_presets(self) -> bool:
-        self.presetsChanged.emit()
-        return True
-
     # -- long chats ---------------------------------------------------------------
     def context_budget(self, conversation_id: int) -> ContextBudget:
         """What the chat's next message would send the model (estimated tokens)."""
         conversation = self._chats.get_conversation(conversation_id)
         settings = ChatSettings.from_dict(conversation.settings)
         return budget_for(self._chats, conversation, settings.n_ctx, settings.max_tokens)
+
+    def estimate_context(self, conversation_id: int) -> None:
+        """contextEstimated(conversation_id, budget) once the chat's budget is read (in
+        the background: a 10,000-message branch takes a tenth of a second)."""
+        self._background.run(
+            lambda: self.context_budget(conversation_id),
+            lambda budget: self.contextEstimated.emit(conversation_id, budget),
+            name="context-estimate",
+            latest_only=True,
+        )
 
     def drop_oldest(self, conversation_id: int, new_text: str) -> bool:
         """Leave out the oldest turns so that the chat and ``new_text`` fit the context

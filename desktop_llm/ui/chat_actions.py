@@ -41,6 +41,7 @@ class ChatActions(QObject):
         chat.deleteRequested.connect(self.ask_delete)
         self.service.replyReasoning.connect(chat.append_reasoning_to)
         self.service.summaryReady.connect(self._summary_ready)
+        self.service.contextEstimated.connect(self._estimated)
         panel = window.settings_panel
         panel.presetChosen.connect(self.apply_preset)
         panel.presetSaveRequested.connect(self.save_preset_dialog)
@@ -151,13 +152,10 @@ class ChatActions(QObject):
     # -- long chats ---------------------------------------------------------------
     def update_meter(self) -> None:
         """The context meter: what the next message would send, estimated."""
-        conversation_id = self.window.conversation_id
-        if conversation_id is None:
+        budget = self._budget
+        if self.window.conversation_id is None or budget is None:
             self.meter.clear()
             return
-        if self._budget is None:
-            self._budget = self.service.context_budget(conversation_id)
-        budget = self._budget
         new_chars = len(self.window.composer.toPlainText())
         parts = [f"Next message sends ~{budget.tokens(new_chars):,} / {budget.n_ctx:,} tokens"]
         if budget.dropped:
@@ -172,9 +170,17 @@ class ChatActions(QObject):
         self.chat_changed()
 
     def chat_changed(self) -> None:
-        """The chat shown, or its messages or settings, changed: estimate again."""
+        """The chat shown, or its messages or settings, changed: estimate again (in the
+        background; the meter shows the result when it comes)."""
         self._budget = None
         self.update_meter()
+        if self.window.conversation_id is not None:
+            self.service.estimate_context(self.window.conversation_id)
+
+    def _estimated(self, conversation_id: int, budget: ContextBudget) -> None:
+        if conversation_id == self.window.conversation_id:
+            self._budget = budget
+            self.update_meter()
 
     def ready_to_send(self, text: str) -> bool:
         """True if ``text`` may go: the chat fits its context. Otherwise the question is

@@ -228,7 +228,7 @@ def _long_chat(qtbot: QtBot, window: MainWindow) -> None:
     for _ in range(2):
         _send(qtbot, window, LONG_TURN)
     window.composer.setPlainText(PENDING)
-    assert "too long" in window.chat_actions.meter.text()
+    qtbot.waitUntil(lambda: "too long" in window.chat_actions.meter.text(), timeout=TIMEOUT_MS)
     qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
     dialog = window.chat_actions.long_chat_dialog
     assert dialog is not None and dialog.isVisible()
@@ -251,7 +251,8 @@ def test_long_chat_asks_then_leaves_out_the_oldest_turns(qtbot: QtBot, window: M
     assert window.composer.toPlainText() == ""
     assert window.conversation_id is not None
     assert len(window.service.messages(window.conversation_id)) == 6  # all kept, two not sent
-    assert "2 oldest messages left out" in window.chat_actions.meter.text()
+    meter = window.chat_actions.meter
+    qtbot.waitUntil(lambda: "2 oldest messages left out" in meter.text(), timeout=TIMEOUT_MS)
 
 
 @pytest.mark.model

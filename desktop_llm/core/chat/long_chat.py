@@ -18,6 +18,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from desktop_llm.storage import ChatRepository, Conversation
 
@@ -72,9 +73,15 @@ class ContextBudget:
         """Messages of the branch left out (before the start point)."""
         return self._start_index()
 
+    @cached_property
+    def _base_tokens(self) -> int:
+        return self.tokens(0, self._start_index())
+
     def tokens(self, new_chars: int = 0, start: int | None = None) -> int:
         """Estimated prompt tokens with a new message of ``new_chars`` characters."""
-        first = self._start_index() if start is None else start
+        if start is None:  # the meter asks at every key press: the chat's part is cached
+            return self._base_tokens + (self._tokens(new_chars) if new_chars else 0)
+        first = start
         total = self._tokens(self.system_chars) if self.system_chars else 0
         total += sum(self._tokens(m.chars) for m in self.branch[first:])
         if new_chars:
