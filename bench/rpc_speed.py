@@ -41,10 +41,10 @@ from desktop_llm.core.hardware.detect import physical_cores
 from desktop_llm.core.models.gguf_info import read_header
 from desktop_llm.core.models.options import ModelOptions, plan_with_options
 
-ROUNDS = 3
-N_PROMPT = 16
-N_GEN = 96
-N_GEN_SHORT = 32
+ROUNDS = 2
+N_PROMPT = 8
+N_GEN = 64
+N_GEN_SHORT = 16
 N_CTX = 512
 
 
@@ -197,6 +197,8 @@ def _measure(home: Path, model: Path, threads: int, ports: list[int]) -> list[Ro
 
 
 if __name__ == "__main__":
+    # A timeout's SIGTERM still stops the workers (run()'s finally).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for row in run():
         ratio = f" ({row.ratio:.2f}x of {row.reference:.4g})" if row.ratio else ""
         print(f"{row.name}: {row.value:.4g} {row.unit}{ratio}")

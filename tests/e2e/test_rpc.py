@@ -175,7 +175,7 @@ def test_a_worker_killed_mid_reply_leaves_the_partial_reply_saved(
     worker = Worker(tmp_path / "worker-home")
     try:
         args = [sys.executable, "-m", "desktop_llm", "chat", str(smollm2), "Tell me a story"]
-        args += ["--save", "--ignore-eos", "--max-tokens", "5000", "--ctx", "8192"]
+        args += ["--save", "--ignore-eos", "--max-tokens", "3000", "--ctx", "4096"]
         args += ["--rpc", worker.endpoint]
         chat = subprocess.Popen(
             args,
