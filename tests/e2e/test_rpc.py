@@ -203,3 +203,27 @@ def test_a_worker_killed_mid_reply_leaves_the_partial_reply_saved(
         ("assistant", "interrupted"),
     ]
     assert len(rows[1][2]) >= 50  # the text streamed before the worker died is kept
+
+
+def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = run(tmp_path / "home", "rpc-worker", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"desktop-llm: cannot listen on 127.0.0.1 port {port}: address already in use "
+        "(another program or rpc-worker may use it; choose another with --port)"
+    ]
+
+
+def test_listening_beyond_this_computer_warns_loudly(tmp_path: Path) -> None:
+    worker = Worker(tmp_path / "home", "--host", "0.0.0.0")
+    code, stderr = worker.stop()
+    assert code == 0
+    assert stderr.startswith(
+        "WARNING: listening on 0.0.0.0: anyone who can reach this computer on that network "
+        "can use its CPU, GPU and memory"
+    )
+    assert "use it only on a trusted home network" in stderr
