@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from desktop_llm.core.chat.conversation import CONTEXT_AFTER_KEY, build_messages
@@ -38,7 +39,7 @@ def test_drop_to_fit_starts_at_a_user_turn() -> None:
     assert not budget.fits(300)
     # Leaving out the first turn (user + reply) is enough.
     assert budget.drop_to_fit(300) == 2
-    dropped = ContextBudget(**{**budget.__dict__, "after_id": 2})
+    dropped = dataclasses.replace(budget, after_id=2)
     assert dropped.dropped == 2 and dropped.fits(300)
     assert budget.drop_to_fit(5000) is None  # the new message alone is too long
 
