@@ -45,7 +45,7 @@ def test_search_as_json(home: Path) -> None:
     # A reply on the branch not shown, a phrase, a limit.
     assert [h["message_id"] for h in as_json(home, "chats", "search", "flamenco")] == [3]
     assert as_json(home, "chats", "search", '"paella la"') == []
-    assert len(as_json(home, "chats", "search", "a", "--limit", "1")) == 1
+    assert len(as_json(home, "chats", "search", "la", "--limit", "1")) == 1
 
 
 def test_search_as_text_and_odd_queries(home: Path) -> None:
