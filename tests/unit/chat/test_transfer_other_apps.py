@@ -14,7 +14,7 @@ from desktop_llm.core.chat.transfer.importer import import_file
 from desktop_llm.storage import ChatRepository, connect
 from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository
 from desktop_llm.storage.search_repo import SearchRepository
-from tests.support.chat_exports import T0, chatgpt_sample, openwebui_sample
+from tests.support.chat_exports import T0, chatgpt_conversation, chatgpt_sample, openwebui_sample
 
 
 @pytest.fixture
@@ -135,3 +135,29 @@ def test_a_single_openwebui_chat_object(conn: sqlite3.Connection, tmp_path: Path
     report = import_file(path, ChatTransferRepository(conn))
 
     assert (report.chats, report.messages) == (1, 4)
+
+
+def test_chatgpt_voice_transcripts_are_text_and_tool_calls_are_skipped(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    conversation = chatgpt_conversation(7, turns=1)
+    (user_id,) = conversation["mapping"]["root"]["children"]
+    user = conversation["mapping"][user_id]["message"]
+    user["content"] = {
+        "content_type": "multimodal_text",
+        "parts": [
+            {"content_type": "audio_transcription", "text": "draw me a cat", "direction": "in"},
+            {"content_type": "audio_asset_pointer", "asset_pointer": "sediment://file_1"},
+        ],
+    }
+    (answer_id,) = conversation["mapping"][user_id]["children"]
+    answer = conversation["mapping"][answer_id]["message"]
+    answer["recipient"] = "dalle.text2im"  # the model's call to the image tool
+    path = _write(tmp_path / "conversations.json", [conversation])
+
+    report = import_file(path, ChatTransferRepository(conn))
+
+    assert (report.messages, report.skipped_parts) == (1, 2)
+    assert report.skipped_kinds == {"audio_asset_pointer": 1, "tool call": 1}
+    (message,) = ChatRepository(conn).active_path(report.chat_ids[0])
+    assert message.content == "draw me a cat"

@@ -51,6 +51,8 @@ def _text(message: dict[str, Any], parsed: ParsedFile) -> str | None:
     for part in content.get("parts") or []:
         if isinstance(part, str):
             pieces.append(part)
+        elif isinstance(part, dict) and isinstance(part.get("text"), str) and part["text"]:
+            pieces.append(part["text"])  # a voice message's transcript is its text
         else:
             kind = part.get("content_type", "file") if isinstance(part, dict) else "unknown"
             parsed.skip(str(kind))
@@ -84,6 +86,8 @@ def _conversation(raw: Any, where: str, parsed: ParsedFile) -> NewChat:
             hidden = bool(metadata.get("is_visually_hidden_from_conversation"))
             if role == "tool":
                 parsed.skip("tool")
+            elif message.get("recipient") not in (None, "all"):
+                parsed.skip("tool call")  # the model asking a tool (DALL·E, browser, python)
             elif role in _ROLES and not hidden:
                 text = _text(message, parsed)
                 if text is not None:
