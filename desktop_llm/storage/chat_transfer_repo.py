@@ -261,8 +261,8 @@ def _message_rows(
             "created_at": message.created_at,
             "status": status,
             "model_name": message.model_name,
-            "settings": dump_json(message.settings),
-            "stats": dump_json(message.stats),
+            "settings": dump_json(message.settings) if message.settings else "{}",
+            "stats": dump_json(message.stats) if message.stats else "{}",
             "error": message.error,
         }
         names = tuple(sorted(values))
