@@ -271,3 +271,31 @@ def test_a_single_letter_matches_only_as_a_word(
     chats.add_message(chat.id, word.id, "assistant", "citrus contains it")
 
     assert _message_ids(search, "c") == {word.id}
+
+
+def test_the_index_passes_fts5s_integrity_check_after_every_kind_of_write(
+    chats: ChatRepository, search: SearchRepository, conn: sqlite3.Connection
+) -> None:
+    keep = chats.create_conversation("kept")
+    gone = chats.create_conversation("deleted later")
+    parent = None
+    for i in range(40):
+        chat = keep if i % 2 else gone
+        parent_id = parent if chat is keep else None
+        message = chats.add_message(chat.id, parent_id, "user", f"text {i} ñandú")
+        if chat is keep:
+            parent = message.id
+        if i % 5 == 0:
+            chats.update_message(message.id, content=f"edited {i}")
+    reply = chats.add_message(keep.id, parent, "assistant", "", status="streaming")
+    chats.update_message(reply.id, content="growing")
+    chats.update_message(reply.id, content="grown", status="ok")
+    chats.rename_conversation(keep.id, "renamed")
+    chats.delete_conversation(gone.id)
+
+    for table in ("chat_search", "chat_title_search"):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+    assert _message_ids(search, "nandu") == {
+        m.id for m in chats.active_path(keep.id) if "ñandú" in m.content
+    }
+    assert _message_ids(search, "renamed") == {None}
