@@ -19,6 +19,7 @@ from bench import (
     engine_speed,
     gui_speed,
     rpc_speed,
+    threads_speed,
     ttft_split,
 )
 from bench.common import write_results
@@ -33,6 +34,7 @@ def main() -> int:
         + chat_depth_speed.run()  # search over 100,000 messages, a ChatGPT import
         + download_speed.run()
         + compare_speed.run()
+        + threads_speed.run()  # auto threads with a busy background process
         + rpc_speed.run()  # the price of splitting a model over PCs (llama.cpp RPC)
     )
     notes = [

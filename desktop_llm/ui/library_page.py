@@ -124,7 +124,7 @@ class LibraryPage(QWidget):
             self.template.addItem(name, name)
         self.threads = QSpinBox()
         self.threads.setRange(0, 256)
-        self.threads.setSpecialValueText("automatic (physical cores)")
+        self.threads.setSpecialValueText("automatic (free cores)")
         self.batch = QSpinBox()
         self.batch.setRange(0, 8192)
         self.batch.setSingleStep(128)

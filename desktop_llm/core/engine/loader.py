@@ -25,7 +25,7 @@ import llama_cpp.llama_cpp as low
 from desktop_llm.core.engine.kv_cache_store import KvCacheStore, model_identity
 from desktop_llm.core.engine.protocol import CancelFlag, Loaded, LoadParams, LoadProgress, send
 from desktop_llm.core.engine.sampler import Llama
-from desktop_llm.core.hardware.detect import physical_cores
+from desktop_llm.core.hardware.threads import auto_threads
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def load(
             context_params.flash_attn_type = low.LLAMA_FLASH_ATTN_TYPE_AUTO
         return original_init_context(model, context_params)
 
-    threads = params.n_threads or physical_cores()
+    threads = params.n_threads or auto_threads()
     if params.rpc:
         _add_rpc_devices(params.rpc)
     # The worker is single-threaded: nothing else calls these while they are swapped.

@@ -56,7 +56,8 @@ def send(conn: Connection, message: object) -> None:
 
 @dataclass(frozen=True)
 class LoadParams:
-    """How to load a model. ``n_threads=None`` means the number of physical cores.
+    """How to load a model. ``n_threads=None`` means "auto": the physical cores that
+    are not busy with other work when the model loads (core/hardware/threads.py).
 
     ``type_k``/``type_v`` are ggml type ids for the KV cache (None: llama.cpp's f16;
     GGML_TYPE_F16 = 1, Q8_0 = 8, Q4_0 = 2). A quantized V cache needs ``flash_attn``.
