@@ -32,6 +32,7 @@ STATS_KEYS = {
     "prompt_tps",
     "gen_tps",
     "finish_reason",
+    "cached_tokens",
     "reasoning_tokens",
     "reasoning_s",
 }

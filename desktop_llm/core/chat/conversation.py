@@ -48,6 +48,7 @@ CHAT_STAT_KEYS = (
     "prompt_tps",
     "gen_tps",
     "finish_reason",
+    "cached_tokens",
 )
 """The keys of a reply's stats in ``desktop-llm chat --json`` (and a compare pane's)."""
 
@@ -351,7 +352,14 @@ class ChatRunner:
                     on_chunk(split.answer)
 
             result: ChatResult = self.engine.host.chat(
-                history, settings.sampling(), template, chunk, request_id=request_id
+                history,
+                settings.sampling(),
+                template,
+                chunk,
+                request_id=request_id,
+                # The worker keeps each chat's KV state (kv_cache_store.py); its prefix
+                # check covers branches and edits, so one key per conversation does.
+                cache_key=f"chat:{conversation_id}",
             )
             rest = splitter.finish()
             if rest.reasoning and on_reasoning is not None:

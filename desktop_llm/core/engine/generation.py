@@ -102,7 +102,9 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
     may_retry_empty = request.template.name == "completion"
     cached = reusable_prefix(llm, tokens)
     counts = LookupCounts()
-    generator: Iterator[int] = _start(llm, tokens, sampling, None, grammar, counts)
+    wanted = model.prompt_lookup if sampling.prompt_lookup is None else sampling.prompt_lookup
+    lookup = model.exact_batches and wanted
+    generator: Iterator[int] = _start(llm, tokens, sampling, None, grammar, counts, lookup)
     try:
         while True:
             if t_first is None and model.cancelled():
@@ -129,6 +131,7 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
                         _eog_ban(model, lambda: _visible(pieces, stopper)),
                         grammar,
                         counts,
+                        lookup,
                     )
                     continue
                 break
@@ -203,6 +206,7 @@ def _start(
     logits_processor: Any,
     grammar: Any,
     counts: LookupCounts,
+    lookup: bool,
 ) -> Iterator[int]:
     options: dict[str, Any] = {
         "top_k": sampling.top_k,
@@ -215,7 +219,7 @@ def _start(
         "logits_processor": logits_processor,
         "grammar": grammar,
     }
-    if sampling.prompt_lookup and logits_processor is None and grammar is None:
+    if lookup and logits_processor is None and grammar is None:
         # Grammars and Python logits processors keep llama-cpp-python's own loop.
         return lookup_generate(llm, tokens, llm._init_sampler(**options), counts)
     generator: Iterator[int] = llm.generate(tokens, **options)

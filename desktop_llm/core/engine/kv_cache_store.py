@@ -16,8 +16,9 @@ earlier message therefore never serves a token it doesn't match.
 
 A file that fails any check (damaged, truncated, from another model) is removed with
 a line in the log; llama.cpp reads only a file whose size and CRC-32 are those the
-sidecar recorded, since its reader aborts the process on some damaged files. The folder is kept under a size limit, least recently used first
-(a restore touches its files).
+sidecar recorded, since its reader aborts the process on some damaged files. The
+folder is kept under a size limit, least recently used first (a restore touches its
+files).
 """
 
 from __future__ import annotations
