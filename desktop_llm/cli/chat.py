@@ -32,7 +32,13 @@ _DEFAULTS = ChatSettings()
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     chat = sub.add_parser("chat", help="chat with a model in the terminal")
-    chat.add_argument("model", metavar="MODEL", help="installed model name or id, or a .gguf path")
+    chat.add_argument(
+        "model",
+        metavar="MODEL",
+        nargs="?",
+        help="installed model name or id, or a .gguf path (with --resume: the chat's model "
+        "unless given)",
+    )
     chat.add_argument(
         "prompt", metavar="PROMPT", nargs="?", help="one prompt; without it, an interactive session"
     )
@@ -75,6 +81,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "continuation, for base models) or a built-in one such as chatml or llama-3",
     )
     chat.add_argument("--save", action="store_true", help="store the chat as a conversation")
+    chat.add_argument(
+        "--resume",
+        metavar="CHAT_ID",
+        type=int,
+        help="continue saved conversation CHAT_ID (`desktop-llm chats` lists them), with its "
+        "settings; implies --save. Its model's kept state answers without reading the chat again",
+    )
     chat.add_argument(
         "--json",
         action="store_true",
@@ -133,7 +146,10 @@ def _settings_from(args: argparse.Namespace, ctx: Context) -> ChatSettings:
 
 
 def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
-    settings = _settings_from(args, ctx)
+    resumed = _resume(args, ctx) if args.resume is not None else None
+    if args.model is None:
+        raise UserError("name a model: desktop-llm chat MODEL [PROMPT]")
+    settings = _settings_from(args, ctx) if resumed is None else resumed
     ref = ctx.resolve_model(args.model)
     if args.template:
         ref = dataclasses.replace(ref, template_override=args.template)
@@ -201,14 +217,10 @@ def _chat_once(
     engine.ensure(ref, settings.n_ctx)
     if args.save:
         chats = ctx.chats
-        conversation = chats.create_conversation(
-            model_id=ref.record.id if ref.record else None,
-            system_prompt=args.system or "",
-            settings=settings.to_dict(),
-        )
+        conversation_id = args.resume or _new_conversation(ctx, ref, settings, args.system)
         runner = ChatRunner(chats, ctx.library, engine)
         reply = runner.send(
-            conversation.id,
+            conversation_id,
             args.prompt,
             ref,
             on_chunk=on_chunk,
@@ -257,10 +269,42 @@ def _chat_once(
 
 
 def _stats_line(stats: dict[str, Any]) -> str:
+    cached = stats.get("cached_tokens") or 0
+    kept = f", {cached:,} prompt tokens kept" if cached else ""
     return (
         f"[{stats.get('completion_tokens', 0)} tokens, {stats.get('gen_tps', 0):.1f} tok/s, "
-        f"first token {stats.get('ttft_s', 0):.2f}s, {stats.get('finish_reason')}]"
+        f"first token {stats.get('ttft_s', 0):.2f}s{kept}, {stats.get('finish_reason')}]"
     )
+
+
+def _resume(args: argparse.Namespace, ctx: Context) -> ChatSettings:
+    """``--resume CHAT_ID [PROMPT]``: the saved chat's settings; its model unless MODEL
+    is given (a lone positional is the prompt)."""
+    try:
+        conversation = ctx.chats.get_conversation(args.resume)
+    except UserError:
+        raise UserError(
+            f"there is no saved chat {args.resume} (`desktop-llm chats` lists them)"
+        ) from None
+    if args.prompt is None and args.model is not None:
+        args.prompt, args.model = args.model, None
+    if args.model is None:
+        if conversation.model_id is None:
+            raise UserError(f"chat {args.resume} has no model yet: name one after --resume")
+        args.model = str(conversation.model_id)
+    args.save = True
+    args.system = conversation.system_prompt
+    return ChatSettings.from_dict(conversation.settings).validate()
+
+
+def _new_conversation(
+    ctx: Context, ref: ModelRef, settings: ChatSettings, system: str | None
+) -> int:
+    return ctx.chats.create_conversation(
+        model_id=ref.record.id if ref.record else None,
+        system_prompt=system or "",
+        settings=settings.to_dict(),
+    ).id
 
 
 def _chat_interactive(
@@ -278,13 +322,7 @@ def _chat_interactive(
     chats = ctx.chats if args.save else None
     runner = ChatRunner(chats, ctx.library, engine) if chats else None
     conversation_id = (
-        chats.create_conversation(
-            model_id=ref.record.id if ref.record else None,
-            system_prompt=args.system or "",
-            settings=settings.to_dict(),
-        ).id
-        if chats
-        else None
+        (args.resume or _new_conversation(ctx, ref, settings, args.system)) if chats else None
     )
     history = build_messages(args.system or "", [])
     while True:

@@ -56,6 +56,10 @@ class LoadedModel:
         self.eog_ids: list[int] | None = None
         # Each chat's KV state on disk (None: the load gave no folder for them).
         self.kv_store: KvCacheStore | None = None
+        # Whether a batch's logits equal one-at-a-time decoding's (flash attention off):
+        # prompt lookup is used only then; ``prompt_lookup``: for every reply.
+        self.exact_batches = False
+        self.prompt_lookup = False
 
     def cancelled(self) -> bool:
         """Whether the host cancelled the request being served (maybe before it began)."""
@@ -104,11 +108,17 @@ def load(
     def init_context(model: Any, context_params: Any) -> Any:
         # Llama() only knows flash attention on or off; None asks for llama.cpp's
         # "auto", which llama-bench uses too (on where the backend supports it).
-        if params.flash_attn is None:
+        if params.flash_attn is None and not exact_batches:
             context_params.flash_attn_type = low.LLAMA_FLASH_ATTN_TYPE_AUTO
         return original_init_context(model, context_params)
 
     threads = params.n_threads or auto_threads()
+    # Prompt lookup gives the tokens of one-at-a-time decoding only without flash
+    # attention: llama.cpp's CPU kernel sums a single query's attention in chunks
+    # (split-KV) and a batch's in one pass, so their last bits differ.
+    exact_batches = params.flash_attn is False or (
+        params.prompt_lookup and params.flash_attn is None and params.type_v is None
+    )
     if params.rpc:
         _add_rpc_devices(params.rpc)
     # The worker is single-threaded: nothing else calls these while they are swapped.
@@ -138,6 +148,7 @@ def load(
         low.llama_model_default_params = original_defaults
         low.llama_init_from_model = original_init_context
     model = LoadedModel(llm, conn, cancel)
+    model.exact_batches, model.prompt_lookup = exact_batches, params.prompt_lookup
     if params.kv_cache_dir is not None:
         identity = model_identity(params, int(llm.n_ctx()))
         model.kv_store = KvCacheStore(Path(params.kv_cache_dir), params.kv_cache_limit, identity)

@@ -72,7 +72,7 @@ def lookup_generate(
     _reuse_prefix(llm, tokens)
     llm.eval(tokens[llm.n_tokens :])
     n_ctx = int(llm.n_ctx())
-    limit = max(1, min(n_draft, int(llm.n_batch) - 1))
+    limit = max(0, min(n_draft, int(llm.n_batch) - 1))
     pending = int(sampler.sample(llm._ctx, -1))
     valid = int(llm.n_tokens)  # tokens in the KV cache that belong to the reply
     try:

@@ -83,6 +83,9 @@ class LoadParams:
     # Where the worker keeps each chat's KV state (kv_cache_store.py); None: nowhere.
     kv_cache_dir: str | None = None
     kv_cache_limit: int = KV_CACHE_LIMIT_BYTES
+    # Prompt-lookup decoding for every reply of this load (prompt_lookup.py); it turns
+    # flash attention off when that is left to llama.cpp ("auto").
+    prompt_lookup: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,11 @@ class SamplingParams:
     grammar: str | None = None
     json_schema: str | None = None
     tools: str | None = None
-    prompt_lookup: bool = False
+    prompt_lookup: bool | None = None
     """Prompt-lookup decoding: drafts copied from the conversation, checked by the model
-    in one batch (prompt_lookup.py); the same tokens, faster where the reply repeats."""
+    in one batch (prompt_lookup.py); the same tokens, faster where the reply repeats.
+    None: as the load says (``LoadParams.prompt_lookup``). Used only on a load with
+    flash attention off (``LoadParams.prompt_lookup`` turns it off)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
