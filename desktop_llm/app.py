@@ -92,7 +92,9 @@ class AppServices:
         if self.chat_search is None:
             self.chat_search = ChatSearchService(SearchRepository(self.conn))
         if self.chat_transfer is None:
-            self.chat_transfer = ChatTransferService(ChatTransferRepository(self.conn))
+            self.chat_transfer = ChatTransferService(
+                ChatTransferRepository(self.conn), database=getattr(self.conn, "path", None)
+            )
 
     def close(self) -> None:
         """Stop any reply and download, the API server, end the workers and close the

@@ -14,6 +14,7 @@ from desktop_llm.core.chat.transfer.export import export_text
 from desktop_llm.core.chat.transfer.files import write_export
 from desktop_llm.core.chat.transfer.importer import ImportReport, import_file
 from desktop_llm.services.background import Background
+from desktop_llm.storage import connect
 from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository
 
 logger = logging.getLogger(__name__)
@@ -41,9 +42,20 @@ class ChatTransferService(QObject):
     errorOccurred = Signal(str)
     bugOccurred = Signal(str)
 
-    def __init__(self, repo: ChatTransferRepository, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        repo: ChatTransferRepository,
+        parent: QObject | None = None,
+        *,
+        database: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self._repo = repo
+        # An import writes in one transaction, seconds long for a large file. On a
+        # connection of its own it holds only SQLite's write lock: the window's reads
+        # (on the shared connection, WAL) go on meanwhile, instead of waiting for the
+        # shared connection's lock. Other writes wait for it (up to the busy timeout).
+        self._database = database
         self._background = Background(self.errorOccurred.emit, self.bugOccurred.emit, self)
         self._busy = False
 
@@ -66,7 +78,16 @@ class ChatTransferService(QObject):
 
     def import_file(self, path: Path) -> None:
         """Import every chat in ``path``: all of them, or none and errorOccurred."""
-        self._run(lambda: import_file(path, self._repo), self.imported.emit, "chat-import")
+        self._run(lambda: self._import(path), self.imported.emit, "chat-import")
+
+    def _import(self, path: Path) -> ImportReport:
+        if self._database is None:
+            return import_file(path, self._repo)
+        conn = connect(self._database)
+        try:
+            return import_file(path, ChatTransferRepository(conn))
+        finally:
+            conn.close()
 
     def wait(self, timeout_s: float = 60.0) -> None:
         self._background.wait(timeout_s)

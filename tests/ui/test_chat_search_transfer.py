@@ -16,6 +16,7 @@ from desktop_llm.app import AppServices, build_services
 from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.paths import AppPaths
 from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository, NewChat, NewMessage
+from desktop_llm.storage.connection import connection_lock
 from desktop_llm.ui.chat_view import PAGE
 from desktop_llm.ui.main_window import MainWindow
 from tests.support.chat_exports import chatgpt_sample
@@ -285,3 +286,21 @@ def test_a_bad_import_file_is_one_message_and_imports_nothing(
     assert window.error_banner.isVisible()
     assert "cut off" in window.error_banner.text()
     assert len(window.service.conversations()) == 1
+
+
+def test_an_import_does_not_wait_for_the_windows_connection(
+    app: tuple[MainWindow, AppServices], qtbot: QtBot, tmp_path: Path
+) -> None:
+    window, parts = app
+    assert parts.chat_transfer is not None
+    source = tmp_path / "conversations.json"
+    source.write_text(json.dumps(chatgpt_sample()), encoding="utf-8")
+    shared = connection_lock(parts.conn)  # the lock its repositories share
+
+    # The window's connection stays taken for the whole import: it goes on regardless,
+    # on a connection of its own, so a long import never freezes the window's reads.
+    with shared, qtbot.waitSignal(parts.chat_transfer.imported, timeout=30_000) as done:
+        parts.chat_transfer.import_file(source)
+
+    assert done.args is not None and done.args[0].chats == 2
+    assert len(window.service.conversations()) == 3
