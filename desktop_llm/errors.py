@@ -7,6 +7,10 @@ logs the traceback, the GUI shows a crash dialog and keeps running.
 
 from __future__ import annotations
 
+import errno
+import re
+import socket
+
 
 class UserError(Exception):
     """A problem with the user's input or environment, with a message they can act on."""
@@ -25,3 +29,51 @@ class ModelFileError(UserError):
 
 class NotFoundError(UserError):
     """A named model or conversation does not exist."""
+
+
+_PLAIN_ERRNO: dict[int, str] = {
+    errno.ENOENT: "no such file or folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the disk is read-only",
+    errno.EISDIR: "it is a folder, not a file",
+    errno.ENOTDIR: "part of the path is not a folder",
+    errno.EEXIST: "it exists already",
+    errno.EADDRINUSE: "the port is in use by another program",
+    errno.EADDRNOTAVAIL: "this computer has no such address",
+    errno.ECONNREFUSED: "nothing answers there (connection refused)",
+    errno.ECONNRESET: "the connection was dropped",
+    errno.ETIMEDOUT: "no answer in time",
+    errno.EHOSTUNREACH: "the computer can't be reached",
+    errno.ENETUNREACH: "no network",
+    errno.EMFILE: "too many files open",
+}
+
+
+def plain_reason(exc: BaseException) -> str:
+    """Why ``exc`` happened, in words a person reads: no ``[Errno 2]``, no ``b'...'``
+    reprs, no class names (issue 16). Log the exception itself for the detail.
+
+    OSErrors (and errors caused by one, as httpx's are) go by their errno; a name that
+    can't be looked up (socket.gaierror) says so; anything else is its own text, cleaned.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return "the server's name can't be looked up (no network, or a wrong address)"
+        if isinstance(current, OSError) and current.errno in _PLAIN_ERRNO:
+            return _PLAIN_ERRNO[current.errno]
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror[:1].lower() + current.strerror[1:]
+        current = current.__cause__ or current.__context__
+    return _clean(str(exc)) or "unknown error"
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"\[Errno -?\d+\]\s*", "", text)
+    text = re.sub(r"\bb(['\"])(.*?)\1", r"\2", text)  # b'hell' -> hell
+    return text.strip()

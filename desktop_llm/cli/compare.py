@@ -26,7 +26,7 @@ from desktop_llm.core.compare.rating import leaderboard
 from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.formatting import format_size
 from desktop_llm.core.remote.models import is_remote
-from desktop_llm.errors import UserError
+from desktop_llm.errors import UserError, plain_reason
 
 _SPEC_HELP = (
     "installed model name or id, or a path; add settings after '@' to give this pane its "
@@ -173,7 +173,7 @@ def cmd_perplexity(args: argparse.Namespace, ctx: Context) -> int:
     try:
         text = args.file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        why = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc
+        why = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else plain_reason(exc)
         raise UserError(f"cannot read {args.file}: {why}") from exc
     refs = [ctx.resolve_model(m) for m in args.models]
     for ref in refs:

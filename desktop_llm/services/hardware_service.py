@@ -14,7 +14,7 @@ from desktop_llm.core.engine.host import probe_engine
 from desktop_llm.core.hardware.advice import reinstall_command
 from desktop_llm.core.hardware.info import HardwareInfo
 from desktop_llm.core.hardware.probe import probe_hardware
-from desktop_llm.errors import UserError
+from desktop_llm.errors import UserError, plain_reason
 from desktop_llm.services.background import Background
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class HardwareService(QObject):
                 return probe_hardware(log_dir, probe_engine)
             except Exception as exc:
                 logger.exception("hardware detection failed")
-                raise UserError(f"hardware detection failed: {exc}") from exc
+                raise UserError(f"hardware detection failed: {plain_reason(exc)}") from exc
 
         self._background.run(probe, self._probed, name="hardware-probe")
 

@@ -40,7 +40,7 @@ from desktop_llm.core.models.gguf_info import (
     IncompleteHeader,
     parse_header,
 )
-from desktop_llm.errors import UserError
+from desktop_llm.errors import UserError, plain_reason
 
 logger = logging.getLogger(__name__)
 
@@ -329,7 +329,8 @@ class HubClient:
             status = exc.response.status_code if exc.response is not None else "?"
             return UserError(f"Hugging Face answered HTTP {status} for {repo_id}")
         if isinstance(exc, OfflineModeIsEnabled | httpx2.TransportError | OSError):
-            return UserError(f"{OFFLINE}: {exc} ({self.endpoint})")
+            logger.info("cannot reach %s", self.endpoint, exc_info=exc)
+            return UserError(f"{OFFLINE}: {plain_reason(exc)} ({self.endpoint})")
         return exc
 
 
