@@ -50,6 +50,10 @@ def _chat_with_branches(conn: sqlite3.Connection) -> int:
     q2 = chats.add_message(chat.id, a1.id, "user", "Et pour le vin ?")
     chats.add_message(chat.id, q2.id, "assistant", "Un côtes-du-rhône.", model_name="SmolLM2-135M")
     chats.select_branch(a1.id)  # the ratatouille branch is the one shown
+    # A reasoning model's thinking is stored apart from the answer (m006's column).
+    conn.execute(
+        "UPDATE messages SET reasoning = ? WHERE id = ?", ("Il fait froid: un plat chaud.", a1.id)
+    )
     return chat.id
 
 
@@ -108,6 +112,7 @@ def test_json_round_trip_keeps_every_branch_and_field(
     imported["model"] = original["model"]
     assert _shape(imported) == _shape(original)
     assert imported["id"] != original["id"]
+    assert [m["reasoning"] for m in imported["messages"]][1] == "Il fait froid: un plat chaud."
     # New ids, after the message already there, which is left as it was.
     assert min(m["id"] for m in imported["messages"]) > 1
     assert [m.content for m in ChatRepository(target).active_path(here.id)] == ["I was here first"]
@@ -169,6 +174,7 @@ def test_markdown_of_the_branch_shown_and_of_every_branch(
     assert "crêpes" not in shown and "dessert" not in shown
     assert "```python\nprint('bon appétit')\n```" in shown  # Markdown source, as written
     assert "*17 tokens · 41.5 tok/s*" in shown
+    assert "> **Thinking**\n>\n> Il fait froid: un plat chaud." in shown
     for text in ("ratatouille", "crêpes", "dessert", "Une tar", "côtes-du-rhône"):
         assert text in every
     assert every.count("## Branch ") == 3
