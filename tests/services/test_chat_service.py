@@ -17,7 +17,7 @@ from desktop_llm.services import streaming
 from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.streaming import ChunkCoalescer
 from desktop_llm.storage import Message
-from tests.support.gguf_builder import write_not_gguf, write_truncated_copy
+from tests.support.gguf_builder import write_distinct_copy, write_not_gguf, write_truncated_copy
 
 TIMEOUT_MS = 60_000
 LONG_PROMPT = "Write a long story about a dragon who learns to bake bread."
@@ -212,7 +212,7 @@ def test_send_with_vanished_model_file(
 ) -> None:
     service = services.service
     copy = tmp_path / "gone.gguf"
-    copy.write_bytes(smollm2.read_bytes())
+    write_distinct_copy(smollm2, copy)
     record = services.library_service.import_model(copy)
     assert record is not None
     copy.unlink()

@@ -272,6 +272,14 @@ def write_truncated_copy(src: Path, dst: Path, keep_fraction: float = 0.5) -> Pa
     return dst
 
 
+def write_distinct_copy(src: Path, dst: Path) -> Path:
+    """A copy of ``src`` that the library takes for another model: 64 bytes of padding
+    after the tensor data (llama.cpp ignores them) give it another size and sha256, where
+    a plain copy would be recognised as the model already imported."""
+    dst.write_bytes(src.read_bytes() + b"\0" * 64)
+    return dst
+
+
 def write_not_gguf(path: Path) -> Path:
     """A text file with a .gguf name."""
     path.write_text("This is not a model, just some text with a .gguf name.\n" * 20)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from desktop_llm.app import AppServices
 from desktop_llm.services.types import ChatSettings, Message
 from desktop_llm.ui.main_window import MainWindow
-from tests.support.gguf_builder import write_not_gguf, write_truncated_copy
+from tests.support.gguf_builder import write_distinct_copy, write_not_gguf, write_truncated_copy
 
 TIMEOUT_MS = 60_000
 LONG_PROMPT = "Write a long story about a dragon who learns to bake bread."
@@ -289,8 +288,7 @@ def test_import_bad_files_then_keep_working(
 def test_send_with_vanished_model_file(
     qtbot: QtBot, window: MainWindow, smollm2: Path, tmp_path: Path
 ) -> None:
-    copy = tmp_path / "vanishing.gguf"
-    shutil.copyfile(smollm2, copy)
+    copy = write_distinct_copy(smollm2, tmp_path / "vanishing.gguf")
     window.import_model(copy)
     record = next(m for m in window.library.models() if m.path == copy)
     assert window.current_model_id() == record.id
@@ -373,7 +371,7 @@ def test_drop_a_model_file_imports_it_in_place(
     window, parts = make_window()
     copy = tmp_path / "dropped" / "My-Model.Q4_1.gguf"
     copy.parent.mkdir()
-    shutil.copyfile(smollm2, copy)
+    write_distinct_copy(smollm2, copy)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(copy))])
 
