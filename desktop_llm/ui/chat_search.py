@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_llm.errors import UserError
 from desktop_llm.services.chat_search_service import (
     MARK_END,
     MARK_START,
@@ -183,6 +184,12 @@ class ChatFinder(QObject):
         service.bugOccurred.connect(lambda details: show_crash_dialog(window, details))
 
     def open_result(self, chat_id: int, message_id: int) -> None:
+        try:
+            self._open(chat_id, message_id)
+        except UserError as exc:  # deleted since the search ran
+            self.window.show_error(f"{exc.message}: search again")
+
+    def _open(self, chat_id: int, message_id: int) -> None:
         window = self.window
         service = window.service
         if message_id:

@@ -304,3 +304,21 @@ def test_an_import_does_not_wait_for_the_windows_connection(
 
     assert done.args is not None and done.args[0].chats == 2
     assert len(window.service.conversations()) == 3
+
+
+def test_a_result_whose_chat_was_deleted_since(
+    app: tuple[MainWindow, AppServices], qtbot: QtBot
+) -> None:
+    window, parts = app
+    assert window.finder is not None
+    _search(qtbot, window, "zeppelin")
+    (hit,) = window.finder.box.hits()
+    other = parts.service.new_conversation()
+    window.open_conversation(other.id)
+    parts.service.delete_conversation(hit.chat_id)
+
+    window.finder.box.choose(0)
+
+    assert window.error_banner.isVisible()
+    assert window.error_banner.text() == f"no message with id {hit.message_id}: search again"
+    assert window.conversation_id == other.id
