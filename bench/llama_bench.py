@@ -1,8 +1,9 @@
-"""llama.cpp's own llama-bench, built from the llama.cpp that llama-cpp-python vendors.
+"""llama.cpp's own llama-bench (and llama-server, for the API bench), built from the
+llama.cpp that llama-cpp-python vendors.
 
 The sdist of the pinned llama-cpp-python carries ``vendor/llama.cpp``; we build only the
-``llama-bench`` target, once, with the same CMAKE_ARGS as the app's engine, cached in
-``~/.cache/desktop-llm/llama-bench-<key>/`` (outside the repo).
+``llama-bench`` and ``llama-server`` targets, each once, with the same CMAKE_ARGS as the
+app's engine, cached in ``~/.cache/desktop-llm/llama-bench-<key>/`` (outside the repo).
 """
 
 from __future__ import annotations
@@ -32,12 +33,17 @@ def _key() -> str:
     return hashlib.sha1(f"{LLAMA_CPP_VERSION}|{CMAKE_ARGS}".encode()).hexdigest()[:10]
 
 
-def binary() -> Path:
-    return CACHE / f"llama-bench-{_key()}" / "build" / "bin" / "llama-bench"
+def binary(name: str = "llama-bench") -> Path:
+    return CACHE / f"llama-bench-{_key()}" / "build" / "bin" / name
 
 
-def build() -> Path:
-    target = binary()
+def build_server() -> Path:
+    """llama.cpp's C++ OpenAI-compatible server, from the same sources and build folder."""
+    return build("llama-server")
+
+
+def build(name: str = "llama-bench") -> Path:
+    target = binary(name)
     if target.exists():
         return target
     work = target.parent.parent.parent
@@ -86,7 +92,7 @@ def build() -> Path:
             "--build",
             str(build_dir),
             "--target",
-            "llama-bench",
+            name,
             "-j",
             str(os.cpu_count() or 2),
         ],

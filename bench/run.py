@@ -12,6 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import (
+    api_speed,
     chat_depth_speed,
     compare_speed,
     conversation_speed,
@@ -36,8 +37,10 @@ def main() -> int:
         + compare_speed.run()
         + threads_speed.run()  # auto threads with a busy background process
         + rpc_speed.run()  # the price of splitting a model over PCs (llama.cpp RPC)
+        + api_speed.run()  # the local API server vs the engine, llama_cpp.server, llama-server
     )
     notes = [
+        api_speed.NOTE,
         "Generation speed is wall-clock between the first and the last token. The engine "
         "and the bare loop sample (llama.cpp's sampler chain: top-k 40, repeat penalty 1.1, "
         "top-p, min-p, temperature) and detokenize every token; llama-bench's tg test only "
