@@ -9,6 +9,7 @@ the reply being written, for a window that comes back to that chat.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ class ChatService(PresetActions, QObject):
             :meth:`streaming`).
         replyReasoning(int, str): message id and new thinking of a reasoning model (the
             thinking so far is :meth:`streaming_reasoning`).
+        replyRate(int, int, float): message id, tokens written so far and tokens per second
+            since the first one (for "Writing… 42 tok/s"); with the chunks.
         replyFinished(object): the final stored reply (status ok, cancelled, interrupted).
         presetsChanged(): a preset was saved, changed or deleted.
         contextEstimated(int, object): a chat's id and its ContextBudget (what its next
@@ -61,6 +64,7 @@ class ChatService(PresetActions, QObject):
     replyStarted = Signal(object, object)
     replyChunk = Signal(int, str)
     replyReasoning = Signal(int, str)
+    replyRate = Signal(int, int, float)
     replyFinished = Signal(object)
     presetsChanged = Signal()
     summaryReady = Signal(int, str)
@@ -93,6 +97,7 @@ class ChatService(PresetActions, QObject):
         self._busy = False
         self._replying_in: int | None = None
         self._streaming: tuple[int, str] | None = None
+        self._written = (0, 0.0)  # tokens of the reply being written, when the first came
         self._thinking = ""
         # The reply being written (its load included): what stop() cancels, once.
         self._request_id: int | None = None
@@ -399,9 +404,12 @@ class ChatService(PresetActions, QObject):
 
     def _write(self, job: Callable[..., Message], ref: Any, request_id: int) -> Message:
         """On the background thread: load if needed, generate, store."""
-        coalescer = ChunkCoalescer(
-            lambda mid, text, _pieces: self._background.post(lambda: self._add_text(mid, text))
-        )
+
+        def text_came(mid: int, text: str, pieces: int) -> None:
+            at = time.monotonic()  # when it came, not when the GUI thread gets to it
+            self._background.post(lambda: self._add_text(mid, text, pieces, at))
+
+        coalescer = ChunkCoalescer(text_came)
         thinking = ChunkCoalescer(
             lambda mid, text, _pieces: self._background.post(lambda: self._add_thinking(mid, text))
         )
@@ -420,14 +428,24 @@ class ChatService(PresetActions, QObject):
 
     def _started(self, user: Message, reply: Message) -> None:
         self._streaming = (reply.id, "")
+        self._written = (0, 0.0)
         self._thinking = ""
         self.replyStarted.emit(user, reply)
         self.conversationsChanged.emit()
 
-    def _add_text(self, message_id: int, text: str) -> None:
+    def _add_text(self, message_id: int, text: str, pieces: int = 0, at: float = 0.0) -> None:
         if self._streaming is not None and self._streaming[0] == message_id:
             self._streaming = (message_id, self._streaming[1] + text)
         self.replyChunk.emit(message_id, text)
+        if pieces:
+            # The engine hands over about one chunk per token; the first chunk starts the
+            # clock, so the rate is the writing speed, not the time to read the prompt.
+            count, first = self._written
+            first = first or at
+            count += pieces
+            self._written = (count, first)
+            elapsed = at - first
+            self.replyRate.emit(message_id, count, (count - 1) / elapsed if elapsed > 0 else 0.0)
 
     def _add_thinking(self, message_id: int, text: str) -> None:
         if self._streaming is not None and self._streaming[0] == message_id:

@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
         service.busyChanged.connect(self._busy_changed)
         service.replyStarted.connect(self._reply_started)
         service.replyChunk.connect(self.chat.append_to)
+        service.replyRate.connect(self._reply_rate)
         service.replyFinished.connect(self._reply_finished)
         service.errorOccurred.connect(self.show_error)
         if backup is not None:  # the daily backup fails with no dialog open to say so
@@ -385,7 +386,7 @@ class MainWindow(QMainWindow):
             if bubble is not None:  # came back to the chat being written in
                 bubble.show_reasoning(self.service.streaming_reasoning(), None)
                 bubble.begin_streaming(streaming[1])
-                self.status.setText("Generating…")
+                self.status.setText("Writing…")
                 return
         last = next((m for m in reversed(messages) if m.role == "assistant"), None)
         self.status.setText(status_text(last))
@@ -431,7 +432,17 @@ class MainWindow(QMainWindow):
         branch = partial(self.service.messages, user.conversation_id)
         self.chat.begin_reply(user, reply, branch, self.service.sibling_ids)
         self.chat_area.setCurrentWidget(self.chat)
-        self.status.setText("Generating…")
+        if self.load_bar.isHidden():  # else "Loading model… N%" says more
+            self.status.setText("Reading your message…")
+
+    def _reply_rate(self, message_id: int, tokens: int, rate: float) -> None:
+        streaming = self.service.streaming()
+        if streaming is None or streaming[0] != message_id:
+            return
+        bubble = self.chat.bubble(message_id)
+        if bubble is None:
+            return  # another chat is open: its status isn't this reply's
+        self.status.setText(f"Writing… {rate:.0f} tok/s" if tokens > 1 else "Writing…")
 
     def _reply_finished(self, reply: Message) -> None:
         if reply.conversation_id == self.conversation_id:
@@ -463,6 +474,8 @@ class MainWindow(QMainWindow):
         self.status.setText(f"Loading model… {fraction:.0%}")
         if fraction >= 1.0:
             self.load_bar.hide()
+            # Loaded: the prompt is read next; the first chunk turns this into "Writing…".
+            self.status.setText("Reading your message…" if self.service.busy else "")
 
     # -- settings -----------------------------------------------------------------
     def _model_changed(self, model_id: int | None) -> None:

@@ -89,6 +89,27 @@ def test_send_streams_into_a_bubble(qtbot: QtBot, window: MainWindow) -> None:
 
 
 @pytest.mark.model
+def test_status_says_loading_then_reading_then_writing(qtbot: QtBot, window: MainWindow) -> None:
+    """Issue 16: what is happening is said in words, and "Loading model… 100%" never
+    stays on screen once the model is loaded."""
+    texts: list[str] = []
+    label = window.status
+    show = label.setText
+    label.setText = lambda text: (texts.append(text), show(text))
+    reply = _send(qtbot, window, "Count from one to ten.")
+    assert reply.status == "ok"
+    loading = [t for t in texts if t.startswith("Loading model…")]
+    assert loading, texts  # the first message loads the model
+    writing = [t for t in texts if t.startswith("Writing…")]
+    assert writing and any(re.fullmatch(r"Writing… \d+ tok/s", t) for t in writing), texts
+    # In that order, and nothing about loading once writing started.
+    first_write = texts.index(writing[0])
+    assert "Reading your message…" in texts[:first_write]
+    assert not any(t.startswith("Loading") for t in texts[first_write:])
+    assert "tok/s" in window.status.text() and "Loading" not in window.status.text()
+
+
+@pytest.mark.model
 def test_switching_chats_while_streaming(qtbot: QtBot, window: MainWindow) -> None:
     """Leave the chat being written in and come back: the bubble has all the text so
     far and keeps streaming; that chat can't be deleted until the reply ends."""
