@@ -96,8 +96,7 @@ def import_file(
         parsed = parse(data)
     except UserError as exc:
         raise UserError(f"{path.name}: {exc.message}") from exc
-    finally:
-        del data
+    del data  # only the parsed chats are needed now: free the file's JSON before storing
     result = repo.insert_chats(parsed.chats)
     created = set(result.created)
     skipped = set(result.already_present)
