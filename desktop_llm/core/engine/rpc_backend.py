@@ -19,17 +19,42 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import llama_cpp
 import llama_cpp._ctypes_extensions as ctypes_ext
-from llama_cpp._ggml import libggml
+import llama_cpp._ggml
 
 from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)
+
+_LIB_DIR = Path(llama_cpp.__file__).parent / "lib"
+
+
+def _llamas_libggml() -> Any:
+    """The libggml instance llama.cpp itself runs on: its device registry is the one a
+    load looks at.
+
+    A wheel cannot hold symlinks, so ``libggml.so.0`` (the name libllama links) is
+    installed as a copy of ``libggml.so`` (the file ``llama_cpp._ggml`` opens): two
+    libraries, two registries. Devices registered through the second are never seen by
+    llama.cpp, which then places every layer on the CPU. RTLD_NOLOAD returns the copy
+    already loaded for libllama."""
+    no_load = getattr(os, "RTLD_NOLOAD", 0)
+    for name in ("libggml.so.0", "libggml.0.dylib"):
+        if (_LIB_DIR / name).exists() and no_load:
+            try:
+                return ctypes.CDLL(str(_LIB_DIR / name), mode=no_load)
+            except OSError:
+                continue
+    return llama_cpp._ggml.libggml  # one file (Windows' ggml.dll): one instance
+
+
+libggml = _llamas_libggml()
 
 # enum ggml_backend_dev_type (ggml-backend.h)
 DEVICE_CPU, DEVICE_GPU, DEVICE_IGPU = 0, 1, 2
@@ -97,9 +122,8 @@ def _rpc_proc(name: str) -> int:
 
 def _load_rpc_library() -> Any:
     """libggml-rpc itself, registered: for builds that load backends dynamically."""
-    lib_dir = Path(llama_cpp.__file__).parent / "lib"
     try:
-        lib = ctypes_ext.load_shared_library("ggml-rpc", lib_dir)
+        lib = ctypes_ext.load_shared_library("ggml-rpc", _LIB_DIR)
     except (FileNotFoundError, OSError, RuntimeError):
         return None
     lib.ggml_backend_rpc_reg.argtypes = []

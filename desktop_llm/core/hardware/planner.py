@@ -263,15 +263,20 @@ class Plan:
 
     @property
     def n_gpu_layers(self) -> int:
-        """The value for llama.cpp's ``n_gpu_layers``: -1 (all, with the output layer)."""
+        """The value for llama.cpp's ``n_gpu_layers``: -1 (all, with the output layer).
+        llama.cpp counts the output layer as the last one, so a split's devices get the
+        output with their layers (split.py)."""
+        if self.split:
+            return self.gpu_layers + sum(share.output for share in self.split[1:])
         return -1 if self.output_on_gpu else self.gpu_layers
 
     @property
     def tensor_split(self) -> tuple[float, ...] | None:
-        """llama.cpp's ``tensor_split`` for a split plan: layers per device, in its order."""
+        """llama.cpp's ``tensor_split`` for a split plan: layers per device (the output
+        layer counted with the device that holds it), in llama.cpp's device order."""
         if not self.split:
             return None
-        return tuple(float(share.layers) for share in self.split[1:])
+        return tuple(float(share.layers + share.output) for share in self.split[1:])
 
     @property
     def ctx_reduced(self) -> bool:

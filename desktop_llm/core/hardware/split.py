@@ -2,10 +2,12 @@
 
 How llama.cpp places layers when RPC devices are registered (llama.cpp's
 ``llama_model_load`` and ``load_tensors``): its device list is the RPC devices first (in
-the order they were added), then local GPUs; with ``n_gpu_layers`` = G < n_layers the
-first n_layers - G repeating layers, the token embeddings and the output layer stay on
-this PC's CPU, and the last G go to the devices in order, in proportion to
-``tensor_split``. The planner gives this PC and each device a share of the layers in
+the order they were added), then local GPUs. It counts the output layer as layer
+n_layers, after the repeating ones: with ``n_gpu_layers`` = G the first n_layers + 1 - G
+layers and the token embeddings stay on this PC's CPU, and the last G (the output among
+them) go to the devices in order, in proportion to ``tensor_split``. So the last device
+that gets layers also holds the output layer (a copy of the embeddings when they are
+tied). The planner gives this PC and each device a share of the layers in
 proportion to the memory it can spare (after its fixed part: the embeddings and output
 here, a compute buffer everywhere), and passes the shares as ``tensor_split`` so that
 llama.cpp places exactly the planned layers (with no split given it would divide by
@@ -43,6 +45,8 @@ class DeviceShare:
     need_bytes: int
     """Weights, KV cache and compute buffer it would hold."""
     free_bytes: int
+    output: bool = False
+    """It holds the output layer (the last device with layers; else this PC)."""
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,9 @@ def plan_split(
 
 
 def _places(machine: Machine, sizes: ModelSizes, compute: int) -> list[_Place]:
-    here = _Place(
-        THIS_PC,
-        machine.ram_free,
-        machine.ram_budget(),
-        sizes.other_bytes + compute,
-    )
+    # The output layer is counted where it goes (see _plan_at); the embeddings stay here.
+    here_fixed = sizes.other_bytes - (0 if sizes.output_tied else sizes.output_bytes)
+    here = _Place(THIS_PC, machine.ram_free, machine.ram_budget(), here_fixed + compute)
     places = [here]
     for device in machine.rpc:
         reserve = max(RAM_RESERVE_MIN, device.free // 10)
@@ -132,14 +133,19 @@ def _plan_at(
         counts = [n - on_devices, *_shares(on_devices, room[1:])]
         if on_devices and not any(counts[1:]):
             counts[1] = on_devices  # no device reports room: the first takes them
+    # The output layer goes with the last device that gets layers, or stays here.
+    holder = max((i for i in range(1, len(counts)) if counts[i]), default=0)
     shares = []
     start = 0
-    for place, count in zip(places, counts, strict=True):
+    for index, (place, count) in enumerate(zip(places, counts, strict=True)):
         weights = sum(sizes.layer_bytes[start : start + count])
         start += count
-        fixed = place.fixed if (count or place.name == THIS_PC) else 0
-        need = fixed + weights + sizes.kv_bytes(count, ctx, kv_type)
-        shares.append(DeviceShare(place.name, count, need, place.free))
+        fixed = place.fixed if (count or index == 0) else 0
+        output = sizes.output_bytes if index == holder else 0
+        if index == 0 and sizes.output_tied:
+            output = 0  # tied: the embeddings, already counted here, are the output
+        need = fixed + weights + output + sizes.kv_bytes(count, ctx, kv_type)
+        shares.append(DeviceShare(place.name, count, need, place.free, output=index == holder))
     fits = all(
         share.need_bytes <= place.budget for share, place in zip(shares, places, strict=True)
     )

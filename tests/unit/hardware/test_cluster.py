@@ -97,9 +97,11 @@ def test_smollm2_splits_over_this_pc_and_two_workers(smollm2: Path) -> None:
     layers = [s.layers for s in plan.split]
     assert sum(layers) == sizes.n_layers == 30
     assert layers == [10, 10, 10]  # equal free memory: equal shares
-    # llama.cpp's n_gpu_layers: the layers not on this PC; tensor_split: per device.
-    assert plan.n_gpu_layers == 20
-    assert plan.tensor_split == (10.0, 10.0)
+    # llama.cpp counts the output layer as the last one: the last device holds it, so
+    # n_gpu_layers is the devices' layers plus one, and tensor_split counts it there.
+    assert [s.output for s in plan.split] == [False, False, True]
+    assert plan.n_gpu_layers == 21
+    assert plan.tensor_split == (10.0, 11.0)
     assert "this PC 10, 127.0.0.1:50052 10, 127.0.0.1:50053 10" in plan.description
 
 
@@ -126,8 +128,10 @@ def test_gpu_layers_by_hand_put_that_many_on_the_workers(smollm2: Path) -> None:
     machine = Machine(ram_free=8 * GiB, offload=False, rpc=workers)
     plan = plan_load(sizes, machine, ctx=2048, gpu_layers=-1)
     assert [s.layers for s in plan.split] == [0, 15, 15]
+    assert plan.n_gpu_layers == 31
     plan = plan_load(sizes, machine, ctx=2048, gpu_layers=0)
     assert [s.layers for s in plan.split] == [30, 0, 0]
+    assert plan.split[0].output
     assert plan.n_gpu_layers == 0
 
 
