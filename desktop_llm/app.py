@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 import sys
+import threading
 import time
 from dataclasses import dataclass
 
@@ -231,6 +232,15 @@ def run_gui(
     if parts.remote is not None and not self_test:
         parts.remote.refresh()  # the servers added (none: nothing connects) list their models
     window.show()
+    # The engine's worker process starts (and imports llama.cpp) while the user reads
+    # the window, so the first reply doesn't wait ~2.7 s for it; after the first paint,
+    # off the GUI thread.
+    QTimer.singleShot(
+        500,
+        lambda: threading.Thread(
+            target=parts.service.prestart_engine, name="engine-prestart", daemon=True
+        ).start(),
+    )
     parts.backup.start_daily()  # the first check now: a backup if the last is a day old
     if parts.server.start_with_app and not self_test:
         parts.server.start()  # off the GUI thread; the status bar shows its address

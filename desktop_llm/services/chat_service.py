@@ -285,6 +285,11 @@ class ChatService(PresetActions, QObject):
         """The conversation a reply is being written in, if any."""
         return self._replying_in if self._busy else None
 
+    def prestart_engine(self) -> None:
+        """Start the engine's worker process ahead of the first message (it imports
+        llama.cpp meanwhile). Any thread; nothing if a model is loaded already."""
+        self._engine.prestart()
+
     def send(self, conversation_id: int, text: str, model_id: int | str | None) -> bool:
         """Start a reply to ``text``; returns False (with errorOccurred) if it can't start."""
         if not text.strip():

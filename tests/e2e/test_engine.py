@@ -96,9 +96,52 @@ def test_load_reports_progress_up_to_one(shared: Shared) -> None:
 
 
 @pytest.mark.model
-def test_default_thread_count_is_physical_cores(shared: Shared) -> None:
+def test_default_thread_count_is_auto(shared: Shared) -> None:
+    # "auto": the physical cores not busy with other work (tests/unit/hardware/test_threads.py)
     assert shared.host.params is not None and shared.host.params.n_threads is None
-    assert shared.loaded.n_threads == physical_cores()
+    assert 1 <= shared.loaded.n_threads <= physical_cores()
+
+
+@pytest.mark.model
+def test_a_worker_started_ahead_of_time_is_used_by_the_next_load(
+    own_host: EngineHost, smollm2: Path, logs: Path
+) -> None:
+    own_host.prestart()
+    spare = own_host._spare
+    assert spare is not None and own_host.loaded is None
+    pid = spare[0].pid
+    own_host.prestart()  # one is enough
+    assert own_host._spare is spare
+    loaded = own_host.load(LoadParams(str(smollm2), n_ctx=512))
+    assert own_host.pid == pid and own_host._spare is None  # no second process
+    assert loaded.n_ctx == 512
+    result = own_host.chat(
+        [{"role": "user", "content": "Hi"}],
+        SamplingParams(temperature=0.0, max_tokens=4, seed=1),
+        template_of(smollm2),
+    )
+    assert result.text
+    own_host.unload()
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+@pytest.mark.model
+def test_a_worker_started_ahead_of_time_ends_with_unload_and_survives_a_bad_file(
+    own_host: EngineHost, tmp_path: Path, smollm2: Path
+) -> None:
+    own_host.prestart()
+    spare = own_host._spare
+    assert spare is not None
+    process = spare[0]
+    own_host.unload()  # never used: ended, cleanly
+    assert not process.is_alive()
+    # A file refused before loading (a truncated one) leaves it waiting for the next load.
+    own_host.prestart()
+    bad = write_truncated_copy(smollm2, tmp_path / "cut.gguf")
+    with pytest.raises(ModelFileError):
+        own_host.load(LoadParams(str(bad), n_ctx=256))
+    assert own_host.loaded is None and own_host._spare is not None
+    assert own_host.load(LoadParams(str(smollm2), n_ctx=256)).n_ctx == 256
 
 
 # ---- streaming and stats ------------------------------------------------------------

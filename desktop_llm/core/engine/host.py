@@ -54,6 +54,7 @@ from desktop_llm.core.engine.protocol import (
     PerplexityRequest,
     SamplingParams,
     Shutdown,
+    StartLoad,
 )
 from desktop_llm.core.engine.templates import TemplateChoice
 from desktop_llm.core.models.gguf_info import read_header
@@ -94,6 +95,8 @@ class EngineHost:
         self._info: Loaded | None = None
         self._current: int | None = None  # the id of the load or request running now
         self._busy = threading.Lock()  # one load or chat at a time
+        # A worker started ahead of time (prestart): process, pipe, log file.
+        self._spare: tuple[BaseProcess, multiprocessing.connection.Connection, Path] | None = None
 
     # -- state --------------------------------------------------------------------
     @property
@@ -113,6 +116,62 @@ class EngineHost:
             return self._process.pid if self._process is not None else None
 
     # -- load ---------------------------------------------------------------------
+    def prestart(self) -> None:
+        """Start a worker now, with no model: it imports llama.cpp (about 2-3 s of the
+        first reply otherwise) and waits; the next :meth:`load` uses it. Does nothing if a
+        worker runs or waits already. Any thread."""
+        with self._lock:
+            if self._process is not None or self._spare is not None:
+                return
+        process, conn, log_path = self._spawn(None, "spare", 0)
+        with self._lock:
+            if self._spare is None and self._process is None:
+                self._spare = (process, conn, log_path)
+                logger.info("engine worker %s started ahead of time", process.pid)
+                return
+        with contextlib.suppress(OSError):  # a load came first: this one isn't needed
+            conn.send(Shutdown())
+        process.join(_SHUTDOWN_WAIT_S)
+        conn.close()
+
+    def _spawn(
+        self, params: LoadParams | None, label: str, load_id: int
+    ) -> tuple[BaseProcess, multiprocessing.connection.Connection, Path]:
+        ctx = multiprocessing.get_context("spawn")
+        parent_conn, child_conn = ctx.Pipe(duplex=True)
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self._log_dir / f"worker-{label}-{time.time_ns()}.log"
+        process = ctx.Process(
+            target=worker.main,
+            args=(child_conn, params, str(log_path), self._cancel, load_id),
+            name="desktop-llm-engine",
+            daemon=True,
+        )
+        process.start()
+        child_conn.close()  # so that the worker's death closes the pipe for us
+        return process, parent_conn, log_path
+
+    def _take_spare(
+        self, params: LoadParams, load_id: int
+    ) -> tuple[BaseProcess, multiprocessing.connection.Connection, Path] | None:
+        """The worker started ahead of time, told to load ``params``; None if there is
+        none or it died meanwhile."""
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        process, conn, _log_path = spare
+        try:
+            if not process.is_alive():
+                raise OSError("the spare worker ended")
+            conn.send(StartLoad(params, load_id))
+        except (OSError, ValueError):
+            logger.warning("the worker started ahead of time is gone; starting another")
+            conn.close()
+            process.join(_SHUTDOWN_WAIT_S)
+            return None
+        return spare
+
     def load(
         self,
         params: LoadParams,
@@ -125,7 +184,7 @@ class EngineHost:
             raise EngineBusy("the engine is busy")
         load_id = request_id if request_id is not None else new_request_id()
         try:
-            self.unload()
+            self._stop_loaded()
             with self._lock:
                 self._current = load_id
             # Missing, empty, truncated and non-GGUF files get a precise message from
@@ -134,18 +193,8 @@ class EngineHost:
             if params.kv_cache_dir is None:
                 folder = self._kv_cache_dir or kv_cache_dir()
                 params = replace(params, kv_cache_dir=str(folder), kv_cache_limit=kv_cache_limit())
-            ctx = multiprocessing.get_context("spawn")
-            parent_conn, child_conn = ctx.Pipe(duplex=True)
-            self._log_dir.mkdir(parents=True, exist_ok=True)
-            log_path = self._log_dir / f"worker-{load_id}-{time.time_ns()}.log"
-            process = ctx.Process(
-                target=worker.main,
-                args=(child_conn, params, str(log_path), self._cancel, load_id),
-                name="desktop-llm-engine",
-                daemon=True,
-            )
-            process.start()
-            child_conn.close()  # so that the worker's death closes the pipe for us
+            spare = self._take_spare(params, load_id)
+            process, parent_conn, log_path = spare or self._spawn(params, str(load_id), load_id)
             with self._lock:
                 self._process, self._conn, self._log_path = process, parent_conn, log_path
                 self._params, self._info = params, None
@@ -296,7 +345,25 @@ class EngineHost:
 
     # -- unload -------------------------------------------------------------------
     def unload(self) -> None:
-        """End the worker; its memory goes back to the system. Safe to call twice."""
+        """End the worker (and one started ahead of time); its memory goes back to the
+        system. Safe to call twice."""
+        self._stop_loaded()
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            process, conn, log_path = spare
+            with contextlib.suppress(OSError, EOFError, ValueError):
+                conn.send(Shutdown())
+            process.join(_SHUTDOWN_WAIT_S)
+            if process.is_alive():
+                process.kill()
+                process.join(_SHUTDOWN_WAIT_S)
+            conn.close()
+            if process.exitcode == 0:
+                log_path.unlink(missing_ok=True)
+
+    def _stop_loaded(self) -> None:
+        """End the worker that holds a model (not one started ahead of time)."""
         self.cancel()
         with self._lock:
             conn = self._conn

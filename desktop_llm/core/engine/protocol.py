@@ -208,6 +208,14 @@ class Shutdown:
     pass
 
 
+@dataclass(frozen=True)
+class StartLoad:
+    """To a worker started ahead of time (EngineHost.prestart): which model to load now."""
+
+    params: LoadParams
+    load_id: int
+
+
 # ---- worker -> host ---------------------------------------------------------------
 
 

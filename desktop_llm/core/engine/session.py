@@ -211,6 +211,13 @@ class EngineSession:
         runs now)."""
         self.host.cancel(request_id)
 
+    def prestart(self) -> None:
+        """Start the engine's worker process now, with no model, so the first reply
+        doesn't wait for the process and llama.cpp's import (a local engine only)."""
+        prestart = getattr(self.host, "prestart", None)  # EngineHost, or a router over one
+        if callable(prestart):
+            prestart()
+
     def unload(self) -> None:
         self.host.unload()
         self._request, self.model, self.plan_used = None, None, None

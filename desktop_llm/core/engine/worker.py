@@ -39,6 +39,7 @@ from desktop_llm.core.engine.protocol import (
     LoadParams,
     PerplexityRequest,
     Shutdown,
+    StartLoad,
     send,
 )
 from desktop_llm.errors import UserError
@@ -50,16 +51,28 @@ logger = logging.getLogger(__name__)
 
 
 def main(
-    conn: Connection, params: LoadParams, log_path: str, cancel: CancelFlag, load_id: int
+    conn: Connection, params: LoadParams | None, log_path: str, cancel: CancelFlag, load_id: int
 ) -> None:
     """Entry point of the worker process (multiprocessing spawn target): load the model
-    (``cancel`` stops it when it holds ``load_id``), then serve requests until told to stop."""
+    (``cancel`` stops it when it holds ``load_id``), then serve requests until told to stop.
+
+    ``params`` None: a worker started ahead of time (EngineHost.prestart) imports
+    llama.cpp, then waits for a :class:`StartLoad` naming the model."""
     started = time.perf_counter()
     log_file = _redirect_output(Path(log_path))
     # Ctrl-C in a terminal reaches the whole process group; the host decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_the_app()
     from desktop_llm.core.engine import loader  # imports llama_cpp: in this process only
+
+    if params is None:
+        try:
+            order = conn.recv()
+        except (EOFError, OSError):
+            return  # the host ended without using this worker
+        if not isinstance(order, StartLoad):
+            return  # Shutdown
+        params, load_id, started = order.params, order.load_id, time.perf_counter()
 
     try:
         model = loader.load(params, conn, cancel, load_id, log_file, started)

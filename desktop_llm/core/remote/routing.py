@@ -45,6 +45,12 @@ class LocalOrRemoteEngine:
         # of a remote model): handed to each new remote engine.
         self._cancelled: set[int] = set()
 
+    def prestart(self) -> None:
+        """Start the local engine's worker ahead of time (EngineHost.prestart)."""
+        prestart = getattr(self._local, "prestart", None)
+        if callable(prestart):
+            prestart()
+
     @property
     def current(self) -> Engine:
         return self._current
