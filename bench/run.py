@@ -19,6 +19,7 @@ from bench import (
     download_speed,
     engine_speed,
     gui_speed,
+    remote_speed,
     rpc_speed,
     threads_speed,
     ttft_split,
@@ -37,10 +38,12 @@ def main() -> int:
         + compare_speed.run()
         + threads_speed.run()  # auto threads with a busy background process
         + rpc_speed.run()  # the price of splitting a model over PCs (llama.cpp RPC)
+        + remote_speed.run()  # a remote server through RemoteEngine vs the openai client
         + api_speed.run()  # the local API server vs the engine, llama_cpp.server, llama-server
     )
     notes = [
         api_speed.NOTE,
+        remote_speed.NOTE,
         "Generation speed is wall-clock between the first and the last token. The engine "
         "and the bare loop sample (llama.cpp's sampler chain: top-k 40, repeat penalty 1.1, "
         "top-p, min-p, temperature) and detokenize every token; llama-bench's tg test only "
