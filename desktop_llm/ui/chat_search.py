@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -178,8 +178,7 @@ class ChatFinder(QObject):
         self.box = ChatSearchBox(service)
         window.conversations.set_search(self.box, self.box.searchingChanged)
         self.box.resultChosen.connect(self.open_result)
-        self.shortcut = QShortcut(QKeySequence.StandardKey.Find, window)
-        self.shortcut.activated.connect(self.box.focus_field)
+        # Ctrl+F is the window's Chat > Search all chats (ui/window_menus.py).
         service.errorOccurred.connect(window.show_error)
         service.bugOccurred.connect(lambda details: show_crash_dialog(window, details))
 

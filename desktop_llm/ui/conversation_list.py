@@ -10,11 +10,15 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_llm.services.types import Conversation
+
+WRITING_ROLE = Qt.ItemDataRole.UserRole + 1
+"""True on the item of the chat a reply is being written in."""
 
 
 class ConversationList(QWidget):
@@ -34,6 +38,8 @@ class ConversationList(QWidget):
         self.new_button.clicked.connect(self.newRequested)
         layout.addWidget(self.new_button)
         self.list = QListWidget()
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentItemChanged.connect(self._current_changed)
         self.list.itemDoubleClicked.connect(lambda _item: self._rename())
         layout.addWidget(self.list, 1)
@@ -61,14 +67,26 @@ class ConversationList(QWidget):
 
         searching.connect(show_results)
 
-    def set_conversations(self, conversations: list[Conversation], current: int | None) -> None:
+    def set_conversations(
+        self,
+        conversations: list[Conversation],
+        current: int | None,
+        writing_in: int | None = None,
+    ) -> None:
+        """Show ``conversations`` (long titles elide, the tooltip has all of it); the one
+        a reply is being written in (``writing_in``) is marked."""
         self._quiet = True
+        writing = self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
         try:
             self.list.clear()
             for conversation in conversations:
                 item = QListWidgetItem(conversation.title)
                 item.setData(Qt.ItemDataRole.UserRole, conversation.id)
                 item.setToolTip(conversation.title)
+                if conversation.id == writing_in:
+                    item.setIcon(writing)
+                    item.setToolTip(f"{conversation.title}\n(writing a reply…)")
+                    item.setData(WRITING_ROLE, True)
                 self.list.addItem(item)
                 if conversation.id == current:
                     self.list.setCurrentItem(item)

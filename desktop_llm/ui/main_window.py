@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         # Chat > Export and Import (issue 18).
         self.transfer = ChatTransferActions(self, chat_transfer) if chat_transfer else None
-        build_menus(
+        self.menu_actions = build_menus(
             self,
             MenuActions(
                 new_chat=self.new_conversation,
@@ -123,9 +123,14 @@ class MainWindow(QMainWindow):
                 import_chats=self.transfer.import_chats if self.transfer else None,
                 cluster=self.show_cluster if self.cluster is not None else None,
                 remote_servers=self.show_remote_servers if remote is not None else None,
+                stop=self.stop_reply,
+                regenerate=self.regenerate,
+                focus_input=self.focus_input,
+                search_chats=self.search_chats,
             ),
         )
 
+        self._next_chat_model: int | None = None  # an import waits for the next new chat
         self.conversations = ConversationList()
         self.chat = ChatView()
         self.settings_panel = SettingsPanel(library.template_names())
@@ -143,7 +148,7 @@ class MainWindow(QMainWindow):
         self.stop_button = QPushButton("Stop")
         self.regenerate_button = QPushButton("Regenerate")
         self.send_button.clicked.connect(self.send_current)
-        self.stop_button.clicked.connect(service.stop)
+        self.stop_button.clicked.connect(self.stop_reply)
         self.regenerate_button.clicked.connect(self.regenerate)
         self.stop_button.setEnabled(False)
 
@@ -333,7 +338,9 @@ class MainWindow(QMainWindow):
             self.new_conversation()
 
     def refresh_conversations(self) -> None:
-        self.conversations.set_conversations(self.service.conversations(), self.conversation_id)
+        self.conversations.set_conversations(
+            self.service.conversations(), self.conversation_id, self.service.replying_in
+        )
 
     def refresh_models(self) -> None:
         self.model_picker.refresh(self.service.settings.last_model_id)
@@ -348,8 +355,32 @@ class MainWindow(QMainWindow):
 
     # -- conversations ------------------------------------------------------------
     def new_conversation(self) -> None:
+        model_id, self._next_chat_model = self._next_chat_model, None
+        if model_id is not None:
+            self.model_picker.select_model(model_id, quiet=True)
         conversation = self.service.new_conversation(self.current_model_id())
         self.open_conversation(conversation.id)
+
+    def _arm_stop(self) -> None:
+        """Stop belongs to the chat a reply is written in: another chat's is not armed."""
+        writing_in = self.service.replying_in
+        armed = writing_in is not None and writing_in == self.conversation_id
+        self.stop_button.setEnabled(armed)
+        self.menu_actions["stop"].setEnabled(armed)  # Esc
+
+    def focus_input(self) -> None:
+        """Ctrl+L: the cursor in the message box."""
+        self.composer.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def search_chats(self) -> None:
+        """Ctrl+F: the cursor in the search box above the chat list."""
+        if self.finder is not None:
+            self.finder.box.focus_field()
+
+    def stop_reply(self) -> None:
+        """Stop (the button, Esc): the open chat's reply only."""
+        if self.stop_button.isEnabled():
+            self.service.stop()
 
     def open_conversation(self, conversation_id: int) -> None:
         self.conversation_id = conversation_id
@@ -367,6 +398,7 @@ class MainWindow(QMainWindow):
         self.chat_actions.refresh_presets()
         self._show_messages()
         self.refresh_conversations()
+        self._arm_stop()
 
     def refresh_chat(self) -> None:
         """Draw the chat shown again from storage (after its branch changed)."""
@@ -463,7 +495,8 @@ class MainWindow(QMainWindow):
     def _busy_changed(self, busy: bool) -> None:
         self.send_button.setEnabled(not busy)
         self.regenerate_button.setEnabled(not busy and self._can_regenerate())
-        self.stop_button.setEnabled(busy)
+        self._arm_stop()
+        self.refresh_conversations()  # the chat being written in is marked in the list
         self.model_picker.setEnabled(not busy)
         if not busy:
             self.load_bar.hide()
@@ -520,9 +553,23 @@ class MainWindow(QMainWindow):
             self.import_model(Path(path))
 
     def import_model(self, path: Path) -> None:
+        """Register a model. An empty chat switches to it; a chat with messages keeps
+        its model, and the new one is chosen for the next new chat."""
         record = self.library.import_model(path)
-        if record is not None:
-            self.hide_error()
+        if record is None:
+            return
+        self.hide_error()
+        chat_has_messages = self.conversation_id is not None and bool(
+            self.service.message_ids(self.conversation_id)
+        )
+        if chat_has_messages:
+            self._next_chat_model = record.id
+            self.service.remember(last_model_id=record.id)
+            self.status.setText(
+                f"Imported {record.name} (left in place: {record.path}); "
+                "your next new chat uses it (or choose it above for this chat)"
+            )
+        else:
             self.select_model(record.id)
             self.status.setText(f"Imported {record.name} (left in place: {record.path})")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
@@ -32,6 +33,10 @@ class MenuActions:
     export_all_chats: Handler | None = None
     import_chats: Handler | None = None
     remote_servers: Handler | None = None
+    stop: Handler | None = None
+    regenerate: Handler | None = None
+    focus_input: Handler | None = None
+    search_chats: Handler | None = None
 
 
 def _action(window: QMainWindow, text: str, handler: Handler | None) -> QAction:
@@ -42,8 +47,9 @@ def _action(window: QMainWindow, text: str, handler: Handler | None) -> QAction:
     return action
 
 
-def build_menus(window: QMainWindow, actions: MenuActions) -> None:
-    """Fill ``window``'s menu bar."""
+def build_menus(window: QMainWindow, actions: MenuActions) -> dict[str, QAction]:
+    """Fill ``window``'s menu bar. Returns the actions the window arms and disarms
+    ("stop": only while the open chat's reply is written)."""
     file_menu = window.menuBar().addMenu("&File")
     new_chat = _action(window, "&New chat", actions.new_chat)
     new_chat.setShortcut(QKeySequence.StandardKey.New)
@@ -56,6 +62,19 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> None:
     file_menu.addSeparator()
     file_menu.addAction(quit_action)
     chat_menu = window.menuBar().addMenu("&Chat")
+    # The chat's keys, shown in the menu (issue 16).
+    stop = _action(window, "&Stop the reply", actions.stop)
+    stop.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+    stop.setEnabled(False)  # armed while the open chat's reply is written
+    regenerate = _action(window, "&Regenerate", actions.regenerate)
+    regenerate.setShortcut(QKeySequence("Ctrl+R"))
+    focus_input = _action(window, "Type a &message", actions.focus_input)
+    focus_input.setShortcut(QKeySequence("Ctrl+L"))
+    search = _action(window, "Searc&h all chats", actions.search_chats)
+    search.setShortcut(QKeySequence.StandardKey.Find)
+    for action in (stop, regenerate, focus_input, search):
+        chat_menu.addAction(action)
+    chat_menu.addSeparator()
     chat_menu.addAction(_action(window, "&Export chat…", actions.export_chat))
     chat_menu.addAction(_action(window, "Export &all chats…", actions.export_all_chats))
     chat_menu.addAction(_action(window, "&Import chats…", actions.import_chats))
@@ -73,3 +92,4 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> None:
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(_action(window, "&Getting started", actions.welcome))
     help_menu.addAction(_action(window, f"&About {APP_NAME}", actions.about))
+    return {"stop": stop, "regenerate": regenerate}

@@ -187,8 +187,9 @@ def test_chat_menu_export_as_json(
     window, parts = app
     assert window.transfer is not None and parts.chat_transfer is not None
     items = {a.text(): a for a in _chat_menu(window).actions()}
-    assert set(items) == {"&Export chat…", "Export &all chats…", "&Import chats…"}
-    assert all(a.isEnabled() for a in items.values())
+    transfer = {"&Export chat…", "Export &all chats…", "&Import chats…"}
+    assert transfer <= set(items)
+    assert all(items[name].isEnabled() for name in transfer)
     target = tmp_path / "long.json"
     asked: list[str] = []
 

@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_llm.app import AppServices
 from desktop_llm.services.types import ChatSettings, Message
+from desktop_llm.ui.conversation_list import WRITING_ROLE
 from desktop_llm.ui.main_window import MainWindow
 from tests.support.gguf_builder import write_distinct_copy, write_not_gguf, write_truncated_copy
 
@@ -107,6 +108,86 @@ def test_status_says_loading_then_reading_then_writing(qtbot: QtBot, window: Mai
     assert "Reading your message…" in texts[:first_write]
     assert not any(t.startswith("Loading") for t in texts[first_write:])
     assert "tok/s" in window.status.text() and "Loading" not in window.status.text()
+
+
+@pytest.mark.model
+def test_stop_and_esc_belong_to_the_chat_being_written(qtbot: QtBot, window: MainWindow) -> None:
+    """Issue 16: the chat list marks the chat a reply is written in, and another chat's
+    Stop (button or Esc) is not armed."""
+    service = window.service
+    writing_id = window.conversation_id
+    assert writing_id is not None
+    _set_max_tokens(window, 2000)
+    chunks: list[str] = []
+    service.replyChunk.connect(lambda _mid, text: chunks.append(text))
+    window.composer.setPlainText(LONG_PROMPT)
+    with qtbot.waitSignal(service.replyStarted, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(chunks) >= 1, timeout=TIMEOUT_MS)
+    assert window.stop_button.isEnabled() and window.menu_actions["stop"].isEnabled()
+
+    def marked() -> list[int]:
+        items = [
+            window.conversations.list.item(i) for i in range(window.conversations.list.count())
+        ]
+        return [int(i.data(Qt.ItemDataRole.UserRole)) for i in items if i.data(WRITING_ROLE)]
+
+    assert marked() == [writing_id]
+    window.new_conversation()
+    assert marked() == [writing_id]  # still marked from the other chat
+    assert not window.stop_button.isEnabled()
+    qtbot.keyClick(window.composer, Qt.Key.Key_Escape)  # Esc here stops nothing
+    seen = len(chunks)
+    qtbot.waitUntil(lambda: len(chunks) >= seen + 2, timeout=TIMEOUT_MS)
+    assert service.busy
+
+    window.open_conversation(writing_id)
+    assert window.stop_button.isEnabled()
+    with qtbot.waitSignal(service.replyFinished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.keyClick(window.composer, Qt.Key.Key_Escape)
+    assert blocker.args[0].status == "cancelled"
+    qtbot.waitUntil(lambda: not marked(), timeout=TIMEOUT_MS)
+    assert not window.stop_button.isEnabled()
+
+
+def test_chat_keys_are_in_the_chat_menu(qtbot: QtBot, window: MainWindow) -> None:
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Chat")
+    keys = {
+        a.text().replace("&", ""): a.shortcut().toString()
+        for a in menu.actions()
+        if not a.isSeparator()
+    }
+    assert keys["Stop the reply"] == "Esc"
+    assert keys["Regenerate"] == "Ctrl+R"
+    assert keys["Type a message"] == "Ctrl+L"
+    assert keys["Search all chats"] == "Ctrl+F"
+    window.show()
+    qtbot.waitExposed(window)
+    window.conversations.list.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.composer.hasFocus()
+
+
+@pytest.mark.model
+def test_importing_a_model_keeps_the_open_chats_model(
+    qtbot: QtBot, window: MainWindow, tiny_llama: Path, tmp_path: Path
+) -> None:
+    """Issue 16: importing a model doesn't switch a chat that has messages; the next new
+    chat uses it."""
+    _set_max_tokens(window, 4)
+    _send(qtbot, window, "Hi")
+    before = window.current_model_id()
+    chat = window.conversation_id
+    assert chat is not None and before is not None
+    window.import_model(write_distinct_copy(tiny_llama, tmp_path / "fresh.gguf"))
+    imported = next(m for m in window.library.models() if m.path.name == "fresh.gguf")
+    assert window.current_model_id() == before
+    assert window.service.conversation(chat).model_id == before
+    assert "next new chat" in window.status.text()
+    window.new_conversation()
+    assert window.current_model_id() == imported.id
+    assert window.conversation_id is not None
+    assert window.service.conversation(window.conversation_id).model_id == imported.id
 
 
 @pytest.mark.model
