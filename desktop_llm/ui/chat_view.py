@@ -50,13 +50,14 @@ so opening a 10,000-message conversation costs the same as opening a short one."
 
 class ChatView(QScrollArea):
     """The messages of the current branch. Signals: branchRequested(int),
-    editSubmitted(int, str), continueRequested(int), deleteRequested(int) (see
-    :class:`MessageBubble`)."""
+    editSubmitted(int, str), continueRequested(int), deleteRequested(int),
+    keepWritingRequested(int) (see :class:`MessageBubble`)."""
 
     branchRequested = Signal(int)
     editSubmitted = Signal(int, str)
     continueRequested = Signal(int)
     deleteRequested = Signal(int)
+    keepWritingRequested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -236,6 +237,7 @@ class ChatView(QScrollArea):
         bubble.editSubmitted.connect(self.editSubmitted)
         bubble.continueRequested.connect(self.continueRequested)
         bubble.deleteRequested.connect(self.deleteRequested)
+        bubble.keepWritingRequested.connect(self.keepWritingRequested)
         self._bubbles[message.id] = bubble
         self.placeholder.setVisible(False)
         return bubble

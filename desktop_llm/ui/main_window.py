@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         self.conversations.renameRequested.connect(service.rename_conversation)
         self.conversations.deleteRequested.connect(self._delete_conversation)
         self.chat.branchRequested.connect(self._show_branch)
+        self.chat.keepWritingRequested.connect(self.keep_writing)
         self.model_picker.modelChosen.connect(self._model_changed)
         self.settings_panel.settingsEdited.connect(self._settings_edited)
         self.settings_panel.systemPromptEdited.connect(self._system_prompt_edited)
@@ -450,6 +451,20 @@ class MainWindow(QMainWindow):
             return  # too long for the context: the question is asked first
         if self.service.send(self.conversation_id, text, self.model_picker.current_choice()):
             self.composer.clear()
+
+    def keep_writing(self, reply_id: int) -> None:
+        """Continue on a reply cut off by max tokens or a full context: ask the model to go
+        on (from that reply: a new branch if it isn't the last message). A full context
+        then meets the long-chat question before anything is sent (chat_actions)."""
+        if self.conversation_id is None or self.service.busy:
+            return
+        ids = self.service.message_ids(self.conversation_id)
+        if reply_id not in ids:
+            return
+        if ids[-1] != reply_id:
+            self.chat_actions.continue_from(reply_id)
+        self.composer.setPlainText("Continue.")
+        self.send_current()
 
     def regenerate(self) -> None:
         if self.conversation_id is None or self.service.busy:

@@ -38,6 +38,20 @@ _STATUS_NOTES = {
 }
 
 
+def cut_off_note(stats: dict[str, Any]) -> str:
+    """What ended a reply that isn't a finished answer: the context ("context full
+    (4,096 tokens)") or max tokens; "" for a reply that ended by itself."""
+    if stats.get("finish_reason") != "length":
+        return ""
+    try:
+        used, n_ctx = int(stats.get("context_used") or 0), int(stats.get("n_ctx") or 0)
+    except (TypeError, ValueError):
+        used = n_ctx = 0
+    if n_ctx and used >= n_ctx:
+        return f"context full ({n_ctx:,} tokens)"
+    return "cut off: max tokens reached"
+
+
 def stats_text(stats: dict[str, Any]) -> str:
     if not stats:
         return ""
@@ -102,11 +116,14 @@ class MessageBubble(QFrame):
         editSubmitted(int, str): a user message's id and its edited text (a new branch).
         continueRequested(int): show the branch up to this message, to go on from there.
         deleteRequested(int): delete this message and everything under it (not asked yet).
+        keepWritingRequested(int): the Continue button of a reply cut off by max tokens or
+            a full context: go on from this reply.
     """
 
     branchRequested = Signal(int)
     editSubmitted = Signal(int, str)
     continueRequested = Signal(int)
+    keepWritingRequested = Signal(int)
     deleteRequested = Signal(int)
 
     def __init__(
@@ -157,7 +174,11 @@ class MessageBubble(QFrame):
         self.footer = QLabel()
         self.footer.setObjectName("bubble-footer")
         self.footer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.footer)
+        # Continue: on a reply cut off by max tokens or a full context (made when needed).
+        self.continue_button: QPushButton | None = None
+        self._footer_row = QHBoxLayout()
+        self._footer_row.addWidget(self.footer, 1)
+        layout.addLayout(self._footer_row)
         self.update_from(message)
 
     def _set_branches(self, siblings: list[int]) -> None:
@@ -268,10 +289,12 @@ class MessageBubble(QFrame):
             )
         self.render_content()
         note = _STATUS_NOTES.get(message.status, "")
-        if not note and (message.stats or {}).get("finish_reason") == "length":
-            # Not a finished answer: Max tokens (or the context) ran out. Say so, as the
-            # "stopped" note does for Stop; Continue-style follow-ups make sense then.
-            note = "cut off: reached the length limit"
+        cut_off = not note and cut_off_note(message.stats or {})
+        if cut_off:
+            # Not a finished answer: say which limit ended it, as the "stopped" note does
+            # for Stop, and offer to go on.
+            note = cut_off
+        self._offer_continue(bool(cut_off) and self.role == "assistant")
         parts = [p for p in (stats_text(message.stats), note) if p]
         if message.error:
             parts.append(message.error)
@@ -287,6 +310,17 @@ class MessageBubble(QFrame):
             self.footer.setProperty("failed", failed)
             self.footer.style().unpolish(self.footer)  # a property selector: style again
             self.footer.style().polish(self.footer)
+
+    def _offer_continue(self, offer: bool) -> None:
+        if offer and self.continue_button is None:
+            self.continue_button = QPushButton("Continue")
+            self.continue_button.setToolTip("Ask the model to go on from where it was cut off")
+            self.continue_button.clicked.connect(
+                lambda: self.keepWritingRequested.emit(self.message_id)
+            )
+            self._footer_row.addWidget(self.continue_button)
+        if self.continue_button is not None:
+            self.continue_button.setVisible(offer)
 
     def render_content(self) -> None:
         if self.role == "user":

@@ -59,8 +59,17 @@ def test_stream_then_render_markdown_with_copy(qtbot: QtBot) -> None:
     assert bubble.footer.text() == stats_text(stats)
     cut = {**stats, "finish_reason": "length"}  # Max tokens ran out: not a whole answer
     bubble.update_from(_message(2, content=REPLY, stats=cut))
-    assert bubble.footer.text() == f"{stats_text(cut)} · cut off: reached the length limit"
+    assert bubble.footer.text() == f"{stats_text(cut)} · cut off: max tokens reached"
+    assert bubble.continue_button is not None and not bubble.continue_button.isHidden()
+    # A full context says so, distinct from max tokens (issue 16), and offers Continue too.
+    full = {**cut, "context_used": 4096, "n_ctx": 4096}
+    bubble.update_from(_message(2, content=REPLY, stats=full))
+    assert bubble.footer.text() == f"{stats_text(full)} · context full (4,096 tokens)"
+    with qtbot.waitSignal(bubble.keepWritingRequested) as asked:
+        qtbot.mouseClick(bubble.continue_button, Qt.MouseButton.LeftButton)
+    assert asked.args == [2]
     bubble.update_from(_message(2, content=REPLY, stats=stats))
+    assert bubble.continue_button.isHidden()  # a finished answer: nothing to continue
 
     QGuiApplication.clipboard().clear()
     bubble._on_anchor(QUrl("copy:0"))

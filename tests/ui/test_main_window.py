@@ -191,6 +191,22 @@ def test_importing_a_model_keeps_the_open_chats_model(
 
 
 @pytest.mark.model
+def test_continue_on_a_reply_cut_off_by_max_tokens(qtbot: QtBot, window: MainWindow) -> None:
+    _set_max_tokens(window, 3)
+    cut = _send(qtbot, window, "Tell me a long story about a lighthouse.")
+    assert cut.stats["finish_reason"] == "length"
+    bubble = window.chat.bubble(cut.id)
+    assert bubble is not None and "cut off: max tokens reached" in bubble.footer.text()
+    assert bubble.continue_button is not None and bubble.continue_button.isVisibleTo(bubble)
+    with qtbot.waitSignal(window.service.replyFinished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(bubble.continue_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].status == "ok"
+    assert _bubble_texts(window)[-2] == "Continue."
+    assert window.conversation_id is not None
+    assert len(window.service.message_ids(window.conversation_id)) == 4
+
+
+@pytest.mark.model
 def test_switching_chats_while_streaming(qtbot: QtBot, window: MainWindow) -> None:
     """Leave the chat being written in and come back: the bubble has all the text so
     far and keeps streaming; that chat can't be deleted until the reply ends."""
