@@ -117,8 +117,18 @@ class ChatService(PresetActions, QObject):
     def conversation(self, conversation_id: int) -> Conversation:
         return self._chats.get_conversation(conversation_id)
 
+    def default_settings(self) -> ChatSettings:
+        """What a new chat starts from: the app's defaults, or those the user chose with
+        "Use for new chats"."""
+        return ChatSettings.from_dict(self.settings.default_chat)
+
+    def use_as_defaults(self, settings: ChatSettings) -> None:
+        """New chats start from ``settings`` from now on ("Use for new chats")."""
+        if self._guard(settings.validate):
+            self.remember(default_chat=settings.to_dict())
+
     def new_conversation(self, model_id: int | None = None) -> Conversation:
-        defaults = ChatSettings.from_dict(self.settings.default_chat).to_dict()
+        defaults = self.default_settings().to_dict()
         conversation = self._chats.create_conversation(model_id=model_id, settings=defaults)
         self.conversationsChanged.emit()
         return conversation
@@ -195,7 +205,9 @@ class ChatService(PresetActions, QObject):
                 self._chats.update_conversation(
                     conversation_id, settings={**stored, **settings.to_dict()}
                 )
-                self.remember(default_chat=settings.to_dict())
+                # Not the defaults of new chats: those change only when asked
+                # (use_as_defaults), so a new chat never starts from the last one's
+                # temperature without the user knowing (issue 16).
             if system_prompt is not None:
                 self._chats.update_conversation(conversation_id, system_prompt=system_prompt)
             if model_id is not None:

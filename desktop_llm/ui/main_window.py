@@ -209,6 +209,8 @@ class MainWindow(QMainWindow):
         self.settings_panel.settingsEdited.connect(self._settings_edited)
         self.settings_panel.systemPromptEdited.connect(self._system_prompt_edited)
         self.settings_panel.templateChosen.connect(self._template_chosen)
+        self.settings_panel.defaultsRequested.connect(self._use_as_defaults)
+        self.settings_panel.set_defaults(service.default_settings())
 
         service.conversationsChanged.connect(self.refresh_conversations)
         library.modelsChanged.connect(self.refresh_models)
@@ -540,6 +542,11 @@ class MainWindow(QMainWindow):
         if self.conversation_id is not None:
             self.service.update_conversation(self.conversation_id, settings=settings)
             self.chat_actions.settings_changed()
+
+    def _use_as_defaults(self, settings: ChatSettings) -> None:
+        self.service.use_as_defaults(settings)
+        self.settings_panel.set_defaults(self.service.default_settings())
+        self.status.setText("New chats start from these settings")
 
     def _system_prompt_edited(self, text: str) -> None:
         if self.conversation_id is not None:

@@ -28,7 +28,8 @@ class SettingsPanel(QWidget):
     """Signals: settingsEdited(object) with a ChatSettings, systemPromptEdited(str),
     templateChosen(str | None) (None: automatic), presetChosen(int) (a preset id),
     presetSaveRequested() (save the chat's settings as a preset), presetEditRequested(int),
-    presetDeleteRequested(int)."""
+    presetDeleteRequested(int), defaultsRequested(object) (a ChatSettings: "Use for new
+    chats")."""
 
     settingsEdited = Signal(object)
     systemPromptEdited = Signal(str)
@@ -37,11 +38,13 @@ class SettingsPanel(QWidget):
     presetSaveRequested = Signal()
     presetEditRequested = Signal(int)
     presetDeleteRequested = Signal(int)
+    defaultsRequested = Signal(object)
 
     def __init__(self, template_names: tuple[str, ...], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._loading = False
         self._presets: list[Preset] = []
+        self._defaults = ChatSettings()
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>Preset</b>"))
         self.preset = QComboBox()
@@ -62,6 +65,19 @@ class SettingsPanel(QWidget):
         self.edit_preset_button.clicked.connect(self._edit_clicked)
         self.delete_preset_button.clicked.connect(self._delete_clicked)
         layout.addLayout(preset_buttons)
+        # Where the chat's settings come from (issue 16): a preset, the defaults, or
+        # changed in this chat; and a way to make them the defaults of new chats.
+        source_row = QHBoxLayout()
+        self.source = QLabel()
+        self.source.setObjectName("settings-source")
+        self.source.setWordWrap(True)
+        self.source.setStyleSheet("color: palette(placeholder-text);")
+        source_row.addWidget(self.source, 1)
+        self.defaults_button = QPushButton("Use for new chats")
+        self.defaults_button.setToolTip("New chats start from these sampling settings")
+        self.defaults_button.clicked.connect(lambda: self.defaultsRequested.emit(self.current()))
+        source_row.addWidget(self.defaults_button)
+        layout.addLayout(source_row)
         layout.addWidget(QLabel("<b>System prompt</b>"))
         self.system_prompt = QPlainTextEdit()
         self.system_prompt.setPlaceholderText("e.g. You are a helpful assistant.")
@@ -123,6 +139,24 @@ class SettingsPanel(QWidget):
                 self.system_prompt.setPlainText(system_prompt)
         finally:
             self._loading = False
+        self._show_source()
+
+    def set_defaults(self, defaults: ChatSettings) -> None:
+        """What new chats start from, to say when this chat's settings are those."""
+        self._defaults = defaults
+        self._show_source()
+
+    def _show_source(self) -> None:
+        preset = self.current_preset()
+        current = self.current()
+        if preset is not None:
+            text = f"From the preset “{preset.name}”."
+        elif current == self._defaults:
+            text = "The defaults for new chats."
+        else:
+            text = "Changed in this chat; new chats start from the defaults."
+        self.source.setText(text)
+        self.defaults_button.setEnabled(current != self._defaults)
 
     def show_presets(self, presets: list[Preset], current: Preset | None) -> None:
         """The presets to choose from; ``current`` the chat's (None: "Custom")."""
@@ -139,6 +173,7 @@ class SettingsPanel(QWidget):
         finally:
             self._loading = False
         self._update_preset_buttons()
+        self._show_source()
 
     def current_preset(self) -> Preset | None:
         preset_id = self.preset.currentData()
@@ -189,6 +224,7 @@ class SettingsPanel(QWidget):
     def _settings_changed(self) -> None:
         if not self._loading:
             self.settingsEdited.emit(self.current())
+            self._show_source()
 
     def _system_changed(self) -> None:
         if not self._loading:

@@ -286,7 +286,12 @@ def test_settings_are_per_conversation(services: AppServices) -> None:
     assert service.conversation(one.id).system_prompt == "Be brief."
     assert service.conversation(two.id).system_prompt == ""
     assert ChatSettings.from_dict(service.conversation(two.id).settings) != hot
-    # The last edited settings become the default for new chats.
+    # Editing a chat doesn't change what new chats start from (issue 16)...
+    defaults = service.default_settings()
+    assert ChatSettings.from_dict(service.new_conversation(None).settings) == defaults != hot
+    # ... "Use for new chats" does.
+    service.use_as_defaults(hot)
+    assert service.default_settings() == hot
     assert ChatSettings.from_dict(service.new_conversation(None).settings) == hot
     assert not service.update_conversation(two.id, settings=ChatSettings(top_p=0.0))
 

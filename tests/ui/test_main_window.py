@@ -352,10 +352,20 @@ def test_settings_and_system_prompt_are_per_chat(qtbot: QtBot, window: MainWindo
     panel.max_tokens.setValue(77)
     panel.system_prompt.setPlainText("You are a pirate.")
 
+    assert panel.source.text().startswith("Changed in this chat")
+    assert panel.defaults_button.isEnabled()
+
     window.new_conversation()
     second_id = window.conversation_id
     assert second_id not in (None, first_id)
     assert panel.system_prompt.toPlainText() == ""
+    # A new chat starts from the defaults, not from the last chat's edits (issue 16).
+    defaults = service.default_settings()
+    assert panel.temperature.value() == pytest.approx(defaults.temperature)
+    assert panel.top_k.value() == defaults.top_k != 12
+    assert panel.source.text() == "The defaults for new chats."
+    assert not panel.defaults_button.isEnabled()
+    panel.top_k.setValue(12)
     panel.temperature.setValue(0.3)
     panel.system_prompt.setPlainText("Be brief.")
 
@@ -369,8 +379,13 @@ def test_settings_and_system_prompt_are_per_chat(qtbot: QtBot, window: MainWindo
 
     window.open_conversation(second_id)  # type: ignore[arg-type]
     assert panel.temperature.value() == pytest.approx(0.3)
-    assert panel.top_k.value() == 12  # new chats start from the last edited settings
+    assert panel.top_k.value() == 12
     assert panel.system_prompt.toPlainText() == "Be brief."
+    # "Use for new chats": the next new chat starts from these.
+    qtbot.mouseClick(panel.defaults_button, Qt.MouseButton.LeftButton)
+    assert panel.source.text() == "The defaults for new chats."
+    window.new_conversation()
+    assert panel.temperature.value() == pytest.approx(0.3) and panel.top_k.value() == 12
     # Showing a chat's settings doesn't write them back.
     assert service.conversation(first_id).system_prompt == "You are a pirate."
 
