@@ -64,6 +64,12 @@ from desktop_llm.ui.window_menus import MenuActions, build_menus
 logger = logging.getLogger(__name__)
 
 
+BASE_MODEL_NOTE = (
+    "This is a base model: it continues your text rather than answering it. "
+    "Choose an instruct model to chat."
+)
+
+
 class MainWindow(QMainWindow):
     """``engine_probe`` answers the About box's engine question (run off the GUI thread);
     ``first_run`` shows the welcome text in the empty chat until the first message."""
@@ -173,6 +179,12 @@ class MainWindow(QMainWindow):
         self.chat_area.addWidget(self.chat)
         self.chat_area.addWidget(self.welcome)
         middle_layout.addWidget(self.chat_area, 1)
+        # A base model continues text; it is no chat partner, and says so (issue 16).
+        self.base_model_note = QLabel(BASE_MODEL_NOTE)
+        self.base_model_note.setObjectName("base-model-note")
+        self.base_model_note.setWordWrap(True)
+        self.base_model_note.hide()
+        middle_layout.addWidget(self.base_model_note)
         middle_layout.addLayout(bottom)
 
         splitter = QSplitter()
@@ -536,7 +548,9 @@ class MainWindow(QMainWindow):
         self._show_template()
 
     def _show_template(self) -> None:
-        self.settings_panel.show_template(*self.model_picker.template())
+        override, description = self.model_picker.template()
+        self.settings_panel.show_template(override, description)
+        self.base_model_note.setVisible(description.startswith("plain completion"))
 
     def _settings_edited(self, settings: ChatSettings) -> None:
         if self.conversation_id is not None:

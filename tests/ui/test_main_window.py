@@ -206,6 +206,22 @@ def test_continue_on_a_reply_cut_off_by_max_tokens(qtbot: QtBot, window: MainWin
     assert len(window.service.message_ids(window.conversation_id)) == 4
 
 
+def test_a_base_model_says_it_continues_text(
+    qtbot: QtBot, window: MainWindow, tiny_llama: Path, tmp_path: Path
+) -> None:
+    """Issue 16: with a base model (plain completion) the window says so."""
+    starter = window.current_model_id()
+    assert starter is not None
+    assert window.base_model_note.isHidden()  # SmolLM2 Instruct: its own chat template
+    window.import_model(write_distinct_copy(tiny_llama, tmp_path / "base.gguf"))  # empty chat
+    assert window.current_model_id() != starter
+    assert not window.base_model_note.isHidden()
+    assert "continues your text" in window.base_model_note.text()
+    assert "plain completion" in window.settings_panel.template_note.text()
+    window.select_model(starter)
+    assert window.base_model_note.isHidden()
+
+
 @pytest.mark.model
 def test_switching_chats_while_streaming(qtbot: QtBot, window: MainWindow) -> None:
     """Leave the chat being written in and come back: the bubble has all the text so
