@@ -14,6 +14,7 @@ Run alone: ``.venv/bin/python -m bench.remote_speed`` (writes bench/results/remo
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import subprocess
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import openai
@@ -111,9 +113,10 @@ def run(rounds: int = 6) -> list[Row]:
                 return engine.chat(_prompt(index), sampling, SERVER_TEMPLATE, on_text)
 
             def direct(index: int, on_text: Callable[[str], None]) -> object:
+                messages: Any = _prompt(index)
                 stream = client.chat.completions.create(
                     model="smollm2",
-                    messages=_prompt(index),  # type: ignore[arg-type]
+                    messages=messages,
                     stream=True,
                     stream_options={"include_usage": True},
                     temperature=0.7,
@@ -133,7 +136,7 @@ def run(rounds: int = 6) -> list[Row]:
             for index in range(rounds):
                 for name in alternating(list(systems), index):
                     call = systems[name]
-                    results[name].append(_timed(lambda on_text, c=call, i=index: c(i, on_text)))
+                    results[name].append(_timed(functools.partial(call, index)))
             engine.close()
         finally:
             process.terminate()

@@ -15,11 +15,18 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from desktop_llm.core.remote.client import list_models
-from desktop_llm.core.remote.store import SEPARATOR, RemoteStore
+from desktop_llm.core.remote.store import (
+    DEFAULT_FIRST_TOKEN_TIMEOUT_S,
+    SEPARATOR,
+    RemoteStore,
+)
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
 
 logger = logging.getLogger(__name__)
+
+FIRST_TOKEN_TIMEOUT_S = DEFAULT_FIRST_TOKEN_TIMEOUT_S
+"""The first-token timeout a new server gets unless the user sets another."""
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,17 @@ class RemoteService(QObject):
             RemoteEntry(s.name, s.url, s.has_key, self._status.get(s.name, "")) for s in servers
         ]
 
-    def add(self, name: str, url: str, api_key: str = "") -> bool:
+    def add(
+        self,
+        name: str,
+        url: str,
+        api_key: str = "",
+        first_token_timeout_s: float = DEFAULT_FIRST_TOKEN_TIMEOUT_S,
+    ) -> bool:
         """Save the server, then test it in the background (a server that is off now
         is saved all the same)."""
         try:
-            server = self.store.add(name, url, api_key)
+            server = self.store.add(name, url, api_key, first_token_timeout_s)
         except UserError as exc:
             self.errorOccurred.emit(exc.message)
             return False

@@ -16,13 +16,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_llm.services.remote_service import RemoteEntry, RemoteService
+from desktop_llm.services.remote_service import (
+    FIRST_TOKEN_TIMEOUT_S,
+    RemoteEntry,
+    RemoteService,
+)
 
 _COLUMNS = ("Name", "URL", "Key", "Last test")
 
@@ -65,6 +70,12 @@ class RemoteDialog(QDialog):
         form.addRow("Name", self.name)
         form.addRow("URL", self.url)
         form.addRow("API key", self.key)
+        self.timeout = QSpinBox()
+        self.timeout.setRange(5, 3600)
+        self.timeout.setValue(int(FIRST_TOKEN_TIMEOUT_S))
+        self.timeout.setSuffix(" s")
+        self.timeout.setToolTip("How long a reply may take to start before it is given up")
+        form.addRow("First-token timeout", self.timeout)
         layout.addLayout(form)
 
         row = QHBoxLayout()
@@ -110,7 +121,7 @@ class RemoteDialog(QDialog):
 
     def _add(self) -> None:
         name = self.name.text().strip()
-        if self._service.add(name, self.url.text(), self.key.text()):
+        if self._service.add(name, self.url.text(), self.key.text(), self.timeout.value()):
             self.message.setText(f"{name} added; testing the connection…")
             for field in (self.name, self.url, self.key):
                 field.clear()

@@ -46,6 +46,8 @@ def test_add_test_wrong_key_and_remove(
     dialog.name.setText("box")
     dialog.url.setText(llama_server.base_url)
     dialog.key.setText(KEY)
+    assert dialog.timeout.value() == 120
+    dialog.timeout.setValue(30)
     assert dialog.key.echoMode() == dialog.key.EchoMode.Password
     with qtbot.waitSignal(service.testFinished, timeout=TIMEOUT_MS) as blocker:
         dialog.add_button.click()
@@ -54,6 +56,7 @@ def test_add_test_wrong_key_and_remove(
     cells = [dialog.table.item(0, c).text() for c in range(dialog.table.columnCount())]
     assert cells == ["box", llama_server.base_url, "set", "1 models: smollm2"]
     assert [m.spec for m in service.models()] == ["box::smollm2"]
+    assert service.store.get("box").first_token_timeout_s == 30
 
     dialog.name.setText("badkey")
     dialog.url.setText(llama_server.base_url)
