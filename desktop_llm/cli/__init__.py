@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +36,7 @@ from desktop_llm.cli.context import (
     setup_logging,
 )
 from desktop_llm.errors import UserError
-from desktop_llm.paths import AppPaths
+from desktop_llm.paths import HOME_ENV, AppPaths
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx: Context | None = None
     try:
         paths = AppPaths.default(args.home).ensure()
+        if args.home is not None:  # code that asks AppPaths.default() (the KV cache folder)
+            os.environ[HOME_ENV] = str(args.home)
         log_path = setup_logging(paths, args.verbose)
         ctx = Context(paths)
         code: int = args.func(args, ctx)

@@ -31,6 +31,7 @@ from desktop_llm.core.engine.interface import (
     LoadCancelled,
     new_request_id,
 )
+from desktop_llm.core.engine.kv_cache_folder import conversation_key
 from desktop_llm.core.engine.session import EngineSession
 from desktop_llm.core.engine.stop_filter import StopFilter
 from desktop_llm.core.engine.templates import GGUF, TemplateChoice
@@ -246,6 +247,7 @@ class Job(PoolJob):
             template,
             on_chunk,
             request_id=self.request_id,
+            cache_key=conversation_key(self.call.messages),  # a resent chat answers at once
         )
         tail = self._cutter.flush()
         if tail:

@@ -37,6 +37,7 @@ def timings(stats: GenerationStats) -> dict[str, float | int | None]:
         "predicted_n": stats.completion_tokens,
         "predicted_per_second": round(stats.gen_tps, 2),
         "total_ms": round(stats.total_s * 1000, 2),
+        "cached_tokens": stats.cached_tokens,  # served from the chat's kept KV state
     }
 
 

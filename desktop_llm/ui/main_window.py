@@ -36,6 +36,7 @@ from desktop_llm.services.cluster_service import ClusterService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
+from desktop_llm.services.kv_cache_service import KvCacheService
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.remote_service import RemoteService
 from desktop_llm.services.server_service import ServerService, ServerState
@@ -53,6 +54,7 @@ from desktop_llm.ui.composer import Composer
 from desktop_llm.ui.conversation_list import ConversationList
 from desktop_llm.ui.crash_dialog import show_crash_dialog
 from desktop_llm.ui.hardware_dialog import HardwareDialog
+from desktop_llm.ui.kv_cache_dialog import KvCacheDialog
 from desktop_llm.ui.model_picker import ModelPicker
 from desktop_llm.ui.models_window import ModelsWindow
 from desktop_llm.ui.remote_dialog import RemoteDialog
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
                 regenerate=self.regenerate,
                 focus_input=self.focus_input,
                 search_chats=self.search_chats,
+                saved_states=self.show_saved_states,
             ),
         )
 
@@ -307,6 +310,13 @@ class MainWindow(QMainWindow):
         """Settings > Remote servers: OpenAI-compatible servers whose models are offered."""
         assert self.remote is not None
         dialog = RemoteDialog(self.remote, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def show_saved_states(self) -> KvCacheDialog:
+        """Settings > Saved chat states: their size, the limit, Clear (issue 19)."""
+        dialog = KvCacheDialog(KvCacheService(self.service), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog

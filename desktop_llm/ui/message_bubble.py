@@ -60,6 +60,7 @@ def stats_text(stats: dict[str, Any]) -> str:
             f"{int(stats.get('completion_tokens', 0)):,} tokens · "
             f"{float(stats.get('gen_tps', 0.0)):.1f} tok/s · "
             f"first token {float(stats.get('ttft_s', 0.0)):.2f} s"
+            + (f" · {int(stats['cached_tokens']):,} kept" if stats.get("cached_tokens") else "")
         )
     except (TypeError, ValueError):
         return ""

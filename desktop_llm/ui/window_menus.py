@@ -37,6 +37,7 @@ class MenuActions:
     regenerate: Handler | None = None
     focus_input: Handler | None = None
     search_chats: Handler | None = None
+    saved_states: Handler | None = None
 
 
 def _action(window: QMainWindow, text: str, handler: Handler | None) -> QAction:
@@ -89,6 +90,7 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> dict[str, QAction]
     settings_menu.addAction(_action(window, "&Local server…", actions.local_server))
     settings_menu.addAction(_action(window, "&Cluster…", actions.cluster))
     settings_menu.addAction(_action(window, "&Remote servers…", actions.remote_servers))
+    settings_menu.addAction(_action(window, "&Saved chat states…", actions.saved_states))
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(_action(window, "&Getting started", actions.welcome))
     help_menu.addAction(_action(window, f"&About {APP_NAME}", actions.about))

@@ -7,8 +7,12 @@ folder's size and clears it.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from desktop_llm.core.engine.protocol import KV_CACHE_LIMIT_BYTES
 from desktop_llm.core.settings import load_settings
@@ -66,3 +70,14 @@ def clear_folder(folder: Path) -> int:
             logger.warning("could not remove %s: %s", path, exc)
     logger.info("cleared the saved chat states: %d bytes", freed)
     return freed
+
+
+def conversation_key(messages: Sequence[Mapping[str, Any]]) -> str | None:
+    """A cache key for a client that resends whole conversations (the API server): its
+    first two messages, hashed; None for a single turn, which nobody resends (no state
+    is written for it). The worker's prefix check makes a shared key safe."""
+    if len(messages) < 3:
+        return None
+    head = [[str(m.get("role", "")), str(m.get("content", ""))] for m in messages[:2]]
+    digest = hashlib.sha256(json.dumps(head).encode("utf-8")).hexdigest()[:24]
+    return f"api:{digest}"

@@ -88,6 +88,9 @@ class KvCacheStore:
         self.identity = identity
         self.current_key: str | None = None
         """The chat whose state the KV cache holds now (None: no chat's)."""
+        # States this worker wrote, by (size, modification time): read back without the
+        # checksum pass (a switch between two chats writes one and reads the other).
+        self._written: dict[Path, tuple[int, int]] = {}
 
     # -- names -------------------------------------------------------------------------
     def _stem(self, key: str) -> str:
@@ -138,10 +141,12 @@ class KvCacheStore:
             )
             if written <= 0:
                 raise OSError("llama.cpp wrote no state")
-            size = tmp.stat().st_size
             crc = file_crc32(tmp)
             sidecar.unlink(missing_ok=True)  # no sidecar names a half-replaced state
             tmp.replace(state)
+            info = state.stat()
+            size = info.st_size
+            self._written[state] = (size, info.st_mtime_ns)
             meta = {
                 "format": FORMAT,
                 "identity": self.identity,
@@ -170,7 +175,9 @@ class KvCacheStore:
             return Restored(0)
         _clear(llm)
         meta = _read_sidecar(sidecar)
-        reason = _mismatch(meta, self.identity, key, state, int(llm.n_ctx()))
+        reason = _mismatch(
+            meta, self.identity, key, state, int(llm.n_ctx()), self._written.get(state)
+        )
         if reason is not None:
             self._discard(state, sidecar, reason)
             return Restored(0)
@@ -261,7 +268,12 @@ def _read_sidecar(path: Path) -> dict[str, Any] | None:
 
 
 def _mismatch(
-    meta: dict[str, Any] | None, identity: str, key: str, state: Path, n_ctx: int
+    meta: dict[str, Any] | None,
+    identity: str,
+    key: str,
+    state: Path,
+    n_ctx: int,
+    written: tuple[int, int] | None,
 ) -> str | None:
     """Why the saved state can't be used, or None."""
     if meta is None:
@@ -276,11 +288,13 @@ def _mismatch(
     if not isinstance(meta.get("tokens_sha256"), str):
         return "its token hash is missing"
     try:
-        size = state.stat().st_size
+        info = state.stat()
     except OSError:
         return "the state file is missing"
-    if size != meta.get("state_bytes"):
+    if info.st_size != meta.get("state_bytes"):
         return "the state file is truncated"
+    if written == (info.st_size, info.st_mtime_ns):
+        return None  # written by this worker and untouched since
     # llama.cpp aborts the process on some damaged files instead of failing the call:
     # it reads only files whose checksum is the one written with them.
     try:

@@ -8,9 +8,12 @@ draft in one batch, with logits for every position, and the sampler chain picks 
 next token in order from those logits, exactly as one-token-at-a-time decoding would:
 a drafted token is kept only while it is the token the sampler picked, and the first
 difference ends the round (its cells are dropped from the KV cache). The sampler sees
-the same calls in the same order (the same penalties, the same random draws), so a
-seed gives the same reply with or without drafts, up to the last bits of the
-floating-point sums of a batched evaluation.
+the same calls in the same order (the same penalties, the same random draws). At
+temperature 0 the reply is the same token for token, on a load with flash attention
+off (loader.py: llama.cpp's CPU kernel sums one query's attention in split-KV chunks
+and a batch's in one pass, which changed a greedy reply in our test). Above 0 the
+draws are the same, but logits of a batch can differ from one token's in the last
+bits, which may tip a draw, as a chat's kept prefix already may.
 
 llama-cpp-python has the same idea (``LlamaPromptLookupDecoding`` with
 ``Llama(draft_model=...)``), but that path turns on ``logits_all``: a copy of

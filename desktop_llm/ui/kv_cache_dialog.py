@@ -1,0 +1,66 @@
+"""Settings > Saved chat states: their size, the folder's limit, and Clear."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_llm.services.kv_cache_service import MIN_LIMIT_MB, KvCacheService
+
+
+def _megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 1024 / 1024:,.1f} MB"
+
+
+class KvCacheDialog(QDialog):
+    """Each chat's kept KV state lets a long chat answer at once after a restart or a
+    switch; this shows what they take and clears them."""
+
+    def __init__(self, service: KvCacheService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.setWindowTitle("Saved chat states")
+        intro = QLabel(
+            "The model's memory of each chat is kept on disk, so a long chat answers at "
+            "once after a restart or a switch. The least recently used go first when the "
+            "folder is full."
+        )
+        intro.setWordWrap(True)
+        self.size_label = QLabel()
+        self.limit = QSpinBox()
+        self.limit.setRange(MIN_LIMIT_MB, 1024 * 1024)
+        self.limit.setSingleStep(256)
+        self.limit.setSuffix(" MB")
+        self.limit.setValue(service.limit_mb)
+        self.limit.editingFinished.connect(self._limit_changed)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clear)
+        form = QFormLayout()
+        form.addRow("Size now:", self.size_label)
+        form.addRow("Limit:", self.limit)
+        form.addRow("", self.clear_button)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.size_label.setText(_megabytes(self.service.size_bytes()))
+
+    def clear(self) -> None:
+        self.service.clear()
+        self.refresh()
+
+    def _limit_changed(self) -> None:
+        self.service.set_limit_mb(self.limit.value())

@@ -1,0 +1,92 @@
+"""Prompt-lookup decoding (prompt_lookup.py) on the real SmolLM2: the same reply as
+one-token-at-a-time decoding, with drafts taken from the conversation and kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_llm.core.engine.host import EngineHost
+from desktop_llm.core.engine.prompt_lookup import find_draft
+from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
+from desktop_llm.core.engine.templates import TemplateChoice, choose_template
+from desktop_llm.core.models.gguf_info import read_header
+
+CODE = "\n".join(
+    f"def step_{i}(value):\n    total = value * {i} + {i % 7}\n    return total - {i % 3}\n"
+    for i in range(12)
+)
+EDIT = [
+    {
+        "role": "user",
+        "content": "Rename every function from step_N to stage_N and repeat the whole "
+        f"code:\n\n```python\n{CODE}```",
+    }
+]
+
+
+@pytest.fixture(scope="module")
+def host(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineHost]:
+    logs = tmp_path_factory.mktemp("lookup-logs")
+    host = EngineHost(logs, kv_cache_dir=logs / "kv")
+    # A load for prompt lookup: flash attention off, so batches decode bit for bit
+    # as single tokens do (llama.cpp's CPU kernel splits one query's sum, not a batch's).
+    host.load(LoadParams(str(smollm2), n_ctx=2048, prompt_lookup=True))
+    yield host
+    host.unload()
+
+
+@pytest.fixture(scope="module")
+def template(smollm2: Path) -> TemplateChoice:
+    header = read_header(smollm2)
+    return choose_template(
+        chat_template=header.chat_template,
+        architecture=header.architecture,
+        model_name=header.name,
+        file_name=smollm2.name,
+        override=None,
+    )
+
+
+def test_find_draft_copies_what_followed_the_latest_occurrence() -> None:
+    history = np.array([5, 1, 2, 3, 4, 9, 1, 2, 7, 8, 1, 2], dtype=np.intc)
+    assert find_draft(history, n_draft=3) == [7, 8, 1]  # after the latest "1 2"
+    assert find_draft(np.array([1, 2, 3], dtype=np.intc)) == []  # no earlier match
+    assert find_draft(np.array([4, 4, 4, 4], dtype=np.intc), n_draft=2) == [4]
+
+
+def test_prompt_lookup_leaves_the_reply_unchanged(
+    host: EngineHost, template: TemplateChoice
+) -> None:
+    """Temperature 0 with a seed: the same reply, token for token. (Above 0, a batch's
+    last bits may tip a random draw, as a chat's kept prefix already may: llama.cpp
+    evaluates one token and a batch with different kernels.)"""
+    sampling = SamplingParams(temperature=0.0, max_tokens=160, seed=1)
+    plain = host.chat(EDIT, replace(sampling, prompt_lookup=False), template)
+    fast = host.chat(EDIT, replace(sampling, prompt_lookup=True), template)
+    assert fast.text == plain.text
+    assert fast.stats.completion_tokens == plain.stats.completion_tokens
+    assert plain.stats.drafted_tokens == 0
+    assert fast.stats.accepted_tokens > 0  # the reply copies the code: drafts were kept
+
+
+def test_the_chat_goes_on_the_same_after_a_prompt_lookup_reply(
+    host: EngineHost, template: TemplateChoice
+) -> None:
+    """Unchecked drafts never stay in the KV cache: the next turn, served from it, is
+    the turn a plain chat gives."""
+    greedy = SamplingParams(temperature=0.0, max_tokens=60, seed=2)
+    results = []
+    for lookup, key in ((False, "plain"), (None, "lookup")):  # None: as the load says
+        sampling = replace(greedy, prompt_lookup=lookup)
+        first = host.chat(EDIT, sampling, template, cache_key=key)
+        turn = [*EDIT, {"role": "assistant", "content": first.text}]
+        turn.append({"role": "user", "content": "Now add a docstring to stage_0."})
+        second = host.chat(turn, sampling, template, cache_key=key)
+        assert second.stats.cached_tokens > first.stats.prompt_tokens
+        results.append((first.text, second.text))
+    assert results[0] == results[1]
