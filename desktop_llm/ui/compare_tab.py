@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 VOTES = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
 
 
+CHARTS_HEIGHT = 110
+"""The charts' most height: the panes' replies get the rest."""
+
+
 class CompareTab(QWidget):
     def __init__(self, service: CompareService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +66,10 @@ class CompareTab(QWidget):
         top.addWidget(self.arena)
         top.addWidget(self.sequential)
         top.addWidget(self.tag)
+        # The replies get the room; the charts fold away (issue 16: usable at 1024x700).
+        self.show_charts = QCheckBox("Charts")
+        self.show_charts.setChecked(True)
+        top.addWidget(self.show_charts)
         layout.addLayout(top)
         self.panes_row = QHBoxLayout()
         layout.addLayout(self.panes_row, 1)
@@ -71,7 +79,7 @@ class CompareTab(QWidget):
         layout.addWidget(self.mode_label)
         self.prompt = QPlainTextEdit()
         self.prompt.setPlaceholderText("One prompt for every pane")
-        self.prompt.setMaximumHeight(80)
+        self.prompt.setMaximumHeight(64)
         layout.addWidget(self.prompt)
         buttons = QHBoxLayout()
         self.run_button = QPushButton("Send")
@@ -87,12 +95,16 @@ class CompareTab(QWidget):
             self.vote_buttons[outcome] = button
             buttons.addWidget(button)
         layout.addLayout(buttons)
-        charts = QHBoxLayout()
+        self.charts = QWidget()
+        charts = QHBoxLayout(self.charts)
+        charts.setContentsMargins(0, 0, 0, 0)
         self.tps_chart = BarChart("tokens/s")
         self.ttft_chart = BarChart("time to first token (s)")
         charts.addWidget(self.tps_chart)
         charts.addWidget(self.ttft_chart)
-        layout.addLayout(charts)
+        self.charts.setMaximumHeight(CHARTS_HEIGHT)
+        layout.addWidget(self.charts)
+        self.show_charts.toggled.connect(self.charts.setVisible)
         saved = QHBoxLayout()
         self.saved = QComboBox()
         self.open_button = QPushButton("Open")

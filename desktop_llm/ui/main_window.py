@@ -7,7 +7,7 @@ import logging
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -70,6 +70,10 @@ BASE_MODEL_NOTE = (
     "This is a base model: it continues your text rather than answering it. "
     "Choose an instruct model to chat."
 )
+
+
+MIN_LIST_WIDTH, MIN_CHAT_WIDTH, MIN_PANEL_WIDTH = 150, 360, 220
+MIN_WINDOW = QSize(MIN_LIST_WIDTH + MIN_CHAT_WIDTH + MIN_PANEL_WIDTH + 40, 560)
 
 
 class MainWindow(QMainWindow):
@@ -196,6 +200,13 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.settings_panel)
         splitter.setSizes([230, 700, 270])
         splitter.setStretchFactor(1, 1)
+        # Nothing squashed (issue 16): panes keep a usable width and never fold away.
+        splitter.setChildrenCollapsible(False)
+        self.conversations.setMinimumWidth(MIN_LIST_WIDTH)
+        middle.setMinimumWidth(MIN_CHAT_WIDTH)
+        self.settings_panel.setMinimumWidth(MIN_PANEL_WIDTH)
+        self.splitter = splitter
+        self.setMinimumSize(MIN_WINDOW)
         self.compare_tab: CompareTab | None = None
         if compare is None:
             self.setCentralWidget(splitter)

@@ -177,3 +177,17 @@ def test_perplexity_messages_stay_on_its_page(qtbot: QtBot, tab: CompareTab) -> 
     qtbot.waitUntil(lambda: "empty" in tab.ppl_status.text(), timeout=10_000)
     assert not tab.mode_label.text()  # not on the Compare page
     qtbot.waitUntil(lambda: not tab.stop_button.isEnabled(), timeout=10_000)
+
+
+def test_usable_at_1024x700_replies_get_the_room(qtbot: QtBot, tab: CompareTab) -> None:
+    """Issue 16: in a 1024x700 window (the tab gets about 1000x620 of it) the replies get
+    most of the room and the charts fold away."""
+    tab.resize(1000, 620)
+    tab.show()
+    qtbot.waitExposed(tab)
+    qtbot.wait(50)
+    with_charts = tab.panes[0].reply.height()
+    assert with_charts >= 100
+    assert tab.charts.height() <= 110
+    tab.show_charts.setChecked(False)
+    qtbot.waitUntil(lambda: tab.panes[0].reply.height() > with_charts + 80, timeout=5_000)

@@ -598,3 +598,17 @@ def test_opening_a_chat_of_another_model_changes_nothing_and_keeps_the_list_stil
 def test_regenerate_waits_for_something_to_regenerate(window: MainWindow) -> None:
     window.new_conversation()
     assert not window.regenerate_button.isEnabled()  # an empty chat has no reply to redo
+
+
+def test_nothing_is_squashed_at_the_smallest_sizes(qtbot: QtBot, window: MainWindow) -> None:
+    """Issue 16: a minimum window size and splitter minimums (the Compare tab at 1024x700:
+    tests/ui/test_compare_tab.py)."""
+    window.show()
+    qtbot.waitExposed(window)
+    window.resize(100, 100)  # asks for less than the minimum
+    qtbot.wait(50)
+    assert window.width() >= window.minimumWidth() >= 770
+    assert window.height() >= window.minimumHeight() >= 560
+    widths = window.splitter.sizes()
+    assert all(w > 0 for w in widths)  # no pane collapsed
+    assert widths[0] >= 150 and widths[1] >= 360 and widths[2] >= 220
