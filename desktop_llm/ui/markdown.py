@@ -109,6 +109,29 @@ def _split_fences(text: str) -> list[str | _Code]:
     return parts
 
 
+def settled_end(text: str) -> int:
+    """How much of a reply still streaming is settled: the end of its last blank line
+    outside a code fence (0 if none). What comes before renders the same whatever follows
+    (paragraphs, closed code blocks), so a streaming view renders it once and re-renders
+    only the rest as it grows."""
+    end = 0
+    position = 0
+    closing: re.Pattern[str] | None = None
+    for line in text.split("\n")[:-1]:  # the last line is still being written
+        position += len(line) + 1
+        if closing is not None:
+            if closing.match(line):
+                closing = None
+            continue
+        opening = _FENCE_OPEN.match(line)
+        if opening and not (opening.group("fence")[0] == "`" and "`" in opening.group("info")):
+            fence = opening.group("fence")
+            closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        elif not line.strip():
+            end = position
+    return end
+
+
 def _lexer_for(code: str, language: str) -> Lexer:
     options = {"stripnl": False}
     if language:

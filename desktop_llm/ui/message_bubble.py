@@ -6,9 +6,10 @@ Markdown with highlighted code blocks and Copy links."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.types import Message
-from desktop_llm.ui.markdown import render_markdown
+from desktop_llm.ui.markdown import RenderedMarkdown, render_markdown, settled_end
 from desktop_llm.ui.thinking_block import ThinkingBlock
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,19 @@ def status_text(last_reply: Message | None) -> str:
 
 
 FOOTER_WRAP_CHARS = 80
+
+STREAM_RENDER_MS = 200
+"""How often a streaming reply's Markdown is drawn again: text shows at once as it comes,
+and takes its shape (code blocks, lists, emphasis) within this time."""
+
+
+def _with_copy_offset(rendered: RenderedMarkdown, offset: int) -> str:
+    """The HTML with its "copy:N" links counted from ``offset`` (a piece of a longer text)."""
+    if not offset or not rendered.code_blocks:
+        return rendered.html
+    return re.sub(
+        r'href="copy:(\d+)"', lambda m: f'href="copy:{int(m.group(1)) + offset}"', rendered.html
+    )
 
 
 class _Body(QTextBrowser):
@@ -134,6 +148,12 @@ class MessageBubble(QFrame):
         self.message_id = message.id
         self.role = message.role
         self._code: tuple[str, ...] = ()
+        # Streaming: drawn as Markdown every STREAM_RENDER_MS (see _render_streaming).
+        self._streaming = False
+        self._render_due = False
+        self._settled = 0
+        self._settled_code: tuple[str, ...] = ()
+        self._tail_at = 0
         self._text = message.content
         self.setObjectName(f"bubble-{message.role}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -282,6 +302,7 @@ class MessageBubble(QFrame):
 
     def update_from(self, message: Message) -> None:
         """Show a stored message (rendered as Markdown)."""
+        self._streaming = False
         self._text = message.content
         if message.reasoning or self.thinking is not None:
             seconds = (message.stats or {}).get("reasoning_s")
@@ -333,19 +354,54 @@ class MessageBubble(QFrame):
         self.body.setHtml(rendered.html)
 
     def append(self, text: str) -> None:
-        """Add streamed text at the end, as plain text (rendered properly at the end)."""
+        """Add streamed text at the end: shown at once as plain text, then drawn as
+        Markdown within STREAM_RENDER_MS (issue 16: no raw ``` fences that jump into
+        shape only when the reply ends)."""
         self._text += text
         cursor = self.body.textCursor()
         cursor.movePosition(QTextCursor.MoveOperation.End)
         cursor.insertText(text)
+        if self.role != "user" and not self._render_due:
+            self._render_due = True
+            QTimer.singleShot(STREAM_RENDER_MS, self._render_streaming)
 
     def begin_streaming(self, text: str | None = None) -> None:
-        """Show ``text`` (default: the message's) as plain text, ready for append()."""
+        """Show ``text`` (default: the message's), ready for append()."""
         if text is not None:
             self._text = text
-        self.body.setPlainText(self._text)
+        self._streaming = True
+        self._settled = 0  # how much of the text is drawn for good (markdown.settled_end)
+        self._settled_code = ()  # the code blocks in that part
+        self._tail_at = 0  # where in the document the rest begins
+        self._code = ()
+        self.body.clear()
+        self._render_streaming()
         self.footer.setText("writing…")
         self.footer.setVisible(True)
+
+    def _render_streaming(self) -> None:
+        """Draw what came since the last time: the newly settled part once, for good, and
+        the unsettled rest again. Each pass renders only text that is still changing, so
+        its cost doesn't grow with the reply."""
+        self._render_due = False
+        if not self._streaming or self.role == "user":
+            return
+        cursor = QTextCursor(self.body.document())
+        cursor.setPosition(self._tail_at)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        settled = settled_end(self._text)
+        if settled > self._settled:
+            piece = render_markdown(self._text[self._settled : settled])
+            if piece.html:
+                cursor.insertHtml(_with_copy_offset(piece, len(self._settled_code)))
+            self._settled_code = (*self._settled_code, *piece.code_blocks)
+            self._settled = settled
+            self._tail_at = cursor.position()
+        rest = render_markdown(self._text[self._settled :])
+        if rest.html:
+            cursor.insertHtml(_with_copy_offset(rest, len(self._settled_code)))
+        self._code = (*self._settled_code, *rest.code_blocks)
 
     @property
     def text(self) -> str:

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_llm.services.types import Message
 from desktop_llm.ui.chat_view import ChatView, MessageBubble, stats_text
+from desktop_llm.ui.message_bubble import STREAM_RENDER_MS
 
 CODE = 'def add(a, b):\n    return a + b  # "<ok>"'
 REPLY = f"Here you go:\n\n```python\n{CODE}\n```\n\nAnd **bold** text."
@@ -171,3 +172,35 @@ def test_long_conversations_open_on_the_last_page(qtbot: QtBot) -> None:
     order = [layout.itemAt(i).widget() for i in range(layout.count())]
     ids = [w.message_id for w in order if isinstance(w, MessageBubble)]
     assert ids == list(range(1, 101))
+
+
+def test_markdown_takes_shape_while_the_reply_streams(qtbot: QtBot) -> None:
+    """Issue 16: no raw ``` fences until the reply ends: code blocks, lists and emphasis
+    are drawn while it streams; the settled part is drawn once, the rest again."""
+    view = ChatView()
+    qtbot.addWidget(view)
+    bubble = view.add_message(_message(2, status="streaming"))
+    bubble.begin_streaming()
+    reply = (
+        "Here is **a** function:\n\n```python\ndef add(a, b):\n    return a + b\n```\n\n"
+        "And a list:\n\n- one\n- two\n\nThe end, with a second block:\n\n```\nplain\n"
+    )
+    for i in range(0, len(reply), 9):
+        bubble.append(reply[i : i + 9])
+        qtbot.wait(5)
+    qtbot.wait(STREAM_RENDER_MS + 150)  # one drawing pass after the last chunk
+    shown = bubble.body.toPlainText()
+    assert "```" not in shown  # both fences drawn as code blocks, the second still open
+    assert "def add(a, b):" in shown and "plain" in shown
+    assert "**" not in shown and "- one" not in shown  # emphasis and the list drawn
+    assert bubble.text == reply  # the text itself is kept whole
+    html = bubble.body.toHtml()
+    assert 'href="copy:0"' in html and 'href="copy:1"' in html
+    QGuiApplication.clipboard().clear()
+    bubble._on_anchor(QUrl("copy:0"))
+    assert QGuiApplication.clipboard().text() == "def add(a, b):\n    return a + b"
+    bubble._on_anchor(QUrl("copy:1"))
+    assert QGuiApplication.clipboard().text() == "plain"
+    # The stored reply replaces the streaming view with one full rendering.
+    bubble.update_from(_message(2, content=reply + "```\n"))
+    assert bubble.body.toPlainText().count("def add") == 1

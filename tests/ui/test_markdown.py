@@ -87,3 +87,14 @@ def test_only_http_links_survive() -> None:
 def test_plain_to_html_escapes() -> None:
     assert plain_to_html('<b>a & "b"</b>\nnext') == '&lt;b&gt;a &amp; "b"&lt;/b&gt;<br>next'
     assert plain_to_html("  x") == "&nbsp; x"
+
+
+def test_settled_end_stops_at_the_last_blank_line_outside_code() -> None:
+    from desktop_llm.ui.markdown import settled_end
+
+    text = "Hello\n\nworld\n\n```py\nx = 1\n\ny = 2\n"
+    assert text[: settled_end(text)] == "Hello\n\nworld\n\n"  # the open block isn't settled
+    closed = text + "```\n\nafter"
+    assert closed[: settled_end(closed)] == text + "```\n\n"
+    assert settled_end("no blank line yet") == 0 and settled_end("") == 0
+    assert settled_end("a\n\nb") == 3  # "b" is still being written
