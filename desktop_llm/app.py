@@ -201,6 +201,7 @@ def run_gui(
     """
     from desktop_llm.ui.crash_dialog import install_excepthook
     from desktop_llm.ui.main_window import MainWindow
+    from desktop_llm.ui.theme import apply_theme
 
     app = _application()
     lock = acquire_instance_lock(paths)
@@ -228,6 +229,7 @@ def run_gui(
         cluster=parts.cluster,
         remote=parts.remote,
     )
+    apply_theme(app, parts.service.settings.theme)  # light, dark or the system's
     install_excepthook(window)
     if parts.remote is not None and not self_test:
         parts.remote.refresh()  # the servers added (none: nothing connects) list their models

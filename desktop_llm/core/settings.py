@@ -41,6 +41,8 @@ class Settings:
     """Other PCs' rpc-workers ("HOST:PORT", Settings > Cluster) every load is split over."""
     kv_cache_limit_mb: int = 2048
     """The size limit of the folder of saved chat states (least recently used go first)."""
+    theme: Literal["system", "light", "dark"] = "system"
+    """The window's colours: the system's light or dark scheme, or one chosen."""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -63,7 +65,10 @@ def load_settings(path: Path) -> Settings:
         if kinds is None:
             continue
         # bool is an int to isinstance; a hand-edited "threads": true is still wrong.
-        if key == "gpu_layers" and isinstance(value, str) and value != "auto":
+        bad_word = (key == "gpu_layers" and isinstance(value, str) and value != "auto") or (
+            key == "theme" and value not in THEMES
+        )
+        if bad_word:
             logger.warning("ignoring bad setting %s=%r in %s", key, value, path)
         elif isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
             known[key] = value
@@ -88,7 +93,9 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "server_models": (list,),
     "rpc_workers": (list,),
     "kv_cache_limit_mb": (int,),
+    "theme": (str,),
 }
+THEMES = ("system", "light", "dark")
 
 
 def update_settings(path: Path, **changes: Any) -> Settings:

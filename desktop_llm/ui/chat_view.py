@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
@@ -27,6 +27,7 @@ from desktop_llm.ui.message_bubble import (
     stats_text,
     status_text,
 )
+from desktop_llm.ui.theme import bubble_style, is_dark
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ class ChatView(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self._container = QWidget()
-        self._container.setStyleSheet(BUBBLE_STYLE)
+        self._dark = is_dark()
+        self._container.setStyleSheet(bubble_style(self._dark))
         self._layout = QVBoxLayout(self._container)
         self._layout.setSpacing(8)
         self._layout.addStretch(1)
@@ -265,6 +267,18 @@ class ChatView(QScrollArea):
         bubble = self._bubbles.get(message_id)
         if bubble is not None:
             bubble.append_reasoning(text)
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        """Light or dark switched (the system's, or Settings > Theme): bubbles and code
+        take the new colours."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ThemeChange):
+            dark = is_dark()
+            if dark != self._dark:
+                self._dark = dark
+                self._container.setStyleSheet(bubble_style(dark))
+                for bubble in self._bubbles.values():
+                    bubble.restyle()
 
     def bubbles(self) -> list[MessageBubble]:
         return list(self._bubbles.values())

@@ -61,6 +61,7 @@ from desktop_llm.ui.remote_dialog import RemoteDialog
 from desktop_llm.ui.server_dialog import ServerDialog
 from desktop_llm.ui.settings_panel import SettingsPanel
 from desktop_llm.ui.status_widgets import ErrorBanner, ServerBadge
+from desktop_llm.ui.theme import apply_theme
 from desktop_llm.ui.window_menus import MenuActions, build_menus
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,8 @@ class MainWindow(QMainWindow):
                 regenerate=self.regenerate,
                 focus_input=self.focus_input,
                 search_chats=self.search_chats,
+                theme=self.set_theme,
+                current_theme=service.settings.theme,
                 saved_states=self.show_saved_states,
             ),
         )
@@ -403,6 +406,13 @@ class MainWindow(QMainWindow):
         armed = writing_in is not None and writing_in == self.conversation_id
         self.stop_button.setEnabled(armed)
         self.menu_actions["stop"].setEnabled(armed)  # Esc
+
+    def set_theme(self, theme: str) -> None:
+        """Settings > Theme: light, dark or the system's, at once and from now on."""
+        self.service.remember(theme=theme)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
 
     def focus_input(self) -> None:
         """Ctrl+L: the cursor in the message box."""

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from desktop_llm.services.types import Message
 from desktop_llm.ui.markdown import RenderedMarkdown, render_markdown, settled_end
+from desktop_llm.ui.theme import bubble_style, is_dark
 from desktop_llm.ui.thinking_block import ThinkingBlock
 
 logger = logging.getLogger(__name__)
@@ -344,12 +345,21 @@ class MessageBubble(QFrame):
         if self.continue_button is not None:
             self.continue_button.setVisible(offer)
 
+    def restyle(self) -> None:
+        """Draw again in the theme's colours (the code's highlighting follows it)."""
+        if self._streaming:
+            self._settled, self._settled_code, self._tail_at = 0, (), 0
+            self.body.clear()
+            self._render_streaming()
+        else:
+            self.render_content()
+
     def render_content(self) -> None:
         if self.role == "user":
             self.body.setPlainText(self._text)
             self._code = ()
             return
-        rendered = render_markdown(self._text)
+        rendered = render_markdown(self._text, dark=is_dark())
         self._code = rendered.code_blocks
         self.body.setHtml(rendered.html)
 
@@ -392,13 +402,13 @@ class MessageBubble(QFrame):
         cursor.removeSelectedText()
         settled = settled_end(self._text)
         if settled > self._settled:
-            piece = render_markdown(self._text[self._settled : settled])
+            piece = render_markdown(self._text[self._settled : settled], dark=is_dark())
             if piece.html:
                 cursor.insertHtml(_with_copy_offset(piece, len(self._settled_code)))
             self._settled_code = (*self._settled_code, *piece.code_blocks)
             self._settled = settled
             self._tail_at = cursor.position()
-        rest = render_markdown(self._text[self._settled :])
+        rest = render_markdown(self._text[self._settled :], dark=is_dark())
         if rest.html:
             cursor.insertHtml(_with_copy_offset(rest, len(self._settled_code)))
         self._code = (*self._settled_code, *rest.code_blocks)
@@ -418,15 +428,7 @@ class MessageBubble(QFrame):
             self.footer.setVisible(True)
 
 
-BUBBLE_STYLE = (
-    "QFrame#bubble-user { background: #e8f0fe; border-radius: 8px; }"
-    "QFrame#bubble-assistant { background: #f6f6f6; border-radius: 8px; }"
-    "QFrame#bubble-user QTextBrowser, QFrame#bubble-assistant QTextBrowser"
-    " { background: transparent; }"
-    "QLabel#bubble-footer { color: #666; font-size: 11px; }"
-    'QLabel#bubble-footer[failed="true"] { color: #b00020; }'
-    'QFrame[found="true"] { border: 2px solid #f4b400; }'
-)
+BUBBLE_STYLE = bubble_style(dark=False)
 """One style sheet on the view for every bubble: a style sheet per widget costs Qt a
 style object each (a third of the time to open a conversation)."""
 

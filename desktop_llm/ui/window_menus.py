@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
 from desktop_llm import APP_NAME
@@ -37,6 +37,9 @@ class MenuActions:
     regenerate: Handler | None = None
     focus_input: Handler | None = None
     search_chats: Handler | None = None
+    theme: Callable[[str], object] | None = None
+    """Settings > Theme: called with "system", "light" or "dark"."""
+    current_theme: str = "system"
     saved_states: Handler | None = None
 
 
@@ -91,6 +94,18 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> dict[str, QAction]
     settings_menu.addAction(_action(window, "&Cluster…", actions.cluster))
     settings_menu.addAction(_action(window, "&Remote servers…", actions.remote_servers))
     settings_menu.addAction(_action(window, "&Saved chat states…", actions.saved_states))
+    themes = settings_menu.addMenu("&Theme")
+    group = QActionGroup(window)
+    for name, label in (("system", "&Like the system"), ("light", "&Light"), ("dark", "&Dark")):
+        choice = themes.addAction(label)
+        choice.setCheckable(True)
+        choice.setChecked(name == actions.current_theme)
+        choice.setData(name)
+        group.addAction(choice)
+        if actions.theme is not None:
+            choice.triggered.connect(lambda _=False, n=name, pick=actions.theme: pick(n))
+        else:
+            choice.setEnabled(False)
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(_action(window, "&Getting started", actions.welcome))
     help_menu.addAction(_action(window, f"&About {APP_NAME}", actions.about))

@@ -86,6 +86,7 @@ def test_bad_values_fall_back_to_their_defaults_and_good_ones_stay(path: Path) -
                 "threads": "lots",
                 "gpu_layers": True,
                 "default_chat": [1],
+                "theme": "purple",
                 "last_model_id": 7,
                 "unknown_key": 1,
                 "schema_version": 0,
