@@ -161,6 +161,28 @@ class LibraryService(QObject):
         self.modelsChanged.emit()
         return True
 
+    def threads(self, model_id: int) -> int | None:
+        """The model's own thread count (None: auto, the physical cores not busy)."""
+        try:
+            return ModelOptions.from_dict(self.library.get(model_id).options).threads
+        except UserError:
+            return None
+
+    def set_threads(self, model_id: int, threads: int | None) -> bool:
+        """This model's thread count from its next load (None: auto)."""
+
+        def apply() -> bool:
+            record = self.library.get(model_id)
+            stored = ModelOptions.from_dict(record.options)
+            options = replace(stored, threads=threads).validate()
+            self.library.set_options(model_id, options.stored_in(record.options))
+            return True
+
+        if self._guard(apply) is None:
+            return False
+        self.modelsChanged.emit()
+        return True
+
     # -- find models on this computer ---------------------------------------------------
     def scan(self) -> None:
         library, roots = self.library, self._scan_roots

@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         self.settings_panel.systemPromptEdited.connect(self._system_prompt_edited)
         self.settings_panel.templateChosen.connect(self._template_chosen)
         self.settings_panel.defaultsRequested.connect(self._use_as_defaults)
+        self.settings_panel.threadsChosen.connect(self._threads_chosen)
         self.settings_panel.set_defaults(service.default_settings())
 
         service.conversationsChanged.connect(self.refresh_conversations)
@@ -581,6 +582,10 @@ class MainWindow(QMainWindow):
     def _show_template(self) -> None:
         override, description = self.model_picker.template()
         self.settings_panel.show_template(override, description)
+        model_id = self.current_model_id()
+        self.settings_panel.show_threads(
+            self.library.threads(model_id) if model_id is not None else None
+        )
         self.base_model_note.setVisible(description.startswith("plain completion"))
 
     def _settings_edited(self, settings: ChatSettings) -> None:
@@ -597,6 +602,11 @@ class MainWindow(QMainWindow):
         if self.conversation_id is not None:
             self.service.update_conversation(self.conversation_id, system_prompt=text)
             self.chat_actions.settings_changed()
+
+    def _threads_chosen(self, threads: int | None) -> None:
+        model_id = self.current_model_id()
+        if model_id is not None and self.library.set_threads(model_id, threads):
+            self.status.setText(f"Threads for this model: {threads or 'auto'} (from its next load)")
 
     def _template_chosen(self, template: str | None) -> None:
         model_id = self.current_model_id()

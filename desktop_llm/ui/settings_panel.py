@@ -29,7 +29,7 @@ class SettingsPanel(QWidget):
     templateChosen(str | None) (None: automatic), presetChosen(int) (a preset id),
     presetSaveRequested() (save the chat's settings as a preset), presetEditRequested(int),
     presetDeleteRequested(int), defaultsRequested(object) (a ChatSettings: "Use for new
-    chats")."""
+    chats"), threadsChosen(object) (the model's threads; None: auto)."""
 
     settingsEdited = Signal(object)
     systemPromptEdited = Signal(str)
@@ -39,6 +39,7 @@ class SettingsPanel(QWidget):
     presetEditRequested = Signal(int)
     presetDeleteRequested = Signal(int)
     defaultsRequested = Signal(object)
+    threadsChosen = Signal(object)
 
     def __init__(self, template_names: tuple[str, ...], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,8 +110,20 @@ class SettingsPanel(QWidget):
             widget.valueChanged.connect(self._settings_changed)
         layout.addWidget(box)
 
-        template_box = QGroupBox("Chat template (this model)")
+        template_box = QGroupBox("This model")
         template_layout = QVBoxLayout(template_box)
+        threads_row = QHBoxLayout()
+        threads_row.addWidget(QLabel("Threads"))
+        self.threads = _int(0, 512)
+        self.threads.setSpecialValueText("auto (free cores)")
+        self.threads.setToolTip(
+            "CPU threads for this model from its next load; auto uses the physical cores "
+            "that aren't busy with other programs when it loads"
+        )
+        self.threads.valueChanged.connect(self._threads_changed)
+        threads_row.addWidget(self.threads, 1)
+        template_layout.addLayout(threads_row)
+        template_layout.addWidget(QLabel("Chat template"))
         self.template = QComboBox()
         self.template.addItem(AUTO_TEMPLATE, None)
         self.template.addItem("Model's own (GGUF)", "gguf")
@@ -209,6 +222,18 @@ class SettingsPanel(QWidget):
             self.template_note.setText(f"In use: {description}" if description else "")
         finally:
             self._loading = False
+
+    def show_threads(self, threads: int | None) -> None:
+        """The chosen model's thread count (None: auto)."""
+        self._loading = True
+        try:
+            self.threads.setValue(threads or 0)
+        finally:
+            self._loading = False
+
+    def _threads_changed(self, value: int) -> None:
+        if not self._loading:
+            self.threadsChosen.emit(value or None)
 
     def current(self) -> ChatSettings:
         return ChatSettings(

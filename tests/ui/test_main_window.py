@@ -612,3 +612,20 @@ def test_nothing_is_squashed_at_the_smallest_sizes(qtbot: QtBot, window: MainWin
     widths = window.splitter.sizes()
     assert all(w > 0 for w in widths)  # no pane collapsed
     assert widths[0] >= 150 and widths[1] >= 360 and widths[2] >= 220
+
+
+@pytest.mark.model
+def test_threads_per_model_in_the_right_hand_panel(qtbot: QtBot, window: MainWindow) -> None:
+    """Issue 16: the model's threads are visible and set beside the chat; auto by default."""
+    panel = window.settings_panel
+    model_id = window.current_model_id()
+    assert model_id is not None
+    assert panel.threads.value() == 0 and panel.threads.text() == "auto (free cores)"
+    panel.threads.setValue(1)
+    assert window.library.threads(model_id) == 1
+    _set_max_tokens(window, 2)
+    _send(qtbot, window, "Hi")
+    loaded = window.service._engine.host.loaded
+    assert loaded is not None and loaded.n_threads == 1
+    panel.threads.setValue(0)
+    assert window.library.threads(model_id) is None
