@@ -23,7 +23,7 @@ ENGINE_CMAKE_ARGS ?= $(DEFAULT_CMAKE_ARGS) $(RPC_CMAKE_ARGS)
 WHEEL_KEY := $(shell printf '%s|%s' '$(LLAMA_CPP_VERSION)' '$(ENGINE_CMAKE_ARGS)' | sha1sum | cut -c1-10)
 WHEEL_DIR := $(HOME)/.cache/desktop-llm/wheels/$(BACKEND)-$(WHEEL_KEY)
 
-.PHONY: run test lint unit venv app test-deps engine gpu-cuda gpu-metal gpu-vulkan bench torture clean
+.PHONY: run test lint unit venv app test-deps engine gpu-cuda gpu-metal gpu-vulkan bench torture screenshots clean
 
 run: $(VENV)/.app
 	$(BIN)/desktop-llm
@@ -31,8 +31,8 @@ run: $(VENV)/.app
 test: $(VENV)/.test-deps lint unit
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check desktop_llm tests bench
-	$(BIN)/ruff format --check desktop_llm tests bench
+	$(BIN)/ruff check desktop_llm tests bench tools
+	$(BIN)/ruff format --check desktop_llm tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -78,6 +78,10 @@ gpu-vulkan:
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/run.py
+
+# The README's screenshots (docs/screenshots/), taken from the real window (offscreen).
+screenshots: $(VENV)/.app
+	$(BIN)/python tools/screenshots.py
 
 # Reliability campaigns at full size (issue 17); `make test` runs the same tests short.
 # Writes bench/results/reliability/*.json, the README's "Reliability" table.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
-from PySide6.QtCore import QMargins, Qt
+from PySide6.QtCore import QEvent, QMargins, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QWidget
+
+from desktop_llm.ui.theme import is_dark
 
 BAR_COLOR = "#5b8def"
 
@@ -24,7 +26,30 @@ class BarChart(QChartView):
         self.title = title
         self.values: list[tuple[str, float]] = []
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(170)
+        self.setMinimumHeight(150)
+        self._dark: bool | None = None
+        self._follow_theme()
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ThemeChange):
+            self._follow_theme()
+
+    def _follow_theme(self) -> None:
+        """Qt Charts draws its own background: dark or light with the window."""
+        dark = is_dark()
+        if dark == self._dark:
+            return
+        self._dark = dark
+        chart = self.chart()
+        chart.setTheme(
+            QChart.ChartTheme.ChartThemeDark if dark else QChart.ChartTheme.ChartThemeLight
+        )
+        chart.setBackgroundRoundness(0)
+        for series in chart.series():  # the theme recolours the bars
+            if isinstance(series, QBarSeries):
+                for bars in series.barSets():
+                    bars.setColor(QColor(BAR_COLOR))
 
     def set_values(self, values: list[tuple[str, float]]) -> None:
         self.values = list(values)

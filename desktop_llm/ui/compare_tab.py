@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,8 +40,9 @@ logger = logging.getLogger(__name__)
 VOTES = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
 
 
-CHARTS_HEIGHT = 110
-"""The charts' most height: the panes' replies get the rest."""
+CHARTS_MIN_TAB_HEIGHT = 660
+"""Below this height the Compare page folds its charts away (unless the user chose):
+the panes' replies get the room (issue 16: usable at 1024x700)."""
 
 
 class CompareTab(QWidget):
@@ -69,6 +71,10 @@ class CompareTab(QWidget):
         # The replies get the room; the charts fold away (issue 16: usable at 1024x700).
         self.show_charts = QCheckBox("Charts")
         self.show_charts.setChecked(True)
+        self.show_charts.setToolTip("Tokens/s and time to first token, as bars")
+        # Folded by themselves in a short window, until the user chooses.
+        self._charts_chosen = False
+        self.show_charts.clicked.connect(lambda: setattr(self, "_charts_chosen", True))
         top.addWidget(self.show_charts)
         layout.addLayout(top)
         self.panes_row = QHBoxLayout()
@@ -102,7 +108,6 @@ class CompareTab(QWidget):
         self.ttft_chart = BarChart("time to first token (s)")
         charts.addWidget(self.tps_chart)
         charts.addWidget(self.ttft_chart)
-        self.charts.setMaximumHeight(CHARTS_HEIGHT)
         layout.addWidget(self.charts)
         self.show_charts.toggled.connect(self.charts.setVisible)
         saved = QHBoxLayout()
@@ -413,6 +418,11 @@ class CompareTab(QWidget):
         self._scoring = True
         if self.service.perplexity(ids, self.ppl_text.toPlainText()):
             self.stop_button.setEnabled(True)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
+        super().resizeEvent(event)
+        if not self._charts_chosen:
+            self.show_charts.setChecked(self.height() >= CHARTS_MIN_TAB_HEIGHT)
 
     def _ppl_progress(self, _index: int, done: int, total: int) -> None:
         self.ppl_progress.setMaximum(max(total, 1))
