@@ -250,7 +250,9 @@ def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
 
 
 def test_listening_beyond_this_computer_warns_loudly(tmp_path: Path) -> None:
-    worker = Worker(tmp_path / "home", "--host", "0.0.0.0")
+    worker = Worker(tmp_path / "home", "--host", "0.0.0.0", "--cache")
+    cache = tmp_path / "home" / "cache" / "rpc"
+    assert f"tensor cache: {cache}\n" in worker.lines and cache.is_dir()
     code, stderr = worker.stop()
     assert code == 0
     assert stderr.startswith(

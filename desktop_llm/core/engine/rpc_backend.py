@@ -145,12 +145,6 @@ def describe(dev: int) -> Device:
     )
 
 
-def devices() -> list[Device]:
-    """Every device ggml knows now (CPU, GPUs, registered RPC devices)."""
-    count = libggml.ggml_backend_dev_count()
-    return [describe(libggml.ggml_backend_dev_get(i)) for i in range(count)]
-
-
 def best_device(cpu_only: bool = False) -> int:
     """The device a worker lends: a GPU when the build has one (unless ``cpu_only``), else
     the CPU."""
