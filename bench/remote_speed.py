@@ -145,8 +145,18 @@ def run(rounds: int = 6) -> list[Row]:
     direct_tps = median([t.gen_tps for t in results["direct"]])
     ours_ttft = median([t.ttft_s for t in results["ours"]]) * 1000
     direct_ttft = median([t.ttft_s for t in results["direct"]]) * 1000
+    # Each round's two runs met the same machine load: their ratio is the steadier figure
+    # on a busy machine.
+    paired_tps = median(
+        [o.gen_tps / d.gen_tps for o, d in zip(results["ours"], results["direct"], strict=True)]
+    )
+    paired_ttft = median(
+        [o.ttft_s / d.ttft_s for o, d in zip(results["ours"], results["direct"], strict=True)]
+    )
     detail = {
         "rounds": rounds,
+        "paired_tps_ratio_median": round(paired_tps, 3),
+        "paired_ttft_ratio_median": round(paired_ttft, 3),
         "ours_tps": [round(t.gen_tps, 1) for t in results["ours"]],
         "direct_tps": [round(t.gen_tps, 1) for t in results["direct"]],
         "ours_ttft_ms": [round(t.ttft_s * 1000, 1) for t in results["ours"]],
