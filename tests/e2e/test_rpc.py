@@ -260,3 +260,28 @@ def test_listening_beyond_this_computer_warns_loudly(tmp_path: Path) -> None:
         "can use its CPU, GPU and memory"
     )
     assert "use it only on a trusted home network" in stderr
+
+
+def test_serve_splits_its_models_over_the_workers(
+    tmp_path: Path, smollm2: Path, workers: tuple[Worker, Worker]
+) -> None:
+    import openai
+
+    from tests.support.serve_process import ServeProcess
+
+    endpoints = ",".join(w.endpoint for w in workers)
+    server = ServeProcess(tmp_path / "home", "--rpc", endpoints)
+    try:
+        client = openai.OpenAI(base_url=server.base_url, api_key=server.key, max_retries=0)
+        model = client.models.list().data[0].id
+        reply = client.chat.completions.create(
+            model=model,
+            messages=[{"role": "user", "content": PROMPT}],
+            temperature=0,
+            max_tokens=12,
+        )
+        assert (reply.choices[0].message.content or "").strip()
+        if shutil.which("ss"):  # the model stays loaded: each worker holds its layers
+            assert all(received_bytes(w.port) > 20_000_000 for w in workers)
+    finally:
+        server.close()
