@@ -55,6 +55,7 @@ from desktop_llm.ui.conversation_list import ConversationList
 from desktop_llm.ui.crash_dialog import show_crash_dialog
 from desktop_llm.ui.hardware_dialog import HardwareDialog
 from desktop_llm.ui.kv_cache_dialog import KvCacheDialog
+from desktop_llm.ui.library_page import LibraryPage
 from desktop_llm.ui.model_picker import ModelPicker
 from desktop_llm.ui.models_window import ModelsWindow
 from desktop_llm.ui.remote_dialog import RemoteDialog
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
                 focus_input=self.focus_input,
                 search_chats=self.search_chats,
                 theme=self.set_theme,
+                library=self.show_library if compare is not None else None,
                 current_theme=service.settings.theme,
                 saved_states=self.show_saved_states,
             ),
@@ -211,6 +213,7 @@ class MainWindow(QMainWindow):
         self.splitter = splitter
         self.setMinimumSize(MIN_WINDOW)
         self.compare_tab: CompareTab | None = None
+        self.library_page: LibraryPage | None = None
         if compare is None:
             self.setCentralWidget(splitter)
         else:
@@ -218,6 +221,9 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(splitter, "Chat")
             self.compare_tab = CompareTab(compare, self)
             self.tabs.addTab(self.compare_tab, "Compare")
+            # The installed models: a page of their own, not a tab of "Find models…".
+            self.library_page = LibraryPage(library)
+            self.tabs.addTab(self.library_page, "Library")
             self.setCentralWidget(self.tabs)
         self.status = QLabel("Ready")
         self.statusBar().addWidget(self.status, 1)
@@ -288,7 +294,9 @@ class MainWindow(QMainWindow):
         """The Models window: discover, download, library (one instance, non-modal)."""
         assert self.hub is not None
         if self._models_window is None:
-            self._models_window = ModelsWindow(self.hub, self.library, self)
+            self._models_window = ModelsWindow(
+                self.hub, self.library, self, library_tab=self.library_page is None
+            )
         self._models_window.show()
         self._models_window.raise_()
         self._models_window.activateWindow()
@@ -414,6 +422,11 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, theme)
+
+    def show_library(self) -> None:
+        """Models > Library: the installed models' page."""
+        if self.library_page is not None:
+            self.tabs.setCurrentWidget(self.library_page)
 
     def focus_input(self) -> None:
         """Ctrl+L: the cursor in the message box."""

@@ -37,8 +37,14 @@ OFFLINE_TEXT = (
 
 class ModelsWindow(QDialog):
     def __init__(
-        self, service: HubService, library: LibraryService, parent: QWidget | None = None
+        self,
+        service: HubService,
+        library: LibraryService,
+        parent: QWidget | None = None,
+        *,
+        library_tab: bool = True,
     ) -> None:
+        """``library_tab`` False: the main window shows the Library as its own page."""
         super().__init__(parent)
         self.service = service
         self.last_error: tuple[str, str] | None = None
@@ -70,10 +76,11 @@ class ModelsWindow(QDialog):
         discover_tab.addWidget(self.repo)
         discover_tab.setSizes([460, 640])  # the files and their fit get the room
         self.downloads = DownloadsPage(service)
-        self.library = LibraryPage(library)
+        self.library = LibraryPage(library) if library_tab else None
         self.tabs.addTab(discover_tab, "Discover")
         self.tabs.addTab(self.downloads, "Downloads")
-        self.tabs.addTab(self.library, "Library")
+        if self.library is not None:
+            self.tabs.addTab(self.library, "Library")
         self.tabs.addTab(self._settings_page(), "Settings")
         layout.addWidget(self.tabs, 1)
 

@@ -37,6 +37,7 @@ class MenuActions:
     regenerate: Handler | None = None
     focus_input: Handler | None = None
     search_chats: Handler | None = None
+    library: Handler | None = None
     theme: Callable[[str], object] | None = None
     """Settings > Theme: called with "system", "light" or "dark"."""
     current_theme: str = "system"
@@ -86,6 +87,9 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> dict[str, QAction]
     find_models = _action(window, "&Find models…", actions.find_models)
     find_models.setShortcut(QKeySequence("Ctrl+Shift+M"))
     models_menu.addAction(find_models)
+    library = _action(window, "&Library", actions.library)
+    library.setShortcut(QKeySequence("Ctrl+Shift+L"))
+    models_menu.addAction(library)
     models_menu.addAction(_action(window, "&Benchmark this model…", actions.benchmark))
     settings_menu = window.menuBar().addMenu("&Settings")
     settings_menu.addAction(_action(window, "&Hardware…", actions.hardware))

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop_llm.app import AppServices
+from desktop_llm.app import AppServices, build_services
+from desktop_llm.paths import AppPaths
 from desktop_llm.services.types import ChatSettings, Message
 from desktop_llm.ui.conversation_list import WRITING_ROLE
 from desktop_llm.ui.main_window import MainWindow
@@ -629,3 +631,31 @@ def test_threads_per_model_in_the_right_hand_panel(qtbot: QtBot, window: MainWin
     assert loaded is not None and loaded.n_threads == 1
     panel.threads.setValue(0)
     assert window.library.threads(model_id) is None
+
+
+def test_the_library_is_a_page_of_the_main_window(qtbot: QtBot, app_paths: AppPaths) -> None:
+    """Issue 16: the installed models are a page of their own (Models > Library), not a
+    tab inside "Find models…"."""
+    parts = build_services(app_paths)
+    window = MainWindow(parts.service, parts.library_service, compare=parts.compare, hub=parts.hub)
+    qtbot.addWidget(window)
+    try:
+        tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+        assert tabs == ["Chat", "Compare", "Library"]
+        assert window.library_page is not None
+        assert "SmolLM2-135M-Instruct" in window.library_page.names()
+        menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Models")
+        library = next(a for a in menu.actions() if a.text() == "&Library")
+        assert library.shortcut().toString() == "Ctrl+Shift+L"
+        library.trigger()
+        assert window.tabs.currentWidget() is window.library_page
+        window.show_models()
+        models = window._models_window
+        assert models is not None and models.library is None
+        names = [models.tabs.tabText(i) for i in range(models.tabs.count())]
+        assert "Library" not in names and "Discover" in names
+    finally:
+        window.close()
+        parts.service.shutdown()
+        QApplication.processEvents()
+        parts.close()
