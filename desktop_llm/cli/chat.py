@@ -60,7 +60,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     chat.add_argument("--seed", type=int, help="random seed (default: a new one each time)")
     chat.add_argument("--ctx", type=int, help=f"context length in tokens (default {DEFAULT_CTX})")
-    chat.add_argument("--threads", type=int, help="CPU threads (default: the physical cores not busy with other work)")
+    chat.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads (default: the physical cores not busy with other work)",
+    )
     chat.add_argument(
         "--gpu-layers",
         type=gpu_layers_arg,
