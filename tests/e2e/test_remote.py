@@ -21,7 +21,7 @@ from desktop_llm.core.compare.comparison import CompareCallbacks, Comparison, Sl
 from desktop_llm.core.engine.interface import new_request_id
 from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
 from desktop_llm.core.engine.session import EngineSession
-from desktop_llm.core.models.library import ModelLibrary
+from desktop_llm.core.models.library import STARTER_NAME, ModelLibrary
 from desktop_llm.core.remote.engine import SERVER_TEMPLATE, RemoteEngine
 from desktop_llm.core.remote.models import RemoteModelRef, resolve_model
 from desktop_llm.core.remote.routing import LocalOrRemoteEngine
@@ -243,6 +243,27 @@ def test_cli_remote_commands_never_print_the_key(
     ]
     dead = run(isolated_home, "chat", "off::m", "hi")
     assert dead.returncode == 2 and "cannot reach remote server off" in dead.stderr
+    bench = json.loads(
+        ok(
+            isolated_home, "bench", "box::smollm2", "--repeat", "1", "--prompt-tokens", "16",
+            "--gen-tokens", "8", "--ctx", "256", "--json",
+        ).stdout
+    )  # fmt: skip
+    assert bench["model"] == "box::smollm2" and bench["gen_tps"] > 0
+    assert bench["peak_mem_bytes"] == 0  # nothing of it on this computer
+    compared = json.loads(
+        ok(
+            isolated_home, "compare", STARTER_NAME, "box::smollm2", "-p", "Name a colour.",
+            "--max-tokens", "8", "--temp", "0", "--json",
+        ).stdout
+    )  # fmt: skip
+    assert [r["model"] for r in compared["runs"]] == [STARTER_NAME, "box::smollm2"]
+    assert all(r["text"] and r["error"] is None for r in compared["runs"])
+    text = isolated_home / "text.txt"
+    text.write_text("Some text to score.", encoding="utf-8")
+    scored = run(isolated_home, "perplexity", "box::smollm2", "--file", str(text))
+    assert scored.returncode == 2
+    assert "perplexity needs a local model; box::smollm2 is on a remote server" in scored.stderr
     for log in (isolated_home / "logs").glob("*.log"):
         assert KEY not in log.read_text()
     ok(isolated_home, "remote", "rm", "off")
