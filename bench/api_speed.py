@@ -41,7 +41,6 @@ from bench.common import RESULTS, ROOT, Row, alternating, git_commit, machine, m
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.engine.templates.choice import choose_template
-from desktop_llm.core.hardware.detect import physical_cores
 from desktop_llm.core.models.gguf_info import read_header
 from desktop_llm.core.models.library import STARTER_NAME
 from desktop_llm.paths import HOME_ENV
@@ -231,8 +230,12 @@ def _concurrent(client: openai.OpenAI) -> dict[str, Any]:
 
 def run(rounds: int = 3, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list[Row]:
     path = smollm2()
-    threads = physical_cores()
+    # Threads: the engine's own choice (LoadParams.n_threads None), which the API server's
+    # worker makes the same way; the other servers get that number. On a busy two-core
+    # machine one thread too many costs 10x (llama.cpp's threads spin on each other).
     server_exe = llama_bench.build_server()
+    host = EngineHost(log_dir)
+    threads = host.load(LoadParams(str(path), n_ctx=N_CTX)).n_threads
     header = read_header(path)
     template = choose_template(
         chat_template=header.chat_template,
@@ -252,8 +255,6 @@ def run(rounds: int = 3, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
     cpp_args += ["-c", str(N_CTX), "-t", t, "-tb", t, "-np", "1", "--jinja", "--no-webui"]
 
     times: dict[str, list[Timing]] = {"api": [], "engine": [], "python": [], "cpp": []}
-    host = EngineHost(log_dir)
-    host.load(LoadParams(str(path), n_ctx=N_CTX, n_threads=threads))
     try:
         with (
             _server(ours_args, "/health", {HOME_ENV: str(home)}) as ours,
@@ -381,7 +382,8 @@ def run(rounds: int = 3, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
 
 NOTE = (
     "API rows: SmolLM2 chat through desktop-llm serve with the openai client, streaming, "
-    f"{N_GEN} tokens (ignore_eos), context {N_CTX}, physical-core threads, against the same "
+    f"{N_GEN} tokens (ignore_eos), context {N_CTX}, the engine's own thread count for all, "
+    "against the same "
     "request straight to the app's engine, python -m llama_cpp.server (min_tokens instead "
     "of ignore_eos: a Python logits processor per token) and llama-server (-np 1, built "
     "from the same vendored llama.cpp), times taken on the client side alike for all. "
