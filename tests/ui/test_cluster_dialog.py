@@ -115,3 +115,40 @@ def test_a_real_worker_shows_its_device_and_free_memory(
         assert [d.endpoint for d in machine.rpc] == [worker.endpoint]
     finally:
         worker.stop()
+
+
+@pytest.mark.skipif(rpc_library() is None, reason="the engine was built without -DGGML_RPC=ON")
+def test_a_worker_lost_mid_reply_keeps_the_window_working(
+    made: tuple[MainWindow, AppServices], qtbot: QtBot, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from PySide6.QtCore import Qt
+
+    from tests.e2e.test_rpc import Worker
+    from tests.ui.test_main_window import LONG_PROMPT, TIMEOUT_MS, _send, _set_max_tokens
+
+    window, parts = made
+    worker = Worker(tmp_path_factory.mktemp("worker-home"))
+    try:
+        assert parts.cluster is not None and parts.cluster.add(worker.endpoint)
+        window.new_conversation()
+        _set_max_tokens(window, 3000)
+        service = window.service
+        window.composer.setPlainText(LONG_PROMPT)
+        with qtbot.waitSignal(service.replyChunk, timeout=TIMEOUT_MS):
+            qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
+        with qtbot.waitSignal(service.replyFinished, timeout=TIMEOUT_MS) as blocker:
+            worker.kill()
+    finally:
+        if worker.process.poll() is None:
+            worker.kill()
+    reply = blocker.args[0]
+    assert reply.status == "interrupted" and reply.content  # the text so far is kept
+    assert not window.error_banner.isHidden()
+    assert f"lost an RPC worker ({worker.endpoint})" in window.error_banner.text()
+
+    # The app goes on: without the worker, the next message loads on this PC alone.
+    parts.cluster.remove(worker.endpoint)
+    qtbot.waitUntil(window.send_button.isEnabled, timeout=TIMEOUT_MS)
+    _set_max_tokens(window, 8)
+    second = _send(qtbot, window, "Are you still there?")
+    assert second.status == "ok" and second.content
