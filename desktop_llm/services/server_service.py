@@ -268,6 +268,7 @@ class ServerService(QObject):
     def _launch(self, port: int, key: str, config: PoolConfig) -> _Running:
         # Imported here, not at the top: starlette and uvicorn would add about 100 ms to
         # every start of the window, for a server that is off unless switched on.
+        from desktop_llm.core.remote.store import RemoteStore
         from desktop_llm.server.app import build_app
         from desktop_llm.server.models import ModelPool
         from desktop_llm.server.runner import Server, listen
@@ -275,7 +276,14 @@ class ServerService(QObject):
 
         sock = listen(HOST, port, hint="choose another port")
         try:
-            pool = ModelPool(self.library, self._log_dir, config, machine=self._machine)
+            pool = ModelPool(
+                self.library,
+                self._log_dir,
+                config,
+                machine=self._machine,
+                # NAME::MODEL_ID is forwarded to the remote server NAME, as `serve` does.
+                remotes=RemoteStore(self.config_dir),
+            )
             post = self._background.post
 
             def on_request(record: RequestRecord) -> None:
