@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -111,6 +112,9 @@ def _bench(host: EngineHost, params: LoadParams, n_gen: int) -> tuple[float, Any
 def run() -> list[Row]:
     if rpc_library() is None:
         print("rpc_speed: skipped, the engine was built without -DGGML_RPC=ON", file=sys.stderr)
+        return []
+    if shutil.which("ss") is None:  # the per-socket byte counters (Linux's iproute2)
+        print("rpc_speed: skipped, no `ss` to count the workers' bytes", file=sys.stderr)
         return []
     model = smollm2()
     threads = physical_cores()
