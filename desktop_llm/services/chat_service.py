@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from desktop_llm.core.chat.conversation import CONTEXT_AFTER_KEY, ChatRunner, Ch
 from desktop_llm.core.chat.long_chat import ContextBudget, budget_for
 from desktop_llm.core.engine.interface import new_request_id
 from desktop_llm.core.engine.session import EngineSession
+from desktop_llm.core.hardware.planner import GpuLayers
 from desktop_llm.core.models.library import ModelLibrary
+from desktop_llm.core.models.options import ModelOptions
 from desktop_llm.core.remote.models import resolve_model
 from desktop_llm.core.remote.store import RemoteStore
 from desktop_llm.core.settings import Settings, save_settings
@@ -121,6 +124,21 @@ class ChatService(PresetActions, QObject):
         """What a new chat starts from: the app's defaults, or those the user chose with
         "Use for new chats"."""
         return ChatSettings.from_dict(self.settings.default_chat)
+
+    def set_engine_defaults(
+        self, *, threads: int | None, gpu_layers: GpuLayers, n_ctx: int
+    ) -> bool:
+        """Settings > Performance: threads (None: auto), GPU layers and the context
+        length of new chats, for every model without values of its own; from the next
+        load, and kept."""
+
+        def apply() -> None:
+            options = ModelOptions(threads=threads, gpu_layers=gpu_layers).validate()
+            chat = replace(self.default_settings(), n_ctx=n_ctx).validate()
+            self._engine.defaults = options
+            self.remember(threads=threads, gpu_layers=gpu_layers, default_chat=chat.to_dict())
+
+        return self._guard(apply)
 
     def use_as_defaults(self, settings: ChatSettings) -> None:
         """New chats start from ``settings`` from now on ("Use for new chats")."""

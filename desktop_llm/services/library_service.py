@@ -98,6 +98,11 @@ class LibraryService(QObject):
     def models(self) -> list[ModelRecord]:
         return self.library.list()
 
+    @property
+    def models_folder(self) -> Path:
+        """Where downloaded models go."""
+        return self.library.models_dir
+
     def added(self) -> None:
         """Another service added a model (a download finished); any thread."""
         self.modelsChanged.emit()

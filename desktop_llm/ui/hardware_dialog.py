@@ -48,14 +48,19 @@ class HardwareDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         service.probed.connect(self._show)
-        service.planned.connect(lambda text: self.plan.setText(f"Current model: {text}"))
-        service.errorOccurred.connect(lambda text: self.plan.setText(text))
+        # Methods, not lambdas: Qt drops these connections when the dialog is deleted, and
+        # the service (which outlives it) may still answer a plan asked for before.
+        service.planned.connect(self._planned)
+        service.errorOccurred.connect(self.plan.setText)
         if service.info is not None:
             self._show(service.info)
         service.refresh()
         if model_id is not None:
             self.plan.setText("Current model: planning…")
             service.plan(model_id)
+
+    def _planned(self, text: str) -> None:
+        self.plan.setText(f"Current model: {text}")
 
     def _show(self, info: object) -> None:
         assert isinstance(info, HardwareInfo)

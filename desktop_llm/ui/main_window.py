@@ -61,6 +61,7 @@ from desktop_llm.ui.models_window import ModelsWindow
 from desktop_llm.ui.remote_dialog import RemoteDialog
 from desktop_llm.ui.server_dialog import ServerDialog
 from desktop_llm.ui.settings_panel import SettingsPanel
+from desktop_llm.ui.settings_window import OtherSettings, SettingsWindow
 from desktop_llm.ui.status_widgets import ErrorBanner, ServerBadge
 from desktop_llm.ui.theme import apply_theme
 from desktop_llm.ui.window_menus import MenuActions, build_menus
@@ -142,6 +143,7 @@ class MainWindow(QMainWindow):
                 focus_input=self.focus_input,
                 search_chats=self.search_chats,
                 theme=self.set_theme,
+                settings=self.show_settings,
                 library=self.show_library if compare is not None else None,
                 current_theme=service.settings.theme,
                 saved_states=self.show_saved_states,
@@ -422,6 +424,39 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, theme)
+
+    def show_settings(self, page: str = "General") -> SettingsWindow:
+        """Settings: one window with pages (the other Settings entries open theirs)."""
+        others = [
+            ("Local server", "The OpenAI-compatible API for other programs.", self.show_server)
+            if self.server is not None
+            else None,
+            ("Remote servers", "Other machines' model servers.", self.show_remote_servers)
+            if self.remote is not None
+            else None,
+            ("Cluster", "Other PCs (rpc-workers) to split a model over.", self.show_cluster)
+            if self.cluster is not None
+            else None,
+            ("Saved chat states", "Kept chat memory: size, limit, Clear.", self.show_saved_states),
+            ("Backups", "The daily database backups.", self.show_backups)
+            if self.backup is not None
+            else None,
+        ]
+        window = SettingsWindow(
+            self.service,
+            self.library,
+            models_folder=self.library.models_folder,
+            set_theme=self.set_theme,
+            current_model=self.current_model_id,
+            choose_model=self.select_model,
+            hardware=self.hardware,
+            others=OtherSettings(tuple(p for p in others if p is not None)),
+            parent=self,
+        )
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.page(page)
+        window.show()
+        return window
 
     def show_library(self) -> None:
         """Models > Library: the installed models' page."""

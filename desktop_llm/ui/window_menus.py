@@ -38,6 +38,7 @@ class MenuActions:
     focus_input: Handler | None = None
     search_chats: Handler | None = None
     library: Handler | None = None
+    settings: Handler | None = None
     theme: Callable[[str], object] | None = None
     """Settings > Theme: called with "system", "light" or "dark"."""
     current_theme: str = "system"
@@ -92,6 +93,10 @@ def build_menus(window: QMainWindow, actions: MenuActions) -> dict[str, QAction]
     models_menu.addAction(library)
     models_menu.addAction(_action(window, "&Benchmark this model…", actions.benchmark))
     settings_menu = window.menuBar().addMenu("&Settings")
+    everything = _action(window, "&Settings…", actions.settings)
+    everything.setShortcut(QKeySequence("Ctrl+,"))
+    settings_menu.addAction(everything)
+    settings_menu.addSeparator()
     settings_menu.addAction(_action(window, "&Hardware…", actions.hardware))
     settings_menu.addAction(_action(window, "&Backups…", actions.backups))
     settings_menu.addAction(_action(window, "&Local server…", actions.local_server))

@@ -145,6 +145,16 @@ def describe(dev: int) -> Device:
     )
 
 
+def has_local_gpu() -> bool:
+    """Whether this build has a GPU (or integrated GPU) device of its own. llama.cpp's
+    ``llama_supports_gpu_offload()`` also says yes for a build with the RPC backend (every
+    build here), which offloads only to other PCs."""
+    return bool(
+        libggml.ggml_backend_dev_by_type(DEVICE_GPU)
+        or libggml.ggml_backend_dev_by_type(DEVICE_IGPU)
+    )
+
+
 def best_device(cpu_only: bool = False) -> int:
     """The device a worker lends: a GPU when the build has one (unless ``cpu_only``), else
     the CPU."""

@@ -207,8 +207,11 @@ def probe(conn: Connection) -> None:
 
     import llama_cpp
 
+    from desktop_llm.core.engine import rpc_backend
+
     system_info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
-    gpu = bool(llama_cpp.llama_supports_gpu_offload())
+    # Not llama_supports_gpu_offload(): it says yes for the RPC backend every build has.
+    gpu = rpc_backend.has_local_gpu()
     upper = system_info.upper()
     if "CUDA" in upper:
         backend = "cuda"

@@ -133,6 +133,11 @@ class ModelLibrary:
         self._repo = repo
         self._models_dir = models_dir
 
+    @property
+    def models_dir(self) -> Path:
+        """Where downloads go (imported models stay where they are)."""
+        return self._models_dir
+
     def list(self) -> list[ModelRecord]:
         return self._repo.list()
 
