@@ -40,6 +40,19 @@ _STATUS_NOTES = {
 }
 
 
+_LONG_RUN = re.compile(r"\S{40,}")
+
+
+def breakable(text: str) -> str:
+    """``text`` with a line-break chance (a zero-width space) every 30 characters inside
+    runs of 40 or more without a space (a path, a URL in an error): a wrapping label
+    breaks only between words, and one long word would widen the whole conversation."""
+    return _LONG_RUN.sub(
+        lambda m: "\u200b".join(m.group(0)[i : i + 30] for i in range(0, len(m.group(0)), 30)),
+        text,
+    )
+
+
 def cut_off_note(stats: dict[str, Any]) -> str:
     """What ended a reply that isn't a finished answer: the context ("context full
     (4,096 tokens)") or max tokens; "" for a reply that ended by itself."""
@@ -326,7 +339,7 @@ class MessageBubble(QFrame):
         # layout pass ask its height for a width (10 ms more per appended message, in
         # bench/conversation_speed.py): wrap only the footers that need it.
         self.footer.setWordWrap(len(text) > FOOTER_WRAP_CHARS)
-        self.footer.setText(text)
+        self.footer.setText(breakable(text))
         self.footer.setVisible(bool(parts))
         failed = message.status in ("interrupted", "error")
         if bool(self.footer.property("failed")) != failed:

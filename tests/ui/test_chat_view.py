@@ -204,3 +204,25 @@ def test_markdown_takes_shape_while_the_reply_streams(qtbot: QtBot) -> None:
     # The stored reply replaces the streaming view with one full rendering.
     bubble.update_from(_message(2, content=reply + "```\n"))
     assert bubble.body.toPlainText().count("def add") == 1
+
+
+def test_the_conversation_never_scrolls_sideways(qtbot: QtBot) -> None:
+    """Issue 16: long words, URLs, code lines and footers wrap or scroll inside their own
+    block; the conversation itself never gets a horizontal scroll bar."""
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(520, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    word = "Supercalifragilistic" * 12
+    url = "https://example.org/" + "a-very-long-path/" * 12
+    code = "```python\nx = [" + ", ".join(str(i) for i in range(200)) + "]\n```"
+    view.add_message(_message(1, role="user", content=word))
+    view.add_message(_message(2, content=f"{word}\n\n{url}\n\n{code}"))
+    long_error = "the model crashed: " + "x" * 400
+    view.add_message(_message(3, content="partial", status="interrupted", error=long_error))
+    qtbot.wait(100)
+    bar = view.horizontalScrollBar()
+    assert bar.maximum() == 0, "the conversation scrolls sideways"
+    for bubble in view.bubbles():
+        assert bubble.width() <= view.viewport().width()
