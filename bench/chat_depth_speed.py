@@ -23,6 +23,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -48,7 +49,7 @@ def _vocabulary(rng: random.Random, size: int = 8_000) -> list[str]:
     return ordered
 
 
-def _chats(rng: random.Random, vocabulary: list[str]) -> list[object]:
+def _chats(rng: random.Random, vocabulary: list[str]) -> Sequence[object]:
     from desktop_llm.storage.chat_transfer_repo import NewChat, NewMessage
 
     weights = [1.0 / (rank + 1) for rank in range(len(vocabulary))]
