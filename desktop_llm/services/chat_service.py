@@ -51,6 +51,8 @@ class ChatService(PresetActions, QObject):
             thinking so far is :meth:`streaming_reasoning`).
         replyRate(int, int, float): message id, tokens written so far and tokens per second
             since the first one (for "Writing… 42 tok/s"); with the chunks.
+        promptProgress(int, int): tokens of a long prompt read so far, and of all of it
+            ("Reading your message… 1,200 / 3,545 tokens").
         replyFinished(object): the final stored reply (status ok, cancelled, interrupted).
         presetsChanged(): a preset was saved, changed or deleted.
         contextEstimated(int, object): a chat's id and its ContextBudget (what its next
@@ -68,6 +70,7 @@ class ChatService(PresetActions, QObject):
     replyChunk = Signal(int, str)
     replyReasoning = Signal(int, str)
     replyRate = Signal(int, int, float)
+    promptProgress = Signal(int, int)
     replyFinished = Signal(object)
     presetsChanged = Signal()
     summaryReady = Signal(int, str)
@@ -97,6 +100,10 @@ class ChatService(PresetActions, QObject):
         self.settings = settings
         self._settings_path = settings_path
         self._background = Background(self.errorOccurred.emit, self.bugOccurred.emit, self)
+        # A long prompt's reading, from the engine's thread to the GUI thread.
+        engine.set_prompt_progress(
+            lambda done, total: self._background.post(lambda: self.promptProgress.emit(done, total))
+        )
         self._busy = False
         self._replying_in: int | None = None
         self._streaming: tuple[int, str] | None = None

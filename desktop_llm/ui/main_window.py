@@ -262,6 +262,7 @@ class MainWindow(QMainWindow):
         service.replyStarted.connect(self._reply_started)
         service.replyChunk.connect(self.chat.append_to)
         service.replyRate.connect(self._reply_rate)
+        service.promptProgress.connect(self._prompt_progress)
         service.replyFinished.connect(self._reply_finished)
         service.errorOccurred.connect(self.show_error)
         if backup is not None:  # the daily backup fails with no dialog open to say so
@@ -575,6 +576,10 @@ class MainWindow(QMainWindow):
         self.chat_area.setCurrentWidget(self.chat)
         if self.load_bar.isHidden():  # else "Loading model… N%" says more
             self.status.setText("Reading your message…")
+
+    def _prompt_progress(self, done: int, total: int) -> None:
+        if self.service.replying_in == self.conversation_id:  # not another chat's status
+            self.status.setText(f"Reading your message… {done:,} / {total:,} tokens")
 
     def _reply_rate(self, message_id: int, tokens: int, rate: float) -> None:
         streaming = self.service.streaming()

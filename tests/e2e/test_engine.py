@@ -487,3 +487,26 @@ def test_a_worker_ends_when_the_app_is_killed_mid_reply(
     app.wait()
     gone, _alive = psutil.wait_procs([worker], timeout=5)
     assert gone, "the engine worker outlived the app by more than 5 s"
+
+
+@pytest.mark.model
+def test_a_long_prompt_reports_its_reading(own_host: EngineHost, smollm2: Path) -> None:
+    """Issue 16: "Reading your message… 1,200 / 3,545 tokens": a prompt longer than a
+    batch is read one batch at a time, and the host hears how far it got."""
+    own_host.load(LoadParams(str(smollm2), n_ctx=4096, n_batch=256))
+    seen: list[tuple[int, int]] = []
+    own_host.set_prompt_progress(lambda done, total: seen.append((done, total)))
+    words = " ".join(f"item{i}" for i in range(600))
+    messages = [{"role": "user", "content": f"Repeat the first word of: {words}"}]
+    greedy = SamplingParams(temperature=0.0, max_tokens=4, seed=1)
+    result = own_host.chat(messages, greedy, template_of(smollm2))
+    assert result.text
+    total = result.stats.prompt_tokens
+    assert total > 3 * 256
+    assert len(seen) >= 3 and all(t == total for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert seen[-1][0] == total - 1  # the last token is read as generation starts
+    # A short prompt (one batch) says nothing; the same long one again is in the cache.
+    seen.clear()
+    own_host.chat([{"role": "user", "content": "Hi"}], greedy, template_of(smollm2))
+    assert seen == []

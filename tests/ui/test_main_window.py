@@ -659,3 +659,17 @@ def test_the_library_is_a_page_of_the_main_window(qtbot: QtBot, app_paths: AppPa
         parts.service.shutdown()
         QApplication.processEvents()
         parts.close()
+
+
+@pytest.mark.model
+def test_a_long_message_says_how_far_its_reading_got(qtbot: QtBot, window: MainWindow) -> None:
+    texts: list[str] = []
+    label = window.status
+    show = label.setText
+    label.setText = lambda text: (texts.append(text), show(text))
+    window.settings_panel.n_ctx.setValue(2048)
+    _set_max_tokens(window, 2)
+    words = " ".join(f"item{i}" for i in range(250))
+    _send(qtbot, window, f"Repeat the first word of: {words}")
+    reading = [t for t in texts if re.fullmatch(r"Reading your message… [\d,]+ / [\d,]+ tokens", t)]
+    assert reading, [t for t in texts if not t.startswith("Loading")]

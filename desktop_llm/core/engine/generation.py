@@ -24,12 +24,18 @@ import numpy as np
 from llama_cpp import llama_grammar
 
 from desktop_llm.core.engine.loader import LoadedModel
-from desktop_llm.core.engine.prompt_lookup import LookupCounts, lookup_generate, reusable_prefix
+from desktop_llm.core.engine.prompt_lookup import (
+    LookupCounts,
+    lookup_generate,
+    reusable_prefix,
+    reuse_prefix,
+)
 from desktop_llm.core.engine.protocol import (
     ChatRequest,
     Chunk,
     Done,
     GenerationStats,
+    PromptProgress,
     SamplingParams,
 )
 from desktop_llm.core.engine.stop_filter import StopFilter
@@ -104,6 +110,12 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
     counts = LookupCounts()
     wanted = model.prompt_lookup if sampling.prompt_lookup is None else sampling.prompt_lookup
     lookup = model.exact_batches and wanted
+    try:
+        read_with_progress(model, request.request_id, tokens)
+    except RuntimeError:  # decode aborted by a cancel (the abort hook) or a full KV cache
+        llm.reset()
+        if not model.cancelled():
+            raise
     generator: Iterator[int] = _start(llm, tokens, sampling, None, grammar, counts, lookup)
     try:
         while True:
@@ -197,6 +209,22 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
         accepted_tokens=counts.accepted,
     )
     return Done(request.request_id, "".join(pieces), stats)
+
+
+def read_with_progress(model: LoadedModel, request_id: int, tokens: list[int]) -> None:
+    """Read a long prompt into the KV cache one batch at a time, saying how far it got
+    after each (PromptProgress); what is left, the last token, is read when generation
+    starts, which keeps the prefix. A prompt that fits one batch is left to generation."""
+    llm = model.llm
+    batch = max(1, int(llm.n_batch))
+    if len(tokens) - 1 - reusable_prefix(llm, tokens) <= batch:
+        return
+    reuse_prefix(llm, tokens)
+    end = len(tokens) - 1
+    while int(llm.n_tokens) < end and not model.cancelled():
+        start = int(llm.n_tokens)
+        llm.eval(tokens[start : min(start + batch, end)])
+        model.send(PromptProgress(request_id, int(llm.n_tokens), len(tokens)))
 
 
 def _start(

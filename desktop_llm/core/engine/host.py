@@ -52,6 +52,7 @@ from desktop_llm.core.engine.protocol import (
     PerplexityDone,
     PerplexityProgress,
     PerplexityRequest,
+    PromptProgress,
     SamplingParams,
     Shutdown,
     StartLoad,
@@ -95,6 +96,8 @@ class EngineHost:
         self._info: Loaded | None = None
         self._current: int | None = None  # the id of the load or request running now
         self._busy = threading.Lock()  # one load or chat at a time
+        # Told how far a long prompt's reading got (set_prompt_progress).
+        self._on_prompt_progress: Callable[[int, int], None] | None = None
         # A worker started ahead of time (prestart): process, pipe, log file.
         self._spare: tuple[BaseProcess, multiprocessing.connection.Connection, Path] | None = None
 
@@ -114,6 +117,11 @@ class EngineHost:
     def pid(self) -> int | None:
         with self._lock:
             return self._process.pid if self._process is not None else None
+
+    def set_prompt_progress(self, reading: Callable[[int, int], None] | None) -> None:
+        """``reading(done, total)`` while a chat's long prompt is read (on the thread that
+        called chat), for "Reading your message… 1,200 / 3,545 tokens"."""
+        self._on_prompt_progress = reading
 
     # -- load ---------------------------------------------------------------------
     def prestart(self) -> None:
@@ -323,6 +331,10 @@ class EngineHost:
                 elif isinstance(event, PerplexityProgress):
                     if on_progress is not None:
                         on_progress(event)
+                elif isinstance(event, PromptProgress):
+                    reading = self._on_prompt_progress
+                    if reading is not None:
+                        reading(event.done, event.total)
                 elif isinstance(event, Done | BenchDone | PerplexityDone | EmbeddingDone):
                     return event
                 elif isinstance(event, Failed):

@@ -72,7 +72,7 @@ def lookup_generate(
     """Like ``Llama.generate(tokens)`` with ``sampler`` (from ``llm._init_sampler``):
     the same prefix reuse, the same tokens, with drafts checked in batches."""
     llm._sampler = sampler
-    _reuse_prefix(llm, tokens)
+    reuse_prefix(llm, tokens)
     llm.eval(tokens[llm.n_tokens :])
     n_ctx = int(llm.n_ctx())
     limit = max(0, min(n_draft, int(llm.n_batch) - 1))
@@ -134,7 +134,7 @@ def reusable_prefix(llm: Any, tokens: list[int]) -> int:
     return longest
 
 
-def _reuse_prefix(llm: Any, tokens: list[int]) -> None:
+def reuse_prefix(llm: Any, tokens: list[int]) -> None:
     """Keep the KV cache's prefix of ``tokens`` (as ``Llama.generate`` does), always
     leaving at least one token to evaluate, for the logits of the first sample."""
     keep = min(reusable_prefix(llm, tokens), len(tokens) - 1)

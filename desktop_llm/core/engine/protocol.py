@@ -209,6 +209,16 @@ class Shutdown:
 
 
 @dataclass(frozen=True)
+class PromptProgress:
+    """Worker -> host while a long prompt is read: ``done`` of ``total`` tokens are in the
+    KV cache ("Reading your message… 1,200 / 3,545 tokens")."""
+
+    request_id: int
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class StartLoad:
     """To a worker started ahead of time (EngineHost.prestart): which model to load now."""
 

@@ -211,6 +211,12 @@ class EngineSession:
         runs now)."""
         self.host.cancel(request_id)
 
+    def set_prompt_progress(self, reading: Callable[[int, int], None] | None) -> None:
+        """``reading(done, total)`` while a long prompt is read (a local engine only)."""
+        setter = getattr(self.host, "set_prompt_progress", None)
+        if callable(setter):
+            setter(reading)
+
     def prestart(self) -> None:
         """Start the engine's worker process now, with no model, so the first reply
         doesn't wait for the process and llama.cpp's import (a local engine only)."""

@@ -45,6 +45,13 @@ class LocalOrRemoteEngine:
         # of a remote model): handed to each new remote engine.
         self._cancelled: set[int] = set()
 
+    def set_prompt_progress(self, reading: Callable[[int, int], None] | None) -> None:
+        """How far a long prompt's reading got, from the local engine (a remote server
+        doesn't say)."""
+        setter = getattr(self._local, "set_prompt_progress", None)
+        if callable(setter):
+            setter(reading)
+
     def prestart(self) -> None:
         """Start the local engine's worker ahead of time (EngineHost.prestart)."""
         prestart = getattr(self._local, "prestart", None)
