@@ -74,19 +74,23 @@ def test_prompt_lookup_leaves_the_reply_unchanged(
     assert fast.stats.accepted_tokens > 0  # the reply copies the code: drafts were kept
 
 
-def test_the_chat_goes_on_the_same_after_a_prompt_lookup_reply(
+def test_a_chat_goes_on_from_the_state_a_prompt_lookup_reply_left(
     host: EngineHost, template: TemplateChoice
 ) -> None:
-    """Unchecked drafts never stay in the KV cache: the next turn, served from it, is
-    the turn a plain chat gives."""
-    greedy = SamplingParams(temperature=0.0, max_tokens=60, seed=2)
-    results = []
-    for lookup, key in ((False, "plain"), (None, "lookup")):  # None: as the load says
-        sampling = replace(greedy, prompt_lookup=lookup)
-        first = host.chat(EDIT, sampling, template, cache_key=key)
-        turn = [*EDIT, {"role": "assistant", "content": first.text}]
-        turn.append({"role": "user", "content": "Now add a docstring to stage_0."})
-        second = host.chat(turn, sampling, template, cache_key=key)
-        assert second.stats.cached_tokens > first.stats.prompt_tokens
-        results.append((first.text, second.text))
-    assert results[0] == results[1]
+    """Unchecked drafts never stay in the KV cache: the next turn keeps the whole first
+    exchange from it (a leftover draft would end the kept prefix inside the reply).
+    Its text is not compared with a plain chat's: where the two evaluate a token alone
+    or in a batch, a greedy near-tie may go either way (plain decoding after a kept
+    prefix does the same)."""
+    sampling = SamplingParams(temperature=0.0, max_tokens=60, seed=2, prompt_lookup=True)
+    first = host.chat(EDIT, sampling, template, cache_key="lookup")
+    assert first.stats.accepted_tokens > 0
+    turn = [*EDIT, {"role": "assistant", "content": first.text}]
+    turn.append({"role": "user", "content": "Now add a docstring to stage_0."})
+    second = host.chat(turn, sampling, template, cache_key="lookup")
+    # The prompt, then the reply as it was generated (its text may re-tokenize a little
+    # differently at the very end).
+    assert (
+        second.stats.cached_tokens >= first.stats.prompt_tokens + first.stats.completion_tokens - 3
+    )
+    assert second.text
