@@ -132,7 +132,7 @@ def test_request_checks() -> None:
     assert parse_chat({**hello, "response_format": {"type": "json_object"}}).sampling.json_schema
     for bad, words in (
         ({"frequency_penalty": 2.5}, "-2 to 2"),
-        ({"tool_choice": {"type": "function", "function": {"name": "f"}}}, "not supported"),
+        ({"tool_choice": {"type": "function", "function": {"name": "f"}}}, "not in 'tools'"),
         ({"tools": [{"type": "function"}]}, "tools[0]"),
         ({"response_format": {"type": "yaml"}}, "json_schema"),
         ({"response_format": {"type": "json_schema", "json_schema": {}}}, '"schema"'),
