@@ -23,6 +23,7 @@ from bench import (
     rpc_speed,
     threads_speed,
     ttft_split,
+    warm_chat_speed,
 )
 from bench.common import write_results
 
@@ -40,6 +41,7 @@ def main() -> int:
         + rpc_speed.run()  # the price of splitting a model over PCs (llama.cpp RPC)
         + remote_speed.run()  # a remote server through RemoteEngine vs the openai client
         + api_speed.run()  # the local API server vs the engine, llama_cpp.server, llama-server
+        + warm_chat_speed.run()  # kept chat states after a restart or a switch, prompt lookup
     )
     notes = [
         api_speed.NOTE,
