@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 N_DRAFT = 16
+FIRST_DRAFT = 4
 MAX_NGRAM = 4
 MIN_NGRAM = 2
 
@@ -78,6 +79,9 @@ def lookup_generate(
     limit = max(0, min(n_draft, int(llm.n_batch) - 1))
     pending = int(sampler.sample(llm._ctx, -1))
     valid = int(llm.n_tokens)  # tokens in the KV cache that belong to the reply
+    # Draft length adapts: doubled after a draft kept whole, cut to what was kept
+    # (plus one) after a miss, so text that doesn't repeat costs batches of about two.
+    size = FIRST_DRAFT
     try:
         yield pending
         while True:
@@ -86,7 +90,7 @@ def lookup_generate(
             if room < 0:
                 raise RuntimeError("the context is full")
             history = np.append(llm.input_ids[:n_past], pending).astype(np.intc)
-            draft = find_draft(history, min(limit, room))
+            draft = find_draft(history, min(size, limit, room))
             batch = [pending, *draft]
             llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
             llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
@@ -104,6 +108,8 @@ def lookup_generate(
                 yield token
                 if not kept:
                     pending = token
+                    if draft:
+                        size = min(2 * size, limit) if i == len(draft) else i + 1
                     break
             _trim(llm, valid)
     finally:
