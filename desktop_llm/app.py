@@ -107,6 +107,13 @@ class AppServices:
         self.service.shutdown()
         self.backup.stop()
         self.backup.wait(30.0)  # a copy half made is only a .part file, but finish it
+        # Nothing may read the database on another thread while it closes (SQLite crashes).
+        self.library_service.stop_watching()
+        self.service.wait(10.0)
+        self.library_service.wait(10.0)
+        for other in (self.chat_search, self.chat_transfer):
+            if other is not None:
+                other.wait()
         self.conn.close()
 
 

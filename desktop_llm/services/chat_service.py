@@ -105,6 +105,7 @@ class ChatService(PresetActions, QObject):
             lambda done, total: self._background.post(lambda: self.promptProgress.emit(done, total))
         )
         self._busy = False
+        self._closed = False  # shutdown() ran: nothing new starts
         self._replying_in: int | None = None
         self._streaming: tuple[int, str] | None = None
         self._written = (0, 0.0)  # tokens of the reply being written, when the first came
@@ -250,6 +251,8 @@ class ChatService(PresetActions, QObject):
     def estimate_context(self, conversation_id: int) -> None:
         """contextEstimated(conversation_id, budget) once the chat's budget is read (in
         the background: a 10,000-message branch takes a tenth of a second)."""
+        if self._closed:
+            return
         self._background.run(
             lambda: self.context_budget(conversation_id),
             lambda budget: self.contextEstimated.emit(conversation_id, budget),
@@ -405,6 +408,9 @@ class ChatService(PresetActions, QObject):
         self._background.wait(timeout_s)
 
     def shutdown(self) -> None:
+        # No new background reads from here on: the database closes after this, and a
+        # query running on another thread while SQLite closes its connection crashes.
+        self._closed = True
         self.stop()
         self.wait(10.0)
         self._engine.unload()

@@ -87,6 +87,10 @@ class LibraryService(QObject):
             logger.debug("cannot read the model list", exc_info=True)
             return self._seen if hasattr(self, "_seen") else ()
 
+    def stop_watching(self) -> None:
+        """No more looks at the model list (the database is about to close)."""
+        self._watch.stop()
+
     def _remember(self) -> None:
         self._seen = self._snapshot()
 
