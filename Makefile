@@ -37,7 +37,7 @@ lint: $(VENV)/.test-deps
 	$(BIN)/lint-imports
 
 unit: $(VENV)/.test-deps
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest --durations=25
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -27,22 +27,30 @@ from bench import (
 )
 from bench.common import write_results
 
+# In the order they run; ``python bench/run.py NAME ...`` runs only those (same table).
+SUITES = {
+    "engine_speed": engine_speed.run,
+    "ttft_split": ttft_split.run,
+    "gui_speed": gui_speed.run,
+    "conversation_speed": conversation_speed.run,
+    "chat_depth_speed": chat_depth_speed.run,  # search over 100,000 messages, an import
+    "download_speed": download_speed.run,
+    "compare_speed": compare_speed.run,
+    "threads_speed": threads_speed.run,  # auto threads with a busy background process
+    "rpc_speed": rpc_speed.run,  # the price of splitting a model over PCs (llama.cpp RPC)
+    "remote_speed": remote_speed.run,  # a remote server through RemoteEngine vs openai
+    "api_speed": api_speed.run,  # the API server vs the engine, llama_cpp.server, llama-server
+    "warm_chat_speed": warm_chat_speed.run,  # kept chat states, prompt lookup
+}
 
-def main() -> int:
-    rows = (
-        engine_speed.run()
-        + ttft_split.run()
-        + gui_speed.run()
-        + conversation_speed.run()
-        + chat_depth_speed.run()  # search over 100,000 messages, a ChatGPT import
-        + download_speed.run()
-        + compare_speed.run()
-        + threads_speed.run()  # auto threads with a busy background process
-        + rpc_speed.run()  # the price of splitting a model over PCs (llama.cpp RPC)
-        + remote_speed.run()  # a remote server through RemoteEngine vs the openai client
-        + api_speed.run()  # the local API server vs the engine, llama_cpp.server, llama-server
-        + warm_chat_speed.run()  # kept chat states after a restart or a switch, prompt lookup
-    )
+
+def main(argv: list[str] | None = None) -> int:
+    chosen = argv if argv is not None else sys.argv[1:]
+    unknown = [name for name in chosen if name not in SUITES]
+    if unknown:
+        print(f"unknown suite(s): {', '.join(unknown)}; choose from: {', '.join(SUITES)}")
+        return 2
+    rows = [row for name, run in SUITES.items() if not chosen or name in chosen for row in run()]
     notes = [
         api_speed.NOTE,
         remote_speed.NOTE,
