@@ -62,6 +62,12 @@ def run(
     )
 
 
+def ctrl_c_works() -> None:
+    """For a child stopped with SIGINT in a test: a shell's background job (``make test &``)
+    ignores SIGINT, and a child inherits that; Ctrl-C in a terminal has no such gap."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def ok(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     result = run(home, *args, stdin=stdin)
     assert result.returncode == 0, result.stderr
@@ -296,6 +302,7 @@ def test_ctrl_c_mid_stream_exits_130_without_a_traceback(home: Path) -> None:
         stderr=subprocess.PIPE,
         env=cli_env(home),
         cwd=ROOT,
+        preexec_fn=ctrl_c_works,
     )
     try:
         first = _read_until(process.stdout, time.monotonic() + 120)

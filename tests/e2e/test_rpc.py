@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from desktop_llm.core.hardware.cluster import probe, rpc_library
-from tests.e2e.test_cli import ROOT, cli_env, run
+from tests.e2e.test_cli import ROOT, cli_env, ctrl_c_works, run
 
 pytestmark = pytest.mark.skipif(
     rpc_library() is None,
@@ -59,6 +59,7 @@ class Worker:
             env=cli_env(home),
             cwd=ROOT,
             start_new_session=True,
+            preexec_fn=ctrl_c_works,  # stopped with SIGINT, as Ctrl-C does
         )
         self.lines: list[str] = []
         assert self.process.stdout is not None
