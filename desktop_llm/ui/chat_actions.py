@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from desktop_llm.services.types import ChatSettings, ContextBudget
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+ESTIMATE_DELAY_MS = 300
+"""How long after a chat is opened or changed its context is estimated."""
+
+
 class ChatActions(QObject):
     """Connects the chat view, the settings panel and the composer of ``window`` to its
     chat service. ``confirm`` asks a yes/no question (QMessageBox by default)."""
@@ -30,6 +34,12 @@ class ChatActions(QObject):
         self.window = window
         self.service = window.service
         self._budget: ContextBudget | None = None
+        # The estimate reads the whole branch (0.1 s for 10,000 messages) on the shared
+        # database connection: it waits until the chat is drawn and the user settles.
+        self._estimate_soon = QTimer(self)
+        self._estimate_soon.setSingleShot(True)
+        self._estimate_soon.setInterval(ESTIMATE_DELAY_MS)
+        self._estimate_soon.timeout.connect(self._estimate)
         self.long_chat_dialog: LongChatDialog | None = None
         self.preset_dialog: PresetDialog | None = None
         self.meter = QLabel()
@@ -174,6 +184,10 @@ class ChatActions(QObject):
         background; the meter shows the result when it comes)."""
         self._budget = None
         self.update_meter()
+        if self.window.conversation_id is not None:
+            self._estimate_soon.start()
+
+    def _estimate(self) -> None:
         if self.window.conversation_id is not None:
             self.service.estimate_context(self.window.conversation_id)
 
