@@ -15,6 +15,10 @@ _SCHEMES = {
 }
 
 
+_THEMED = "desktopLlmThemed"
+"""Set on the application once a theme was chosen here (Fusion and our palette)."""
+
+
 def apply_theme(app: QApplication, theme: str) -> None:
     """Use ``theme`` ("system", "light" or "dark") from now on; widgets get Qt's
     palette-change event and restyle.
@@ -22,6 +26,9 @@ def apply_theme(app: QApplication, theme: str) -> None:
     The colour scheme is also asked of the platform (native dialogs follow it where the
     platform supports it), but the palette is set here: a plain X11 session, for one,
     ignores the request."""
+    if theme == "system" and not app.property(_THEMED):
+        return  # the platform's style and palette follow the system already: no restyling
+    app.setProperty(_THEMED, True)
     if app.style().name().lower() != "fusion":
         app.setStyle("Fusion")  # the platform style ignores a dark palette on some systems
     app.styleHints().setColorScheme(_SCHEMES.get(theme, Qt.ColorScheme.Unknown))
