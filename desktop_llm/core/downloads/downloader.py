@@ -123,6 +123,11 @@ class DownloadControl:
         self._state = "cancel"
         self._event.set()
 
+    @property
+    def cancelled(self) -> bool:
+        """cancel() was called (also after a pause that is still ending)."""
+        return self._state == "cancel"
+
     def check(self) -> None:
         if self._state is not None:
             raise DownloadCancelled(keep_partial=self._state == "pause")

@@ -335,6 +335,12 @@ class DownloadManager:
             logger.exception("download %d failed", item.id)
             state, error = FAILED, f"internal error: {type(exc).__name__}: {exc}"
         with self._lock:
+            if state == PAUSED and item.control.cancelled:
+                # cancel() came while the pause was ending (it saw the item running, so
+                # it left the state to this thread): cancelled it is, .part files and all.
+                state = CANCELLED
+                for req in item.requests:
+                    discard_part(req.dest)
             item.state, item.error = state, error
             self._threads.pop(item.id, None)
             if not (self._closing and state == PAUSED):
