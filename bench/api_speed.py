@@ -19,7 +19,6 @@ Run alone: ``.venv/bin/python -m bench.api_speed`` (writes bench/results/api_spe
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import statistics
@@ -37,7 +36,7 @@ import httpx2 as httpx  # the HTTP client the openai package is built on
 import openai
 
 from bench import llama_bench
-from bench.common import RESULTS, ROOT, Row, alternating, git_commit, machine, median, smollm2
+from bench.common import RESULTS, ROOT, Row, alternating, median, print_rows, smollm2, write_json
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.engine.templates.choice import choose_template
@@ -398,23 +397,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     rows = run(rounds=parser.parse_args().rounds)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "api_speed.json"
-    out.write_text(
-        json.dumps(
-            {
-                "machine": machine(),
-                "commit": git_commit(),
-                "rows": [{**row.__dict__, "ratio": row.ratio} for row in rows],
-                "notes": [NOTE],
-            },
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
-    for row in rows:
-        ref = f" vs {row.reference:.4g} ({row.reference_name})" if row.reference else ""
-        print(f"{row.name}: {row.value:.4g} {row.unit}{ref}  target {row.target}  met {row.met}")
+    out = write_json(RESULTS / "api_speed.json", rows, [NOTE])
+    print_rows(rows)
     print(f"written to {out}")
 
 

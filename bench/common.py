@@ -103,7 +103,14 @@ def write_results(rows: list[Row], notes: list[str]) -> str:
     header = f"Machine: {machine()}. Commit {git_commit()}. Command: `make bench`.\n\n"
     body = header + "\n".join(lines) + "\n" + "".join(f"\n- {n}" for n in notes) + "\n"
     (RESULTS / "latest.md").write_text(body, encoding="utf-8")
-    (RESULTS / "latest.json").write_text(
+    write_json(RESULTS / "latest.json", rows, notes)
+    return body
+
+
+def write_json(path: Path, rows: list[Row], notes: list[str]) -> Path:
+    """The rows as JSON with the machine and the commit they were measured at."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
         json.dumps(
             {
                 "machine": machine(),
@@ -115,4 +122,13 @@ def write_results(rows: list[Row], notes: list[str]) -> str:
         ),
         encoding="utf-8",
     )
-    return body
+    return path
+
+
+def print_rows(rows: list[Row], *, details: bool = False) -> None:
+    """One line a row (and its details) for a suite run on its own."""
+    for row in rows:
+        ref = f" vs {row.reference:.4g} ({row.reference_name})" if row.reference else ""
+        print(f"{row.name}: {row.value:.4g} {row.unit}{ref}  target {row.target}  met {row.met}")
+        if details:
+            print(f"  {row.detail}")

@@ -15,7 +15,6 @@ Run alone: ``.venv/bin/python -m bench.remote_speed`` (writes bench/results/remo
 from __future__ import annotations
 
 import functools
-import json
 import socket
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from typing import Any
 import httpx2 as httpx
 import openai
 
-from bench.common import RESULTS, Row, alternating, git_commit, machine, median, smollm2
+from bench.common import RESULTS, Row, alternating, median, print_rows, smollm2, write_json
 from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
 from desktop_llm.core.hardware.detect import physical_cores
 from desktop_llm.core.remote.engine import SERVER_TEMPLATE, RemoteEngine
@@ -192,24 +191,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=6)
     rows = run(rounds=parser.parse_args().rounds)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "remote_speed.json"
-    out.write_text(
-        json.dumps(
-            {
-                "machine": machine(),
-                "commit": git_commit(),
-                "rows": [{**row.__dict__, "ratio": row.ratio} for row in rows],
-                "notes": [NOTE],
-            },
-            indent=2,
-        ),
-        encoding="utf-8",
-    )
-    for row in rows:
-        ref = f" vs {row.reference:.4g} ({row.reference_name})" if row.reference else ""
-        print(f"{row.name}: {row.value:.4g} {row.unit}{ref}  target {row.target}  met {row.met}")
-        print(f"  {row.detail}")
+    out = write_json(RESULTS / "remote_speed.json", rows, [NOTE])
+    print_rows(rows, details=True)
     print(f"written to {out}")
 
 
