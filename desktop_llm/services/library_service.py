@@ -158,10 +158,7 @@ class LibraryService(QObject):
         the default)."""
 
         def apply() -> bool:
-            record = self.library.get(model_id)
-            stored = ModelOptions.from_dict(record.options)
-            options = replace(stored, n_ctx=n_ctx, gpu_layers=gpu_layers, **engine).validate()
-            self.library.set_options(model_id, options.stored_in(record.options))
+            self._change_options(model_id, n_ctx=n_ctx, gpu_layers=gpu_layers, **engine)
             self.library.set_template_override(model_id, template)
             return True
 
@@ -169,6 +166,12 @@ class LibraryService(QObject):
             return False
         self.modelsChanged.emit()
         return True
+
+    def _change_options(self, model_id: int, **changes: Any) -> None:
+        """Replace some of the model's stored ModelOptions; UserError for a bad value."""
+        record = self.library.get(model_id)
+        options = replace(ModelOptions.from_dict(record.options), **changes).validate()
+        self.library.set_options(model_id, options.stored_in(record.options))
 
     def threads(self, model_id: int) -> int | None:
         """The model's own thread count (None: auto, the physical cores not busy)."""
@@ -181,10 +184,7 @@ class LibraryService(QObject):
         """This model's thread count from its next load (None: auto)."""
 
         def apply() -> bool:
-            record = self.library.get(model_id)
-            stored = ModelOptions.from_dict(record.options)
-            options = replace(stored, threads=threads).validate()
-            self.library.set_options(model_id, options.stored_in(record.options))
+            self._change_options(model_id, threads=threads)
             return True
 
         if self._guard(apply) is None:
