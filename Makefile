@@ -23,7 +23,7 @@ ENGINE_CMAKE_ARGS ?= $(DEFAULT_CMAKE_ARGS) $(RPC_CMAKE_ARGS)
 WHEEL_KEY := $(shell printf '%s|%s' '$(LLAMA_CPP_VERSION)' '$(ENGINE_CMAKE_ARGS)' | sha1sum | cut -c1-10)
 WHEEL_DIR := $(HOME)/.cache/desktop-llm/wheels/$(BACKEND)-$(WHEEL_KEY)
 
-.PHONY: run test lint unit venv app test-deps engine gpu-cuda gpu-metal gpu-vulkan bench torture screenshots clean
+.PHONY: run test lint unit venv app test-deps engine gpu-cuda gpu-metal gpu-vulkan bench torture screenshots translations clean
 
 run: $(VENV)/.app
 	$(BIN)/desktop-llm
@@ -82,6 +82,12 @@ bench: $(VENV)/.test-deps
 # The README's screenshots (docs/screenshots/), taken from the real window (offscreen).
 screenshots: $(VENV)/.app
 	$(BIN)/python tools/screenshots.py
+
+# The window's translations (issue 20): pyside6-lupdate extracts every translate() string into
+# resources/translations/*.ts, pyside6-lrelease compiles the .qm files the package ships.
+# `make test` fails on a string missing from a .ts or left untranslated (tests/unit/test_translations.py).
+translations: $(VENV)/.app
+	$(BIN)/python tools/translations.py update
 
 # Reliability campaigns at full size (issue 17); `make test` runs the same tests short.
 # Writes bench/results/reliability/*.json, the README's "Reliability" table.

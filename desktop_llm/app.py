@@ -207,6 +207,7 @@ def run_gui(
     caller shows it: :func:`show_startup_error`).
     """
     from desktop_llm.ui.crash_dialog import install_excepthook
+    from desktop_llm.ui.language import install_language, remove_language
     from desktop_llm.ui.main_window import MainWindow
     from desktop_llm.ui.theme import apply_theme
 
@@ -220,6 +221,8 @@ def run_gui(
         lock.unlock()
         raise
     service = parts.service
+    # Before any window exists: every widget reads its text through the translators.
+    translators = install_language(app, service.settings.language)
     window = MainWindow(
         service,
         parts.library_service,
@@ -261,6 +264,7 @@ def run_gui(
     finally:
         parts.close()
         lock.unlock()
+        remove_language(app, translators)
     return result["code"] if self_test else code
 
 

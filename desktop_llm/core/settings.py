@@ -43,6 +43,8 @@ class Settings:
     """The size limit of the folder of saved chat states (least recently used go first)."""
     theme: Literal["system", "light", "dark"] = "system"
     """The window's colours: the system's light or dark scheme, or one chosen."""
+    language: Literal["system", "en", "es"] = "system"
+    """The window's language: the system's (LANG/LC_ALL, the OS locale) or one chosen."""
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -65,8 +67,10 @@ def load_settings(path: Path) -> Settings:
         if kinds is None:
             continue
         # bool is an int to isinstance; a hand-edited "threads": true is still wrong.
-        bad_word = (key == "gpu_layers" and isinstance(value, str) and value != "auto") or (
-            key == "theme" and value not in THEMES
+        bad_word = (
+            (key == "gpu_layers" and isinstance(value, str) and value != "auto")
+            or (key == "theme" and value not in THEMES)
+            or (key == "language" and value not in LANGUAGES)
         )
         if bad_word:
             logger.warning("ignoring bad setting %s=%r in %s", key, value, path)
@@ -94,8 +98,10 @@ _KINDS: dict[str, tuple[type, ...]] = {
     "rpc_workers": (list,),
     "kv_cache_limit_mb": (int,),
     "theme": (str,),
+    "language": (str,),
 }
 THEMES = ("system", "light", "dark")
+LANGUAGES = ("system", "en", "es")
 
 
 def update_settings(path: Path, **changes: Any) -> Settings:

@@ -7,7 +7,7 @@ import logging
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QCoreApplication, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -65,6 +65,8 @@ from desktop_llm.ui.settings_window import OtherSettings, SettingsWindow
 from desktop_llm.ui.status_widgets import ErrorBanner, ServerBadge
 from desktop_llm.ui.theme import apply_theme
 from desktop_llm.ui.window_menus import MenuActions, build_menus
+
+translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
 
@@ -426,20 +428,46 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_theme(app, theme)
 
-    def show_settings(self, page: str = "General") -> SettingsWindow:
-        """Settings: one window with pages (the other Settings entries open theirs)."""
+    def show_settings(self, page: str = "general") -> SettingsWindow:
+        """Settings: one window with pages (the other Settings entries open theirs);
+        ``page`` is a page's key ("general", "performance", "backups"...)."""
         others = [
-            ("Local server", "The OpenAI-compatible API for other programs.", self.show_server)
+            (
+                "server",
+                translate("MainWindow", "Local server"),
+                translate("MainWindow", "The OpenAI-compatible API for other programs."),
+                self.show_server,
+            )
             if self.server is not None
             else None,
-            ("Remote servers", "Other machines' model servers.", self.show_remote_servers)
+            (
+                "remote",
+                translate("MainWindow", "Remote servers"),
+                translate("MainWindow", "Other machines' model servers."),
+                self.show_remote_servers,
+            )
             if self.remote is not None
             else None,
-            ("Cluster", "Other PCs (rpc-workers) to split a model over.", self.show_cluster)
+            (
+                "cluster",
+                translate("MainWindow", "Cluster"),
+                translate("MainWindow", "Other PCs (rpc-workers) to split a model over."),
+                self.show_cluster,
+            )
             if self.cluster is not None
             else None,
-            ("Saved chat states", "Kept chat memory: size, limit, Clear.", self.show_saved_states),
-            ("Backups", "The daily database backups.", self.show_backups)
+            (
+                "states",
+                translate("MainWindow", "Saved chat states"),
+                translate("MainWindow", "Kept chat memory: size, limit, Clear."),
+                self.show_saved_states,
+            ),
+            (
+                "backups",
+                translate("MainWindow", "Backups"),
+                translate("MainWindow", "The daily database backups."),
+                self.show_backups,
+            )
             if self.backup is not None
             else None,
         ]

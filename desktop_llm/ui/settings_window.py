@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,19 +31,30 @@ from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.ui.hardware_dialog import HardwareDialog
+from desktop_llm.ui.language import LANGUAGE_NAMES, current_language, language_code
 
-THEMES = (("system", "Like the system"), ("light", "Light"), ("dark", "Dark"))
+translate = QCoreApplication.translate
+
+
+def _themes() -> tuple[tuple[str, str], ...]:
+    return (
+        ("system", translate("SettingsWindow", "Like the system")),
+        ("light", translate("SettingsWindow", "Light")),
+        ("dark", translate("SettingsWindow", "Dark")),
+    )
 
 
 @dataclass(frozen=True)
 class OtherSettings:
-    """Pages that open a window of their own: (title, what it is, how to open it)."""
+    """Pages that open a window of their own: (key, title, what it is, how to open it);
+    ``SettingsWindow.page(key)`` shows one whatever the window's language."""
 
-    pages: tuple[tuple[str, str, Callable[[], object]], ...]
+    pages: tuple[tuple[str, str, str, Callable[[], object]], ...]
 
 
 class SettingsWindow(QDialog):
-    """One place for the app's settings; ``page(name)`` shows one."""
+    """One place for the app's settings; ``page(key)`` shows one ("general",
+    "performance", "hardware", or an :class:`OtherSettings` key)."""
 
     def __init__(
         self,
@@ -59,7 +70,7 @@ class SettingsWindow(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(translate("SettingsWindow", "Settings"))
         self.resize(820, 560)
         self._service = service
         self._library = library
@@ -68,6 +79,7 @@ class SettingsWindow(QDialog):
         self._choose_model = choose_model
         self._hardware = hardware
         self._models_folder = models_folder
+        self._keys: list[str] = []
         self.pages = QListWidget()
         self.pages.setMaximumWidth(180)
         self.stack = QStackedWidget()
@@ -81,41 +93,52 @@ class SettingsWindow(QDialog):
         close.rejected.connect(self.reject)
         layout.addWidget(close)
 
-        self._add("General", self._general())
-        self._add("Performance", self._performance())
+        self._add("general", translate("SettingsWindow", "General"), self._general())
+        self._add("performance", translate("SettingsWindow", "Performance"), self._performance())
         if hardware is not None:
             dialog = HardwareDialog(hardware, current_model(), self)
             dialog.setWindowFlags(Qt.WindowType.Widget)  # a page here, not a window
             for box in dialog.findChildren(QDialogButtonBox):
                 box.hide()  # this window has its own Close
-            self._add("Hardware", dialog)
-        for title, what, open_it in others.pages if others else ():
-            self._add(title, _opener(what, f"Open {title}…", open_it))
+            self._add("hardware", translate("SettingsWindow", "Hardware"), dialog)
+        for key, title, what, open_it in others.pages if others else ():
+            button = translate("SettingsWindow", "Open {page}…").format(page=title)
+            self._add(key, title, _opener(what, button, open_it))
         self.pages.setCurrentRow(0)
 
-    def _add(self, title: str, page: QWidget) -> None:
+    def _add(self, key: str, title: str, page: QWidget) -> None:
+        self._keys.append(key)
         self.pages.addItem(title)
         self.stack.addWidget(page)
 
-    def page(self, title: str) -> None:
-        """Show the page called ``title``."""
-        for row in range(self.pages.count()):
-            item = self.pages.item(row)
-            if item is not None and item.text() == title:
-                self.pages.setCurrentRow(row)
+    def page(self, key: str) -> None:
+        """Show the page ``key`` ("general", "performance", "backups"...)."""
+        if key in self._keys:
+            self.pages.setCurrentRow(self._keys.index(key))
 
     # -- General ---------------------------------------------------------------------
     def _general(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
         self.theme = QComboBox()
-        for name, label in THEMES:
+        for name, label in _themes():
             self.theme.addItem(label, name)
         self.theme.setCurrentIndex(max(0, self.theme.findData(self._service.settings.theme)))
         self.theme.currentIndexChanged.connect(
             lambda: self._set_theme(str(self.theme.currentData()))
         )
-        form.addRow("Theme", self.theme)
+        form.addRow(translate("SettingsWindow", "Theme"), self.theme)
+        self.language = QComboBox()
+        for code, name in LANGUAGE_NAMES:
+            label = translate("SettingsWindow", "Like the system") if code == "system" else name
+            self.language.addItem(label, code)
+        chosen = self._service.settings.language
+        self.language.setCurrentIndex(max(0, self.language.findData(chosen)))
+        self.language_note = QLabel()
+        self.language_note.setWordWrap(True)
+        self.language.currentIndexChanged.connect(self._language_chosen)
+        form.addRow(translate("SettingsWindow", "Language"), self.language)
+        form.addRow("", self.language_note)
         self.model = QComboBox()
         for record in self._library.models():
             self.model.addItem(record.name, record.id)
@@ -123,22 +146,41 @@ class SettingsWindow(QDialog):
         if current is not None:
             self.model.setCurrentIndex(max(0, self.model.findData(current)))
         self.model.currentIndexChanged.connect(self._model_chosen)
-        form.addRow("Model for new chats", self.model)
+        form.addRow(translate("SettingsWindow", "Model for new chats"), self.model)
         folder = QHBoxLayout()
         self.folder = QLabel(str(self._models_folder))
         self.folder.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.folder.setWordWrap(True)
-        open_folder = QPushButton("Open folder")
+        open_folder = QPushButton(translate("SettingsWindow", "Open folder"))
         open_folder.clicked.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._models_folder)))
         )
         folder.addWidget(self.folder, 1)
         folder.addWidget(open_folder)
-        form.addRow("Downloaded models", folder)
-        note = QLabel("Models you import stay where they are; Models > Library lists them all.")
+        form.addRow(translate("SettingsWindow", "Downloaded models"), folder)
+        note = QLabel(
+            translate(
+                "SettingsWindow",
+                "Models you import stay where they are; Models > Library lists them all.",
+            )
+        )
         note.setWordWrap(True)
         form.addRow("", note)
         return page
+
+    def _language_chosen(self) -> None:
+        choice = str(self.language.currentData())
+        self._service.remember(language=choice)
+        # Every window built its text at creation: the new language needs a new start.
+        if language_code(choice) == current_language():
+            self.language_note.clear()
+        else:
+            self.language_note.setText(
+                translate(
+                    "SettingsWindow",
+                    "The new language applies the next time you start desktop_llm.",
+                )
+            )
 
     def _model_chosen(self) -> None:
         model_id = self.model.currentData()
@@ -153,30 +195,33 @@ class SettingsWindow(QDialog):
         settings = self._service.settings
         self.threads = QSpinBox()
         self.threads.setRange(0, 512)
-        self.threads.setSpecialValueText("auto (the cores not busy)")
+        self.threads.setSpecialValueText(translate("SettingsWindow", "auto (the cores not busy)"))
         self.threads.setValue(settings.threads or 0)
-        form.addRow("Threads", self.threads)
+        form.addRow(translate("SettingsWindow", "Threads"), self.threads)
         self.gpu_layers = QComboBox()
-        self.gpu_layers.addItem("auto (the planner decides)", "auto")
-        self.gpu_layers.addItem("all", -1)
-        self.gpu_layers.addItem("none (CPU only)", 0)
+        self.gpu_layers.addItem(translate("SettingsWindow", "auto (the planner decides)"), "auto")
+        self.gpu_layers.addItem(translate("SettingsWindow", "all"), -1)
+        self.gpu_layers.addItem(translate("SettingsWindow", "none (CPU only)"), 0)
         self.gpu_layers.setCurrentIndex(max(0, self.gpu_layers.findData(settings.gpu_layers)))
-        form.addRow("GPU layers", self.gpu_layers)
+        form.addRow(translate("SettingsWindow", "GPU layers"), self.gpu_layers)
         self.context = QSpinBox()
         self.context.setRange(256, 1_048_576)
         self.context.setSingleStep(1024)
         self.context.setGroupSeparatorShown(True)
         self.context.setValue(self._service.default_settings().n_ctx)
-        form.addRow("Context length of new chats", self.context)
-        apply = QPushButton("Apply")
+        form.addRow(translate("SettingsWindow", "Context length of new chats"), self.context)
+        apply = QPushButton(translate("SettingsWindow", "Apply"))
         apply.clicked.connect(self._apply_performance)
         form.addRow("", apply)
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
-        form.addRow("For the chosen model", self.verdict)
+        form.addRow(translate("SettingsWindow", "For the chosen model"), self.verdict)
         note = QLabel(
-            "Per model, the right-hand panel of the chat and Models > Library can set "
-            "other values; they win over these."
+            translate(
+                "SettingsWindow",
+                "Per model, the right-hand panel of the chat and Models > Library can set "
+                "other values; they win over these.",
+            )
         )
         note.setWordWrap(True)
         form.addRow("", note)
@@ -189,7 +234,7 @@ class SettingsWindow(QDialog):
     def _ask_plan(self) -> None:
         model_id = self._current_model()
         if self._hardware is not None and model_id is not None:
-            self.verdict.setText("planning…")
+            self.verdict.setText(translate("SettingsWindow", "planning…"))
             self._hardware.plan(model_id)
 
     def _apply_performance(self) -> None:

@@ -59,8 +59,16 @@ def test_pages_and_what_they_change(
     assert settings.folder.text() == str(app_paths.models)
     settings.theme.setCurrentIndex(settings.theme.findData("dark"))
     assert load_settings(app_paths.settings_file).theme == "dark"
+    # Language: stored, and the window says it applies at the next start.
+    assert [settings.language.itemData(i) for i in range(3)] == ["system", "en", "es"]
+    settings.language.setCurrentIndex(settings.language.findData("es"))
+    assert load_settings(app_paths.settings_file).language == "es"
+    assert "next time" in settings.language_note.text()
+    settings.language.setCurrentIndex(settings.language.findData("en"))
+    assert load_settings(app_paths.settings_file).language == "en"
+    assert settings.language_note.text() == ""
     # Performance: the planner's verdict for the chosen model, and defaults that stick.
-    settings.page("Performance")
+    settings.page("performance")
     qtbot.waitUntil(lambda: "planning" not in settings.verdict.text(), timeout=30_000)
     assert settings.verdict.text()
     settings.threads.setValue(1)
@@ -72,5 +80,5 @@ def test_pages_and_what_they_change(
     window.new_conversation()
     assert window.settings_panel.n_ctx.value() == 2048
     # The other pages open their own windows.
-    settings.page("Backups")
+    settings.page("backups")
     assert settings.stack.currentIndex() == titles.index("Backups")

@@ -1,0 +1,199 @@
+"""The window's translations (issue 20): extract, fill, compile and check.
+
+    python tools/translations.py update        # lupdate the .ts sources, lrelease the .qm
+    python tools/translations.py fill F.json   # put translations from F into the .ts, update
+    python tools/translations.py check         # what `make test` checks (exit 1 on a gap)
+
+Sources: ``resources/translations/desktop_llm_es.ts`` (every string) and
+``desktop_llm_en.ts`` (plurals only: English's source text is the English). Compiled:
+``desktop_llm/resources/translations/*.qm`` (package data, committed, checked fresh).
+The model catalogue's descriptions (``desktop_llm/resources/catalog.json``) are
+extracted too, in the context "Catalog". ``F.json``: ``{"es": {context: {source:
+text or [one, many]}}, "en": {context: {source: [one, many]}}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "resources" / "translations"
+COMPILED = ROOT / "desktop_llm" / "resources" / "translations"
+CATALOG = ROOT / "desktop_llm" / "resources" / "catalog.json"
+LANGUAGES = ("es", "en")
+SCANNED = ("desktop_llm/ui", "desktop_llm/services", "desktop_llm/app.py")
+"""Where window text lives; the CLI, core and server stay English."""
+
+
+def _tool(name: str) -> str:
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else name
+
+
+def ts_path(language: str, folder: Path = SOURCES) -> Path:
+    return folder / f"desktop_llm_{language}.ts"
+
+
+def _catalog_strings(folder: Path) -> Path:
+    """A Python file lupdate reads: the catalogue's texts as translate() calls."""
+    data = json.loads(CATALOG.read_text(encoding="utf-8"))
+    texts = [*data.get("groups", {}).values()]
+    texts += [m["description"] for m in data.get("models", []) if m.get("description")]
+    lines = ["translate = None", *(f"translate('Catalog', {t!r})" for t in texts)]
+    path = folder / "catalog_strings.py"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def lupdate(folder: Path = SOURCES) -> None:
+    """Extract every translate() string into the .ts files in ``folder`` (kept
+    translations stay; strings gone from the code go)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = [str(ROOT / p) for p in SCANNED] + [str(_catalog_strings(Path(tmp)))]
+        for language in LANGUAGES:
+            extra = ["-pluralonly"] if language == "en" else []
+            subprocess.run(
+                [
+                    _tool("pyside6-lupdate"),
+                    "-extensions",
+                    "py",
+                    "-locations",
+                    "none",
+                    "-no-obsolete",
+                    "-silent",
+                    *extra,
+                    "-target-language",
+                    language,
+                    *inputs,
+                    "-ts",
+                    str(ts_path(language, folder)),
+                ],
+                check=True,
+            )
+
+
+def lrelease(folder: Path = SOURCES, out: Path = COMPILED) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for language in LANGUAGES:
+        subprocess.run(
+            [
+                _tool("pyside6-lrelease"),
+                "-silent",
+                str(ts_path(language, folder)),
+                "-qm",
+                str(out / f"desktop_llm_{language}.qm"),
+            ],
+            check=True,
+        )
+
+
+def entries(path: Path) -> dict[tuple[str, str], ET.Element]:
+    """(context, source) -> the <message> element."""
+    found: dict[tuple[str, str], ET.Element] = {}
+    for context in ET.parse(path).getroot().iter("context"):
+        name = context.findtext("name") or ""
+        for message in context.iter("message"):
+            found[(name, message.findtext("source") or "")] = message
+    return found
+
+
+def unfinished(path: Path) -> list[tuple[str, str]]:
+    """The entries with no translation (or an empty plural form)."""
+    gaps = []
+    for key, message in entries(path).items():
+        translation = message.find("translation")
+        if translation is None or translation.get("type") in ("unfinished", "vanished"):
+            gaps.append(key)
+            continue
+        forms = translation.findall("numerusform")
+        texts = [f.text for f in forms] if forms else [translation.text]
+        if not all(t and t.strip() for t in texts):
+            gaps.append(key)
+    return gaps
+
+
+def fill(data: dict[str, dict[str, dict[str, str | list[str]]]]) -> int:
+    """Write the translations in ``data`` into the .ts files; returns how many."""
+    count = 0
+    for language, contexts in data.items():
+        path = ts_path(language)
+        tree = ET.parse(path)
+        for context in tree.getroot().iter("context"):
+            wanted = contexts.get(context.findtext("name") or "", {})
+            for message in context.iter("message"):
+                text = wanted.get(message.findtext("source") or "")
+                if text is None:
+                    continue
+                translation = message.find("translation")
+                if translation is None:
+                    translation = ET.SubElement(message, "translation")
+                translation.attrib.pop("type", None)
+                for child in list(translation):
+                    translation.remove(child)
+                if message.get("numerus") == "yes":
+                    forms = text if isinstance(text, list) else [text, text]
+                    translation.text = None
+                    for form in forms:
+                        ET.SubElement(translation, "numerusform").text = form
+                else:
+                    translation.text = text if isinstance(text, str) else text[-1]
+                count += 1
+        tree.write(path, encoding="utf-8", xml_declaration=True)
+    return count
+
+
+def check() -> list[str]:
+    """Every problem `make test` fails on: strings in the code missing from a .ts,
+    untranslated entries, a .qm older than its .ts."""
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp)
+        for language in LANGUAGES:
+            shutil.copy(ts_path(language), ts_path(language, fresh))
+        lupdate(fresh)
+        for language in LANGUAGES:
+            have = set(entries(ts_path(language)))
+            for context, source in sorted(set(entries(ts_path(language, fresh))) - have):
+                problems.append(
+                    f"{language}: not in the .ts (run make translations): [{context}] {source!r}"
+                )
+            for context, source in unfinished(ts_path(language)):
+                problems.append(f"{language}: untranslated: [{context}] {source!r}")
+        compiled = fresh / "qm"
+        lrelease(SOURCES, compiled)
+        for qm in sorted(compiled.iterdir()):
+            shipped = COMPILED / qm.name
+            if not shipped.exists() or shipped.read_bytes() != qm.read_bytes():
+                problems.append(f"{shipped.relative_to(ROOT)} is stale (run make translations)")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "update"
+    if command == "update":
+        lupdate()
+        lrelease()
+    elif command == "fill":
+        data = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+        lupdate()
+        print(f"filled {fill(data)} entries")
+        lupdate()  # back to lupdate's own layout
+        lrelease()
+    elif command == "check":
+        problems = check()
+        print("\n".join(problems) or "translations complete")
+        return 1 if problems else 0
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
