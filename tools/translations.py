@@ -3,6 +3,7 @@
     python tools/translations.py update        # lupdate the .ts sources, lrelease the .qm
     python tools/translations.py fill F.json   # put translations from F into the .ts, update
     python tools/translations.py check         # what `make test` checks (exit 1 on a gap)
+    python tools/translations.py coverage F.json FILE...  # FILE's strings F lacks
 
 Sources: ``resources/translations/desktop_llm_es.ts`` (every string) and
 ``desktop_llm_en.ts`` (plurals only: English's source text is the English). Compiled:
@@ -174,6 +175,35 @@ def check() -> list[str]:
     return problems
 
 
+def coverage(data: dict[str, dict[str, dict[str, str | list[str]]]], files: list[str]) -> list[str]:
+    """The strings of ``files`` that ``data`` (a fill file) has no translation for, and
+    the plurals it has no English forms for."""
+    gaps: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        ts = Path(tmp) / "slice.ts"
+        subprocess.run(
+            [
+                _tool("pyside6-lupdate"),
+                "-extensions",
+                "py",
+                "-locations",
+                "none",
+                "-silent",
+                *files,
+                "-ts",
+                str(ts),
+            ],
+            check=True,
+        )
+        for (context, source), message in sorted(entries(ts).items()):
+            if source not in data.get("es", {}).get(context, {}):
+                gaps.append(f"es: [{context}] {source!r}")
+            plural = message.get("numerus") == "yes"
+            if plural and source not in data.get("en", {}).get(context, {}):
+                gaps.append(f"en plural forms: [{context}] {source!r}")
+    return gaps
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "update"
     if command == "update":
@@ -185,6 +215,11 @@ def main(argv: list[str]) -> int:
         print(f"filled {fill(data)} entries")
         lupdate()  # back to lupdate's own layout
         lrelease()
+    elif command == "coverage":
+        data = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+        gaps = coverage(data, argv[2:])
+        print("\n".join(gaps) or "every string has its translation")
+        return 1 if gaps else 0
     elif command == "check":
         problems = check()
         print("\n".join(problems) or "translations complete")
