@@ -82,6 +82,7 @@ bench: $(VENV)/.test-deps
 # The README's screenshots (docs/screenshots/), taken from the real window (offscreen).
 screenshots: $(VENV)/.app
 	$(BIN)/python tools/screenshots.py
+	$(BIN)/python tools/screenshots.py --language es
 
 # The window's translations (issue 20): pyside6-lupdate extracts every translate() string into
 # resources/translations/*.ts, pyside6-lrelease compiles the .qm files the package ships.
