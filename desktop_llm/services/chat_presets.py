@@ -7,12 +7,31 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
 from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.chat.presets import apply_preset, matching_preset, preset_settings
 from desktop_llm.errors import UserError
 from desktop_llm.storage import ChatRepository, Preset, PresetRepository
 
 logger = logging.getLogger(__name__)
+
+translate = QCoreApplication.translate
+
+BUILTIN_NAMES = (
+    QT_TRANSLATE_NOOP("PresetActions", "Precise"),
+    QT_TRANSLATE_NOOP("PresetActions", "Balanced"),
+    QT_TRANSLATE_NOOP("PresetActions", "Creative"),
+    QT_TRANSLATE_NOOP("PresetActions", "Code"),
+    QT_TRANSLATE_NOOP("PresetActions", "Translate to Spanish"),
+)
+"""The built-in presets' names (storage/migrations.py m006), stored in English."""
+
+
+def preset_label(name: str, builtin: bool) -> str:
+    """A preset's name as the window shows it: a built-in one's in the window's
+    language (its stored name stays the English key), the user's own as typed."""
+    return translate("PresetActions", name) if builtin and name in BUILTIN_NAMES else name
 
 
 class PresetActions:
@@ -35,7 +54,7 @@ class PresetActions:
 
     def _repo(self) -> PresetRepository:
         if self._presets is None:
-            raise UserError("presets are not available here")
+            raise UserError(translate("PresetActions", "presets are not available here"))
         return self._presets
 
     def apply_preset(self, conversation_id: int, preset_id: int) -> bool:

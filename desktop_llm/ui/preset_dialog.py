@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,7 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_llm.services.chat_presets import preset_label
+
 logger = logging.getLogger(__name__)
+
+translate = QCoreApplication.translate
 
 
 class PresetDialog(QDialog):
@@ -39,8 +44,9 @@ class PresetDialog(QDialog):
         self.setWindowTitle(title)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.name = QLineEdit(name)
-        self.name.setPlaceholderText("e.g. Short answers")
+        # read-only: a built-in preset, its name in the window's language
+        self.name = QLineEdit(preset_label(name, builtin=read_only))
+        self.name.setPlaceholderText(translate("PresetDialog", "e.g. Short answers"))
         self.system_prompt = QPlainTextEdit(system_prompt)
         self.system_prompt.setMaximumHeight(120)
         self.temperature = _double(0.0, 5.0, 0.05, float(settings.get("temperature", 0.7)))
@@ -48,16 +54,21 @@ class PresetDialog(QDialog):
         self.top_k = _int(0, 1000, int(settings.get("top_k", 40)))
         self.repeat_penalty = _double(0.5, 3.0, 0.01, float(settings.get("repeat_penalty", 1.1)))
         self.max_tokens = _int(1, 131072, int(settings.get("max_tokens", 512)))
-        form.addRow("Name", self.name)
-        form.addRow("System prompt", self.system_prompt)
-        form.addRow("Temperature", self.temperature)
-        form.addRow("Top-p", self.top_p)
-        form.addRow("Top-k", self.top_k)
-        form.addRow("Repeat penalty", self.repeat_penalty)
-        form.addRow("Max tokens", self.max_tokens)
+        form.addRow(translate("PresetDialog", "Name"), self.name)
+        form.addRow(translate("PresetDialog", "System prompt"), self.system_prompt)
+        form.addRow(translate("PresetDialog", "Temperature"), self.temperature)
+        form.addRow(translate("PresetDialog", "Top-p"), self.top_p)
+        form.addRow(translate("PresetDialog", "Top-k"), self.top_k)
+        form.addRow(translate("PresetDialog", "Repeat penalty"), self.repeat_penalty)
+        form.addRow(translate("PresetDialog", "Max tokens"), self.max_tokens)
         layout.addLayout(form)
         if read_only:
-            note = QLabel("A built-in preset can't be changed; use Save as… for your own copy.")
+            note = QLabel(
+                translate(
+                    "PresetDialog",
+                    "A built-in preset can't be changed; use Save as… for your own copy.",
+                )
+            )
             note.setWordWrap(True)
             layout.addWidget(note)
             for widget in (self.name, self.system_prompt):

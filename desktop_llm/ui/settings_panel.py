@@ -3,7 +3,7 @@ model's chat template override."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_llm.services.chat_presets import preset_label
 from desktop_llm.services.types import ChatSettings, Preset
 
-AUTO_TEMPLATE = "Automatic"
-CUSTOM_PRESET = "Custom"
+translate = QCoreApplication.translate
 
 
 class SettingsPanel(QWidget):
@@ -47,15 +47,15 @@ class SettingsPanel(QWidget):
         self._presets: list[Preset] = []
         self._defaults = ChatSettings()
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Preset</b>"))
+        layout.addWidget(QLabel(translate("SettingsPanel", "<b>Preset</b>")))
         self.preset = QComboBox()
         self.preset.setObjectName("preset-choice")
         self.preset.currentIndexChanged.connect(self._preset_changed)
         layout.addWidget(self.preset)
         preset_buttons = QHBoxLayout()
-        self.save_preset_button = QPushButton("Save as…")
-        self.edit_preset_button = QPushButton("Edit…")
-        self.delete_preset_button = QPushButton("Delete…")
+        self.save_preset_button = QPushButton(translate("SettingsPanel", "Save as…"))
+        self.edit_preset_button = QPushButton(translate("SettingsPanel", "Edit…"))
+        self.delete_preset_button = QPushButton(translate("SettingsPanel", "Delete…"))
         for button in (
             self.save_preset_button,
             self.edit_preset_button,
@@ -74,19 +74,23 @@ class SettingsPanel(QWidget):
         self.source.setWordWrap(True)
         self.source.setStyleSheet("color: palette(placeholder-text);")
         source_row.addWidget(self.source, 1)
-        self.defaults_button = QPushButton("Use for new chats")
-        self.defaults_button.setToolTip("New chats start from these sampling settings")
+        self.defaults_button = QPushButton(translate("SettingsPanel", "Use for new chats"))
+        self.defaults_button.setToolTip(
+            translate("SettingsPanel", "New chats start from these sampling settings")
+        )
         self.defaults_button.clicked.connect(lambda: self.defaultsRequested.emit(self.current()))
         source_row.addWidget(self.defaults_button)
         layout.addLayout(source_row)
-        layout.addWidget(QLabel("<b>System prompt</b>"))
+        layout.addWidget(QLabel(translate("SettingsPanel", "<b>System prompt</b>")))
         self.system_prompt = QPlainTextEdit()
-        self.system_prompt.setPlaceholderText("e.g. You are a helpful assistant.")
+        self.system_prompt.setPlaceholderText(
+            translate("SettingsPanel", "e.g. You are a helpful assistant.")
+        )
         self.system_prompt.setMaximumHeight(90)
         self.system_prompt.textChanged.connect(self._system_changed)
         layout.addWidget(self.system_prompt)
 
-        box = QGroupBox("Sampling")
+        box = QGroupBox(translate("SettingsPanel", "Sampling"))
         form = QFormLayout(box)
         self.temperature = _double(0.0, 5.0, 0.05, 2)
         self.top_p = _double(0.01, 1.0, 0.01, 2)
@@ -94,39 +98,42 @@ class SettingsPanel(QWidget):
         self.repeat_penalty = _double(0.5, 3.0, 0.01, 2)
         self.max_tokens = _int(1, 131072)
         self.seed = _int(-1, 2**31 - 1)
-        self.seed.setSpecialValueText("random")
+        self.seed.setSpecialValueText(translate("SettingsPanel", "random"))
         self.n_ctx = _int(64, 1_048_576)
         self.n_ctx.setSingleStep(512)
         for label, widget in (
-            ("Temperature", self.temperature),
-            ("Top-p", self.top_p),
-            ("Top-k", self.top_k),
-            ("Repeat penalty", self.repeat_penalty),
-            ("Max tokens", self.max_tokens),
-            ("Seed", self.seed),
-            ("Context length", self.n_ctx),
+            (translate("SettingsPanel", "Temperature"), self.temperature),
+            (translate("SettingsPanel", "Top-p"), self.top_p),
+            (translate("SettingsPanel", "Top-k"), self.top_k),
+            (translate("SettingsPanel", "Repeat penalty"), self.repeat_penalty),
+            (translate("SettingsPanel", "Max tokens"), self.max_tokens),
+            (translate("SettingsPanel", "Seed"), self.seed),
+            (translate("SettingsPanel", "Context length"), self.n_ctx),
         ):
             form.addRow(label, widget)
             widget.valueChanged.connect(self._settings_changed)
         layout.addWidget(box)
 
-        template_box = QGroupBox("This model")
+        template_box = QGroupBox(translate("SettingsPanel", "This model"))
         template_layout = QVBoxLayout(template_box)
         threads_row = QHBoxLayout()
-        threads_row.addWidget(QLabel("Threads"))
+        threads_row.addWidget(QLabel(translate("SettingsPanel", "Threads")))
         self.threads = _int(0, 512)
-        self.threads.setSpecialValueText("auto (free cores)")
+        self.threads.setSpecialValueText(translate("SettingsPanel", "auto (free cores)"))
         self.threads.setToolTip(
-            "CPU threads for this model from its next load; auto uses the physical cores "
-            "that aren't busy with other programs when it loads"
+            translate(
+                "SettingsPanel",
+                "CPU threads for this model from its next load; auto uses the physical cores "
+                "that aren't busy with other programs when it loads",
+            )
         )
         self.threads.valueChanged.connect(self._threads_changed)
         threads_row.addWidget(self.threads, 1)
         template_layout.addLayout(threads_row)
-        template_layout.addWidget(QLabel("Chat template"))
+        template_layout.addWidget(QLabel(translate("SettingsPanel", "Chat template")))
         self.template = QComboBox()
-        self.template.addItem(AUTO_TEMPLATE, None)
-        self.template.addItem("Model's own (GGUF)", "gguf")
+        self.template.addItem(translate("SettingsPanel", "Automatic"), None)
+        self.template.addItem(translate("SettingsPanel", "Model's own (GGUF)"), "gguf")
         for name in template_names:
             self.template.addItem(name, name)
         self.template.currentIndexChanged.connect(self._template_changed)
@@ -163,11 +170,15 @@ class SettingsPanel(QWidget):
         preset = self.current_preset()
         current = self.current()
         if preset is not None:
-            text = f"From the preset “{preset.name}”."
+            text = translate("SettingsPanel", "From the preset “{name}”.").format(
+                name=preset_label(preset.name, preset.builtin)
+            )
         elif current == self._defaults:
-            text = "The defaults for new chats."
+            text = translate("SettingsPanel", "The defaults for new chats.")
         else:
-            text = "Changed in this chat; new chats start from the defaults."
+            text = translate(
+                "SettingsPanel", "Changed in this chat; new chats start from the defaults."
+            )
         self.source.setText(text)
         self.defaults_button.setEnabled(current != self._defaults)
 
@@ -177,9 +188,13 @@ class SettingsPanel(QWidget):
         try:
             self._presets = presets
             self.preset.clear()
-            self.preset.addItem(CUSTOM_PRESET, None)
+            self.preset.addItem(translate("SettingsPanel", "Custom"), None)
             for preset in presets:
-                label = preset.name if preset.builtin else f"{preset.name} (yours)"
+                label = (
+                    preset_label(preset.name, builtin=True)
+                    if preset.builtin
+                    else translate("SettingsPanel", "{name} (yours)").format(name=preset.name)
+                )
                 self.preset.addItem(label, preset.id)
             index = self.preset.findData(current.id) if current is not None else 0
             self.preset.setCurrentIndex(max(0, index))
@@ -219,7 +234,8 @@ class SettingsPanel(QWidget):
         try:
             index = self.template.findData(override) if override else 0
             self.template.setCurrentIndex(max(0, index))
-            self.template_note.setText(f"In use: {description}" if description else "")
+            note = translate("SettingsPanel", "In use: {template}").format(template=description)
+            self.template_note.setText(note if description else "")
         finally:
             self._loading = False
 
