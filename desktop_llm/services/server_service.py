@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.models.library import ModelLibrary
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from desktop_llm.server.runner import Server
 
 logger = logging.getLogger(__name__)
+
+translate = QCoreApplication.translate
 
 HOST = "127.0.0.1"
 """The window's server answers this computer only (``desktop-llm serve --host`` for more)."""
@@ -153,7 +155,9 @@ class ServerService(QObject):
     def set_port(self, port: int) -> None:
         """Remember ``port``; a running server moves to it (a restart)."""
         if not 0 < port < 65536:
-            self.errorOccurred.emit("the port must be between 1 and 65535")
+            self.errorOccurred.emit(
+                translate("ServerService", "the port must be between 1 and 65535")
+            )
             return
         if port == self.port:
             return
@@ -305,7 +309,12 @@ class ServerService(QObject):
                 thread.join(5)
                 pool.close()
                 sock.close()
-                raise UserError(f"the API server did not start on {HOST}:{port} (see the log)")
+                raise UserError(
+                    translate(
+                        "ServerService",
+                        "the API server did not start on {host}:{port} (see the log)",
+                    ).format(host=HOST, port=port)
+                )
             time.sleep(0.02)
         return _Running(server, thread, pool, port)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,37 +31,54 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.server_service import RecentRequest, ServerService, ServerState
+from desktop_llm.ui import locale_format
 
-# tok/s: generation only (first token to last); Load: the model's load, when the
-# request had to load it (so a first request's slow answer is explained, not averaged in).
-COLUMNS = ["Time", "Request", "Model", "Tokens", "tok/s", "Load", "Status"]
+translate = QCoreApplication.translate
+
+
+def columns() -> list[str]:
+    """The requests table's headers. tok/s: generation only (first token to last); Load:
+    the model's load, when the request had to load it (so a first request's slow answer
+    is explained, not averaged in)."""
+    return [
+        translate("ServerDialog", "Time"),
+        translate("ServerDialog", "Request"),
+        translate("ServerDialog", "Model"),
+        translate("ServerDialog", "Tokens"),
+        "tok/s",
+        translate("ServerDialog", "Load"),
+        translate("ServerDialog", "Status"),
+    ]
 
 
 def status_words(status: int) -> str:
     if status == 499:
-        return "499 client left"
+        return translate("ServerDialog", "499 client left")
     if status < 400:
-        return f"{status} ok"
+        return translate("ServerDialog", "{status} ok").format(status=status)
     return str(status)
 
 
 class ServerDialog(QDialog):
     def __init__(self, service: ServerService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Local server")
+        self.setWindowTitle(translate("ServerDialog", "Local server"))
         self.resize(760, 600)
         self._service = service
         layout = QVBoxLayout(self)
 
         intro = QLabel(
-            "Your models over an OpenAI-compatible API, for editors, scripts and other "
-            "apps on this computer (127.0.0.1 only). Clients send the key below."
+            translate(
+                "ServerDialog",
+                "Your models over an OpenAI-compatible API, for editors, scripts and other "
+                "apps on this computer (127.0.0.1 only). Clients send the key below.",
+            )
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
         top = QHBoxLayout()
-        self.enabled = QCheckBox("Run the local server")
+        self.enabled = QCheckBox(translate("ServerDialog", "Run the local server"))
         font = self.enabled.font()
         font.setBold(True)
         self.enabled.setFont(font)
@@ -88,29 +105,35 @@ class ServerDialog(QDialog):
         port_row = QHBoxLayout()
         port_row.addWidget(self.port)
         port_row.addStretch(1)
-        self.start_with_app = QCheckBox("Start the server when the app opens")
+        self.start_with_app = QCheckBox(
+            translate("ServerDialog", "Start the server when the app opens")
+        )
         self.start_with_app.setChecked(service.start_with_app)
-        form.addRow("Port:", port_row)
+        form.addRow(translate("ServerDialog", "Port:"), port_row)
         form.addRow("", self.start_with_app)
 
         key_row = QHBoxLayout()
         self.key = QLineEdit()
         self.key.setReadOnly(True)
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setToolTip(f"Saved in {service.key_file}")
-        self.show_key = QPushButton("Show")
+        self.key.setToolTip(
+            translate("ServerDialog", "Saved in {path}").format(path=service.key_file)
+        )
+        self.show_key = QPushButton(translate("ServerDialog", "Show"))
         self.show_key.setCheckable(True)
-        self.copy_key = QPushButton("Copy")
-        self.regenerate = QPushButton("Regenerate…")
+        self.copy_key = QPushButton(translate("ServerDialog", "Copy"))
+        self.regenerate = QPushButton(translate("ServerDialog", "Regenerate…"))
         key_row.addWidget(self.key, 1)
         for button in (self.show_key, self.copy_key, self.regenerate):
             key_row.addWidget(button)
-        form.addRow("API key:", key_row)
+        form.addRow(translate("ServerDialog", "API key:"), key_row)
         layout.addLayout(form)
 
-        models_box = QGroupBox("Models it offers")
+        models_box = QGroupBox(translate("ServerDialog", "Models it offers"))
         models_layout = QVBoxLayout(models_box)
-        self.models_hint = QLabel("None checked: every model in your library.")
+        self.models_hint = QLabel(
+            translate("ServerDialog", "None checked: every model in your library.")
+        )
         self.models_hint.setWordWrap(True)
         self.models = QListWidget()
         self.models.setMaximumHeight(110)
@@ -118,15 +141,16 @@ class ServerDialog(QDialog):
         models_layout.addWidget(self.models)
         layout.addWidget(models_box)
 
-        requests_box = QGroupBox("Recent requests")
+        requests_box = QGroupBox(translate("ServerDialog", "Recent requests"))
         requests_layout = QVBoxLayout(requests_box)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        headers = columns()
+        self.table = QTableWidget(0, len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
-        for column in range(len(COLUMNS)):
+        for column in range(len(headers)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         requests_layout.addWidget(self.table)
@@ -168,9 +192,11 @@ class ServerDialog(QDialog):
             self.models.addItem(item)
         self.models.blockSignals(False)
         if self.models.count() == 0:
-            self.models_hint.setText("Your library has no models yet.")
+            self.models_hint.setText(translate("ServerDialog", "Your library has no models yet."))
         else:
-            self.models_hint.setText("None checked: every model in your library.")
+            self.models_hint.setText(
+                translate("ServerDialog", "None checked: every model in your library.")
+            )
 
     def checked_models(self) -> list[str]:
         return [
@@ -195,7 +221,9 @@ class ServerDialog(QDialog):
     def _show_key(self, shown: bool) -> None:
         self._set_key()
         self.key.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-        self.show_key.setText("Hide" if shown else "Show")
+        self.show_key.setText(
+            translate("ServerDialog", "Hide") if shown else translate("ServerDialog", "Show")
+        )
 
     def _copy_key(self) -> None:
         QGuiApplication.clipboard().setText(self._service.key())
@@ -209,9 +237,12 @@ class ServerDialog(QDialog):
         """Ask first: every client with the old key is refused from now on."""
         answer = QMessageBox.question(
             self,
-            "Regenerate the key?",
-            "Programs that use the current key will be refused until you give them the "
-            "new one. A running server restarts, stopping replies in progress.",
+            translate("ServerDialog", "Regenerate the key?"),
+            translate(
+                "ServerDialog",
+                "Programs that use the current key will be refused until you give them the "
+                "new one. A running server restarts, stopping replies in progress.",
+            ),
         )
         return answer == QMessageBox.StandardButton.Yes
 
@@ -231,11 +262,15 @@ class ServerDialog(QDialog):
         self.enabled.setChecked(state.phase in ("starting", "running"))
         self.enabled.blockSignals(False)
         if state.running and state.url:
-            self.state_label.setText(f"Running at <b>{state.url}</b>")
-        else:
             self.state_label.setText(
-                {"starting": "Starting…", "stopping": "Stopping…"}.get(state.phase, "Stopped")
+                translate("ServerDialog", "Running at <b>{url}</b>").format(url=state.url)
             )
+        else:
+            words = {
+                "starting": translate("ServerDialog", "Starting…"),
+                "stopping": translate("ServerDialog", "Stopping…"),
+            }
+            self.state_label.setText(words.get(state.phase, translate("ServerDialog", "Stopped")))
         self.enabled.setEnabled(state.phase not in ("stopping",))
 
     def _add_request(self, request: RecentRequest) -> None:
@@ -244,9 +279,9 @@ class ServerDialog(QDialog):
             time.strftime("%H:%M:%S", time.localtime(request.at)),
             f"{request.method} {request.path}",
             request.model or "",
-            "" if request.tokens is None else str(request.tokens),
-            "" if not request.tokens_per_s else f"{request.tokens_per_s:.1f}",
-            "" if request.load_s is None else f"{request.load_s:.2f} s",
+            "" if request.tokens is None else locale_format.number(request.tokens),
+            "" if not request.tokens_per_s else locale_format.decimal(request.tokens_per_s),
+            "" if request.load_s is None else locale_format.seconds(request.load_s, 2),
             status_words(request.status),
         ]
         for column, text in enumerate(cells):
