@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop_llm.core.remote.client import list_models
 from desktop_llm.core.remote.store import (
@@ -24,6 +24,8 @@ from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
 
 logger = logging.getLogger(__name__)
+
+translate = QCoreApplication.translate
 
 FIRST_TOKEN_TIMEOUT_S = DEFAULT_FIRST_TOKEN_TIMEOUT_S
 """The first-token timeout a new server gets unless the user sets another."""
@@ -135,7 +137,14 @@ class RemoteService(QObject):
             ok, problem, models = outcome
             if ok:
                 shown = ", ".join(models[:5]) + (" …" if len(models) > 5 else "")
-                words = f"{len(models)} models: {shown}" if models else "answers, no models"
+                # the source reads "1 models"; desktop_llm_en's forms say "1 model"
+                words = (
+                    translate("RemoteService", "%n models: {models}", "", len(models)).format(
+                        models=shown
+                    )
+                    if models
+                    else translate("RemoteService", "answers, no models")
+                )
             else:
                 words = problem
             self._status[server.name] = words

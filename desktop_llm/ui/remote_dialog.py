@@ -5,7 +5,7 @@ The key is typed into a password field and never shown again."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -29,29 +29,42 @@ from desktop_llm.services.remote_service import (
     RemoteService,
 )
 
-_COLUMNS = ("Name", "URL", "Key", "Last test")
+translate = QCoreApplication.translate
+
+
+def _columns() -> tuple[str, ...]:
+    return (
+        translate("RemoteDialog", "Name"),
+        "URL",
+        translate("RemoteDialog", "Key"),
+        translate("RemoteDialog", "Last test"),
+    )
 
 
 class RemoteDialog(QDialog):
     def __init__(self, service: RemoteService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Remote servers")
+        self.setWindowTitle(translate("RemoteDialog", "Remote servers"))
         self.resize(760, 420)
         self._service = service
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "Chat with models on another computer: any OpenAI-compatible server (vLLM, "
-            "llama-server, Ollama, LM Studio, or <code>desktop-llm serve</code> on another "
-            "PC). Its models then appear in the model picker and the compare panes, marked "
-            "<i>remote</i>. Keys are kept in the config folder, readable only by you. "
-            "Nothing connects anywhere unless a server is added here."
+            translate(
+                "RemoteDialog",
+                "Chat with models on another computer: any OpenAI-compatible server (vLLM, "
+                "llama-server, Ollama, LM Studio, or <code>desktop-llm serve</code> on another "
+                "PC). Its models then appear in the model picker and the compare panes, marked "
+                "<i>remote</i>. Keys are kept in the config folder, readable only by you. "
+                "Nothing connects anywhere unless a server is added here.",
+            )
         )
         intro.setWordWrap(True)
         intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(intro)
 
-        self.table = QTableWidget(0, len(_COLUMNS))
-        self.table.setHorizontalHeaderLabels(_COLUMNS)
+        headers = _columns()
+        self.table = QTableWidget(0, len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -61,29 +74,33 @@ class RemoteDialog(QDialog):
 
         form = QFormLayout()
         self.name = QLineEdit()
-        self.name.setPlaceholderText("a short name, e.g. gpu-box")
+        self.name.setPlaceholderText(translate("RemoteDialog", "a short name, e.g. gpu-box"))
         self.url = QLineEdit()
         self.url.setPlaceholderText("http://192.168.1.20:8000/v1")
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setPlaceholderText("API key (leave empty if the server needs none)")
-        form.addRow("Name", self.name)
+        self.key.setPlaceholderText(
+            translate("RemoteDialog", "API key (leave empty if the server needs none)")
+        )
+        form.addRow(translate("RemoteDialog", "Name"), self.name)
         form.addRow("URL", self.url)
-        form.addRow("API key", self.key)
+        form.addRow(translate("RemoteDialog", "API key"), self.key)
         self.timeout = QSpinBox()
         self.timeout.setRange(5, 3600)
         self.timeout.setValue(int(FIRST_TOKEN_TIMEOUT_S))
         self.timeout.setSuffix(" s")
-        self.timeout.setToolTip("How long a reply may take to start before it is given up")
-        form.addRow("First-token timeout", self.timeout)
+        self.timeout.setToolTip(
+            translate("RemoteDialog", "How long a reply may take to start before it is given up")
+        )
+        form.addRow(translate("RemoteDialog", "First-token timeout"), self.timeout)
         layout.addLayout(form)
 
         row = QHBoxLayout()
-        self.add_button = QPushButton("Add")
+        self.add_button = QPushButton(translate("RemoteDialog", "Add"))
         self.add_button.clicked.connect(self._add)
-        self.test_button = QPushButton("Test connection")
+        self.test_button = QPushButton(translate("RemoteDialog", "Test connection"))
         self.test_button.clicked.connect(self._test)
-        self.remove_button = QPushButton("Remove")
+        self.remove_button = QPushButton(translate("RemoteDialog", "Remove"))
         self.remove_button.clicked.connect(self._remove)
         for button in (self.add_button, self.test_button, self.remove_button):
             row.addWidget(button)
@@ -106,13 +123,18 @@ class RemoteDialog(QDialog):
         entries = self._service.servers()
         self.table.setRowCount(len(entries))
         for index, entry in enumerate(entries):
-            cells = (entry.name, entry.url, "set" if entry.has_key else "none", entry.status)
+            key = (
+                translate("RemoteDialog", "set")
+                if entry.has_key
+                else translate("RemoteDialog", "none")
+            )
+            cells = (entry.name, entry.url, key, entry.status)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(index, column, item)
         if not entries:
-            self.message.setText("No remote servers yet.")
+            self.message.setText(translate("RemoteDialog", "No remote servers yet."))
 
     def _selected(self) -> RemoteEntry | None:
         entries = self._service.servers()
@@ -122,25 +144,32 @@ class RemoteDialog(QDialog):
     def _add(self) -> None:
         name = self.name.text().strip()
         if self._service.add(name, self.url.text(), self.key.text(), self.timeout.value()):
-            self.message.setText(f"{name} added; testing the connection…")
+            self.message.setText(
+                translate("RemoteDialog", "{name} added; testing the connection…").format(name=name)
+            )
             for field in (self.name, self.url, self.key):
                 field.clear()
 
     def _test(self) -> None:
         entry = self._selected()
         if entry is None:
-            self.message.setText("Choose a server in the list to test.")
+            self.message.setText(translate("RemoteDialog", "Choose a server in the list to test."))
             return
-        self.message.setText(f"Testing {entry.name}…")
+        self.message.setText(translate("RemoteDialog", "Testing {name}…").format(name=entry.name))
         self._service.test(entry.name)
 
     def _tested(self, name: str, ok: bool, words: str) -> None:
-        self.message.setText(f"{name}: {words}" if ok else words)
+        shown = translate("RemoteDialog", "{name}: {result}").format(name=name, result=words)
+        self.message.setText(shown if ok else words)
 
     def _remove(self) -> None:
         entry = self._selected()
         if entry is None:
-            self.message.setText("Choose a server in the list to remove.")
+            self.message.setText(
+                translate("RemoteDialog", "Choose a server in the list to remove.")
+            )
             return
         if self._service.remove(entry.name):
-            self.message.setText(f"{entry.name} removed, with its key.")
+            self.message.setText(
+                translate("RemoteDialog", "{name} removed, with its key.").format(name=entry.name)
+            )
