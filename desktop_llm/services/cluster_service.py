@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop_llm.core.hardware.cluster import parse_endpoint, probe, rpc_library
 from desktop_llm.errors import UserError
@@ -16,6 +16,8 @@ from desktop_llm.services.background import Background
 from desktop_llm.services.hub_service import SettingsOwner
 
 logger = logging.getLogger(__name__)
+
+translate = QCoreApplication.translate
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,8 @@ class WorkerRow:
     endpoint: str
     reachable: bool
     state: str
-    """"ready", or the one-line problem (unreachable, busy, another version)."""
+    """"ready" (in the window's language), or the one-line problem (unreachable, busy,
+    another version)."""
     devices: int = 0
     free: int = 0
     total: int = 0
@@ -67,7 +70,11 @@ class ClusterService(QObject):
             self.errorOccurred.emit(exc.message.removeprefix("--rpc: "))
             return False
         if endpoint in self.workers():
-            self.errorOccurred.emit(f"{endpoint} is in the list already")
+            self.errorOccurred.emit(
+                translate("ClusterService", "{endpoint} is in the list already").format(
+                    endpoint=endpoint
+                )
+            )
             return False
         self._settings.remember(rpc_workers=[*self.workers(), endpoint])
         self.changed.emit()
@@ -80,6 +87,7 @@ class ClusterService(QObject):
     def refresh(self) -> None:
         """Ask every worker for its state (in the background; ``checked`` reports)."""
         endpoints = self.workers()
+        ready = translate("ClusterService", "ready")
 
         def ask() -> list[WorkerRow]:
             rows = []
@@ -89,7 +97,7 @@ class ClusterService(QObject):
                     WorkerRow(
                         endpoint,
                         status.reachable,
-                        status.problem or "ready",
+                        status.problem or ready,
                         len(status.devices),
                         status.free,
                         status.total,

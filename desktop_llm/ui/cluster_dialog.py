@@ -4,7 +4,7 @@ load of the chat uses the workers in this list."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -21,37 +21,53 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.cluster_service import ClusterService, WorkerRow
-from desktop_llm.services.types import format_size
+from desktop_llm.ui import locale_format
 
-_COLUMNS = ("Worker", "State", "Devices", "Free memory")
+translate = QCoreApplication.translate
+
+
+def _columns() -> tuple[str, ...]:
+    return (
+        translate("ClusterDialog", "Worker"),
+        translate("ClusterDialog", "State"),
+        translate("ClusterDialog", "Devices"),
+        translate("ClusterDialog", "Free memory"),
+    )
 
 
 class ClusterDialog(QDialog):
     def __init__(self, service: ClusterService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Cluster")
+        self.setWindowTitle(translate("ClusterDialog", "Cluster"))
         self.resize(680, 380)
         self._service = service
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "Split a model over this PC and other PCs at home: on each, run "
-            "<code>desktop-llm rpc-worker --host ITS-ADDRESS</code> and add it here as "
-            "HOST:PORT. Models then load across this PC and the workers below. llama.cpp's "
-            "RPC has no password: use it only on a trusted home network."
+            translate(
+                "ClusterDialog",
+                "Split a model over this PC and other PCs at home: on each, run "
+                "<code>desktop-llm rpc-worker --host ITS-ADDRESS</code> and add it here as "
+                "HOST:PORT. Models then load across this PC and the workers below. llama.cpp's "
+                "RPC has no password: use it only on a trusted home network.",
+            )
         )
         intro.setWordWrap(True)
         intro.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(intro)
         if not service.available:
             missing = QLabel(
-                "<b>This engine was built without llama.cpp's RPC backend</b>; rebuild it "
-                "with <code>make engine</code> to use workers."
+                translate(
+                    "ClusterDialog",
+                    "<b>This engine was built without llama.cpp's RPC backend</b>; rebuild it "
+                    "with <code>make engine</code> to use workers.",
+                )
             )
             missing.setWordWrap(True)
             layout.addWidget(missing)
 
-        self.table = QTableWidget(0, len(_COLUMNS))
-        self.table.setHorizontalHeaderLabels(_COLUMNS)
+        headers = _columns()
+        self.table = QTableWidget(0, len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -62,13 +78,15 @@ class ClusterDialog(QDialog):
 
         add_row = QHBoxLayout()
         self.endpoint = QLineEdit()
-        self.endpoint.setPlaceholderText("HOST:PORT, e.g. 192.168.1.20:50052")
+        self.endpoint.setPlaceholderText(
+            translate("ClusterDialog", "HOST:PORT, e.g. 192.168.1.20:50052")
+        )
         self.endpoint.returnPressed.connect(self._add)
-        self.add_button = QPushButton("Add")
+        self.add_button = QPushButton(translate("ClusterDialog", "Add"))
         self.add_button.clicked.connect(self._add)
-        self.remove_button = QPushButton("Remove")
+        self.remove_button = QPushButton(translate("ClusterDialog", "Remove"))
         self.remove_button.clicked.connect(self._remove)
-        self.check_button = QPushButton("Check again")
+        self.check_button = QPushButton(translate("ClusterDialog", "Check again"))
         self.check_button.clicked.connect(self._check)
         for widget in (self.endpoint, self.add_button, self.remove_button, self.check_button):
             add_row.addWidget(widget, 1 if widget is self.endpoint else 0)
@@ -91,8 +109,12 @@ class ClusterDialog(QDialog):
             cells = (
                 row.endpoint,
                 row.state,
-                str(row.devices) if row.reachable else "—",
-                f"{format_size(row.free)} of {format_size(row.total)}" if row.reachable else "—",
+                locale_format.number(row.devices) if row.reachable else "—",
+                translate("ClusterDialog", "{free} of {total}").format(
+                    free=locale_format.size(row.free), total=locale_format.size(row.total)
+                )
+                if row.reachable
+                else "—",
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -101,8 +123,10 @@ class ClusterDialog(QDialog):
 
     def _check(self) -> None:
         workers = self._service.workers()
-        self._rows([WorkerRow(w, False, "checking…") for w in workers])
-        self.message.setText("" if workers else "No workers yet: models load on this PC only.")
+        checking = translate("ClusterDialog", "checking…")
+        self._rows([WorkerRow(w, False, checking) for w in workers])
+        none = translate("ClusterDialog", "No workers yet: models load on this PC only.")
+        self.message.setText("" if workers else none)
         if workers:
             self._service.refresh()
 
@@ -112,7 +136,11 @@ class ClusterDialog(QDialog):
             return  # an older check, of a list that has changed since
         self._rows(rows)
         ready = sum(1 for r in rows if r.reachable)
-        self.message.setText(f"{ready} of {len(rows)} workers ready.")
+        self.message.setText(
+            translate("ClusterDialog", "{ready} of {total} workers ready.").format(
+                ready=ready, total=len(rows)
+            )
+        )
 
     def _add(self) -> None:
         if self._service.add(self.endpoint.text()):
