@@ -3,7 +3,7 @@ the ones kept, and "Back up now"."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.backup_service import KEEP, BackupInfo, BackupService
-from desktop_llm.services.types import format_size
+from desktop_llm.ui import locale_format
+
+translate = QCoreApplication.translate
 
 
 def format_when(created: float) -> str:
@@ -35,7 +37,7 @@ def format_when(created: float) -> str:
 class BackupDialog(QDialog):
     def __init__(self, service: BackupService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Backups")
+        self.setWindowTitle(translate("BackupDialog", "Backups"))
         self.resize(640, 420)
         self._service = service
         layout = QVBoxLayout(self)
@@ -48,20 +50,29 @@ class BackupDialog(QDialog):
 
         where_row = QHBoxLayout()
         self.where = QLabel(
-            f"Your chats are copied to <b>{service.folder}</b> once a day while the app is "
-            f"open; the newest {KEEP} copies are kept. To go back to one, close the window "
-            "and run <code>desktop-llm restore FILE</code>."
+            translate(
+                "BackupDialog",
+                "Your chats are copied to <b>{folder}</b> once a day while the app is "
+                "open; the newest {keep} copies are kept. To go back to one, close the window "
+                "and run <code>desktop-llm restore FILE</code>.",
+            ).format(folder=service.folder, keep=KEEP)
         )
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.open_button = QPushButton("Open folder")
+        self.open_button = QPushButton(translate("BackupDialog", "Open folder"))
         self.open_button.clicked.connect(self._open_folder)
         where_row.addWidget(self.where, 1)
         where_row.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(where_row)
 
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Made", "Size", "File"])
+        self.table.setHorizontalHeaderLabels(
+            [
+                translate("BackupDialog", "Made"),
+                translate("BackupDialog", "Size"),
+                translate("BackupDialog", "File"),
+            ]
+        )
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -78,7 +89,7 @@ class BackupDialog(QDialog):
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.back_up_button = buttons.addButton(
-            "Back up now", QDialogButtonBox.ButtonRole.ActionRole
+            translate("BackupDialog", "Back up now"), QDialogButtonBox.ButtonRole.ActionRole
         )
         self.back_up_button.clicked.connect(self._back_up)
         buttons.rejected.connect(self.reject)
@@ -95,14 +106,18 @@ class BackupDialog(QDialog):
     def _show(self, backups: list[BackupInfo]) -> None:
         newest = backups[0] if backups else None
         self.last.setText(
-            f"Last backup: {format_when(newest.created)}" if newest else "No backup yet."
+            translate("BackupDialog", "Last backup: {when}").format(
+                when=format_when(newest.created)
+            )
+            if newest
+            else translate("BackupDialog", "No backup yet.")
         )
         self.table.setRowCount(len(backups))
         for row, backup in enumerate(backups):
             when = format_when(backup.created)
             if backup.before_restore:
-                when += " (before a restore)"
-            size = QTableWidgetItem(format_size(backup.size))
+                when = translate("BackupDialog", "{when} (before a restore)").format(when=when)
+            size = QTableWidgetItem(locale_format.size(backup.size))
             size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             name = QTableWidgetItem(backup.path.name)
             name.setToolTip(str(backup.path))
@@ -116,15 +131,21 @@ class BackupDialog(QDialog):
         self._service.back_up_now()
 
     def _made(self, backup: BackupInfo) -> None:
-        self.status.setText(f"Backed up to {backup.path.name} ({format_size(backup.size)}).")
+        self.status.setText(
+            translate("BackupDialog", "Backed up to {file} ({size}).").format(
+                file=backup.path.name, size=locale_format.size(backup.size)
+            )
+        )
 
     def _busy(self, busy: bool) -> None:
         self.back_up_button.setEnabled(not busy)
         if busy:
-            self.status.setText("Backing up…")
+            self.status.setText(translate("BackupDialog", "Backing up…"))
 
     def _failed(self, message: str) -> None:
-        self.status.setText(f"Backup failed: {message}")
+        self.status.setText(
+            translate("BackupDialog", "Backup failed: {message}").format(message=message)
+        )
 
     def _open_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._service.folder)))

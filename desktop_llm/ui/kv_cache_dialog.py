@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -14,10 +15,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.kv_cache_service import MIN_LIMIT_MB, KvCacheService
+from desktop_llm.ui import locale_format
+
+translate = QCoreApplication.translate
 
 
 def _megabytes(n_bytes: int) -> str:
-    return f"{n_bytes / 1024 / 1024:,.1f} MB"
+    return f"{locale_format.decimal(n_bytes / 1024 / 1024)} MB"
 
 
 class KvCacheDialog(QDialog):
@@ -27,11 +31,14 @@ class KvCacheDialog(QDialog):
     def __init__(self, service: KvCacheService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
-        self.setWindowTitle("Saved chat states")
+        self.setWindowTitle(translate("KvCacheDialog", "Saved chat states"))
         intro = QLabel(
-            "The model's memory of each chat is kept on disk, so a long chat answers at "
-            "once after a restart or a switch. The least recently used go first when the "
-            "folder is full."
+            translate(
+                "KvCacheDialog",
+                "The model's memory of each chat is kept on disk, so a long chat answers at "
+                "once after a restart or a switch. The least recently used go first when the "
+                "folder is full.",
+            )
         )
         intro.setWordWrap(True)
         self.size_label = QLabel()
@@ -41,11 +48,11 @@ class KvCacheDialog(QDialog):
         self.limit.setSuffix(" MB")
         self.limit.setValue(service.limit_mb)
         self.limit.editingFinished.connect(self._limit_changed)
-        self.clear_button = QPushButton("Clear")
+        self.clear_button = QPushButton(translate("KvCacheDialog", "Clear"))
         self.clear_button.clicked.connect(self.clear)
         form = QFormLayout()
-        form.addRow("Size now:", self.size_label)
-        form.addRow("Limit:", self.limit)
+        form.addRow(translate("KvCacheDialog", "Size now:"), self.size_label)
+        form.addRow(translate("KvCacheDialog", "Limit:"), self.limit)
         form.addRow("", self.clear_button)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
