@@ -16,6 +16,7 @@ import logging
 import os
 import stat
 import struct
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -419,6 +420,31 @@ def _read_tensor_info(cur: _Cursor) -> TensorInfo:
         offset=offset,
         n_bytes=n_elements // block_size * type_size,
     )
+
+
+_CACHE_SIZE = 32
+_cache: dict[tuple[str, int, int], GGUFHeader] = {}
+_cache_lock = threading.Lock()
+
+
+def read_header_cached(path: Path) -> GGUFHeader:
+    """:func:`read_header`, kept while the file's size and modification time stay the
+    same: parsing a header with its vocabulary takes ~20 ms, and the API server resolves
+    its model on every request (issue 14). The header is shared: don't change it."""
+    try:
+        info = path.stat()
+    except OSError:
+        return read_header(path)  # its own clear message
+    key = (str(path), info.st_size, info.st_mtime_ns)
+    with _cache_lock:
+        header = _cache.get(key)
+    if header is None:
+        header = read_header(path)
+        with _cache_lock:
+            if len(_cache) >= _CACHE_SIZE:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = header
+    return header
 
 
 def read_header(path: Path) -> GGUFHeader:

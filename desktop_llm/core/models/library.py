@@ -20,7 +20,7 @@ from desktop_llm.core.models.file_names import (
     split_part_names,
     split_parts,
 )
-from desktop_llm.core.models.gguf_info import GGUFHeader, read_header
+from desktop_llm.core.models.gguf_info import GGUFHeader, read_header, read_header_cached
 from desktop_llm.errors import ModelFileError, NotFoundError, UserError
 from desktop_llm.storage import ModelRecord, ModelRepository
 
@@ -294,7 +294,7 @@ class ModelLibrary:
                 f"the file of model '{record.name}' is gone: {record.path} "
                 f'(remove it with: desktop-llm rm "{record.name}")'
             )
-        return ModelRef(record.name, record.path, read_header(record.path), record)
+        return ModelRef(record.name, record.path, read_header_cached(record.path), record)
 
     def touch(self, record: ModelRecord) -> None:
         self._repo.touch(record.id)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import struct
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from desktop_llm.core.models.gguf_info import (
     TensorInfo,
     parse_header,
     read_header,
+    read_header_cached,
 )
 from desktop_llm.errors import ModelFileError, UserError
 from tests.support.gguf_builder import (
@@ -605,3 +607,16 @@ def test_an_array_count_the_file_cannot_hold_is_truncated_at_once(tmp_path: Path
     path.write_bytes(data + b"\0" * 4096)
     with pytest.raises(ModelFileError, match="truncated"):
         read_header(path)
+
+
+def test_cached_header_is_read_again_when_the_file_changes(tmp_path: Path) -> None:
+    path = write_tiny_llama(tmp_path / "cached.gguf", chat_template=CHATML)
+    first = read_header_cached(path)
+    assert read_header_cached(path) is first  # no second parse
+    write_tiny_llama(path, chat_template=None, name="replaced")
+    os.utime(path, ns=(time.time_ns(), time.time_ns() + 10**9))
+    again = read_header_cached(path)
+    assert again is not first and again.chat_template is None
+    path.unlink()
+    with pytest.raises(ModelFileError):
+        read_header_cached(path)
