@@ -13,11 +13,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, qVersion
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from desktop_llm import APP_NAME, __version__
 from desktop_llm.services.background import Background
+
+translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
 
@@ -72,15 +74,17 @@ class EngineInfoLoader(QObject):
 def engine_line(info: EngineInfo | None) -> str:
     """One line for the About box: 'llama-cpp-python 0.3.36 · backend CPU'."""
     if info is None:
-        return "checking the engine…"
+        return translate("AboutDialog", "checking the engine…")
     if not info:
-        return "not checked"
+        return translate("AboutDialog", "not checked")
     version = info.get("version")
     backend = str(info.get("backend") or "unknown")
     if version is None:
-        detail = info.get("system_info") or "the engine could not start"
-        return f"not available ({detail})"
-    return f"llama-cpp-python {version} (llama.cpp) · backend {backend.upper()}"
+        # The engine's own words (its error) stay as it wrote them.
+        detail = info.get("system_info") or translate("AboutDialog", "the engine could not start")
+        return translate("AboutDialog", "not available ({detail})").format(detail=detail)
+    line = translate("AboutDialog", "llama-cpp-python {version} (llama.cpp) · backend {backend}")
+    return line.format(version=version, backend=backend.upper())
 
 
 class AboutDialog(QDialog):
@@ -88,7 +92,7 @@ class AboutDialog(QDialog):
 
     def __init__(self, loader: EngineInfoLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"About {APP_NAME}")
+        self.setWindowTitle(translate("AboutDialog", "About {app}").format(app=APP_NAME))
         self.text = QLabel()
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -106,35 +110,47 @@ class AboutDialog(QDialog):
     def show_engine(self, info: EngineInfo | None) -> None:
         self.engine_text = engine_line(info)
         self.text.setText(
-            f"<h3>{APP_NAME} {__version__}</h3>"
-            "<p>Chat with open language models on your own computer, offline.</p>"
-            f"<p><b>Engine:</b> {html.escape(self.engine_text)}<br>"
-            f"<b>Qt:</b> {qVersion()}</p>"
+            translate(
+                "AboutDialog",
+                "<h3>{app} {version}</h3>"
+                "<p>Chat with open language models on your own computer, offline.</p>"
+                "<p><b>Engine:</b> {engine}<br>"
+                "<b>Qt:</b> {qt}</p>",
+            ).format(
+                app=APP_NAME,
+                version=__version__,
+                engine=html.escape(self.engine_text),
+                qt=qVersion(),
+            )
         )
 
 
 def welcome_html(has_models: bool) -> str:
     """The first-run text shown in the empty chat area."""
     if has_models:
-        start = (
+        start = translate(
+            "AboutDialog",
             "<p><b>Start chatting:</b> a small starter model (SmolLM2-135M-Instruct) is "
             "selected above. Type a message below and press Enter. It is tiny and fast, "
-            "not very clever: try a bigger model when you want better answers.</p>"
+            "not very clever: try a bigger model when you want better answers.</p>",
         )
     else:
-        start = (
+        start = translate(
+            "AboutDialog",
             "<p><b>Get a first model:</b> open <i>Models &gt; Find models…</i> and search for "
             "<i>SmolLM2-135M-Instruct</i>, a small starter model (about 100 MB) that runs "
             "on any computer. Have a <code>.gguf</code> file already? Use "
-            "<i>File &gt; Import model…</i> or drop it on this window.</p>"
+            "<i>File &gt; Import model…</i> or drop it on this window.</p>",
         )
-    return (
-        f"<h2>Welcome to {APP_NAME}</h2>"
+    # The paragraph that fits (a model or none) goes in as a whole: no sentence is glued.
+    return translate(
+        "AboutDialog",
+        "<h2>Welcome to {app}</h2>"
         "<p>Chat with open language models on your own computer. Once a model is "
         "downloaded, everything runs offline: your chats stay on this computer.</p>"
-        f"{start}"
+        "{start}"
         "<p><b>Find more models</b> on Hugging Face with <i>Models &gt; Find models…</i>: "
         "it shows which files fit your computer's memory before you download. "
         "From a terminal: <code>desktop-llm search QUERY</code>, then "
-        "<code>desktop-llm pull REPO</code>.</p>"
-    )
+        "<code>desktop-llm pull REPO</code>.</p>",
+    ).format(app=APP_NAME, start=start)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.types import Message
+from desktop_llm.ui.locale_format import number
 from desktop_llm.ui.message_bubble import (
     BUBBLE_STYLE,
     FOOTER_WRAP_CHARS,
@@ -28,6 +29,8 @@ from desktop_llm.ui.message_bubble import (
     status_text,
 )
 from desktop_llm.ui.theme import bubble_style, is_dark
+
+translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +74,7 @@ class ChatView(QScrollArea):
         self._layout.addStretch(1)
         self.setWidget(self._container)
         self._bubbles: dict[int, MessageBubble] = {}
-        self.placeholder = QLabel("Type a message below to start.")
+        self.placeholder = QLabel(translate("ChatView", "Type a message below to start."))
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color: #888; font-size: 14px;")
         self._layout.insertWidget(0, self.placeholder)
@@ -247,10 +250,20 @@ class ChatView(QScrollArea):
     def _update_earlier_button(self) -> None:
         hidden = len(self._earlier)
         self.earlier_button.setVisible(hidden > 0)
-        self.earlier_button.setText(f"Show earlier messages ({hidden:,} more)" if hidden else "")
+        self.earlier_button.setText(
+            translate("ChatView", "Show earlier messages ({count} more)").format(
+                count=number(hidden)
+            )
+            if hidden
+            else ""
+        )
         later = len(self._later)
         self.later_button.setVisible(later > 0)
-        self.later_button.setText(f"Show later messages ({later:,} more)" if later else "")
+        self.later_button.setText(
+            translate("ChatView", "Show later messages ({count} more)").format(count=number(later))
+            if later
+            else ""
+        )
 
     def bubble(self, message_id: int) -> MessageBubble | None:
         return self._bubbles.get(message_id)

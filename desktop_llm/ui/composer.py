@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit
+
+translate = QCoreApplication.translate
 
 
 class Composer(QPlainTextEdit):
@@ -15,7 +17,9 @@ class Composer(QPlainTextEdit):
     def __init__(self, send: Callable[[], None]) -> None:
         super().__init__()
         self._send = send
-        self.setPlaceholderText("Message the model… (Enter to send, Shift+Enter for a new line)")
+        self.setPlaceholderText(
+            translate("Composer", "Message the model… (Enter to send, Shift+Enter for a new line)")
+        )
         self.setMaximumHeight(100)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import QCoreApplication, Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.types import Conversation
+
+translate = QCoreApplication.translate
 
 WRITING_ROLE = Qt.ItemDataRole.UserRole + 1
 """True on the item of the chat a reply is being written in."""
@@ -34,7 +36,7 @@ class ConversationList(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.new_button = QPushButton("+ New chat")
+        self.new_button = QPushButton(translate("ConversationList", "+ New chat"))
         self.new_button.clicked.connect(self.newRequested)
         layout.addWidget(self.new_button)
         self.list = QListWidget()
@@ -44,8 +46,8 @@ class ConversationList(QWidget):
         self.list.itemDoubleClicked.connect(lambda _item: self._rename())
         layout.addWidget(self.list, 1)
         buttons = QHBoxLayout()
-        self.rename_button = QPushButton("Rename")
-        self.delete_button = QPushButton("Delete")
+        self.rename_button = QPushButton(translate("ConversationList", "Rename"))
+        self.delete_button = QPushButton(translate("ConversationList", "Delete"))
         self.rename_button.clicked.connect(self._rename)
         self.delete_button.clicked.connect(self._delete)
         buttons.addWidget(self.rename_button)
@@ -85,7 +87,11 @@ class ConversationList(QWidget):
                 item.setToolTip(conversation.title)
                 if conversation.id == writing_in:
                     item.setIcon(writing)
-                    item.setToolTip(f"{conversation.title}\n(writing a reply…)")
+                    item.setToolTip(
+                        translate("ConversationList", "{title}\n(writing a reply…)").format(
+                            title=conversation.title
+                        )
+                    )
                     item.setData(WRITING_ROLE, True)
                 self.list.addItem(item)
                 if conversation.id == current:
@@ -105,7 +111,12 @@ class ConversationList(QWidget):
         item = self.list.currentItem()
         if item is None:
             return
-        title, ok = QInputDialog.getText(self, "Rename chat", "Title:", text=item.text())
+        title, ok = QInputDialog.getText(
+            self,
+            translate("ConversationList", "Rename chat"),
+            translate("ConversationList", "Title:"),
+            text=item.text(),
+        )
         if ok and title.strip():
             self.renameRequested.emit(int(item.data(Qt.ItemDataRole.UserRole)), title.strip())
 
@@ -114,7 +125,11 @@ class ConversationList(QWidget):
         if item is None:
             return
         answer = QMessageBox.question(
-            self, "Delete chat", f"Delete “{item.text()}” and all its messages?"
+            self,
+            translate("ConversationList", "Delete chat"),
+            translate("ConversationList", "Delete “{title}” and all its messages?").format(
+                title=item.text()
+            ),
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.deleteRequested.emit(int(item.data(Qt.ItemDataRole.UserRole)))

@@ -8,14 +8,18 @@ import sys
 import traceback
 from types import TracebackType
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop_llm import __version__
+
+translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
 
 
 def report(details: str) -> str:
+    """The details a bug report needs, in English: they are read by the maintainers."""
     return (
         f"desktop-llm {__version__} on {platform.platform()}, Python "
         f"{platform.python_version()}\n\n{details}"
@@ -25,10 +29,13 @@ def report(details: str) -> str:
 def show_crash_dialog(parent: QWidget | None, details: str) -> None:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Critical)
-    box.setWindowTitle("Something went wrong")
+    box.setWindowTitle(translate("CrashDialog", "Something went wrong"))
     box.setText(
-        "desktop-llm hit a bug. Your chats are saved and the app keeps running.\n"
-        "Please report it with the details below."
+        translate(
+            "CrashDialog",
+            "desktop-llm hit a bug. Your chats are saved and the app keeps running.\n"
+            "Please report it with the details below.",
+        )
     )
     box.setDetailedText(report(details))
     box.exec()

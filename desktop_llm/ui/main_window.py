@@ -41,6 +41,7 @@ from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.remote_service import RemoteService
 from desktop_llm.services.server_service import ServerService, ServerState
 from desktop_llm.services.types import ChatSettings, Message
+from desktop_llm.ui import locale_format
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
 from desktop_llm.ui.backup_dialog import BackupDialog
 from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
@@ -69,12 +70,6 @@ from desktop_llm.ui.window_menus import MenuActions, build_menus
 translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
-
-
-BASE_MODEL_NOTE = (
-    "This is a base model: it continues your text rather than answering it. "
-    "Choose an instruct model to chat."
-)
 
 
 MIN_LIST_WIDTH, MIN_CHAT_WIDTH, MIN_PANEL_WIDTH = 150, 360, 220
@@ -161,21 +156,21 @@ class MainWindow(QMainWindow):
         self.load_bar = QProgressBar()
         self.load_bar.setRange(0, 100)
         self.load_bar.setMaximumWidth(160)
-        self.load_bar.setFormat("loading %p%")
+        self.load_bar.setFormat(translate("MainWindow", "loading %p%"))
         self.load_bar.hide()
         self.error_banner = ErrorBanner()
 
         self.composer = Composer(self.send_current)
-        self.send_button = QPushButton("Send")
-        self.stop_button = QPushButton("Stop")
-        self.regenerate_button = QPushButton("Regenerate")
+        self.send_button = QPushButton(translate("MainWindow", "Send"))
+        self.stop_button = QPushButton(translate("MainWindow", "Stop"))
+        self.regenerate_button = QPushButton(translate("MainWindow", "Regenerate"))
         self.send_button.clicked.connect(self.send_current)
         self.stop_button.clicked.connect(self.stop_reply)
         self.regenerate_button.clicked.connect(self.regenerate)
         self.stop_button.setEnabled(False)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Model:"))
+        top.addWidget(QLabel(translate("MainWindow", "Model:")))
         top.addWidget(self.model_picker, 1)
         top.addWidget(self.load_bar)
         buttons = QVBoxLayout()
@@ -196,7 +191,13 @@ class MainWindow(QMainWindow):
         self.chat_area.addWidget(self.welcome)
         middle_layout.addWidget(self.chat_area, 1)
         # A base model continues text; it is no chat partner, and says so (issue 16).
-        self.base_model_note = QLabel(BASE_MODEL_NOTE)
+        self.base_model_note = QLabel(
+            translate(
+                "MainWindow",
+                "This is a base model: it continues your text rather than answering it. "
+                "Choose an instruct model to chat.",
+            )
+        )
         self.base_model_note.setObjectName("base-model-note")
         self.base_model_note.setWordWrap(True)
         self.base_model_note.hide()
@@ -222,14 +223,14 @@ class MainWindow(QMainWindow):
             self.setCentralWidget(splitter)
         else:
             self.tabs = QTabWidget()
-            self.tabs.addTab(splitter, "Chat")
+            self.tabs.addTab(splitter, translate("MainWindow", "Chat"))
             self.compare_tab = CompareTab(compare, self)
-            self.tabs.addTab(self.compare_tab, "Compare")
+            self.tabs.addTab(self.compare_tab, translate("MainWindow", "Compare"))
             # The installed models: a page of their own, not a tab of "Find models…".
             self.library_page = LibraryPage(library)
-            self.tabs.addTab(self.library_page, "Library")
+            self.tabs.addTab(self.library_page, translate("MainWindow", "Library"))
             self.setCentralWidget(self.tabs)
-        self.status = QLabel("Ready")
+        self.status = QLabel(translate("MainWindow", "Ready"))
         self.statusBar().addWidget(self.status, 1)
         self.server_badge = ServerBadge()
         self.statusBar().addPermanentWidget(self.server_badge)
@@ -269,7 +270,9 @@ class MainWindow(QMainWindow):
         service.errorOccurred.connect(self.show_error)
         if backup is not None:  # the daily backup fails with no dialog open to say so
             backup.errorOccurred.connect(
-                lambda message: self.show_error(f"backup failed: {message}")
+                lambda message: self.show_error(
+                    translate("MainWindow", "backup failed: {message}").format(message=message)
+                )
             )
         if server is not None:
             server.stateChanged.connect(self._server_state)
@@ -311,7 +314,7 @@ class MainWindow(QMainWindow):
         assert self.benchmark is not None
         model_id = self.current_model_id()
         if model_id is None:
-            self.show_error("choose a model to benchmark first")
+            self.show_error(translate("MainWindow", "choose a model to benchmark first"))
             return None
         name = self.model_picker.current_name()
         dialog = BenchmarkDialog(self.benchmark, model_id, name, self)
@@ -542,7 +545,7 @@ class MainWindow(QMainWindow):
             if bubble is not None:  # came back to the chat being written in
                 bubble.show_reasoning(self.service.streaming_reasoning(), None)
                 bubble.begin_streaming(streaming[1])
-                self.status.setText("Writing…")
+                self.status.setText(translate("MainWindow", "Writing…"))
                 return
         last = next((m for m in reversed(messages) if m.role == "assistant"), None)
         self.status.setText(status_text(last))
@@ -586,7 +589,8 @@ class MainWindow(QMainWindow):
             return
         if ids[-1] != reply_id:
             self.chat_actions.continue_from(reply_id)
-        self.composer.setPlainText("Continue.")
+        # What the user would type: in the window's language, as the model is asked.
+        self.composer.setPlainText(translate("MainWindow", "Continue."))
         self.send_current()
 
     def regenerate(self) -> None:
@@ -603,11 +607,15 @@ class MainWindow(QMainWindow):
         self.chat.begin_reply(user, reply, branch, self.service.sibling_ids)
         self.chat_area.setCurrentWidget(self.chat)
         if self.load_bar.isHidden():  # else "Loading model… N%" says more
-            self.status.setText("Reading your message…")
+            self.status.setText(translate("MainWindow", "Reading your message…"))
 
     def _prompt_progress(self, done: int, total: int) -> None:
         if self.service.replying_in == self.conversation_id:  # not another chat's status
-            self.status.setText(f"Reading your message… {done:,} / {total:,} tokens")
+            self.status.setText(
+                translate("MainWindow", "Reading your message… {done} / {total} tokens").format(
+                    done=locale_format.number(done), total=locale_format.number(total)
+                )
+            )
 
     def _reply_rate(self, message_id: int, tokens: int, rate: float) -> None:
         streaming = self.service.streaming()
@@ -616,15 +624,22 @@ class MainWindow(QMainWindow):
         bubble = self.chat.bubble(message_id)
         if bubble is None:
             return  # another chat is open: its status isn't this reply's
-        self.status.setText(f"Writing… {rate:.0f} tok/s" if tokens > 1 else "Writing…")
+        self.status.setText(
+            translate("MainWindow", "Writing… {rate}").format(rate=locale_format.rate(rate, 0))
+            if tokens > 1
+            else translate("MainWindow", "Writing…")
+        )
 
     def _reply_finished(self, reply: Message) -> None:
         if reply.conversation_id == self.conversation_id:
             self._show_messages()
             if reply.status == "interrupted":
                 self.show_error(
-                    f"The model stopped unexpectedly: {reply.error}. The partial "
-                    "reply was saved; your next message starts the model again."
+                    translate(
+                        "MainWindow",
+                        "The model stopped unexpectedly: {error}. The partial "
+                        "reply was saved; your next message starts the model again.",
+                    ).format(error=reply.error)
                 )
         self.refresh_conversations()
 
@@ -646,11 +661,16 @@ class MainWindow(QMainWindow):
     def _load_progress(self, fraction: float) -> None:
         self.load_bar.show()
         self.load_bar.setValue(int(fraction * 100))
-        self.status.setText(f"Loading model… {fraction:.0%}")
+        self.status.setText(
+            translate("MainWindow", "Loading model… {percent}%").format(
+                percent=locale_format.number(round(fraction * 100))
+            )
+        )
         if fraction >= 1.0:
             self.load_bar.hide()
             # Loaded: the prompt is read next; the first chunk turns this into "Writing…".
-            self.status.setText("Reading your message…" if self.service.busy else "")
+            reading = translate("MainWindow", "Reading your message…")
+            self.status.setText(reading if self.service.busy else "")
 
     # -- settings -----------------------------------------------------------------
     def _model_changed(self, model_id: int | None) -> None:
@@ -677,7 +697,7 @@ class MainWindow(QMainWindow):
     def _use_as_defaults(self, settings: ChatSettings) -> None:
         self.service.use_as_defaults(settings)
         self.settings_panel.set_defaults(self.service.default_settings())
-        self.status.setText("New chats start from these settings")
+        self.status.setText(translate("MainWindow", "New chats start from these settings"))
 
     def _system_prompt_edited(self, text: str) -> None:
         if self.conversation_id is not None:
@@ -687,7 +707,13 @@ class MainWindow(QMainWindow):
     def _threads_chosen(self, threads: int | None) -> None:
         model_id = self.current_model_id()
         if model_id is not None and self.library.set_threads(model_id, threads):
-            self.status.setText(f"Threads for this model: {threads or 'auto'} (from its next load)")
+            self.status.setText(
+                translate(
+                    "MainWindow", "Threads for this model: {threads} (from its next load)"
+                ).format(threads=locale_format.number(threads))
+                if threads
+                else translate("MainWindow", "Threads for this model: auto (from its next load)")
+            )
 
     def _template_chosen(self, template: str | None) -> None:
         model_id = self.current_model_id()
@@ -697,7 +723,7 @@ class MainWindow(QMainWindow):
     # -- errors -------------------------------------------------------------------
     def show_error(self, message: str) -> None:
         self.error_banner.show_message(message)
-        self.status.setText("Error")
+        self.status.setText(translate("MainWindow", "Error"))
 
     def hide_error(self) -> None:
         self.error_banner.hide()
@@ -705,7 +731,10 @@ class MainWindow(QMainWindow):
     # -- import -------------------------------------------------------------------
     def import_model_dialog(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(
-            self, "Import model", str(Path.home()), "GGUF models (*.gguf);;All files (*)"
+            self,
+            translate("MainWindow", "Import model"),
+            str(Path.home()),
+            translate("MainWindow", "GGUF models (*.gguf);;All files (*)"),
         )
         if path:
             self.import_model(Path(path))
@@ -724,12 +753,19 @@ class MainWindow(QMainWindow):
             self._next_chat_model = record.id
             self.service.remember(last_model_id=record.id)
             self.status.setText(
-                f"Imported {record.name} (left in place: {record.path}); "
-                "your next new chat uses it (or choose it above for this chat)"
+                translate(
+                    "MainWindow",
+                    "Imported {name} (left in place: {path}); "
+                    "your next new chat uses it (or choose it above for this chat)",
+                ).format(name=record.name, path=record.path)
             )
         else:
             self.select_model(record.id)
-            self.status.setText(f"Imported {record.name} (left in place: {record.path})")
+            self.status.setText(
+                translate("MainWindow", "Imported {name} (left in place: {path})").format(
+                    name=record.name, path=record.path
+                )
+            )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
         if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -761,10 +797,15 @@ class MainWindow(QMainWindow):
         if running:
             answer = QMessageBox.question(
                 self,
-                "Downloads are running",
-                f"{len(running)} download(s) are not finished. Quit anyway?\n\n"
-                "They stop now and continue from where they stopped when you download "
-                "the same files again.",
+                translate("MainWindow", "Downloads are running"),
+                translate(
+                    "MainWindow",
+                    "%n download(s) are not finished. Quit anyway?\n\n"
+                    "They stop now and continue from where they stopped when you download "
+                    "the same files again.",
+                    "",
+                    len(running),
+                ),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()

@@ -3,8 +3,10 @@ bar's badge while the local API server runs."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QLabel, QWidget
+
+translate = QCoreApplication.translate
 
 
 class ErrorBanner(QLabel):
@@ -37,10 +39,12 @@ class ServerBadge(QLabel):
             "border-radius: 3px; }"
         )
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setToolTip("The local API server is running (Settings > Local server)")
+        self.setToolTip(
+            translate("ServerBadge", "The local API server is running (Settings > Local server)")
+        )
         self.hide()
 
     def show_address(self, url: str | None) -> None:
         """``url`` while the server runs, None when it is off."""
-        self.setText(f"API: {url}" if url else "")
+        self.setText(translate("ServerBadge", "API: {url}").format(url=url) if url else "")
         self.setVisible(url is not None)
