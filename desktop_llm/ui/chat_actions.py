@@ -8,15 +8,18 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from desktop_llm.services.types import ChatSettings, ContextBudget
+from desktop_llm.ui.locale_format import number
 from desktop_llm.ui.long_chat_dialog import DROP, SUMMARY, LongChatDialog
 from desktop_llm.ui.preset_dialog import PresetDialog
 
 if TYPE_CHECKING:
     from desktop_llm.ui.main_window import MainWindow
+
+translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +66,9 @@ class ChatActions(QObject):
     # -- messages -----------------------------------------------------------------
     def edit(self, message_id: int, text: str) -> None:
         if self.service.busy:
-            self.window.show_error("a reply is still being written; stop it first")
+            self.window.show_error(
+                translate("ChatActions", "a reply is still being written; stop it first")
+            )
             return
         self.window.hide_error()
         self.service.edit(message_id, text, self.window.model_picker.current_choice())
@@ -76,9 +81,12 @@ class ChatActions(QObject):
     def ask_delete(self, message_id: int) -> None:
         answer = QMessageBox.question(
             self.window,
-            "Delete this branch?",
-            "Delete this message and every reply and follow-up under it, on every branch? "
-            "This can't be undone.",
+            translate("ChatActions", "Delete this branch?"),
+            translate(
+                "ChatActions",
+                "Delete this message and every reply and follow-up under it, on every branch? "
+                "This can't be undone.",
+            ),
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.delete(message_id)
@@ -110,7 +118,11 @@ class ChatActions(QObject):
         panel = self.window.settings_panel
         settings = panel.current().to_dict()
         dialog = PresetDialog(
-            "Save as preset", "", panel.system_prompt.toPlainText(), settings, parent=self.window
+            translate("ChatActions", "Save as preset"),
+            "",
+            panel.system_prompt.toPlainText(),
+            settings,
+            parent=self.window,
         )
         dialog.accepted.connect(lambda: self._save_from(dialog))
         self._open(dialog)
@@ -121,7 +133,7 @@ class ChatActions(QObject):
         if preset is None:
             return None
         dialog = PresetDialog(
-            f"Preset {preset.name}",
+            translate("ChatActions", "Preset {name}").format(name=preset.name),
             preset.name,
             preset.system_prompt,
             preset.settings,
@@ -138,7 +150,9 @@ class ChatActions(QObject):
         if preset is None:
             return
         answer = QMessageBox.question(
-            self.window, "Delete preset?", f"Delete your preset {preset.name!r}?"
+            self.window,
+            translate("ChatActions", "Delete preset?"),
+            translate("ChatActions", "Delete your preset {name}?").format(name=repr(preset.name)),
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.service.delete_preset(preset_id)
@@ -167,11 +181,17 @@ class ChatActions(QObject):
             self.meter.clear()
             return
         new_chars = len(self.window.composer.toPlainText())
-        parts = [f"Next message sends ~{budget.tokens(new_chars):,} / {budget.n_ctx:,} tokens"]
+        parts = [
+            translate("ChatActions", "Next message sends ~{tokens} / {n_ctx} tokens").format(
+                tokens=number(budget.tokens(new_chars)), n_ctx=number(budget.n_ctx)
+            )
+        ]
         if budget.dropped:
-            parts.append(f"{budget.dropped:,} oldest messages left out")
+            parts.append(
+                translate("ChatActions", "%Ln oldest message(s) left out", "", budget.dropped)
+            )
         if not budget.fits(new_chars):
-            parts.append("too long: sending asks first")
+            parts.append(translate("ChatActions", "too long: sending asks first"))
         self.meter.setText(" · ".join(parts))
 
     def settings_changed(self) -> None:
@@ -221,11 +241,13 @@ class ChatActions(QObject):
                 self.chat_changed()
                 self.window.send_current()
         elif choice == SUMMARY:
-            self.window.status.setText("Writing a summary of this chat…")
+            self.window.status.setText(translate("ChatActions", "Writing a summary of this chat…"))
             self.service.summarize(conversation_id, self.window.current_model_id(), text)
 
     def _summary_ready(self, conversation_id: int, pending: str) -> None:
         self.window.open_conversation(conversation_id)
-        self.window.status.setText("New chat started from a summary of the last one")
+        self.window.status.setText(
+            translate("ChatActions", "New chat started from a summary of the last one")
+        )
         if pending.strip() and self.window.composer.toPlainText().strip() == pending.strip():
             self.window.send_current()
