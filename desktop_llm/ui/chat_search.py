@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -28,25 +27,39 @@ from desktop_llm.services.chat_search_service import (
     SearchHit,
 )
 from desktop_llm.ui.crash_dialog import show_crash_dialog
+from desktop_llm.ui.locale_format import moment
 
 if TYPE_CHECKING:
     from desktop_llm.ui.main_window import MainWindow
+
+translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
 
 TYPING_PAUSE_MS = 200
 """A search starts once typing pauses this long."""
 
-_ROLE_NAMES = {"user": "You", "assistant": "Reply", "system": "System"}
+
+def _where(hit: SearchHit) -> str:
+    """Where the words were found: the title, or a message of this role."""
+    if not hit.message_id:
+        return translate("ChatSearchBox", "Title")
+    if hit.role == "user":
+        return translate("ChatSearchBox", "You")
+    if hit.role == "assistant":
+        return translate("ChatSearchBox", "Reply")
+    if hit.role == "system":
+        return translate("ChatSearchBox", "System")
+    return ""
 
 
 def hit_html(hit: SearchHit) -> str:
     """A result as rich text: the chat's title and date, then the snippet with the
     matched words in bold."""
-    when = datetime.fromtimestamp(hit.created_at).strftime("%Y-%m-%d %H:%M")
+    when = html.escape(moment(hit.created_at))
     snippet = html.escape(" ".join(hit.snippet.split()))
     snippet = snippet.replace(MARK_START, "<b>").replace(MARK_END, "</b>")
-    where = _ROLE_NAMES.get(hit.role or "", "") if hit.message_id else "Title"
+    where = html.escape(_where(hit))
     return (
         f"<b>{html.escape(hit.title)}</b> <span style='color:#888'>{when}</span><br>"
         f"<span style='color:#666'>{where}:</span> {snippet}"
@@ -70,7 +83,7 @@ class ChatSearchBox(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.field = QLineEdit()
-        self.field.setPlaceholderText("Search all chats (Ctrl+F)")
+        self.field.setPlaceholderText(translate("ChatSearchBox", "Search all chats (Ctrl+F)"))
         self.field.setClearButtonEnabled(True)
         self.field.installEventFilter(self)
         layout.addWidget(self.field)
@@ -158,7 +171,9 @@ class ChatSearchBox(QWidget):
             item.setSizeHint(QSize(width, label.heightForWidth(width)))
             self.results.addItem(item)
             self.results.setItemWidget(item, label)
-        self.note.setText("No chat has these words." if not hits else "")
+        self.note.setText(
+            translate("ChatSearchBox", "No chat has these words.") if not hits else ""
+        )
         self.note.setVisible(not hits)
 
     def _choose(self, item: QListWidgetItem | None) -> None:
@@ -186,7 +201,9 @@ class ChatFinder(QObject):
         try:
             self._open(chat_id, message_id)
         except UserError as exc:  # deleted since the search ran
-            self.window.show_error(f"{exc.message}: search again")
+            self.window.show_error(
+                translate("ChatFinder", "{reason}: search again").format(reason=exc.message)
+            )
 
     def _open(self, chat_id: int, message_id: int) -> None:
         window = self.window
@@ -197,7 +214,10 @@ class ChatFinder(QObject):
                 # the one on screen.
                 if message_id not in service.message_ids(chat_id):
                     window.show_error(
-                        "that message is on another branch: open it once the reply is finished"
+                        translate(
+                            "ChatFinder",
+                            "that message is on another branch: open it once the reply is finished",
+                        )
                     )
                     return
             else:

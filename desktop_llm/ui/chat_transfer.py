@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -28,27 +28,85 @@ from desktop_llm.ui.crash_dialog import show_crash_dialog
 if TYPE_CHECKING:
     from desktop_llm.ui.main_window import MainWindow
 
+translate = QCoreApplication.translate
+
 logger = logging.getLogger(__name__)
 
-IMPORT_FILTER = "Chat exports (*.json *.zip);;All files (*)"
+
+def import_filter() -> str:
+    """The import dialog's file types, in the window's language."""
+    return translate("ChatTransferActions", "Chat exports (*.json *.zip);;All files (*)")
+
+
+def import_summary(report: ImportReport) -> str:
+    """What an import did, in the window's language (ImportReport.summary() is the
+    command line's English)."""
+    messages = translate("ChatTransferActions", "%Ln message(s)", "", report.messages)
+    sentences = [
+        translate(
+            "ChatTransferActions",
+            "Imported %Ln chat(s) ({messages}) from a {format} export.",
+            "",
+            report.chats,
+        ).format(messages=messages, format=report.format)
+    ]
+    if report.skipped_parts:
+        kinds = ", ".join(sorted(report.skipped_kinds))
+        if kinds:
+            skipped = translate(
+                "ChatTransferActions",
+                "Skipped %Ln part(s) that are not text ({kinds}).",
+                "",
+                report.skipped_parts,
+            ).format(kinds=kinds)
+        else:
+            skipped = translate(
+                "ChatTransferActions",
+                "Skipped %Ln part(s) that are not text.",
+                "",
+                report.skipped_parts,
+            )
+        sentences.append(skipped)
+    if report.already_present:
+        sentences.append(
+            translate(
+                "ChatTransferActions",
+                "%Ln chat(s) were already there from an earlier import; they were left "
+                "as they are.",
+                "",
+                report.already_present,
+            )
+        )
+    return " ".join(sentences)
 
 
 class ExportDialog(QDialog):
     """Export options: Markdown (the branch shown, or every branch) or JSON (everything)."""
 
-    def __init__(self, what: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str | None, parent: QWidget | None = None) -> None:
+        """``title``: the chat exported; None for every chat."""
         super().__init__(parent)
-        self.setWindowTitle("Export")
+        self.setWindowTitle(translate("ExportDialog", "Export"))
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Export {what} as:"))
-        self.markdown = QRadioButton("Markdown, to read or share")
-        self.json = QRadioButton("JSON, to import again: every branch, model, setting and stat")
+        if title is None:
+            question = translate("ExportDialog", "Export every chat as:")
+        else:
+            question = translate("ExportDialog", "Export “{title}” as:").format(title=title)
+        layout.addWidget(QLabel(question))
+        self.markdown = QRadioButton(translate("ExportDialog", "Markdown, to read or share"))
+        self.json = QRadioButton(
+            translate(
+                "ExportDialog", "JSON, to import again: every branch, model, setting and stat"
+            )
+        )
         self.markdown.setChecked(True)
         group = QButtonGroup(self)
         for button in (self.markdown, self.json):
             group.addButton(button)
             layout.addWidget(button)
-        self.every_branch = QCheckBox("Every branch, not only the one shown")
+        self.every_branch = QCheckBox(
+            translate("ExportDialog", "Every branch, not only the one shown")
+        )
         layout.addWidget(self.every_branch)
         self.json.toggled.connect(lambda on: self.every_branch.setEnabled(not on))
         buttons = QDialogButtonBox(
@@ -86,26 +144,31 @@ class ChatTransferActions(QObject):
         """Export the chat shown (the options first, then where)."""
         chat_id = self.window.conversation_id
         if chat_id is None:
-            self.window.show_error("open a chat to export first")
+            self.window.show_error(translate("ChatTransferActions", "open a chat to export first"))
             return None
         title = self.window.service.conversation(chat_id).title
-        return self._ask(f"“{title}”", [chat_id], _file_name(title))
+        return self._ask(title, [chat_id], _file_name(title))
 
     def export_all(self) -> ExportDialog:
         """Export every chat into one file."""
-        return self._ask("every chat", None, "chats")
+        return self._ask(None, None, "chats")
 
     def import_chats(self) -> None:
         """Choose an export file (ours, ChatGPT's, Open WebUI's) and import it."""
         path, _filter = QFileDialog.getOpenFileName(
-            self.window, "Import chats", str(Path.home()), IMPORT_FILTER
+            self.window,
+            translate("ChatTransferActions", "Import chats"),
+            str(Path.home()),
+            import_filter(),
         )
         if path:
-            self.window.status.setText(f"Importing {Path(path).name}…")
+            self.window.status.setText(
+                translate("ChatTransferActions", "Importing {file}…").format(file=Path(path).name)
+            )
             self.service.import_file(Path(path))
 
-    def _ask(self, what: str, chat_ids: list[int] | None, name: str) -> ExportDialog:
-        dialog = ExportDialog(what, self.window)
+    def _ask(self, title: str | None, chat_ids: list[int] | None, name: str) -> ExportDialog:
+        dialog = ExportDialog(title, self.window)
         dialog.accepted.connect(lambda: self._save(dialog, chat_ids, name))
         self.dialog = dialog
         dialog.open()
@@ -115,7 +178,10 @@ class ChatTransferActions(QObject):
         fmt = dialog.format
         suffix, kind = (".json", "JSON (*.json)") if fmt == "json" else (".md", "Markdown (*.md)")
         path, _filter = QFileDialog.getSaveFileName(
-            self.window, "Export chats", str(Path.home() / f"{name}{suffix}"), kind
+            self.window,
+            translate("ChatTransferActions", "Export chats"),
+            str(Path.home() / f"{name}{suffix}"),
+            kind,
         )
         if path:
             self.service.export(
@@ -123,15 +189,21 @@ class ChatTransferActions(QObject):
             )
 
     def _exported(self, path: str, count: int) -> None:
-        chats = "1 chat" if count == 1 else f"{count:,} chats"
-        self.window.status.setText(f"Exported {chats} to {path}")
+        self.window.status.setText(
+            translate("ChatTransferActions", "Exported %Ln chat(s) to {path}", "", count).format(
+                path=path
+            )
+        )
 
     def _imported(self, report: ImportReport) -> None:
         self.window.refresh_conversations()
         if report.chat_ids:
             self.window.open_conversation(report.chat_ids[0])
-        self.window.status.setText(report.summary())
-        box = QMessageBox(QMessageBox.Icon.Information, "Import chats", report.summary())
+        summary = import_summary(report)
+        self.window.status.setText(summary)
+        box = QMessageBox(
+            QMessageBox.Icon.Information, translate("ChatTransferActions", "Import chats"), summary
+        )
         box.setParent(self.window, box.windowFlags())
         self.report_box = box
         box.open()
