@@ -3,6 +3,9 @@ reinstalls the engine with GPU support, and how the current model would load."""
 
 from __future__ import annotations
 
+import html
+
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -18,24 +21,26 @@ from PySide6.QtWidgets import (
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.types import HardwareInfo
 
+translate = QCoreApplication.translate
+
 
 class HardwareDialog(QDialog):
     def __init__(
         self, service: HardwareService, model_id: int | None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Hardware")
+        self.setWindowTitle(translate("HardwareDialog", "Hardware"))
         self.resize(640, 460)
         self._service = service
         layout = QVBoxLayout(self)
-        self.summary = QPlainTextEdit("Detecting hardware…")
+        self.summary = QPlainTextEdit(translate("HardwareDialog", "Detecting hardware…"))
         self.summary.setReadOnly(True)
         self.summary.setFont(QFont("monospace"))
         layout.addWidget(self.summary, 1)
         command_row = QHBoxLayout()
         self.command = QLabel()
         self.command.setWordWrap(True)
-        self.copy_button = QPushButton("Copy command")
+        self.copy_button = QPushButton(translate("HardwareDialog", "Copy command"))
         self.copy_button.clicked.connect(self._copy_command)
         self.copy_button.hide()
         command_row.addWidget(self.command, 1)
@@ -56,11 +61,11 @@ class HardwareDialog(QDialog):
             self._show(service.info)
         service.refresh()
         if model_id is not None:
-            self.plan.setText("Current model: planning…")
+            self.plan.setText(translate("HardwareDialog", "Current model: planning…"))
             service.plan(model_id)
 
     def _planned(self, text: str) -> None:
-        self.plan.setText(f"Current model: {text}")
+        self.plan.setText(translate("HardwareDialog", "Current model: {plan}").format(plan=text))
 
     def _show(self, info: object) -> None:
         assert isinstance(info, HardwareInfo)
@@ -68,9 +73,11 @@ class HardwareDialog(QDialog):
         command = self._service.reinstall_command(info)
         self._command_text = command.splitlines()[0] if command else ""
         self.command.setText(
-            f"To use your GPU: <code>{self._command_text}</code>"
+            translate("HardwareDialog", "To use your GPU: <code>{command}</code>").format(
+                command=html.escape(self._command_text)
+            )
             if command
-            else "The engine already uses what this computer has."
+            else translate("HardwareDialog", "The engine already uses what this computer has.")
         )
         self.copy_button.setVisible(bool(command))
 

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,23 +31,41 @@ from desktop_llm.services.library_service import (
     ModelRecord,
     Registered,
 )
-from desktop_llm.services.types import format_size
+from desktop_llm.ui.locale_format import moment, size
 from desktop_llm.ui.tables import read_only_item, select_by_data, selected_data
 
+translate = QCoreApplication.translate
+
 ID_ROLE = Qt.ItemDataRole.UserRole
-AUTO_TEMPLATE = "Automatic"
-# GPU layer choices: label -> stored value (None: the app's default).
-GPU_CHOICES: tuple[tuple[str, int | str | None], ...] = (
-    ("App default", None),
-    ("Automatic (planner)", "auto"),
-    ("All layers", -1),
-    ("CPU only", 0),
-    ("This many layers:", "custom"),
-)
+
+
+def _gpu_choices() -> tuple[tuple[str, int | str | None], ...]:
+    """GPU layer choices: label -> stored value (None: the app's default)."""
+    return (
+        (translate("LibraryPage", "App default"), None),
+        (translate("LibraryPage", "Automatic (planner)"), "auto"),
+        (translate("LibraryPage", "All layers"), -1),
+        (translate("LibraryPage", "CPU only"), 0),
+        (translate("LibraryPage", "This many layers:"), "custom"),
+    )
+
+
+GPU_VALUES = tuple(value for _, value in _gpu_choices())
+
+
+def _columns() -> list[str]:
+    return [
+        translate("LibraryPage", "Name"),
+        translate("LibraryPage", "Repository"),
+        translate("LibraryPage", "Quant"),
+        translate("LibraryPage", "Size"),
+        translate("LibraryPage", "Where"),
+        translate("LibraryPage", "Last used"),
+    ]
 
 
 def _when(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else "never"
+    return moment(ts) if ts else translate("LibraryPage", "never")
 
 
 def ask(parent: QWidget, title: str, text: str) -> bool:
@@ -57,8 +74,6 @@ def ask(parent: QWidget, title: str, text: str) -> bool:
 
 
 class LibraryPage(QWidget):
-    COLUMNS = ("Name", "Repository", "Quant", "Size", "Where", "Last used")
-
     def __init__(self, service: LibraryService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._service = service
@@ -73,8 +88,9 @@ class LibraryPage(QWidget):
         top = QWidget()
         top_layout = QHBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        columns = _columns()
+        self.table = QTableWidget(0, len(columns))
+        self.table.setHorizontalHeaderLabels(columns)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
@@ -86,9 +102,9 @@ class LibraryPage(QWidget):
         split.addWidget(self._scan_box())
         layout.addWidget(split, 1)
         buttons = QHBoxLayout()
-        self.delete_button = QPushButton("Delete…")
+        self.delete_button = QPushButton(translate("LibraryPage", "Delete…"))
         self.delete_button.clicked.connect(self.delete_selected)
-        self.reveal_button = QPushButton("Show in folder")
+        self.reveal_button = QPushButton(translate("LibraryPage", "Show in folder"))
         self.reveal_button.clicked.connect(self.reveal_selected)
         buttons.addWidget(self.delete_button)
         buttons.addWidget(self.reveal_button)
@@ -103,14 +119,14 @@ class LibraryPage(QWidget):
 
     # -- the installed models ---------------------------------------------------------
     def _defaults_box(self) -> QGroupBox:
-        box = QGroupBox("Defaults for this model")
+        box = QGroupBox(translate("LibraryPage", "Defaults for this model"))
         form = QFormLayout(box)
         self.ctx = QSpinBox()
         self.ctx.setRange(0, 1_048_576)
         self.ctx.setSingleStep(1024)
-        self.ctx.setSpecialValueText("the chat's setting")
+        self.ctx.setSpecialValueText(translate("LibraryPage", "the chat's setting"))
         self.gpu_choice = QComboBox()
-        for label, value in GPU_CHOICES:
+        for label, value in _gpu_choices():
             self.gpu_choice.addItem(label, value)
         self.gpu_layers = QSpinBox()
         self.gpu_layers.setRange(1, 999)
@@ -119,38 +135,45 @@ class LibraryPage(QWidget):
         )
         self.gpu_layers.setEnabled(False)
         self.template = QComboBox()
-        self.template.addItem(AUTO_TEMPLATE, None)
+        self.template.addItem(translate("LibraryPage", "Automatic"), None)
         for name in self._service.template_names():
             self.template.addItem(name, name)
         self.threads = QSpinBox()
         self.threads.setRange(0, 256)
-        self.threads.setSpecialValueText("automatic (free cores)")
+        self.threads.setSpecialValueText(translate("LibraryPage", "automatic (free cores)"))
         self.batch = QSpinBox()
         self.batch.setRange(0, 8192)
         self.batch.setSingleStep(128)
-        self.batch.setSpecialValueText("default (512)")
-        self.flash = _choice([("automatic", None), ("on", True), ("off", False)])
+        self.batch.setSpecialValueText(translate("LibraryPage", "default (512)"))
+        on, off = translate("LibraryPage", "on"), translate("LibraryPage", "off")
+        self.flash = _choice(
+            [(translate("LibraryPage", "automatic"), None), (on, True), (off, False)]
+        )
         self.kv_cache = _choice(
             [
-                ("f16 (default)", None),
-                ("q8_0 (half the memory)", "q8_0"),
-                ("q4_0 (a quarter)", "q4_0"),
+                (translate("LibraryPage", "f16 (default)"), None),
+                (translate("LibraryPage", "q8_0 (half the memory)"), "q8_0"),
+                (translate("LibraryPage", "q4_0 (a quarter)"), "q4_0"),
             ]
         )
-        self.mmap = _choice([("default (on)", None), ("on", True), ("off", False)])
-        self.mlock = _choice([("default (off)", None), ("on", True), ("off", False)])
-        self.save_defaults = QPushButton("Save defaults")
+        self.mmap = _choice(
+            [(translate("LibraryPage", "default (on)"), None), (on, True), (off, False)]
+        )
+        self.mlock = _choice(
+            [(translate("LibraryPage", "default (off)"), None), (on, True), (off, False)]
+        )
+        self.save_defaults = QPushButton(translate("LibraryPage", "Save defaults"))
         self.save_defaults.clicked.connect(self.apply_defaults)
-        form.addRow("Context length", self.ctx)
-        form.addRow("GPU layers", self.gpu_choice)
+        form.addRow(translate("LibraryPage", "Context length"), self.ctx)
+        form.addRow(translate("LibraryPage", "GPU layers"), self.gpu_choice)
         form.addRow("", self.gpu_layers)
-        form.addRow("Chat template", self.template)
-        form.addRow("CPU threads", self.threads)
-        form.addRow("Batch size", self.batch)
-        form.addRow("Flash attention", self.flash)
-        form.addRow("KV cache type", self.kv_cache)
-        form.addRow("Memory-map the file", self.mmap)
-        form.addRow("Lock in RAM (mlock)", self.mlock)
+        form.addRow(translate("LibraryPage", "Chat template"), self.template)
+        form.addRow(translate("LibraryPage", "CPU threads"), self.threads)
+        form.addRow(translate("LibraryPage", "Batch size"), self.batch)
+        form.addRow(translate("LibraryPage", "Flash attention"), self.flash)
+        form.addRow(translate("LibraryPage", "KV cache type"), self.kv_cache)
+        form.addRow(translate("LibraryPage", "Memory-map the file"), self.mmap)
+        form.addRow(translate("LibraryPage", "Lock in RAM (mlock)"), self.mlock)
         form.addRow(self.save_defaults)
         box.setEnabled(False)
         self.defaults_box = box
@@ -163,15 +186,19 @@ class LibraryPage(QWidget):
         self.table.setRowCount(0)
         for row, r in enumerate(records):
             self.table.insertRow(row)
-            where = "downloaded" if r.owned else "imported in place"
+            where = (
+                translate("LibraryPage", "{path} (downloaded)")
+                if r.owned
+                else translate("LibraryPage", "{path} (imported in place)")
+            )
             name = read_only_item(r.name)
             name.setData(ID_ROLE, r.id)
             cells = [
                 name,
                 read_only_item(r.source_repo or "", r.revision or ""),
                 read_only_item(r.quant or "?"),
-                read_only_item(format_size(r.size)),
-                read_only_item(f"{r.path} ({where})", str(r.path)),
+                read_only_item(size(r.size)),
+                read_only_item(where.format(path=r.path), str(r.path)),
                 read_only_item(_when(r.last_used_at)),
             ]
             for col, cell in enumerate(cells):
@@ -207,9 +234,9 @@ class LibraryPage(QWidget):
         options = record.options
         self.ctx.setValue(int(options.get("n_ctx") or 0))
         gpu = options.get("gpu_layers")
-        index = next((i for i, (_, v) in enumerate(GPU_CHOICES) if v == gpu), None)
+        index = next((i for i, v in enumerate(GPU_VALUES) if v == gpu), None)
         if index is None and isinstance(gpu, int):
-            index = len(GPU_CHOICES) - 1
+            index = len(GPU_VALUES) - 1
             self.gpu_layers.setValue(gpu)
         self.gpu_choice.setCurrentIndex(index or 0)
         t = self.template.findData(record.template_override) if record.template_override else 0
@@ -248,13 +275,15 @@ class LibraryPage(QWidget):
         if record is None:
             return
         if record.owned:
-            text = f"Delete '{record.name}'? Its file will be deleted:\n{record.path}"
+            text = translate("LibraryPage", "Delete '{name}'? Its file will be deleted:\n{path}")
         else:
-            text = (
-                f"Remove '{record.name}' from the library? The file stays where it is "
-                f"(it was imported in place):\n{record.path}"
+            text = translate(
+                "LibraryPage",
+                "Remove '{name}' from the library? The file stays where it is "
+                "(it was imported in place):\n{path}",
             )
-        if self.confirm("Delete model", text):
+        text = text.format(name=record.name, path=record.path)
+        if self.confirm(translate("LibraryPage", "Delete model"), text):
             self._service.remove_model(record.id)
 
     def reveal_selected(self) -> None:
@@ -264,13 +293,19 @@ class LibraryPage(QWidget):
 
     # -- find models on this computer -------------------------------------------------------
     def _scan_box(self) -> QGroupBox:
-        box = QGroupBox("Models other apps keep (LM Studio, GPT4All, Jan, Ollama, HF cache)")
+        box = QGroupBox(
+            translate(
+                "LibraryPage", "Models other apps keep (LM Studio, GPT4All, Jan, Ollama, HF cache)"
+            )
+        )
         layout = QVBoxLayout(box)
         bar = QHBoxLayout()
-        self.scan_button = QPushButton("Find models on this computer")
+        self.scan_button = QPushButton(translate("LibraryPage", "Find models on this computer"))
         self.scan_button.clicked.connect(self._service.scan)
-        self.register_button = QPushButton("Register selected")
-        self.register_button.setToolTip("Use them where they are: nothing is copied or deleted")
+        self.register_button = QPushButton(translate("LibraryPage", "Register selected"))
+        self.register_button.setToolTip(
+            translate("LibraryPage", "Use them where they are: nothing is copied or deleted")
+        )
         self.register_button.clicked.connect(self.register_checked)
         self.register_button.setEnabled(False)
         self.scan_status = QLabel("")
@@ -279,7 +314,15 @@ class LibraryPage(QWidget):
         bar.addWidget(self.scan_status, 1)
         layout.addLayout(bar)
         self.found_table = QTableWidget(0, 5)
-        self.found_table.setHorizontalHeaderLabels(["Model", "App", "Quant", "Size", "Path"])
+        self.found_table.setHorizontalHeaderLabels(
+            [
+                translate("LibraryPage", "Model"),
+                translate("LibraryPage", "App"),
+                translate("LibraryPage", "Quant"),
+                translate("LibraryPage", "Size"),
+                translate("LibraryPage", "Path"),
+            ]
+        )
         self.found_table.verticalHeader().setVisible(False)
         self.found_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.found_table)
@@ -290,27 +333,48 @@ class LibraryPage(QWidget):
         self.found_table.setRowCount(0)
         for row, m in enumerate(found):
             self.found_table.insertRow(row)
-            name = read_only_item(m.name + ("  (in the library)" if m.registered else ""))
+            in_library = translate("LibraryPage", "{name}  (in the library)")
+            name = read_only_item(in_library.format(name=m.name) if m.registered else m.name)
             if not m.registered:
                 name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 name.setCheckState(Qt.CheckState.Checked)
             also = "\n".join(str(p) for p in m.duplicates)
+            also_at = translate("LibraryPage", "also at:\n{paths}").format(paths=also)
             cells = [
                 name,
                 read_only_item(m.source),
                 read_only_item(m.quant or "?"),
-                read_only_item(format_size(m.size)),
-                read_only_item(str(m.path), f"also at:\n{also}" if also else ""),
+                read_only_item(size(m.size)),
+                read_only_item(
+                    str(m.path),
+                    also_at if also else "",
+                ),
             ]
             for col, cell in enumerate(cells):
                 self.found_table.setItem(row, col, cell)
         new = sum(1 for m in found if not m.registered)
         if not found:
-            self.scan_status.setText("No GGUF models found in other apps' folders.")
+            self.scan_status.setText(
+                translate("LibraryPage", "No GGUF models found in other apps' folders.")
+            )
+        elif new:
+            self.scan_status.setText(
+                translate(
+                    "LibraryPage",
+                    "Found %n model(s), {new} not in the library yet. Register them to use "
+                    "them here without downloading again.",
+                    "",
+                    len(found),
+                ).format(new=new)
+            )
         else:
             self.scan_status.setText(
-                f"Found {len(found)} models, {new} not in the library yet."
-                + (" Register them to use them here without downloading again." if new else "")
+                translate(
+                    "LibraryPage",
+                    "Found %n model(s), {new} not in the library yet.",
+                    "",
+                    len(found),
+                ).format(new=new)
             )
         self.register_button.setEnabled(new > 0)
 
@@ -327,14 +391,17 @@ class LibraryPage(QWidget):
 
     def _registered(self, results: list[Registered]) -> None:
         ok = sum(1 for r in results if r.record is not None)
-        self.scan_status.setText(f"Registered {ok} models in place.")
+        self.scan_status.setText(
+            translate("LibraryPage", "Registered %n model(s) in place.", "", ok)
+        )
         self._service.scan()  # refresh the list's "in the library" marks
 
     def _busy(self, task: str, busy: bool) -> None:
         if task == "scan":
             self.scan_button.setEnabled(not busy)
             if busy:
-                self.scan_status.setText("Looking in other apps' folders…")
+                looking = translate("LibraryPage", "Looking in other apps' folders…")
+                self.scan_status.setText(looking)
 
 
 def _choice(items: list[tuple[str, object]]) -> QComboBox:

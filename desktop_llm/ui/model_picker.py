@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.remote_service import RemoteService
-from desktop_llm.services.types import format_size
+from desktop_llm.ui.locale_format import size
 
 logger = logging.getLogger(__name__)
+translate = QCoreApplication.translate
 
 # Between a model's name, quantisation and size in its label; current_name() splits on it.
 _SEPARATOR = "  ·  "
-REMOTE_BADGE = "remote"
 _REMOTE_COLOUR = QColor("#1f6fb2")
 
 
@@ -44,7 +44,7 @@ class ModelPicker(QComboBox):
         self._library = library
         self._remotes = remotes
         self.setMinimumWidth(360)
-        self.setToolTip("The model that writes the replies")
+        self.setToolTip(translate("ModelPicker", "The model that writes the replies"))
         self.currentIndexChanged.connect(self._index_changed)
         if remotes is not None:
             remotes.modelsChanged.connect(lambda: self.refresh(None))
@@ -56,24 +56,25 @@ class ModelPicker(QComboBox):
         self.blockSignals(True)
         self.clear()
         for model in self._library.models():
-            missing = "" if model.path.exists() else " — file missing"
-            size = format_size(model.size)
-            self.addItem(
-                f"{model.name}{_SEPARATOR}{model.quant or '?'}{_SEPARATOR}{size}{missing}",
-                model.id,
-            )
+            label = f"{model.name}{_SEPARATOR}{model.quant or '?'}{_SEPARATOR}{size(model.size)}"
+            if not model.path.exists():
+                label = translate("ModelPicker", "{model} — file missing").format(model=label)
+            self.addItem(label, model.id)
+        remote_badge = translate("ModelPicker", "remote")
         for remote in self._remotes.models() if self._remotes is not None else []:
-            self.addItem(f"{remote.model_id}{_SEPARATOR}{REMOTE_BADGE}{_SEPARATOR}{remote.server}")
+            self.addItem(f"{remote.model_id}{_SEPARATOR}{remote_badge}{_SEPARATOR}{remote.server}")
             index = self.count() - 1
             self.setItemData(index, remote.spec)
             self.setItemData(index, _REMOTE_COLOUR, Qt.ItemDataRole.ForegroundRole)
             self.setItemData(
                 index,
-                f"{remote.spec}: on the remote server {remote.server}",
+                translate("ModelPicker", "{model}: on the remote server {server}").format(
+                    model=remote.spec, server=remote.server
+                ),
                 Qt.ItemDataRole.ToolTipRole,
             )
         if self.count() == 0:
-            self.addItem("No models: File > Import model…", None)
+            self.addItem(translate("ModelPicker", "No models: File > Import model…"), None)
         index = self.findData(current) if current is not None else -1
         self.setCurrentIndex(max(0, index))
         self.blockSignals(False)
@@ -110,7 +111,7 @@ class ModelPicker(QComboBox):
         """The chosen model's template override (None: automatic) and a description of
         the template its replies use, as the settings panel shows them."""
         if self.is_remote():
-            return None, "the server's own template"
+            return None, translate("ModelPicker", "the server's own template")
         model_id = self.current_model_id()
         if model_id is None:
             return None, ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -29,10 +29,16 @@ from desktop_llm.ui.discover_page import DiscoverPage, RepoPage
 from desktop_llm.ui.downloads_page import DownloadsPage
 from desktop_llm.ui.library_page import LibraryPage
 
-OFFLINE_TEXT = (
-    "No connection to Hugging Face. Installed models keep working; searching and "
-    "downloading need the internet."
+translate = QCoreApplication.translate
+
+OFFLINE_TEXT = str(
+    QT_TRANSLATE_NOOP(
+        "ModelsWindow",
+        "No connection to Hugging Face. Installed models keep working; searching and "
+        "downloading need the internet.",
+    )
 )
+"""The offline banner's heading, English (shown translated)."""
 
 
 class ModelsWindow(QDialog):
@@ -49,7 +55,7 @@ class ModelsWindow(QDialog):
         self.service = service
         self.last_error: tuple[str, str] | None = None
         """The last error shown (kind, message)."""
-        self.setWindowTitle("Models")
+        self.setWindowTitle(translate("ModelsWindow", "Models"))
         self.resize(1100, 720)
         self.setModal(False)
         layout = QVBoxLayout(self)
@@ -60,7 +66,7 @@ class ModelsWindow(QDialog):
         self.banner.setOpenExternalLinks(True)
         self.banner.setStyleSheet("QLabel { background: #fff3cd; color: #000; padding: 6px; }")
         self.banner.hide()
-        self.banner_button = QPushButton("Add a token…")
+        self.banner_button = QPushButton(translate("ModelsWindow", "Add a token…"))
         self.banner_button.clicked.connect(self.show_settings)
         self.banner_button.hide()
         banner_row = QHBoxLayout()
@@ -77,11 +83,11 @@ class ModelsWindow(QDialog):
         discover_tab.setSizes([460, 640])  # the files and their fit get the room
         self.downloads = DownloadsPage(service)
         self.library = LibraryPage(library) if library_tab else None
-        self.tabs.addTab(discover_tab, "Discover")
-        self.tabs.addTab(self.downloads, "Downloads")
+        self.tabs.addTab(discover_tab, translate("ModelsWindow", "Discover"))
+        self.tabs.addTab(self.downloads, translate("ModelsWindow", "Downloads"))
         if self.library is not None:
-            self.tabs.addTab(self.library, "Library")
-        self.tabs.addTab(self._settings_page(), "Settings")
+            self.tabs.addTab(self.library, translate("ModelsWindow", "Library"))
+        self.tabs.addTab(self._settings_page(), translate("ModelsWindow", "Settings"))
         layout.addWidget(self.tabs, 1)
 
         self.discover.repoChosen.connect(self.repo.open)
@@ -98,20 +104,27 @@ class ModelsWindow(QDialog):
         form = QFormLayout(page)
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
-        self.token.setPlaceholderText("hf_… (from huggingface.co/settings/tokens)")
-        save = QPushButton("Save token")
+        self.token.setPlaceholderText(
+            translate("ModelsWindow", "hf_… (from huggingface.co/settings/tokens)")
+        )
+        save = QPushButton(translate("ModelsWindow", "Save token"))
         save.clicked.connect(self.save_token)
         self.token_status = QLabel(
-            "A token is saved." if self.service.has_token() else "No token saved."
+            translate("ModelsWindow", "A token is saved.")
+            if self.service.has_token()
+            else translate("ModelsWindow", "No token saved.")
         )
         help_text = QLabel(
-            "Gated models (Llama, Gemma and others) need you to accept their license on "
-            "the model's Hugging Face page, and a read token here. The token is stored "
-            "only on this computer (readable by you alone) and sent only to Hugging Face."
+            translate(
+                "ModelsWindow",
+                "Gated models (Llama, Gemma and others) need you to accept their license on "
+                "the model's Hugging Face page, and a read token here. The token is stored "
+                "only on this computer (readable by you alone) and sent only to Hugging Face.",
+            )
         )
         help_text.setWordWrap(True)
         form.addRow(help_text)
-        form.addRow("Hugging Face token", self.token)
+        form.addRow(translate("ModelsWindow", "Hugging Face token"), self.token)
         form.addRow(save, self.token_status)
         self.settings_page = page
         return page
@@ -120,7 +133,11 @@ class ModelsWindow(QDialog):
         text = self.token.text().strip()
         if self.service.set_token(text or None):
             self.token.clear()
-            self.token_status.setText("Token saved." if text else "Token removed.")
+            self.token_status.setText(
+                translate("ModelsWindow", "Token saved.")
+                if text
+                else translate("ModelsWindow", "Token removed.")
+            )
             self.hide_banner()
 
     def show_settings(self) -> None:
@@ -130,7 +147,8 @@ class ModelsWindow(QDialog):
     def show_error(self, message: str) -> None:
         kind = error_kind(message)
         if kind == OFFLINE_KIND:
-            text = f"<b>{html.escape(OFFLINE_TEXT)}</b><br>{html.escape(message)}"
+            offline = translate("ModelsWindow", OFFLINE_TEXT)
+            text = f"<b>{html.escape(offline)}</b><br>{html.escape(message)}"
         else:
             text = _linkify(html.escape(message))
         self.banner.setText(text)
