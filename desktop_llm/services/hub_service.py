@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.downloads.downloader import Downloader, DownloadRequest
@@ -66,6 +66,7 @@ from desktop_llm.services.library_service import LibraryService
 from desktop_llm.storage import DownloadRepository, ModelRecord
 
 logger = logging.getLogger(__name__)
+translate = QCoreApplication.translate
 
 T = TypeVar("T")
 
@@ -111,10 +112,16 @@ class FileRow:
     size: int | None
     parts: int
     fit: str
-    """FITS_GPU, PARTIAL_GPU, CPU_ONLY or WONT_FIT."""
-    fit_label: str
-    """"fits on the GPU", "partly on the GPU (12 of 28 layers)", "CPU only", ..."""
+    """FITS_GPU, PARTIAL_GPU, CPU_ONLY or WONT_FIT; the window words the badge itself
+    ("partly on the GPU (12 of 28 layers)") from it and the fields below."""
+    gpu_layers: int
+    n_layers: int | None
+    ctx: int
+    """The context length the verdict is for."""
+    ctx_cut: bool
+    """Fits only with the context cut to ``ctx``."""
     fit_detail: str
+    """Why, in words (the planner's description)."""
     recommended: bool
     installed: bool
 
@@ -275,7 +282,10 @@ class HubService(QObject):
                     size=c.size,
                     parts=len(c.model.parts),
                     fit=c.fit.verdict,
-                    fit_label=c.fit.label,
+                    gpu_layers=c.fit.gpu_layers,
+                    n_layers=c.fit.n_layers,
+                    ctx=c.fit.ctx,
+                    ctx_cut=c.fit.ctx_cut,
                     fit_detail=c.fit.detail,
                     recommended=c.recommended,
                     installed=self._installed(listing, c),
@@ -327,18 +337,26 @@ class HubService(QObject):
         with self._lock:
             opened = self._listings.get(repo_id)
         if opened is None:
-            self._error(f"open {repo_id} first")
+            self._error(translate("HubService", "open {repo} first").format(repo=repo_id))
             return None
         listing, choices = opened
         choice = next((c for c in choices if c.name == file_name), None)
         if choice is None:
-            self._error(f"{repo_id} has no file {file_name}")
+            self._error(
+                translate("HubService", "{repo} has no file {file}").format(
+                    repo=repo_id, file=file_name
+                )
+            )
             return None
         try:
             requests = plan(self._client, listing, choice, self._paths.models)
             installed = self._installed_as(listing, choice)
             if installed is not None:
-                raise UserError(f"{choice.name} is already installed as '{installed.name}'")
+                raise UserError(
+                    translate("HubService", "{file} is already installed as '{name}'").format(
+                        file=choice.name, name=installed.name
+                    )
+                )
             self._check_disk(choice)
         except UserError as exc:
             self._error(exc.message)
@@ -383,13 +401,24 @@ class HubService(QObject):
             free = self._disk_free(folder)
         except OSError as exc:
             raise UserError(
-                f"cannot use the models folder {folder}: {exc.strerror or exc}"
+                translate("HubService", "cannot use the models folder {folder}: {error}").format(
+                    folder=folder, error=exc.strerror or exc
+                )
             ) from exc
         size = choice.size or 0
         if free < size + DISK_MARGIN:
             raise UserError(
-                f"not enough disk space in {folder}: {choice.name} needs {format_size(size)} "
-                f"plus {format_size(DISK_MARGIN)} to spare, {format_size(free)} free"
+                translate(
+                    "HubService",
+                    "not enough disk space in {folder}: {file} needs {size} plus {spare} "
+                    "to spare, {free} free",
+                ).format(
+                    folder=folder,
+                    file=choice.name,
+                    size=format_size(size),
+                    spare=format_size(DISK_MARGIN),
+                    free=format_size(free),
+                )
             )
 
     def downloads(self) -> list[DownloadRow]:

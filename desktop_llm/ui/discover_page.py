@@ -3,9 +3,10 @@ their fit badges."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,17 +31,28 @@ from desktop_llm.services.hub_service import (
     PARTIAL_GPU,
     WONT_FIT,
     Catalog,
+    FileRow,
     HubService,
     RepoSummary,
     RepoView,
-    format_params,
-    format_size,
 )
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.types import DEFAULT_CTX
+from desktop_llm.ui.locale_format import decimal, number, size
 from desktop_llm.ui.tables import read_only_item, select_by_data, selected_data
 
-SORTS = (("Most downloads", "downloads"), ("Most likes", "likes"), ("Recently updated", "recent"))
+translate = QCoreApplication.translate
+
+
+def _sorts() -> tuple[tuple[str, str], ...]:
+    """The search orders: label, the service's key."""
+    return (
+        (translate("DiscoverPage", "Most downloads"), "downloads"),
+        (translate("DiscoverPage", "Most likes"), "likes"),
+        (translate("DiscoverPage", "Recently updated"), "recent"),
+    )
+
+
 BADGE_COLORS = {
     FITS_GPU: "#c8f0c8",
     PARTIAL_GPU: "#d4ecf7",
@@ -51,11 +63,45 @@ REPO_ROLE = Qt.ItemDataRole.UserRole
 
 
 def _count(n: int | None) -> str:
+    """Downloads and likes, short: "1.2M", "12.3k", "1,234"."""
     if n is None:
         return ""
     if n >= 1_000_000:
-        return f"{n / 1e6:.1f}M"
-    return f"{n / 1e3:.1f}k" if n >= 10_000 else f"{n:,}"
+        return translate("DiscoverPage", "{count}M").format(count=decimal(n / 1e6))
+    if n >= 10_000:
+        return translate("DiscoverPage", "{count}k").format(count=decimal(n / 1e3))
+    return number(n)
+
+
+def _params(n: int | None) -> str:
+    """A parameter count as people write it: "1.7B", "135M"; "" when unknown."""
+    if not n:
+        return ""
+    if n >= 1e9:
+        return translate("DiscoverPage", "{count}B").format(count=decimal(n / 1e9))
+    return translate("DiscoverPage", "{count}M").format(count=number(round(n / 1e6)))
+
+
+def fit_label(f: FileRow) -> str:
+    """A file's fit badge: "fits on the GPU", "partly on the GPU (12 of 28 layers)",
+    "CPU only", "will not fit", and ", context cut to 4,096" when it fits only so."""
+    if f.fit == PARTIAL_GPU and f.n_layers:
+        label = translate("RepoPage", "partly on the GPU ({layers} of {total} layers)").format(
+            layers=number(f.gpu_layers), total=number(f.n_layers)
+        )
+    elif f.fit == FITS_GPU:
+        label = translate("RepoPage", "fits on the GPU")
+    elif f.fit == PARTIAL_GPU:
+        label = translate("RepoPage", "partly on the GPU")
+    elif f.fit == CPU_ONLY:
+        label = translate("RepoPage", "CPU only")
+    else:
+        label = translate("RepoPage", "will not fit")
+    if f.ctx_cut:
+        return translate("RepoPage", "{fit}, context cut to {ctx}").format(
+            fit=label, ctx=number(f.ctx)
+        )
+    return label
 
 
 class DiscoverPage(QWidget):
@@ -69,13 +115,15 @@ class DiscoverPage(QWidget):
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.query = QLineEdit()
-        self.query.setPlaceholderText("Search Hugging Face for GGUF models, e.g. qwen, llama, phi")
+        self.query.setPlaceholderText(
+            translate("DiscoverPage", "Search Hugging Face for GGUF models, e.g. qwen, llama, phi")
+        )
         self.query.returnPressed.connect(self.search)
         self.sort = QComboBox()
-        for label, key in SORTS:
+        for label, key in _sorts():
             self.sort.addItem(label, key)
 
-        self.search_button = QPushButton("Search")
+        self.search_button = QPushButton(translate("DiscoverPage", "Search"))
         self.search_button.clicked.connect(self.search)
         bar.addWidget(self.query, 1)
         bar.addWidget(self.sort)
@@ -84,7 +132,14 @@ class DiscoverPage(QWidget):
 
         split = QSplitter(Qt.Orientation.Vertical)
         self.catalog = QTreeWidget()
-        self.catalog.setHeaderLabels(["Model", "Size", "License", "About"])
+        self.catalog.setHeaderLabels(
+            [
+                translate("DiscoverPage", "Model"),
+                translate("DiscoverPage", "Size"),
+                translate("DiscoverPage", "License"),
+                translate("DiscoverPage", "About"),
+            ]
+        )
         self.catalog.setRootIsDecorated(True)
         self.catalog.itemActivated.connect(self._catalog_picked)
         self.catalog.itemClicked.connect(self._catalog_picked)
@@ -92,7 +147,15 @@ class DiscoverPage(QWidget):
 
         self.results = QTableWidget(0, 7)
         self.results.setHorizontalHeaderLabels(
-            ["Repository", "Author", "Downloads", "Likes", "Updated", "Params", "Architecture"]
+            [
+                translate("DiscoverPage", "Repository"),
+                translate("DiscoverPage", "Author"),
+                translate("DiscoverPage", "Downloads"),
+                translate("DiscoverPage", "Likes"),
+                translate("DiscoverPage", "Updated"),
+                translate("DiscoverPage", "Params"),
+                translate("DiscoverPage", "Architecture"),
+            ]
         )
         self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -107,6 +170,8 @@ class DiscoverPage(QWidget):
         layout.addWidget(split, 1)
         self.status = QLabel("")
         layout.addWidget(self.status)
+        self._searching = False
+        """The status line says "Searching…" (cleared when the search ends)."""
 
         service.searchFinished.connect(self.show_results)
         service.busyChanged.connect(self._busy)
@@ -115,20 +180,24 @@ class DiscoverPage(QWidget):
     def fill_catalog(self, catalog: Catalog) -> None:
         self.catalog.clear()
         for group, heading in catalog.groups.items():
-            top = QTreeWidgetItem([heading])
+            # The catalogue's texts are extracted under "Catalog" (tools/translations.py).
+            top = QTreeWidgetItem([translate("Catalog", heading)])
             top.setFlags(top.flags() & ~Qt.ItemFlag.ItemIsSelectable)
             self.catalog.addTopLevelItem(top)
             for entry in catalog.in_group(group):
+                about = translate("Catalog", entry.description) if entry.description else ""
                 child = QTreeWidgetItem(
-                    [f"{entry.name} ({entry.year})", entry.params, entry.license, entry.description]
+                    [f"{entry.name} ({entry.year})", entry.params, entry.license, about]
                 )
                 child.setData(0, REPO_ROLE, entry.repo)
                 child.setToolTip(
                     0,
-                    f"{entry.description}\n{entry.repo}, license {entry.license}\n"
-                    f"recommended file: {entry.file}",
+                    translate(
+                        "DiscoverPage",
+                        "{about}\n{repo}, license {license}\nrecommended file: {file}",
+                    ).format(about=about, repo=entry.repo, license=entry.license, file=entry.file),
                 )
-                child.setToolTip(3, entry.description)
+                child.setToolTip(3, about)
                 top.addChild(child)
             top.setExpanded(True)
         self.catalog.resizeColumnToContents(0)
@@ -138,7 +207,8 @@ class DiscoverPage(QWidget):
             self.search()
 
     def search(self) -> None:
-        self.status.setText("Searching…")
+        self._searching = True
+        self.status.setText(translate("DiscoverPage", "Searching…"))
         self._service.search(self.query.text().strip(), str(self.sort.currentData()))
 
     def show_results(self, results: list[RepoSummary]) -> None:
@@ -146,7 +216,8 @@ class DiscoverPage(QWidget):
         for r in results:
             row = self.results.rowCount()
             self.results.insertRow(row)
-            name = read_only_item(r.id + ("  (gated)" if r.gated else ""))
+            gated = translate("DiscoverPage", "{repo}  (gated)").format(repo=r.id)
+            name = read_only_item(gated if r.gated else r.id)
             name.setData(REPO_ROLE, r.id)
             cells = [
                 name,
@@ -154,22 +225,23 @@ class DiscoverPage(QWidget):
                 read_only_item(_count(r.downloads)),
                 read_only_item(_count(r.likes)),
                 read_only_item((r.last_modified or "")[:10]),
-                read_only_item(format_params(r.parameters)),
+                read_only_item(_params(r.parameters)),
                 read_only_item(r.architecture or ""),
             ]
             for col, cell in enumerate(cells):
                 self.results.setItem(row, col, cell)
-        count = len(results)
+        self._searching = False
         self.status.setText(
-            f"{count} {'repository' if count == 1 else 'repositories'}"
+            translate("DiscoverPage", "%n repositories", "", len(results))
             if results
-            else "No GGUF models found."
+            else translate("DiscoverPage", "No GGUF models found.")
         )
 
     def _busy(self, task: str, busy: bool) -> None:
         if task == "search":
             self.search_button.setEnabled(not busy)
-            if not busy and self.status.text() == "Searching…":
+            if not busy and self._searching:
+                self._searching = False
                 self.status.setText("")
 
     def _catalog_picked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
@@ -187,8 +259,6 @@ class RepoPage(QWidget):
     """One repo's files: quantization, size, fit badge, the recommended one marked,
     vision projectors as companions, and a Download button."""
 
-    COLUMNS = ("File", "Quant", "Size", "Fit on this computer", "")
-
     def __init__(
         self, service: HubService, library: LibraryService, parent: QWidget | None = None
     ) -> None:
@@ -198,26 +268,37 @@ class RepoPage(QWidget):
         self._repo_id: str | None = None
         self._loading = False
         layout = QVBoxLayout(self)
-        self.title = QLabel("Choose a model from the catalogue or the search results.")
+        self.title = QLabel(
+            translate("RepoPage", "Choose a model from the catalogue or the search results.")
+        )
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.title.setOpenExternalLinks(True)
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Context length"))
+        bar.addWidget(QLabel(translate("RepoPage", "Context length")))
         self.n_ctx = QSpinBox()
         self.n_ctx.setRange(512, 1_048_576)
         self.n_ctx.setSingleStep(1024)
         self.n_ctx.setValue(DEFAULT_CTX)
-        self.n_ctx.setToolTip("The fit check plans for this many tokens of context")
-        self.recheck = QPushButton("Check again")
+        self.n_ctx.setToolTip(
+            translate("RepoPage", "The fit check plans for this many tokens of context")
+        )
+        self.recheck = QPushButton(translate("RepoPage", "Check again"))
         self.recheck.clicked.connect(self.reload)
         bar.addWidget(self.n_ctx)
         bar.addWidget(self.recheck)
         bar.addStretch(1)
         layout.addLayout(bar)
-        self.files = QTableWidget(0, len(self.COLUMNS))
-        self.files.setHorizontalHeaderLabels(list(self.COLUMNS))
+        columns = [
+            translate("RepoPage", "File"),
+            translate("RepoPage", "Quant"),
+            translate("RepoPage", "Size"),
+            translate("RepoPage", "Fit on this computer"),
+            "",
+        ]
+        self.files = QTableWidget(0, len(columns))
+        self.files.setHorizontalHeaderLabels(columns)
         self.files.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.files.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.files.verticalHeader().setVisible(False)
@@ -229,7 +310,7 @@ class RepoPage(QWidget):
         layout.addWidget(self.companions)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.download_button = QPushButton("Download")
+        self.download_button = QPushButton(translate("RepoPage", "Download"))
         self.download_button.setEnabled(False)
         self.download_button.clicked.connect(self.download_selected)
         buttons.addWidget(self.download_button)
@@ -242,12 +323,20 @@ class RepoPage(QWidget):
         """The repo could not be read (the banner says why)."""
         if self._repo_id is not None and self._loading:
             self._loading = False
-            self.title.setText(f"<b>{self._repo_id}</b>: could not read this repository")
+            self.title.setText(
+                translate("RepoPage", "<b>{repo}</b>: could not read this repository").format(
+                    repo=html.escape(self._repo_id)
+                )
+            )
 
     def open(self, repo_id: str) -> None:
         self._repo_id = repo_id
         self._loading = True
-        self.title.setText(f"<b>{repo_id}</b>: reading the files and checking the fit…")
+        self.title.setText(
+            translate("RepoPage", "<b>{repo}</b>: reading the files and checking the fit…").format(
+                repo=html.escape(repo_id)
+            )
+        )
         self.files.setRowCount(0)
         self.companions.setText("")
         self.download_button.setEnabled(False)
@@ -276,30 +365,40 @@ class RepoPage(QWidget):
         self.view = view
         self._repo_id = view.repo_id
         link = f'<a href="https://huggingface.co/{view.repo_id}">{view.repo_id}</a>'
-        gated = " (gated: needs an accepted license and a token)" if view.gated else ""
-        count = len(view.files)
-        self.title.setText(f"<b>{link}</b>{gated}, {count} model file{'' if count == 1 else 's'}")
+        if view.gated:
+            title = translate(
+                "RepoPage",
+                "<b>{link}</b> (gated: needs an accepted license and a token), %n model file(s)",
+                "",
+                len(view.files),
+            )
+        else:
+            title = translate("RepoPage", "<b>{link}</b>, %n model file(s)", "", len(view.files))
+        self.title.setText(title.format(link=link))
         self.files.setRowCount(0)
         wanted = None
         bold = QFont()
         bold.setBold(True)
         for row, f in enumerate(view.files):
             self.files.insertRow(row)
-            name = read_only_item(f.name + (f" ({f.parts} parts)" if f.parts > 1 else ""))
+            parts = translate("RepoPage", "{name} ({parts} parts)")
+            name = read_only_item(
+                parts.format(name=f.name, parts=number(f.parts)) if f.parts > 1 else f.name
+            )
             name.setData(REPO_ROLE, f.name)
             name.setToolTip(f.name)
-            badge = read_only_item(f.fit_label, f.fit_detail)
+            badge = read_only_item(fit_label(f), f.fit_detail)
             badge.setBackground(QColor(BADGE_COLORS.get(f.fit, "#eeeeee")))
             badge.setForeground(QColor("#000000"))
             marks = []
             if f.recommended:
-                marks.append("★ recommended")
+                marks.append(translate("RepoPage", "★ recommended"))
             if f.installed:
-                marks.append("installed")
+                marks.append(translate("RepoPage", "installed"))
             cells = [
                 name,
                 read_only_item(f.quant or "?"),
-                read_only_item(format_size(f.size) if f.size is not None else "?"),
+                read_only_item(size(f.size) if f.size is not None else "?"),
                 badge,
                 read_only_item(", ".join(marks)),
             ]
@@ -314,12 +413,16 @@ class RepoPage(QWidget):
         _fit_columns(self.files, stretch_first=True)
         if wanted is not None:
             self.files.selectRow(wanted)
+        sized = translate(
+            "RepoPage", "Vision projector (companion file, not a model): {name}, {size}"
+        )
+        unsized = translate("RepoPage", "Vision projector (companion file, not a model): {name}")
         lines = [
-            f"Vision projector (companion file, not a model): {c.name}"
-            + (f", {format_size(c.size)}" if c.size else "")
+            sized.format(name=c.name, size=size(c.size)) if c.size else unsized.format(name=c.name)
             for c in view.companions
         ]
-        lines += [f"Incomplete split model (not offered): {name}" for name in view.incomplete]
+        incomplete = translate("RepoPage", "Incomplete split model (not offered): {name}")
+        lines += [incomplete.format(name=name) for name in view.incomplete]
         self.companions.setText("\n".join(lines))
         self._selection_changed()
 
@@ -341,7 +444,9 @@ class RepoPage(QWidget):
             f.installed for f in self.view.files if f.name == name
         )
         self.download_button.setEnabled(name is not None and not installed)
-        self.download_button.setText("Installed" if installed else "Download")
+        self.download_button.setText(
+            translate("RepoPage", "Installed") if installed else translate("RepoPage", "Download")
+        )
 
     def _busy(self, task: str, busy: bool) -> None:
         if task == "repo":
