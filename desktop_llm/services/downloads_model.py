@@ -1,7 +1,8 @@
 """The Downloads list as a Qt item model (as qutebrowser's ``DownloadModel``): one row
-per download, newest first, with what its row shows (title, percent, status line,
-which buttons apply) as item roles. The view draws it with a delegate
-(ui/downloads_page.py), so a long list costs no widgets per row.
+per download, newest first, with what its row shows (the row, its percent, how long it
+has been quiet) as item roles. The view draws it with a delegate (ui/downloads_page.py),
+which words the status line in the window's language, so a long list costs no widgets
+per row.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from desktop_llm.core.downloads.downloader import UNVERIFIED
 from desktop_llm.core.downloads.manager import (
     CANCELLED,
     DONE,
@@ -22,7 +22,6 @@ from desktop_llm.core.downloads.manager import (
     RUNNING,
     DownloadItem,
 )
-from desktop_llm.core.formatting import format_size
 from desktop_llm.storage import ModelRecord
 
 QUIET_S = 3.0
@@ -81,47 +80,12 @@ class DownloadRow:
         )
 
 
-def _eta(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    if s >= 3600:
-        return f", {s // 3600} h {s % 3600 // 60:02d} min left"
-    return f", {s // 60}:{s % 60:02d} left"
-
-
-def describe(row: DownloadRow, quiet_s: float = 0.0) -> str:
-    """The status line under the bar: bytes, speed, time left, or the outcome.
-    ``quiet_s``: seconds since the download last reported progress."""
-    total = f" of {format_size(row.total)}" if row.total else ""
-    unchecked = "" if row.verified else f" ({UNVERIFIED})"
-    if row.state == RUNNING:
-        if quiet_s >= QUIET_S:
-            # A stalled connection: the last speed and time left no longer hold.
-            return (
-                f"{format_size(row.done)}{total}, no data for {int(quiet_s)} s "
-                "(the connection is retried after 30 s without data)"
-            )
-        speed = f"{format_size(int(row.speed))}/s{_eta(row.eta)}"
-        return f"{format_size(row.done)}{total}, {speed}{unchecked}"
-    if row.state == DONE:
-        name = f" as '{row.model_name}'" if row.model_name else ""
-        return f"Done: installed{name}{unchecked}"
-    if row.state == PAUSED:
-        return f"Paused at {format_size(row.done)}{total}"
-    if row.state == QUEUED:
-        return "Waiting for another download to finish"
-    if row.state == CANCELLED:
-        return "Cancelled"
-    return f"Failed: {row.error or 'unknown error'}"
-
-
 class Role(IntEnum):
     ROW = Qt.ItemDataRole.UserRole + 1
     """The DownloadRow."""
     PERCENT = Qt.ItemDataRole.UserRole + 2
-    STATUS = Qt.ItemDataRole.UserRole + 3
-    """The status line (with the stall message once a running download goes quiet)."""
+    QUIET = Qt.ItemDataRole.UserRole + 3
+    """Seconds since the download last reported (the status line's stall message)."""
 
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -143,9 +107,10 @@ class DownloadsModel(QAbstractListModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row = self._rows[index.row()]
-        if role in (Qt.ItemDataRole.DisplayRole, Role.STATUS):
-            text = describe(row, time.monotonic() - self._heard.get(row.id, time.monotonic()))
-            return f"{row.title}\n{text}" if role == Qt.ItemDataRole.DisplayRole else text
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.title
+        if role == Role.QUIET:
+            return self.quiet_s(row.id)
         if role == Role.ROW:
             return row
         if role == Role.PERCENT:
@@ -153,6 +118,11 @@ class DownloadsModel(QAbstractListModel):
         return None
 
     # -- for the service and the view ---------------------------------------------------
+    def quiet_s(self, download_id: int) -> float:
+        """Seconds since the download last reported progress."""
+        now = time.monotonic()
+        return now - self._heard.get(download_id, now)
+
     def rows(self) -> list[DownloadRow]:
         return list(self._rows)
 
@@ -183,7 +153,7 @@ class DownloadsModel(QAbstractListModel):
         for i, r in enumerate(self._rows):
             if r.state == RUNNING and now - self._heard.get(r.id, now) >= QUIET_S:
                 index = self.index(i)
-                self.dataChanged.emit(index, index, [Role.STATUS])
+                self.dataChanged.emit(index, index, [Role.QUIET])
 
     def clear_finished(self) -> None:
         """Take done and cancelled downloads off the list (their files stay installed)."""

@@ -3,7 +3,8 @@ and Pause/Resume and Cancel buttons; above them, whether unfinished downloads re
 themselves when the app starts (they come back after a quit or a crash either way).
 
 The rows are the HubService's DownloadsModel (services/downloads_model.py), drawn by
-a delegate into a QListView: a long list costs no widgets per row. The buttons are
+a delegate into a QListView: a long list costs no widgets per row. The status line under
+each bar (:func:`describe`) is worded here, in the window's language. The buttons are
 painted too, and a click on one is handled in :meth:`DownloadDelegate.editorEvent`.
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QCoreApplication,
     QEvent,
     QModelIndex,
     QPersistentModelIndex,
@@ -38,8 +40,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_llm.services.downloads_model import DownloadRow, DownloadsModel, Role
-from desktop_llm.services.hub_service import HubService
+from desktop_llm.services.downloads_model import QUIET_S, DownloadRow, DownloadsModel, Role
+from desktop_llm.services.hub_service import CANCELLED, DONE, PAUSED, QUEUED, RUNNING, HubService
+from desktop_llm.ui.locale_format import number, size
+
+translate = QCoreApplication.translate
 
 PAUSE, CANCEL = "pause", "cancel"
 BUTTON_W, LINE_H, PAD = 84, 22, 6
@@ -48,8 +53,63 @@ BUTTON_W, LINE_H, PAD = 84, 22, 6
 def button_state(row: DownloadRow, which: str) -> tuple[str, bool]:
     """A row's button: its text and whether it can be pressed."""
     if which == PAUSE:
-        return ("Resume" if row.resumable else "Pause"), not row.finished
-    return "Cancel", not row.finished
+        if row.resumable:
+            return translate("DownloadsPage", "Resume"), not row.finished
+        return translate("DownloadsPage", "Pause"), not row.finished
+    return translate("DownloadsPage", "Cancel"), not row.finished
+
+
+def _time_left(seconds: float) -> str:
+    s = int(seconds)
+    if s >= 3600:
+        return translate("DownloadsPage", "{hours} h {minutes} min left").format(
+            hours=number(s // 3600), minutes=f"{s % 3600 // 60:02d}"
+        )
+    return translate("DownloadsPage", "{minutes}:{seconds} left").format(
+        minutes=s // 60, seconds=f"{s % 60:02d}"
+    )
+
+
+def describe(row: DownloadRow, quiet_s: float = 0.0) -> str:
+    """The status line under the bar: bytes, speed, time left, or the outcome.
+    ``quiet_s``: seconds since the download last reported progress."""
+    if row.total:
+        progress = translate("DownloadsPage", "{done} of {total}").format(
+            done=size(row.done), total=size(row.total)
+        )
+    else:
+        progress = size(row.done)
+    if row.state == RUNNING and quiet_s >= QUIET_S:
+        # A stalled connection: the last speed and time left no longer hold.
+        return translate(
+            "DownloadsPage",
+            "{progress}, no data for {seconds} s "
+            "(the connection is retried after 30 s without data)",
+        ).format(progress=progress, seconds=number(int(quiet_s)))
+    if row.state == RUNNING:
+        parts = [progress, translate("DownloadsPage", "{size}/s").format(size=size(int(row.speed)))]
+        if row.eta is not None:
+            parts.append(_time_left(row.eta))
+        text = ", ".join(parts)
+    elif row.state == DONE and row.model_name:
+        text = translate("DownloadsPage", "Done: installed as '{name}'").format(name=row.model_name)
+    elif row.state == DONE:
+        text = translate("DownloadsPage", "Done: installed")
+    elif row.state == PAUSED:
+        return translate("DownloadsPage", "Paused at {progress}").format(progress=progress)
+    elif row.state == QUEUED:
+        return translate("DownloadsPage", "Waiting for another download to finish")
+    elif row.state == CANCELLED:
+        return translate("DownloadsPage", "Cancelled")
+    elif row.error:  # the error is the engine's or the network's own words
+        return translate("DownloadsPage", "Failed: {error}").format(error=row.error)
+    else:
+        return translate("DownloadsPage", "Failed: unknown error")
+    if row.verified:
+        return text
+    return translate(
+        "DownloadsPage", "{status} (not verified: the server gave no checksum)"
+    ).format(status=text)
 
 
 class DownloadDelegate(QStyledItemDelegate):
@@ -106,7 +166,8 @@ class DownloadDelegate(QStyledItemDelegate):
         bar.state = QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Horizontal
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
         status = QRect(inner.left(), inner.top() + 2 * LINE_H, inner.width(), LINE_H)
-        painter.drawText(status, Qt.AlignmentFlag.AlignVCenter, str(index.data(Role.STATUS)))
+        text = describe(row, float(index.data(Role.QUIET) or 0.0))
+        painter.drawText(status, Qt.AlignmentFlag.AlignVCenter, text)
 
     def editorEvent(
         self,
@@ -133,13 +194,22 @@ class DownloadsPage(QWidget):
         self._service = service
         self.model: DownloadsModel = service.downloads_model
         layout = QVBoxLayout(self)
-        self.empty = QLabel("No downloads yet. Pick a model in Discover and press Download.")
-        self.clear_button = QPushButton("Clear finished")
+        self.empty = QLabel(
+            translate(
+                "DownloadsPage", "No downloads yet. Pick a model in Discover and press Download."
+            )
+        )
+        self.clear_button = QPushButton(translate("DownloadsPage", "Clear finished"))
         self.clear_button.clicked.connect(self.clear_finished)
-        self.resume_on_start = QCheckBox("Resume downloads when the app starts")
+        self.resume_on_start = QCheckBox(
+            translate("DownloadsPage", "Resume downloads when the app starts")
+        )
         self.resume_on_start.setToolTip(
-            "Downloads not finished when the app quit or crashed continue from their "
-            "partial files. Unchecked, they come back paused."
+            translate(
+                "DownloadsPage",
+                "Downloads not finished when the app quit or crashed continue from their "
+                "partial files. Unchecked, they come back paused.",
+            )
         )
         self.resume_on_start.setChecked(service.resume_on_start())
         self.resume_on_start.toggled.connect(service.set_resume_on_start)
@@ -198,7 +268,7 @@ class DownloadRowView:
     def __init__(self, page: DownloadsPage, download_id: int) -> None:
         self._page, self.download_id = page, download_id
         self.bar = _Shown(lambda: page.model.data(self._index(), Role.PERCENT))
-        self.status = _Shown(lambda: page.model.data(self._index(), Role.STATUS))
+        self.status = _Shown(lambda: describe(self.row, page.model.quiet_s(download_id)))
         self.pause_button = _Button(self, PAUSE)
         self.cancel_button = _Button(self, CANCEL)
 

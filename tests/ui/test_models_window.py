@@ -23,9 +23,10 @@ from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.hub import HubClient
 from desktop_llm.core.models.scan import default_roots
 from desktop_llm.paths import AppPaths
-from desktop_llm.services.downloads_model import DownloadRow, describe
+from desktop_llm.services.downloads_model import DownloadRow
 from desktop_llm.services.hub_service import DONE, PAUSED, HubService
 from desktop_llm.services.library_service import LibraryService
+from desktop_llm.ui.downloads_page import describe
 from desktop_llm.ui.main_window import MainWindow
 from desktop_llm.ui.models_window import OFFLINE_TEXT, ModelsWindow
 from tests.support.fake_apps import make_fake_apps
