@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop_llm.core.chat.conversation import CONTEXT_AFTER_KEY, ChatRunner, ChatSettings
 from desktop_llm.core.chat.long_chat import ContextBudget, budget_for
@@ -32,6 +32,8 @@ from desktop_llm.services.background import Background
 from desktop_llm.services.chat_presets import PresetActions
 from desktop_llm.services.streaming import ChunkCoalescer
 from desktop_llm.storage import ChatRepository, Conversation, Message, PresetRepository
+
+translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +121,11 @@ class ChatService(PresetActions, QObject):
         try:
             save_settings(self._settings_path, self.settings)
         except OSError as exc:
-            self.errorOccurred.emit(f"could not save settings: {exc.strerror or exc}")
+            self.errorOccurred.emit(
+                translate("ChatService", "could not save settings: {reason}").format(
+                    reason=exc.strerror or exc
+                )
+            )
 
     # -- conversations ------------------------------------------------------------
     def conversations(self) -> list[Conversation]:
@@ -165,7 +171,9 @@ class ChatService(PresetActions, QObject):
 
     def delete_conversation(self, conversation_id: int) -> bool:
         if self._busy and conversation_id == self._replying_in:
-            self.errorOccurred.emit("stop the reply before deleting this chat")
+            self.errorOccurred.emit(
+                translate("ChatService", "stop the reply before deleting this chat")
+            )
             return False
         if self._guard(lambda: self._chats.delete_conversation(conversation_id)):
             self.conversationsChanged.emit()
@@ -197,7 +205,9 @@ class ChatService(PresetActions, QObject):
         """Show the branch up to this message only: the next message sent starts a new
         branch there (the messages after it stay, on their own branch)."""
         if self._busy:
-            self.errorOccurred.emit("a reply is still being written; stop it first")
+            self.errorOccurred.emit(
+                translate("ChatService", "a reply is still being written; stop it first")
+            )
             return False
         return self._guard(
             lambda: self._chats.set_leaf(
@@ -208,7 +218,9 @@ class ChatService(PresetActions, QObject):
     def delete_branch(self, message_id: int) -> bool:
         """Delete this message and everything under it (the window asks first)."""
         if self._busy:
-            self.errorOccurred.emit("stop the reply before deleting messages")
+            self.errorOccurred.emit(
+                translate("ChatService", "stop the reply before deleting messages")
+            )
             return False
         if self._guard(lambda: self._chats.delete_branch(message_id)):
             self.conversationsChanged.emit()
@@ -267,8 +279,11 @@ class ChatService(PresetActions, QObject):
         index = budget.drop_to_fit(len(new_text))
         if index is None:
             self.errorOccurred.emit(
-                "this message is too long for the context length even alone; shorten it "
-                "or raise the context length"
+                translate(
+                    "ChatService",
+                    "this message is too long for the context length even alone; shorten it "
+                    "or raise the context length",
+                )
             )
             return False
         after = budget.branch[index - 1].id if index > 0 else None
@@ -282,10 +297,12 @@ class ChatService(PresetActions, QObject):
         """Start a new chat from a summary the model writes of this one (in the
         background); summaryReady(new id, ``pending``) when it is there."""
         if self._busy:
-            self.errorOccurred.emit("a reply is still being written; stop it first")
+            self.errorOccurred.emit(
+                translate("ChatService", "a reply is still being written; stop it first")
+            )
             return False
         if model_id is None:
-            self.errorOccurred.emit("choose a model first")
+            self.errorOccurred.emit(translate("ChatService", "choose a model first"))
             return False
         refs: list[Any] = []
         if not self._guard(lambda: refs.append(self._library.ref_for(self._library.get(model_id)))):
@@ -368,7 +385,7 @@ class ChatService(PresetActions, QObject):
         """Send ``text`` in place of an earlier user message: a new branch from there,
         answered by the model (the old branch stays, a ‹ n / m › switch away)."""
         if not text.strip():
-            self.errorOccurred.emit("the message is empty")
+            self.errorOccurred.emit(translate("ChatService", "the message is empty"))
             return False
         messages: list[Message] = []
         if not self._guard(lambda: messages.append(self._chats.get_message(message_id))):
@@ -420,10 +437,14 @@ class ChatService(PresetActions, QObject):
     ) -> bool:
         """``model_id``: a library model's id, or ``NAME::MODEL_ID`` on a remote server."""
         if self._busy:
-            self.errorOccurred.emit("a reply is still being written; stop it first")
+            self.errorOccurred.emit(
+                translate("ChatService", "a reply is still being written; stop it first")
+            )
             return False
         if model_id is None:
-            self.errorOccurred.emit("choose a model first (File > Import model... adds one)")
+            self.errorOccurred.emit(
+                translate("ChatService", "choose a model first (File > Import model... adds one)")
+            )
             return False
         refs: list[Any] = []
         if isinstance(model_id, str):

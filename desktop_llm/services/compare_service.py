@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.compare.arena import arena_order, vote_models
@@ -40,6 +40,8 @@ from desktop_llm.services.background import Background
 from desktop_llm.services.remote_service import RemoteService
 from desktop_llm.services.streaming import ChunkCoalescer
 from desktop_llm.storage import CompareRepository
+
+translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +105,12 @@ class CompareService(QObject):
             (r.id, f"{r.name} · {r.quant}" if r.quant else r.name) for r in self._library.list()
         ]
         remote: list[tuple[int | str, str]] = [
-            (m.spec, f"{m.model_id} · remote · {m.server}")
+            (
+                m.spec,
+                translate("CompareService", "{model} · remote · {server}").format(
+                    model=m.model_id, server=m.server
+                ),
+            )
             for m in (self._remotes.models() if self._remotes is not None else [])
         ]
         return local + remote
@@ -111,7 +118,11 @@ class CompareService(QObject):
     def _ref(self, model_id: int | str) -> ModelRef:
         if isinstance(model_id, str):  # NAME::MODEL_ID on a remote server
             if self._remotes is None:
-                raise UserError(f"no remote servers here for {model_id}")
+                raise UserError(
+                    translate("CompareService", "no remote servers here for {model}").format(
+                        model=model_id
+                    )
+                )
             return resolve_model(model_id, self._library, self._remotes.store)
         return self._library.ref_for(self._library.get(model_id))
 
@@ -206,7 +217,11 @@ class CompareService(QObject):
     def send(self, prompt: str) -> bool:
         comparison = self._comparison
         if comparison is None or self.busy:
-            self.errorOccurred.emit("start a comparison first" if comparison is None else "busy")
+            self.errorOccurred.emit(
+                translate("CompareService", "start a comparison first")
+                if comparison is None
+                else translate("CompareService", "busy")
+            )
             return False
         self._last_prompt = prompt
         streams = [

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from desktop_llm.core.engine.host import probe_engine
 from desktop_llm.core.hardware.advice import reinstall_command
@@ -16,6 +16,8 @@ from desktop_llm.core.hardware.info import HardwareInfo
 from desktop_llm.core.hardware.probe import probe_hardware
 from desktop_llm.errors import UserError, plain_reason
 from desktop_llm.services.background import Background
+
+translate = QCoreApplication.translate
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,12 @@ class HardwareService(QObject):
                 return probe_hardware(log_dir, probe_engine)
             except Exception as exc:
                 logger.exception("hardware detection failed")
-                raise UserError(f"hardware detection failed: {plain_reason(exc)}") from exc
+                reason = plain_reason(exc)
+                raise UserError(
+                    translate("HardwareService", "hardware detection failed: {reason}").format(
+                        reason=reason
+                    )
+                ) from exc
 
         self._background.run(probe, self._probed, name="hardware-probe")
 
