@@ -15,8 +15,11 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
     QLockFile,
     QMessageLogContext,
     QTimer,
@@ -63,9 +66,42 @@ from desktop_llm.storage.backup import backups_folder
 from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository
 from desktop_llm.storage.search_repo import SearchRepository
 
+translate = QCoreApplication.translate
+
 logger = logging.getLogger(__name__)
 
 SELF_TEST_TIMEOUT_S = 300
+
+# Shown by show_startup_error in the window's language (StartupError.window_text).
+_RUNNING = str(
+    QT_TRANSLATE_NOOP(
+        "App",
+        "{app} is already running with the data folder {folder}. "
+        "Switch to its window, or close it first.",
+    )
+)
+_RUNNING_AS = str(
+    QT_TRANSLATE_NOOP(
+        "App",
+        "{app} is already running (process {pid}) with the data folder {folder}. "
+        "Switch to its window, or close it first.",
+    )
+)
+_NO_LOCK = str(
+    QT_TRANSLATE_NOOP("App", "cannot create the lock file {path}: check the folder's permissions")
+)
+
+
+class StartupError(UserError):
+    """A problem found here that keeps the window from opening: ``message`` in English
+    (the terminal, the CLI), :meth:`window_text` in the window's language."""
+
+    def __init__(self, template: str, **fields: object) -> None:
+        super().__init__(template.format(**fields))
+        self.template, self.fields = template, fields
+
+    def window_text(self) -> str:
+        return translate("App", self.template).format(**self.fields)
 
 
 @dataclass
@@ -305,14 +341,10 @@ def acquire_instance_lock(paths: AppPaths) -> QLockFile:
     error = lock.error()
     if error == QLockFile.LockError.LockFailedError:
         pid, _host, _app = lock.getLockInfo()
-        where = f" (process {pid})" if pid else ""
-        raise UserError(
-            f"{APP_NAME} is already running{where} with the data folder {paths.data}. "
-            "Switch to its window, or close it first."
-        )
-    raise UserError(
-        f"cannot create the lock file {paths.lock_file}: check the folder's permissions"
-    )
+        if pid:
+            raise StartupError(_RUNNING_AS, app=APP_NAME, pid=pid, folder=paths.data)
+        raise StartupError(_RUNNING, app=APP_NAME, folder=paths.data)
+    raise StartupError(_NO_LOCK, path=paths.lock_file)
 
 
 def can_show_dialogs() -> bool:
@@ -325,15 +357,25 @@ def can_show_dialogs() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def show_startup_error(message: str) -> None:
+def show_startup_error(error: UserError, settings_file: Path | None = None) -> None:
     """Show a problem that stops the window from opening (data folder missing or not
     writable, already running) in a message box: people who start the app from a menu
-    never see stderr. Does nothing without a display."""
+    never see stderr. It speaks the window's language: Settings > Language as
+    ``settings_file`` says, else the system's. Does nothing without a display."""
     if not can_show_dialogs():
         return
     try:
-        _application()
-        QMessageBox.critical(None, f"{APP_NAME} cannot start", message)
+        from desktop_llm.ui.language import install_language, remove_language
+
+        app = _application()
+        choice = load_settings(settings_file).language if settings_file else "system"
+        translators = install_language(app, choice)
+        try:
+            text = error.window_text() if isinstance(error, StartupError) else error.message
+            title = translate("App", "{app} cannot start").format(app=APP_NAME)
+            QMessageBox.critical(None, title, text)
+        finally:
+            remove_language(app, translators)
     except Exception:  # the message is on stderr already
         logger.exception("could not show the start-up error")
 

@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "gui" and not args.self_test:
             from desktop_llm.app import show_startup_error  # started from a menu: no stderr
 
-            show_startup_error(exc.message)
+            show_startup_error(exc, AppPaths.default(args.home).settings_file)
         return EXIT_USER
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
