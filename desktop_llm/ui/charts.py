@@ -22,6 +22,9 @@ class BarChart(QChartView):
         chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         chart.setMargins(QMargins(2, 2, 2, 2))
         chart.setBackgroundRoundness(0)
+        # The bars' figures and the axis in the window's language ("2,5" in Spanish);
+        # the chart's locale is the default one when it is made (language.install_language).
+        chart.setLocalizeNumbers(True)
         super().__init__(chart, parent)
         self.title = title
         self.values: list[tuple[str, float]] = []

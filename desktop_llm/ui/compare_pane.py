@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -18,14 +19,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_llm.services.types import format_size
+from desktop_llm.ui import locale_format
+
+translate = QCoreApplication.translate
+
+STATUS_WORDS = {
+    "loading…": QT_TRANSLATE_NOOP("Pane", "loading…"),
+    "writing…": QT_TRANSLATE_NOOP("Pane", "writing…"),
+    "done": QT_TRANSLATE_NOOP("Pane", "done"),
+    "stop": QT_TRANSLATE_NOOP("Pane", "stop"),
+    "length": QT_TRANSLATE_NOOP("Pane", "length"),
+}
+"""A pane's status from the comparison (core's words, its keys) or the reply's finish
+reason -> what the pane shows; anything else (an error) is shown as it is."""
+
+
+def pane_title(index: int) -> str:
+    """The pane at ``index``'s name before its model shows: "Pane A", "Pane B"…"""
+    return translate("Pane", "Pane {letter}").format(letter=chr(65 + index))
 
 
 class Pane(QGroupBox):
     def __init__(
         self, index: int, models: list[tuple[int | str, str]], parent: QWidget | None = None
     ):
-        super().__init__(f"Pane {chr(65 + index)}", parent)
+        super().__init__(pane_title(index), parent)
         layout = QVBoxLayout(self)
         self.model = QComboBox()
         self.set_models(models)
@@ -45,14 +63,14 @@ class Pane(QGroupBox):
         self.seed.setValue(42)
         row = QHBoxLayout()
         for label, widget in (
-            ("temp", self.temperature),
-            ("max", self.max_tokens),
-            ("seed", self.seed),
+            (translate("Pane", "temp"), self.temperature),
+            (translate("Pane", "max"), self.max_tokens),
+            (translate("Pane", "seed"), self.seed),
         ):
             row.addWidget(QLabel(label))
             row.addWidget(widget)
         self.system = QLineEdit()
-        self.system.setPlaceholderText("system prompt (optional)")
+        self.system.setPlaceholderText(translate("Pane", "system prompt (optional)"))
         self.reply = QTextBrowser()
         self.stats = QLabel()
         self.stats.setWordWrap(True)
@@ -119,15 +137,25 @@ class Pane(QGroupBox):
         f = self.figures
         parts = []
         if "ttft_s" in f:
-            parts.append(f"TTFT {f['ttft_s']:.2f} s")
+            parts.append(
+                translate("Pane", "TTFT {seconds}").format(
+                    seconds=locale_format.seconds(f["ttft_s"], 2)
+                )
+            )
         if "gen_tps" in f:
-            parts.append(f"{f['gen_tps']:.1f} tok/s")
+            parts.append(locale_format.rate(f["gen_tps"]))
         if "completion_tokens" in f:
-            parts.append(f"{f['completion_tokens']} tokens")
+            parts.append(translate("Pane", "%Ln token(s)", "", int(f["completion_tokens"])))
         if "load_s" in f:
-            parts.append(f"load {f['load_s']:.2f} s")
+            parts.append(
+                translate("Pane", "load {seconds}").format(
+                    seconds=locale_format.seconds(f["load_s"], 2)
+                )
+            )
         if f.get("memory_bytes"):
-            parts.append(format_size(int(f["memory_bytes"])))  # as the export says it
+            parts.append(locale_format.size(int(f["memory_bytes"])))
         if "status" in f:
-            parts.append(str(f["status"]))
+            status = str(f["status"])
+            shown = STATUS_WORDS.get(status)
+            parts.append(translate("Pane", str(shown)) if shown is not None else status)
         self.stats.setText(" · ".join(parts))

@@ -6,11 +6,13 @@ The one integration point is ``CompareTab(service, parent)``.
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,12 +34,26 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.compare_service import CompareService, PerplexityFailed
+from desktop_llm.ui import locale_format
 from desktop_llm.ui.charts import BarChart
-from desktop_llm.ui.compare_pane import Pane
+from desktop_llm.ui.compare_pane import Pane, pane_title
 
+translate = QCoreApplication.translate
 logger = logging.getLogger(__name__)
 
-VOTES = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
+VOTES = (
+    (QT_TRANSLATE_NOOP("CompareTab", "A is better"), "a"),
+    (QT_TRANSLATE_NOOP("CompareTab", "B is better"), "b"),
+    (QT_TRANSLATE_NOOP("CompareTab", "Tie"), "tie"),
+    (QT_TRANSLATE_NOOP("CompareTab", "Both bad"), "both_bad"),
+)
+"""The arena's vote buttons: (English text, translated where shown; the outcome)."""
+
+MODES = {
+    "parallel": QT_TRANSLATE_NOOP("CompareTab", "parallel"),
+    "sequential": QT_TRANSLATE_NOOP("CompareTab", "sequential"),
+}
+"""How the comparison runs (the service's key) -> its word, translated where shown."""
 
 
 CHARTS_MIN_TAB_HEIGHT = 660
@@ -59,19 +75,21 @@ class CompareTab(QWidget):
         top = QHBoxLayout()
         self.pane_count = QSpinBox()
         self.pane_count.setRange(2, 4)
-        self.arena = QCheckBox("Arena (hide models)")
-        self.sequential = QCheckBox("One after another")
+        self.arena = QCheckBox(translate("CompareTab", "Arena (hide models)"))
+        self.sequential = QCheckBox(translate("CompareTab", "One after another"))
         self.tag = QLineEdit()
-        self.tag.setPlaceholderText("tag (coding, writing…)")
-        top.addWidget(QLabel("Panes"))
+        self.tag.setPlaceholderText(translate("CompareTab", "tag (coding, writing…)"))
+        top.addWidget(QLabel(translate("CompareTab", "Panes")))
         top.addWidget(self.pane_count)
         top.addWidget(self.arena)
         top.addWidget(self.sequential)
         top.addWidget(self.tag)
         # The replies get the room; the charts fold away (issue 16: usable at 1024x700).
-        self.show_charts = QCheckBox("Charts")
+        self.show_charts = QCheckBox(translate("CompareTab", "Charts"))
         self.show_charts.setChecked(True)
-        self.show_charts.setToolTip("Tokens/s and time to first token, as bars")
+        self.show_charts.setToolTip(
+            translate("CompareTab", "Tokens/s and time to first token, as bars")
+        )
         # Folded by themselves in a short window, until the user chooses.
         self._charts_chosen = False
         self.show_charts.clicked.connect(lambda: setattr(self, "_charts_chosen", True))
@@ -84,18 +102,18 @@ class CompareTab(QWidget):
         self.mode_label.setWordWrap(True)
         layout.addWidget(self.mode_label)
         self.prompt = QPlainTextEdit()
-        self.prompt.setPlaceholderText("One prompt for every pane")
+        self.prompt.setPlaceholderText(translate("CompareTab", "One prompt for every pane"))
         self.prompt.setMaximumHeight(64)
         layout.addWidget(self.prompt)
         buttons = QHBoxLayout()
-        self.run_button = QPushButton("Send")
-        self.new_button = QPushButton("New comparison")
-        self.stop_button = QPushButton("Stop")
+        self.run_button = QPushButton(translate("CompareTab", "Send"))
+        self.new_button = QPushButton(translate("CompareTab", "New comparison"))
+        self.stop_button = QPushButton(translate("CompareTab", "Stop"))
         for b in (self.run_button, self.new_button, self.stop_button):
             buttons.addWidget(b)
         self.vote_buttons: dict[str, QPushButton] = {}
         for text, outcome in VOTES:
-            button = QPushButton(text)
+            button = QPushButton(translate("CompareTab", str(text)))
             button.setEnabled(False)
             button.clicked.connect(lambda _=False, o=outcome: self._vote(o))
             self.vote_buttons[outcome] = button
@@ -104,22 +122,22 @@ class CompareTab(QWidget):
         self.charts = QWidget()
         charts = QHBoxLayout(self.charts)
         charts.setContentsMargins(0, 0, 0, 0)
-        self.tps_chart = BarChart("tokens/s")
-        self.ttft_chart = BarChart("time to first token (s)")
+        self.tps_chart = BarChart(translate("CompareTab", "tokens/s"))
+        self.ttft_chart = BarChart(translate("CompareTab", "time to first token (s)"))
         charts.addWidget(self.tps_chart)
         charts.addWidget(self.ttft_chart)
         layout.addWidget(self.charts)
         self.show_charts.toggled.connect(self.charts.setVisible)
         saved = QHBoxLayout()
         self.saved = QComboBox()
-        self.open_button = QPushButton("Open")
-        self.export_button = QPushButton("Export Markdown…")
-        saved.addWidget(QLabel("Saved"))
+        self.open_button = QPushButton(translate("CompareTab", "Open"))
+        self.export_button = QPushButton(translate("CompareTab", "Export Markdown…"))
+        saved.addWidget(QLabel(translate("CompareTab", "Saved")))
         saved.addWidget(self.saved, 1)
         saved.addWidget(self.open_button)
         saved.addWidget(self.export_button)
         layout.addLayout(saved)
-        tabs.addTab(page, "Compare")
+        tabs.addTab(page, translate("CompareTab", "Compare"))
 
         # -- leaderboard page
         board = QWidget()
@@ -128,40 +146,69 @@ class CompareTab(QWidget):
         self.board_tag.setEditable(True)
         line = self.board_tag.lineEdit()
         if line is not None:
-            line.setPlaceholderText("every tag")
-        self.refresh_button = QPushButton("Refresh")
+            line.setPlaceholderText(translate("CompareTab", "every tag"))
+        self.refresh_button = QPushButton(translate("CompareTab", "Refresh"))
         self.board = QTableWidget(0, 6)
         self.board.setHorizontalHeaderLabels(
-            ["Model", "Rating", "95% CI", "Votes", "Win rate", "W/L/T"]
+            [
+                translate("CompareTab", "Model"),
+                translate("CompareTab", "Rating"),
+                translate("CompareTab", "95% CI"),
+                translate("CompareTab", "Votes"),
+                translate("CompareTab", "Win rate"),
+                translate("CompareTab", "W/L/T"),
+            ]
         )
+        for column, tip in (
+            (2, translate("CompareTab", "95% confidence interval of the rating")),
+            (5, translate("CompareTab", "Wins/losses/ties")),
+        ):
+            header_item = self.board.horizontalHeaderItem(column)
+            if header_item is not None:
+                header_item.setToolTip(tip)
         _name_column_stretches(self.board)
         filter_row = QHBoxLayout()
-        filter_row.addWidget(QLabel("Votes with tag"))
+        filter_row.addWidget(QLabel(translate("CompareTab", "Votes with tag")))
         filter_row.addWidget(self.board_tag, 1)
         filter_row.addWidget(self.refresh_button)
         board_layout.addLayout(filter_row)
         board_layout.addWidget(self.board)
-        tabs.addTab(board, "Leaderboard")
+        tabs.addTab(board, translate("CompareTab", "Leaderboard"))
 
         # -- perplexity page
         ppl = QWidget()
         ppl_layout = QVBoxLayout(ppl)
-        ppl_layout.addWidget(QLabel("Perplexity and bits per byte on your text: lower is better."))
+        ppl_layout.addWidget(
+            QLabel(
+                translate(
+                    "CompareTab", "Perplexity and bits per byte on your text: lower is better."
+                )
+            )
+        )
         self.ppl_models = QTableWidget(0, 4)
-        self.ppl_models.setHorizontalHeaderLabels(["Model", "Tokens", "Perplexity", "Bits/byte"])
+        self.ppl_models.setHorizontalHeaderLabels(
+            [
+                translate("CompareTab", "Model"),
+                translate("CompareTab", "Tokens"),
+                translate("CompareTab", "Perplexity"),
+                translate("CompareTab", "Bits/byte"),
+            ]
+        )
         _name_column_stretches(self.ppl_models)
         self.ppl_status = QLabel()
         self.ppl_status.setWordWrap(True)
         self.ppl_text = QPlainTextEdit()
-        self.ppl_text.setPlaceholderText("Paste a paragraph of your own text")
-        self.ppl_button = QPushButton("Score every model in the panes")
+        self.ppl_text.setPlaceholderText(
+            translate("CompareTab", "Paste a paragraph of your own text")
+        )
+        self.ppl_button = QPushButton(translate("CompareTab", "Score every model in the panes"))
         self.ppl_progress = QProgressBar()
         ppl_layout.addWidget(self.ppl_text)
         ppl_layout.addWidget(self.ppl_button)
         ppl_layout.addWidget(self.ppl_progress)
         ppl_layout.addWidget(self.ppl_status)
         ppl_layout.addWidget(self.ppl_models)
-        tabs.addTab(ppl, "Perplexity")
+        tabs.addTab(ppl, translate("CompareTab", "Perplexity"))
         self.tabs = tabs
 
         self.pane_count.valueChanged.connect(self._build_panes)
@@ -176,7 +223,7 @@ class CompareTab(QWidget):
         self.ppl_button.clicked.connect(self.score)
         self.open_button.clicked.connect(self.open_saved)
         self.export_button.clicked.connect(self._ask_export)
-        service.modeChosen.connect(lambda mode, why: self.mode_label.setText(f"{mode}: {why}"))
+        service.modeChosen.connect(self._mode_chosen)
         service.paneChunk.connect(self._chunk)
         service.paneStatus.connect(self._status)
         service.paneLoaded.connect(self._loaded)
@@ -219,7 +266,7 @@ class CompareTab(QWidget):
         cleared. It starts with the next Send."""
         self._started, self._revealed = False, True
         for index, pane in enumerate(self.panes):
-            pane.clear(f"Pane {chr(65 + index)}")
+            pane.clear(pane_title(index))
             pane.set_state(editable=True)
         self._show_charts([])
         for button in self.vote_buttons.values():
@@ -229,7 +276,9 @@ class CompareTab(QWidget):
     def new_comparison(self) -> bool:
         """Start a comparison with the panes' choices (Send does, when none is started)."""
         if any(p.model.currentData() is None for p in self.panes):
-            self.mode_label.setText("no model to compare: import or download one first")
+            self.mode_label.setText(
+                translate("CompareTab", "no model to compare: import or download one first")
+            )
             return False
         # A pane's model: a library id, or NAME::MODEL_ID on a remote server.
         specs: list[tuple[int | str, dict[str, Any], str]] = [
@@ -245,7 +294,7 @@ class CompareTab(QWidget):
             return False
         self._revealed = not self.arena.isChecked()
         for index, pane in enumerate(self.panes):
-            pane.clear(f"Pane {chr(65 + index)}" if not self._revealed else self._label(index))
+            pane.clear(pane_title(index) if not self._revealed else self._label(index))
             pane.set_state(editable=False, hidden=not self._revealed)
         self._show_charts([])
         return True
@@ -256,8 +305,9 @@ class CompareTab(QWidget):
             return
         if not self._started and not self.new_comparison():
             return
+        you = _you(text)
         for pane in self.panes:
-            pane.reply.append(f"<b>You:</b> {text}")
+            pane.reply.append(you)
             pane.reply.append("")
         if self.service.send(text):
             self.prompt.clear()
@@ -326,7 +376,7 @@ class CompareTab(QWidget):
             # pickers would show something else.
             pane.set_state(editable=False, hidden=True)
             for role, text in messages:
-                pane.reply.append(f"<b>You:</b> {text}" if role == "user" else "")
+                pane.reply.append(_you(text) if role == "user" else "")
                 if role != "user":
                     pane.reply.insertPlainText(text)
         return True
@@ -334,20 +384,28 @@ class CompareTab(QWidget):
     def export_to(self, path: Path) -> bool:
         report = self.service.export_markdown()
         if not report:
-            self.mode_label.setText("nothing to export yet: run a comparison first")
+            self.mode_label.setText(
+                translate("CompareTab", "nothing to export yet: run a comparison first")
+            )
             return False
         try:
             path.write_text(report, encoding="utf-8")
         except OSError as exc:
-            self.mode_label.setText(f"could not save {path}: {exc.strerror or exc}")
+            self.mode_label.setText(
+                translate("CompareTab", "could not save {path}: {reason}").format(
+                    path=path, reason=exc.strerror or exc
+                )
+            )
             return False
         return True
 
     def _ask_export(self) -> None:
         suggested = str(Path.home() / "comparison.md")
-        name, _ = QFileDialog.getSaveFileName(self, "Export comparison", suggested, "*.md")
+        name, _ = QFileDialog.getSaveFileName(
+            self, translate("CompareTab", "Export comparison"), suggested, "*.md"
+        )
         if name and self.export_to(Path(name)):
-            self.mode_label.setText(f"saved {name}")
+            self.mode_label.setText(translate("CompareTab", "saved {path}").format(path=name))
 
     def _label(self, position: int) -> str:
         """What the pane at ``position`` is called: its letter in the arena until the
@@ -368,6 +426,13 @@ class CompareTab(QWidget):
         labels = [self._label(i) for i in range(len(values))]
         self.tps_chart.set_values([(labels[i], tps) for i, (tps, _) in enumerate(values)])
         self.ttft_chart.set_values([(labels[i], ttft) for i, (_, ttft) in enumerate(values)])
+
+    def _mode_chosen(self, mode: str, why: str) -> None:
+        """How the comparison runs (its word translated) and why (the core's words)."""
+        name = translate("CompareTab", str(MODES[mode])) if mode in MODES else mode
+        self.mode_label.setText(
+            translate("CompareTab", "{mode}: {reason}").format(mode=name, reason=why)
+        )
 
     def _error(self, message: str) -> None:
         if self._scoring:  # the scoring ends with its error
@@ -396,13 +461,18 @@ class CompareTab(QWidget):
         ratings = self.service.leaderboard(self.board_tag.currentText().strip() or None)
         self.board.setRowCount(len(ratings))
         for row, r in enumerate(ratings):
+            number = locale_format.number
             cells = [
                 r.model,
-                f"{r.rating:.0f}",
-                f"{r.ci_low:.0f} to {r.ci_high:.0f}",
-                str(r.votes),
-                f"{r.win_rate:.0%}",
-                f"{r.wins}/{r.losses}/{r.ties}",
+                number(round(r.rating)),
+                translate("CompareTab", "{low} to {high}").format(
+                    low=number(round(r.ci_low)), high=number(round(r.ci_high))
+                ),
+                number(r.votes),
+                translate("CompareTab", "{percent}%").format(
+                    percent=number(round(r.win_rate * 100))
+                ),
+                f"{number(r.wins)}/{number(r.losses)}/{number(r.ties)}",
             ]
             for col, text in enumerate(cells):
                 self.board.setItem(row, col, QTableWidgetItem(text))
@@ -410,11 +480,13 @@ class CompareTab(QWidget):
     # -- perplexity -----------------------------------------------------------------
     def score(self) -> None:
         if any(p.model.currentData() is None for p in self.panes):
-            self.ppl_status.setText("no model to score: import or download one first")
+            self.ppl_status.setText(
+                translate("CompareTab", "no model to score: import or download one first")
+            )
             return
         ids = list(dict.fromkeys(int(p.model.currentData()) for p in self.panes))
         self.ppl_progress.setValue(0)
-        self.ppl_status.setText("Scoring…")
+        self.ppl_status.setText(translate("CompareTab", "Scoring…"))
         self._scoring = True
         if self.service.perplexity(ids, self.ppl_text.toPlainText()):
             self.stop_button.setEnabled(True)
@@ -432,9 +504,14 @@ class CompareTab(QWidget):
         self.ppl_models.setRowCount(len(results))
         for row, r in enumerate(results):
             if isinstance(r, PerplexityFailed):
-                cells = [r.model, "", "failed", ""]
+                cells = [r.model, "", translate("CompareTab", "failed"), ""]
             else:
-                cells = [r.model, str(r.tokens), f"{r.perplexity:.3f}", f"{r.bits_per_byte:.4f}"]
+                cells = [
+                    r.model,
+                    locale_format.number(r.tokens),
+                    locale_format.decimal(r.perplexity, 3),
+                    locale_format.decimal(r.bits_per_byte, 4),
+                ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if isinstance(r, PerplexityFailed):
@@ -446,7 +523,7 @@ class CompareTab(QWidget):
         self.ppl_status.setText(
             "; ".join(f"{r.model}: {r.error}" for r in failed)
             if failed
-            else "Best first: lower bits per byte is better."
+            else translate("CompareTab", "Best first: lower bits per byte is better.")
         )
 
 
@@ -455,6 +532,11 @@ def _name_column_stretches(table: QTableWidget) -> None:
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+
+
+def _you(text: str) -> str:
+    """A prompt in a pane's reply: "You:" in bold, then the text (escaped: it is HTML)."""
+    return translate("CompareTab", "<b>You:</b> {text}").format(text=html.escape(text))
 
 
 def _model_key(data: object) -> int | str:
