@@ -3,6 +3,7 @@ peak memory of a model, through the app's own engine, as a table."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,7 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.benchmark_service import BenchmarkService
-from desktop_llm.services.types import format_size
+from desktop_llm.ui import locale_format
+
+translate = QCoreApplication.translate
 
 
 class BenchmarkDialog(QDialog):
@@ -30,7 +33,9 @@ class BenchmarkDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Benchmark: {model_name}")
+        self.setWindowTitle(
+            translate("BenchmarkDialog", "Benchmark: {model}").format(model=model_name)
+        )
         self.resize(560, 420)
         self._service = service
         self._model_id = model_id
@@ -41,14 +46,14 @@ class BenchmarkDialog(QDialog):
         self.ctx = _spin(64, 1_048_576, 2048)
         self.repeat = _spin(1, 20, 3)
         self.threads = _spin(0, 256, 0)
-        self.threads.setSpecialValueText("automatic (physical cores)")
-        form.addRow("Prompt tokens", self.prompt_tokens)
-        form.addRow("Generated tokens", self.gen_tokens)
-        form.addRow("Context length", self.ctx)
-        form.addRow("Runs", self.repeat)
-        form.addRow("CPU threads", self.threads)
+        self.threads.setSpecialValueText(translate("BenchmarkDialog", "automatic (physical cores)"))
+        form.addRow(translate("BenchmarkDialog", "Prompt tokens"), self.prompt_tokens)
+        form.addRow(translate("BenchmarkDialog", "Generated tokens"), self.gen_tokens)
+        form.addRow(translate("BenchmarkDialog", "Context length"), self.ctx)
+        form.addRow(translate("BenchmarkDialog", "Runs"), self.repeat)
+        form.addRow(translate("BenchmarkDialog", "CPU threads"), self.threads)
         layout.addLayout(form)
-        self.run_button = QPushButton("Run benchmark")
+        self.run_button = QPushButton(translate("BenchmarkDialog", "Run benchmark"))
         self.run_button.clicked.connect(self.run)
         layout.addWidget(self.run_button)
         self.progress = QProgressBar()
@@ -58,7 +63,13 @@ class BenchmarkDialog(QDialog):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["measurement", "median", "± spread"])
+        self.table.setHorizontalHeaderLabels(
+            [
+                translate("BenchmarkDialog", "measurement"),
+                translate("BenchmarkDialog", "median"),
+                translate("BenchmarkDialog", "± spread"),
+            ]
+        )
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.table, 1)
@@ -69,7 +80,9 @@ class BenchmarkDialog(QDialog):
         service.finished.connect(self._show)
         service.errorOccurred.connect(self._failed)
         # The crash dialog shows the bug itself; the dialog only gets ready to run again.
-        service.bugOccurred.connect(lambda _details: self._failed("The benchmark failed."))
+        service.bugOccurred.connect(
+            lambda _details: self._failed(translate("BenchmarkDialog", "The benchmark failed."))
+        )
 
     def run(self) -> None:
         started = self._service.start(
@@ -81,13 +94,15 @@ class BenchmarkDialog(QDialog):
             threads=self.threads.value() or None,
         )
         if not started:
-            self.status.setText("A benchmark is already running.")
+            self.status.setText(translate("BenchmarkDialog", "A benchmark is already running."))
             return
         self.run_button.setEnabled(False)
         self.progress.setRange(0, self.repeat.value())
         self.progress.setValue(0)
         self.progress.show()
-        self.status.setText("Running… each run starts a fresh engine worker.")
+        self.status.setText(
+            translate("BenchmarkDialog", "Running… each run starts a fresh engine worker.")
+        )
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, total)
@@ -101,15 +116,32 @@ class BenchmarkDialog(QDialog):
     def _show(self, report: object) -> None:
         data = report.to_dict()  # type: ignore[attr-defined]
         spread = data["spread"]
+        seconds, rate, decimal = locale_format.seconds, locale_format.rate, locale_format.decimal
         rows = [
-            ("Load time", f"{data['load_s']:.2f} s", f"{spread['load_s']:.2f} s"),
-            ("Prompt processing", f"{data['prompt_tps']:.1f} tok/s", f"{spread['prompt_tps']:.1f}"),
-            ("Generation", f"{data['gen_tps']:.1f} tok/s", f"{spread['gen_tps']:.1f}"),
-            ("Time to first token", f"{data['ttft_s']:.3f} s", f"{spread['ttft_s']:.3f} s"),
             (
-                "Peak memory of the worker",
-                format_size(int(data["peak_mem_bytes"])),
-                format_size(int(spread["peak_mem_bytes"])),
+                translate("BenchmarkDialog", "Load time"),
+                seconds(data["load_s"], 2),
+                seconds(spread["load_s"], 2),
+            ),
+            (
+                translate("BenchmarkDialog", "Prompt processing"),
+                rate(data["prompt_tps"]),
+                decimal(spread["prompt_tps"]),
+            ),
+            (
+                translate("BenchmarkDialog", "Generation"),
+                rate(data["gen_tps"]),
+                decimal(spread["gen_tps"]),
+            ),
+            (
+                translate("BenchmarkDialog", "Time to first token"),
+                seconds(data["ttft_s"], 3),
+                seconds(spread["ttft_s"], 3),
+            ),
+            (
+                translate("BenchmarkDialog", "Peak memory of the worker"),
+                locale_format.size(int(data["peak_mem_bytes"])),
+                locale_format.size(int(spread["peak_mem_bytes"])),
             ),
         ]
         self.table.setRowCount(len(rows))
@@ -120,8 +152,17 @@ class BenchmarkDialog(QDialog):
         self.run_button.setEnabled(True)
         self.progress.hide()
         self.status.setText(
-            f"{data['threads']} threads, context {data['ctx']}, {data['n_prompt']} prompt + "
-            f"{data['n_gen']} generated tokens, median of {data['repeat']} runs."
+            translate(
+                "BenchmarkDialog",
+                "{threads} threads, context {context}, {prompt} prompt + {generated} generated"
+                " tokens, median of {runs} runs.",
+            ).format(
+                threads=locale_format.number(data["threads"]),
+                context=locale_format.number(data["ctx"]),
+                prompt=locale_format.number(data["n_prompt"]),
+                generated=locale_format.number(data["n_gen"]),
+                runs=locale_format.number(data["repeat"]),
+            )
         )
 
 
