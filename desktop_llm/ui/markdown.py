@@ -7,7 +7,8 @@ Model output is untrusted: raw HTML in it is shown as text, never rendered, and 
 only links that survive are http(s) ones. Each fenced code block gets a "copy:N" link
 above it; the view copies `RenderedMarkdown.code_blocks[N]` when it is clicked.
 
-Pure string work (no Qt): it lives in ui/ only because only the UI needs it.
+String work (Qt only to translate the "Copy" link): it lives in ui/ because only the
+UI needs it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name, guess_lexer
 from pygments.util import ClassNotFound
+from PySide6.QtCore import QCoreApplication
 
+translate = QCoreApplication.translate
 logger = logging.getLogger(__name__)
 
 COPY_SCHEME = "copy:"
@@ -179,9 +182,10 @@ def _code_html(index: int, block: _Code, theme: _Theme) -> str:
         if block.language
         else ""
     )
+    copy = html.escape(translate("Markdown", "Copy"))
     return (
         f'<p style="margin-top:8px; margin-bottom:0px;">{label}'
-        f'<a href="{COPY_SCHEME}{index}">Copy</a></p>'
+        f'<a href="{COPY_SCHEME}{index}">{copy}</a></p>'
         f'<pre style="background-color:{theme.code_background}; color:{theme.code_foreground};'
         f' margin-top:2px; margin-bottom:8px; white-space:pre-wrap;">{body}</pre>'
     )
@@ -210,7 +214,7 @@ class _Sanitize(Treeprocessor):
                 # QTextBrowser would fetch the image (a remote server learns the reply
                 # was read; a local path reads the disk). Show a link instead.
                 src = re.sub(r"[\x00-\x20]", "", element.get("src", ""))
-                alt = element.get("alt") or src or "image"
+                alt = element.get("alt") or src or translate("Markdown", "image")
                 element.attrib.clear()
                 if _SAFE_URL.match(src):
                     element.tag = "a"

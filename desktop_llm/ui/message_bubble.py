@@ -9,7 +9,7 @@ import logging
 import re
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
@@ -26,18 +26,21 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_llm.services.types import Message
+from desktop_llm.ui import locale_format
 from desktop_llm.ui.markdown import RenderedMarkdown, render_markdown, settled_end
 from desktop_llm.ui.theme import bubble_style, is_dark
 from desktop_llm.ui.thinking_block import ThinkingBlock
 
+translate = QCoreApplication.translate
 logger = logging.getLogger(__name__)
 
 _STATUS_NOTES = {
-    "cancelled": "stopped",
-    "interrupted": "interrupted",
-    "error": "failed",
-    "streaming": "writing…",
+    "cancelled": QT_TRANSLATE_NOOP("MessageBubble", "stopped"),
+    "interrupted": QT_TRANSLATE_NOOP("MessageBubble", "interrupted"),
+    "error": QT_TRANSLATE_NOOP("MessageBubble", "failed"),
+    "streaming": QT_TRANSLATE_NOOP("MessageBubble", "writing…"),
 }
+"""A message's status (a key) -> the note in its footer, translated where shown."""
 
 
 _LONG_RUN = re.compile(r"\S{40,}")
@@ -63,33 +66,48 @@ def cut_off_note(stats: dict[str, Any]) -> str:
     except (TypeError, ValueError):
         used = n_ctx = 0
     if n_ctx and used >= n_ctx:
-        return f"context full ({n_ctx:,} tokens)"
-    return "cut off: max tokens reached"
+        return translate("MessageBubble", "context full ({count} tokens)").format(
+            count=locale_format.number(n_ctx)
+        )
+    return translate("MessageBubble", "cut off: max tokens reached")
 
 
 def stats_text(stats: dict[str, Any]) -> str:
     if not stats:
         return ""
     try:
-        return (
-            f"{int(stats.get('completion_tokens', 0)):,} tokens · "
-            f"{float(stats.get('gen_tps', 0.0)):.1f} tok/s · "
-            f"first token {float(stats.get('ttft_s', 0.0)):.2f} s"
-            + (f" · {int(stats['cached_tokens']):,} kept" if stats.get("cached_tokens") else "")
-        )
+        tokens = int(stats.get("completion_tokens", 0))
+        parts = [
+            translate("MessageBubble", "%Ln token(s)", "", tokens),
+            locale_format.rate(float(stats.get("gen_tps", 0.0))),
+            translate("MessageBubble", "first token {seconds}").format(
+                seconds=locale_format.seconds(float(stats.get("ttft_s", 0.0)), 2)
+            ),
+        ]
+        if stats.get("cached_tokens"):
+            parts.append(
+                translate("MessageBubble", "{count} kept").format(
+                    count=locale_format.number(int(stats["cached_tokens"]))
+                )
+            )
     except (TypeError, ValueError):
         return ""
+    return " · ".join(parts)
 
 
 def status_text(last_reply: Message | None) -> str:
     """The status line under a chat whose latest reply is ``last_reply``: its speed,
     and how much of the context window the chat fills."""
     if last_reply is None or not last_reply.stats:
-        return "Ready"
+        return translate("MessageBubble", "Ready")
     stats = last_reply.stats
     used, n_ctx = int(stats.get("context_used", 0)), int(stats.get("n_ctx", 0))
-    context = f" · context {used:,} / {n_ctx:,} tokens" if n_ctx else ""
-    return f"{stats_text(stats)}{context}"
+    if not n_ctx:
+        return stats_text(stats)
+    context = translate("MessageBubble", "context {used} / {total} tokens").format(
+        used=locale_format.number(used), total=locale_format.number(n_ctx)
+    )
+    return f"{stats_text(stats)} · {context}"
 
 
 FOOTER_WRAP_CHARS = 80
@@ -175,7 +193,11 @@ class MessageBubble(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         header = QHBoxLayout()
-        who = "You" if user else (message.model_name or "Assistant")
+        who = (
+            translate("MessageBubble", "You")
+            if user
+            else (message.model_name or translate("MessageBubble", "Assistant"))
+        )
         self.header = QLabel(f"<b>{_escape(who)}</b>")
         header.addWidget(self.header)
         header.addStretch(1)
@@ -191,7 +213,9 @@ class MessageBubble(QFrame):
         self.actions_button = QToolButton()
         self.actions_button.setText("⋯")
         self.actions_button.setAutoRaise(True)
-        self.actions_button.setToolTip("Edit, copy, continue from here, delete")
+        self.actions_button.setToolTip(
+            translate("MessageBubble", "Edit, copy, continue from here, delete")
+        )
         self.actions_button.clicked.connect(self._show_actions)
         header.addWidget(self.actions_button)
         self._set_branches(siblings or [message.id])
@@ -222,7 +246,9 @@ class MessageBubble(QFrame):
         many = len(siblings) > 1
         for widget in (self.prev_button, self.next_button, self.branch_label):
             widget.setVisible(many)
-        self.branch_label.setText(f"{index + 1} / {len(siblings)}")
+        self.branch_label.setText(
+            f"{locale_format.number(index + 1)} / {locale_format.number(len(siblings))}"
+        )
         self.prev_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(siblings) - 1)
 
@@ -236,11 +262,21 @@ class MessageBubble(QFrame):
         """The message's actions, as the "⋯" button shows them."""
         menu = QMenu(self)
         if self.role == "user":
-            menu.addAction("Edit", self.start_editing)
-        menu.addAction("Copy", self.copy_source)
-        menu.addAction("Continue from here", lambda: self.continueRequested.emit(self.message_id))
+            edit = menu.addAction(translate("MessageBubble", "Edit"), self.start_editing)
+            edit.setObjectName("edit")
+        copy = menu.addAction(translate("MessageBubble", "Copy"), self.copy_source)
+        copy.setObjectName("copy")
+        branch = menu.addAction(
+            translate("MessageBubble", "Continue from here"),
+            lambda: self.continueRequested.emit(self.message_id),
+        )
+        branch.setObjectName("continue-from-here")
         menu.addSeparator()
-        menu.addAction("Delete this branch…", lambda: self.deleteRequested.emit(self.message_id))
+        delete = menu.addAction(
+            translate("MessageBubble", "Delete this branch…"),
+            lambda: self.deleteRequested.emit(self.message_id),
+        )
+        delete.setObjectName("delete-branch")
         return menu
 
     def _show_actions(self) -> None:
@@ -251,7 +287,7 @@ class MessageBubble(QFrame):
     def copy_source(self) -> None:
         """The message as written (Markdown source) to the clipboard."""
         QGuiApplication.clipboard().setText(self._text)
-        self.footer.setText("copied to the clipboard")
+        self.footer.setText(translate("MessageBubble", "copied to the clipboard"))
         self.footer.setVisible(True)
 
     def start_editing(self) -> None:
@@ -264,8 +300,8 @@ class MessageBubble(QFrame):
         row = QHBoxLayout(self._editor_row)
         row.setContentsMargins(0, 0, 0, 0)
         row.addStretch(1)
-        self.edit_cancel = QPushButton("Cancel")
-        self.edit_send = QPushButton("Send")
+        self.edit_cancel = QPushButton(translate("MessageBubble", "Cancel"))
+        self.edit_send = QPushButton(translate("MessageBubble", "Send"))
         self.edit_send.setDefault(True)
         row.addWidget(self.edit_cancel)
         row.addWidget(self.edit_send)
@@ -324,7 +360,11 @@ class MessageBubble(QFrame):
                 message.reasoning, float(seconds) if isinstance(seconds, int | float) else None
             )
         self.render_content()
-        note = _STATUS_NOTES.get(message.status, "")
+        note = (
+            translate("MessageBubble", str(_STATUS_NOTES[message.status]))
+            if message.status in _STATUS_NOTES
+            else ""
+        )
         cut_off = not note and cut_off_note(message.stats or {})
         if cut_off:
             # Not a finished answer: say which limit ended it, as the "stopped" note does
@@ -349,8 +389,10 @@ class MessageBubble(QFrame):
 
     def _offer_continue(self, offer: bool) -> None:
         if offer and self.continue_button is None:
-            self.continue_button = QPushButton("Continue")
-            self.continue_button.setToolTip("Ask the model to go on from where it was cut off")
+            self.continue_button = QPushButton(translate("MessageBubble", "Continue"))
+            self.continue_button.setToolTip(
+                translate("MessageBubble", "Ask the model to go on from where it was cut off")
+            )
             self.continue_button.clicked.connect(
                 lambda: self.keepWritingRequested.emit(self.message_id)
             )
@@ -399,7 +441,7 @@ class MessageBubble(QFrame):
         self._code = ()
         self.body.clear()
         self._render_streaming()
-        self.footer.setText("writing…")
+        self.footer.setText(translate("MessageBubble", "writing…"))
         self.footer.setVisible(True)
 
     def _render_streaming(self) -> None:
@@ -437,7 +479,7 @@ class MessageBubble(QFrame):
             except (ValueError, IndexError):
                 return
             QGuiApplication.clipboard().setText(code)
-            self.footer.setText("code copied to the clipboard")
+            self.footer.setText(translate("MessageBubble", "code copied to the clipboard"))
             self.footer.setVisible(True)
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QFrame, QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
 
+from desktop_llm.ui import locale_format
+
+translate = QCoreApplication.translate
 logger = logging.getLogger(__name__)
 
 
@@ -72,9 +75,13 @@ class ThinkingBlock(QFrame):
         seconds = self._seconds
         if seconds is None and self._streaming_since is not None:
             seconds = time.monotonic() - self._streaming_since
-        parts = ["Thinking…", f"{len(self._text.strip()):,} characters"]
+        characters = len(self._text.strip())
+        parts = [
+            translate("ThinkingBlock", "Thinking…"),
+            translate("ThinkingBlock", "%Ln character(s)", "", characters),
+        ]
         if seconds is not None:
-            parts.append(f"{seconds:.1f} s")
+            parts.append(locale_format.seconds(seconds))
         self.toggle.setText(" · ".join(parts))
 
     def _toggled(self, expanded: bool) -> None:

@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop_llm.app import AppServices
 from desktop_llm.services.types import Message
+from desktop_llm.ui import locale_format
 from desktop_llm.ui.chat_view import MessageBubble
 from desktop_llm.ui.main_window import MainWindow
 from tests.support.gguf_builder import write_tiny_llama
@@ -48,9 +49,10 @@ def _bubble(window: MainWindow, text: str) -> MessageBubble:
     return next(b for b in window.chat.bubbles() if b.text == text)
 
 
-def _action(bubble: MessageBubble, label: str) -> None:
+def _action(bubble: MessageBubble, name: str) -> None:
+    """Trigger the action of the bubble's "⋯" menu with object name ``name``."""
     menu = bubble.actions_menu()
-    [action] = [a for a in menu.actions() if a.text() == label]
+    [action] = [a for a in menu.actions() if a.objectName() == name]
     action.trigger()
 
 
@@ -79,7 +81,7 @@ def test_edit_a_message_then_switch_copy_continue_and_delete_branches(
 
     # Edit the second question: an editor in its bubble, Send starts a new branch.
     old_question = _bubble(window, "Name another one.")
-    _action(old_question, "Edit")
+    _action(old_question, "edit")
     assert old_question.editor is not None and old_question.body.isHidden()
     assert old_question.editor.toPlainText() == "Name another one."
     old_question.editor.setPlainText("Name a fruit.")
@@ -108,12 +110,12 @@ def test_edit_a_message_then_switch_copy_continue_and_delete_branches(
     # Copy gives the Markdown source.
     reply_bubble = window.chat.bubble(edited_reply.id)
     assert reply_bubble is not None
-    _action(reply_bubble, "Copy")
+    _action(reply_bubble, "copy")
     assert QGuiApplication.clipboard().text() == edited_reply.content
 
     # Continue from the first reply: the chat shows up to it; the next message is a
     # third branch beside the two questions.
-    _action(_bubble(window, first.content), "Continue from here")
+    _action(_bubble(window, first.content), "continue-from-here")
     assert _texts(window) == ["Name a colour.", first.content]
     third = _send(qtbot, window, "And a third?")
     question = _bubble(window, "And a third?")
@@ -121,7 +123,7 @@ def test_edit_a_message_then_switch_copy_continue_and_delete_branches(
     assert window.chat.bubble(third.id) is not None
 
     # Delete the branch shown, after the question: the newest remaining one shows.
-    _action(question, "Delete this branch…")
+    _action(question, "delete-branch")
     assert answer_yes == ["Delete this branch?"]
     assert _texts(window) == [
         "Name a colour.",
@@ -209,7 +211,8 @@ def test_thinking_streams_into_a_collapsed_block(
     block = bubble.thinking
     assert not block.expanded and block.body.isHidden()
     assert block.label().startswith("Thinking…")
-    assert f"{len(reply.reasoning):,} characters" in block.label() and " s" in block.label()
+    characters = locale_format.number(len(reply.reasoning))  # "1,234" in English
+    assert f"{characters} character" in block.label() and " s" in block.label()
     qtbot.mouseClick(block.toggle, Qt.MouseButton.LeftButton)
     assert block.expanded and not block.body.isHidden()
     assert block.body.toPlainText() == reply.reasoning

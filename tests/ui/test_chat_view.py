@@ -10,6 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from desktop_llm.services.types import Message
+from desktop_llm.ui import locale_format
 from desktop_llm.ui.chat_view import ChatView, MessageBubble, stats_text
 from desktop_llm.ui.message_bubble import STREAM_RENDER_MS
 
@@ -65,7 +66,8 @@ def test_stream_then_render_markdown_with_copy(qtbot: QtBot) -> None:
     # A full context says so, distinct from max tokens (issue 16), and offers Continue too.
     full = {**cut, "context_used": 4096, "n_ctx": 4096}
     bubble.update_from(_message(2, content=REPLY, stats=full))
-    assert bubble.footer.text() == f"{stats_text(full)} · context full (4,096 tokens)"
+    full_note = f"context full ({locale_format.number(4096)} tokens)"  # "4,096" in English
+    assert bubble.footer.text() == f"{stats_text(full)} · {full_note}"
     with qtbot.waitSignal(bubble.keepWritingRequested) as asked:
         qtbot.mouseClick(bubble.continue_button, Qt.MouseButton.LeftButton)
     assert asked.args == [2]
