@@ -13,14 +13,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QLockFile
+from PySide6.QtCore import QLockFile, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop_llm import __version__
-from desktop_llm.app import AppServices, acquire_instance_lock, app_icon, build_services
+from desktop_llm.app import (
+    AppServices,
+    StartupError,
+    acquire_instance_lock,
+    app_icon,
+    build_services,
+    show_startup_error,
+)
 from desktop_llm.core.engine.host import probe_engine
+from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths
+from desktop_llm.ui.language import current_language
 from desktop_llm.ui.main_window import MainWindow
 from tests.ui.conftest import MakeWindow
 
@@ -137,6 +147,38 @@ def test_lock_left_by_a_crashed_app_is_taken_over(app_paths: AppPaths) -> None:
     host = os.uname().nodename if hasattr(os, "uname") else ""
     app_paths.lock_file.write_text(f"{pid}\ndesktop-llm\n{host}\n")
     acquire_instance_lock(app_paths).unlock()
+
+
+def test_start_up_error_box_speaks_the_chosen_language(
+    app_paths: AppPaths, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: the box shown before any window (here: already running) is in the
+    language Settings > Language chose, which is put back once the box is closed."""
+    save_settings(app_paths.settings_file, Settings(language="es"))
+    first = acquire_instance_lock(app_paths)
+    try:
+        with pytest.raises(StartupError) as refused:
+            acquire_instance_lock(app_paths)
+    finally:
+        first.unlock()
+    assert str(app_paths.data) in refused.value.message  # the terminal's English
+    seen: list[tuple[str, str]] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(50, answer)  # not up yet
+            return
+        seen.append((current_language(), box.text()))
+        box.close()
+
+    monkeypatch.setattr("desktop_llm.app.can_show_dialogs", lambda: True)  # offscreen
+    QTimer.singleShot(50, answer)
+    show_startup_error(refused.value, app_paths.settings_file)
+    assert len(seen) == 1
+    language, text = seen[0]
+    assert language == "es" and str(app_paths.data) in text
+    assert current_language() == "en"  # removed with the box
 
 
 def test_second_instance_exits_with_a_clear_message(app_paths: AppPaths) -> None:
