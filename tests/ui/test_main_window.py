@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from desktop_llm.app import AppServices, build_services
 from desktop_llm.paths import AppPaths
 from desktop_llm.services.types import ChatSettings, Message
+from desktop_llm.ui import locale_format
 from desktop_llm.ui.conversation_list import WRITING_ROLE
 from desktop_llm.ui.main_window import MainWindow
 from tests.support.gguf_builder import write_distinct_copy, write_not_gguf, write_truncated_copy
@@ -83,7 +84,8 @@ def test_send_streams_into_a_bubble(qtbot: QtBot, window: MainWindow) -> None:
     assert _bubble_texts(window) == ["Say hello in one short sentence.", reply.content]
     status = window.status.text()
     assert "tok/s" in status and "first token" in status
-    assert re.search(r"context \d[\d,]* / 1,024 tokens", status), status
+    n_ctx = re.escape(locale_format.number(1024))  # "1,024" in English
+    assert re.search(rf"context \d[\d,]* / {n_ctx} tokens", status), status
     assert "tok/s" in bubble.footer.text()
     assert window.error_banner.isHidden()
     assert not window.stop_button.isEnabled()
