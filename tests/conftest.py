@@ -11,9 +11,22 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtWidgets import QApplication
+
 from desktop_llm.core.models.library import starter_model_file
 from desktop_llm.paths import HOME_ENV, AppPaths
 from tests.support.gguf_builder import write_tiny_llama
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _window_language(qapp: QApplication) -> Iterator[None]:
+    """The window's English as app.py installs it: its plural forms ("1 chat",
+    "2 chats") and English numbers ("4,985"), whatever this machine's LANG is."""
+    from desktop_llm.ui.language import install_language, remove_language
+
+    translators = install_language(qapp, "en")
+    yield
+    remove_language(qapp, translators)
 
 
 @pytest.fixture(autouse=True)

@@ -65,11 +65,12 @@ def install_language(app: QCoreApplication, choice: str) -> list[QTranslator]:
 
 
 def remove_language(app: QCoreApplication, translators: list[QTranslator]) -> None:
-    """Undo :func:`install_language`: English text, the system's numbers."""
+    """Undo :func:`install_language`: back to the source text, English, with English
+    numbers (translators installed before these, such as English's plurals, stay)."""
     for translator in translators:
         app.removeTranslator(translator)
     _speaking[0] = "en"
-    QLocale.setDefault(QLocale.system())
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
 
 
 def current_language() -> str:

@@ -2,6 +2,206 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="es">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>checking the engine…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not checked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the engine could not start</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not available ({detail})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>llama-cpp-python {version} (llama.cpp) · backend {backend}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>About {app}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;{app} {version}&lt;/h3&gt;&lt;p&gt;Chat with open language models on your own computer, offline.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Engine:&lt;/b&gt; {engine}&lt;br&gt;&lt;b&gt;Qt:&lt;/b&gt; {qt}&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Start chatting:&lt;/b&gt; a small starter model (SmolLM2-135M-Instruct) is selected above. Type a message below and press Enter. It is tiny and fast, not very clever: try a bigger model when you want better answers.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;&lt;b&gt;Get a first model:&lt;/b&gt; open &lt;i&gt;Models &amp;gt; Find models…&lt;/i&gt; and search for &lt;i&gt;SmolLM2-135M-Instruct&lt;/i&gt;, a small starter model (about 100 MB) that runs on any computer. Have a &lt;code&gt;.gguf&lt;/code&gt; file already? Use &lt;i&gt;File &amp;gt; Import model…&lt;/i&gt; or drop it on this window.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;h2&gt;Welcome to {app}&lt;/h2&gt;&lt;p&gt;Chat with open language models on your own computer. Once a model is downloaded, everything runs offline: your chats stay on this computer.&lt;/p&gt;{start}&lt;p&gt;&lt;b&gt;Find more models&lt;/b&gt; on Hugging Face with &lt;i&gt;Models &amp;gt; Find models…&lt;/i&gt;: it shows which files fit your computer&apos;s memory before you download. From a terminal: &lt;code&gt;desktop-llm search QUERY&lt;/code&gt;, then &lt;code&gt;desktop-llm pull REPO&lt;/code&gt;.&lt;/p&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>App</name>
+    <message>
+        <source>{app} is already running with the data folder {folder}. Switch to its window, or close it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{app} is already running (process {pid}) with the data folder {folder}. Switch to its window, or close it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot create the lock file {path}: check the folder&apos;s permissions</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{app} cannot start</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BackupDialog</name>
+    <message>
+        <source>Backups</source>
+        <translation>Copias de seguridad</translation>
+    </message>
+    <message>
+        <source>Your chats are copied to &lt;b&gt;{folder}&lt;/b&gt; once a day while the app is open; the newest {keep} copies are kept. To go back to one, close the window and run &lt;code&gt;desktop-llm restore FILE&lt;/code&gt;.</source>
+        <translation>Tus chats se copian en &lt;b&gt;{folder}&lt;/b&gt; una vez al día mientras la aplicación está abierta; se guardan las {keep} copias más recientes. Para volver a una, cierra la ventana y ejecuta &lt;code&gt;desktop-llm restore ARCHIVO&lt;/code&gt;.</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>Abrir carpeta</translation>
+    </message>
+    <message>
+        <source>Made</source>
+        <translation>Hecha</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Tamaño</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Archivo</translation>
+    </message>
+    <message>
+        <source>Back up now</source>
+        <translation>Hacer copia ahora</translation>
+    </message>
+    <message>
+        <source>Last backup: {when}</source>
+        <translation>Última copia de seguridad: {when}</translation>
+    </message>
+    <message>
+        <source>No backup yet.</source>
+        <translation>Aún no hay ninguna copia de seguridad.</translation>
+    </message>
+    <message>
+        <source>{when} (before a restore)</source>
+        <translation>{when} (antes de una restauración)</translation>
+    </message>
+    <message>
+        <source>Backed up to {file} ({size}).</source>
+        <translation>Copia guardada en {file} ({size}).</translation>
+    </message>
+    <message>
+        <source>Backing up…</source>
+        <translation>Haciendo la copia de seguridad…</translation>
+    </message>
+    <message>
+        <source>Backup failed: {message}</source>
+        <translation>La copia de seguridad falló: {message}</translation>
+    </message>
+</context>
+<context>
+    <name>BenchmarkDialog</name>
+    <message>
+        <source>Benchmark: {model}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>automatic (physical cores)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Prompt tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Generated tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation type="unfinished">Longitud de contexto</translation>
+    </message>
+    <message>
+        <source>Runs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU threads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Run benchmark</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>measurement</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>median</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>± spread</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The benchmark failed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A benchmark is already running.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Running… each run starts a fresh engine worker.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Prompt processing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Generation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Time to first token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Peak memory of the worker</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{threads} threads, context {context}, {prompt} prompt + {generated} generated tokens, median of {runs} runs.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>Catalog</name>
     <message>
         <source>Small modern chat models that run on an ordinary PC</source>
@@ -81,7 +281,1185 @@
     </message>
 </context>
 <context>
+    <name>ChatActions</name>
+    <message>
+        <source>a reply is still being written; stop it first</source>
+        <translation>aún se está escribiendo una respuesta; detenla primero</translation>
+    </message>
+    <message>
+        <source>Delete this branch?</source>
+        <translation>¿Eliminar esta rama?</translation>
+    </message>
+    <message>
+        <source>Delete this message and every reply and follow-up under it, on every branch? This can&apos;t be undone.</source>
+        <translation>¿Eliminar este mensaje y todas las respuestas y continuaciones que cuelgan de él, en todas las ramas? No se puede deshacer.</translation>
+    </message>
+    <message>
+        <source>Save as preset</source>
+        <translation>Guardar como preajuste</translation>
+    </message>
+    <message>
+        <source>Preset {name}</source>
+        <translation>Preajuste {name}</translation>
+    </message>
+    <message>
+        <source>Delete preset?</source>
+        <translation>¿Eliminar el preajuste?</translation>
+    </message>
+    <message>
+        <source>Delete your preset {name}?</source>
+        <translation>¿Eliminar tu preajuste {name}?</translation>
+    </message>
+    <message>
+        <source>Next message sends ~{tokens} / {n_ctx} tokens</source>
+        <translation>El próximo mensaje envía ~{tokens} / {n_ctx} tokens</translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln oldest message(s) left out</source>
+        <translation>
+            <numerusform>%Ln mensaje más antiguo omitido</numerusform>
+            <numerusform>%Ln mensajes más antiguos omitidos</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>too long: sending asks first</source>
+        <translation>demasiado largo: al enviar se preguntará antes</translation>
+    </message>
+    <message>
+        <source>Writing a summary of this chat…</source>
+        <translation>Escribiendo un resumen de este chat…</translation>
+    </message>
+    <message>
+        <source>New chat started from a summary of the last one</source>
+        <translation>Chat nuevo iniciado a partir de un resumen del anterior</translation>
+    </message>
+</context>
+<context>
+    <name>ChatFinder</name>
+    <message>
+        <source>{reason}: search again</source>
+        <translation>{reason}: vuelve a buscar</translation>
+    </message>
+    <message>
+        <source>that message is on another branch: open it once the reply is finished</source>
+        <translation>ese mensaje está en otra rama: ábrelo cuando termine la respuesta</translation>
+    </message>
+</context>
+<context>
+    <name>ChatSearchBox</name>
+    <message>
+        <source>Title</source>
+        <translation>Título</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>Tú</translation>
+    </message>
+    <message>
+        <source>Reply</source>
+        <translation>Respuesta</translation>
+    </message>
+    <message>
+        <source>System</source>
+        <translation>Sistema</translation>
+    </message>
+    <message>
+        <source>Search all chats (Ctrl+F)</source>
+        <translation>Buscar en todos los chats (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>No chat has these words.</source>
+        <translation>Ningún chat contiene estas palabras.</translation>
+    </message>
+</context>
+<context>
+    <name>ChatService</name>
+    <message>
+        <source>could not save settings: {reason}</source>
+        <translation>no se pudieron guardar los ajustes: {reason}</translation>
+    </message>
+    <message>
+        <source>stop the reply before deleting this chat</source>
+        <translation>detén la respuesta antes de eliminar este chat</translation>
+    </message>
+    <message>
+        <source>a reply is still being written; stop it first</source>
+        <translation>aún se está escribiendo una respuesta; detenla primero</translation>
+    </message>
+    <message>
+        <source>stop the reply before deleting messages</source>
+        <translation>detén la respuesta antes de eliminar mensajes</translation>
+    </message>
+    <message>
+        <source>this message is too long for the context length even alone; shorten it or raise the context length</source>
+        <translation>este mensaje es demasiado largo para la longitud de contexto incluso por sí solo; acórtalo o aumenta la longitud de contexto</translation>
+    </message>
+    <message>
+        <source>choose a model first</source>
+        <translation>elige primero un modelo</translation>
+    </message>
+    <message>
+        <source>the message is empty</source>
+        <translation>el mensaje está vacío</translation>
+    </message>
+    <message>
+        <source>choose a model first (File &gt; Import model... adds one)</source>
+        <translation>elige primero un modelo (Archivo &gt; Importar modelo... añade uno)</translation>
+    </message>
+</context>
+<context>
+    <name>ChatTransferActions</name>
+    <message>
+        <source>Chat exports (*.json *.zip);;All files (*)</source>
+        <translation>Exportaciones de chats (*.json *.zip);;Todos los archivos (*)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln message(s)</source>
+        <translation>
+            <numerusform>%Ln mensaje</numerusform>
+            <numerusform>%Ln mensajes</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported %Ln chat(s) ({messages}) from a {format} export.</source>
+        <translation>
+            <numerusform>Se importó %Ln chat ({messages}) de una exportación de {format}.</numerusform>
+            <numerusform>Se importaron %Ln chats ({messages}) de una exportación de {format}.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Skipped %Ln part(s) that are not text ({kinds}).</source>
+        <translation>
+            <numerusform>Se omitió %Ln parte que no es texto ({kinds}).</numerusform>
+            <numerusform>Se omitieron %Ln partes que no son texto ({kinds}).</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Skipped %Ln part(s) that are not text.</source>
+        <translation>
+            <numerusform>Se omitió %Ln parte que no es texto.</numerusform>
+            <numerusform>Se omitieron %Ln partes que no son texto.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln chat(s) were already there from an earlier import; they were left as they are.</source>
+        <translation>
+            <numerusform>%Ln chat ya estaba aquí de una importación anterior; se ha dejado como estaba.</numerusform>
+            <numerusform>%Ln chats ya estaban aquí de una importación anterior; se han dejado como estaban.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>open a chat to export first</source>
+        <translation>abre primero un chat para exportarlo</translation>
+    </message>
+    <message>
+        <source>Import chats</source>
+        <translation>Importar chats</translation>
+    </message>
+    <message>
+        <source>Importing {file}…</source>
+        <translation>Importando {file}…</translation>
+    </message>
+    <message>
+        <source>Export chats</source>
+        <translation>Exportar chats</translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %Ln chat(s) to {path}</source>
+        <translation>
+            <numerusform>Se exportó %Ln chat a {path}</numerusform>
+            <numerusform>Se exportaron %Ln chats a {path}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>Type a message below to start.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show earlier messages ({count} more)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show later messages ({count} more)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ClusterDialog</name>
+    <message>
+        <source>Worker</source>
+        <translation>Worker</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Estado</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>Dispositivos</translation>
+    </message>
+    <message>
+        <source>Free memory</source>
+        <translation>Memoria libre</translation>
+    </message>
+    <message>
+        <source>Cluster</source>
+        <translation>Clúster</translation>
+    </message>
+    <message>
+        <source>Split a model over this PC and other PCs at home: on each, run &lt;code&gt;desktop-llm rpc-worker --host ITS-ADDRESS&lt;/code&gt; and add it here as HOST:PORT. Models then load across this PC and the workers below. llama.cpp&apos;s RPC has no password: use it only on a trusted home network.</source>
+        <translation>Reparte un modelo entre este PC y otros PC de casa: en cada uno, ejecuta &lt;code&gt;desktop-llm rpc-worker --host SU-DIRECCIÓN&lt;/code&gt; y añádelo aquí como HOST:PUERTO. Los modelos se cargarán entonces entre este PC y los workers de abajo. El RPC de llama.cpp no tiene contraseña: úsalo solo en una red doméstica de confianza.</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;This engine was built without llama.cpp&apos;s RPC backend&lt;/b&gt;; rebuild it with &lt;code&gt;make engine&lt;/code&gt; to use workers.</source>
+        <translation>&lt;b&gt;Este motor se compiló sin el backend RPC de llama.cpp&lt;/b&gt;; vuelve a compilarlo con &lt;code&gt;make engine&lt;/code&gt; para usar workers.</translation>
+    </message>
+    <message>
+        <source>HOST:PORT, e.g. 192.168.1.20:50052</source>
+        <translation>HOST:PUERTO, p. ej. 192.168.1.20:50052</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Añadir</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Quitar</translation>
+    </message>
+    <message>
+        <source>Check again</source>
+        <translation>Comprobar de nuevo</translation>
+    </message>
+    <message>
+        <source>{free} of {total}</source>
+        <translation>{free} de {total}</translation>
+    </message>
+    <message>
+        <source>checking…</source>
+        <translation>comprobando…</translation>
+    </message>
+    <message>
+        <source>No workers yet: models load on this PC only.</source>
+        <translation>Aún no hay workers: los modelos se cargan solo en este PC.</translation>
+    </message>
+    <message>
+        <source>{ready} of {total} workers ready.</source>
+        <translation>Workers listos: {ready} de {total}.</translation>
+    </message>
+</context>
+<context>
+    <name>ClusterService</name>
+    <message>
+        <source>{endpoint} is in the list already</source>
+        <translation>{endpoint} ya está en la lista</translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation>listo</translation>
+    </message>
+</context>
+<context>
+    <name>CompareService</name>
+    <message>
+        <source>{model} · remote · {server}</source>
+        <translation>{model} · remoto · {server}</translation>
+    </message>
+    <message>
+        <source>no remote servers here for {model}</source>
+        <translation>no hay servidores remotos aquí para {model}</translation>
+    </message>
+    <message>
+        <source>start a comparison first</source>
+        <translation>empieza primero una comparación</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>ocupado</translation>
+    </message>
+</context>
+<context>
+    <name>CompareTab</name>
+    <message>
+        <source>A is better</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>B is better</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tie</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Both bad</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>parallel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>sequential</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Arena (hide models)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>One after another</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>tag (coding, writing…)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Panes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Charts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tokens/s and time to first token, as bars</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>One prompt for every pane</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New comparison</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>time to first token (s)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export Markdown…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>every tag</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished">Modelo</translation>
+    </message>
+    <message>
+        <source>Rating</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>95% CI</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Votes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Win rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>W/L/T</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>95% confidence interval of the rating</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Wins/losses/ties</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Votes with tag</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Leaderboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Perplexity and bits per byte on your text: lower is better.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation type="unfinished">Tokens</translation>
+    </message>
+    <message>
+        <source>Perplexity</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Bits/byte</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paste a paragraph of your own text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Score every model in the panes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no model to compare: import or download one first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>nothing to export yet: run a comparison first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>could not save {path}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export comparison</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>saved {path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{mode}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{low} to {high}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{percent}%</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no model to score: import or download one first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Scoring…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Best first: lower bits per byte is better.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;You:&lt;/b&gt; {text}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Composer</name>
+    <message>
+        <source>Message the model… (Enter to send, Shift+Enter for a new line)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConversationList</name>
+    <message>
+        <source>+ New chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{title}
+(writing a reply…)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rename chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Title:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete “{title}” and all its messages?</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CrashDialog</name>
+    <message>
+        <source>Something went wrong</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>desktop-llm hit a bug. Your chats are saved and the app keeps running.
+Please report it with the details below.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DiscoverPage</name>
+    <message>
+        <source>Most downloads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Most likes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Recently updated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{count}M</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{count}k</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{count}B</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search Hugging Face for GGUF models, e.g. qwen, llama, phi</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished">Modelo</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation type="unfinished">Tamaño</translation>
+    </message>
+    <message>
+        <source>License</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>About</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Author</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Likes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Params</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{about}
+{repo}, license {license}
+recommended file: {file}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{repo}  (gated)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n repositories</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No GGUF models found.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsPage</name>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{hours} h {minutes} min left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{minutes}:{seconds} left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{progress}, no data for {seconds} s (the connection is retried after 30 s without data)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{size}/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Done: installed as &apos;{name}&apos;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Done: installed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paused at {progress}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Waiting for another download to finish</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Failed: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Failed: unknown error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{status} (not verified: the server gave no checksum)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No downloads yet. Pick a model in Discover and press Download.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Clear finished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resume downloads when the app starts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloads not finished when the app quit or crashed continue from their partial files. Unchecked, they come back paused.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ExportDialog</name>
+    <message>
+        <source>Export</source>
+        <translation>Exportar</translation>
+    </message>
+    <message>
+        <source>Export every chat as:</source>
+        <translation>Exportar todos los chats como:</translation>
+    </message>
+    <message>
+        <source>Export “{title}” as:</source>
+        <translation>Exportar «{title}» como:</translation>
+    </message>
+    <message>
+        <source>Markdown, to read or share</source>
+        <translation>Markdown, para leer o compartir</translation>
+    </message>
+    <message>
+        <source>JSON, to import again: every branch, model, setting and stat</source>
+        <translation>JSON, para volver a importar: todas las ramas, modelos, ajustes y estadísticas</translation>
+    </message>
+    <message>
+        <source>Every branch, not only the one shown</source>
+        <translation>Todas las ramas, no solo la que se muestra</translation>
+    </message>
+</context>
+<context>
+    <name>HardwareDialog</name>
+    <message>
+        <source>Hardware</source>
+        <translation type="unfinished">Hardware</translation>
+    </message>
+    <message>
+        <source>Detecting hardware…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy command</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Current model: planning…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Current model: {plan}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>To use your GPU: &lt;code&gt;{command}&lt;/code&gt;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The engine already uses what this computer has.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>HardwareService</name>
+    <message>
+        <source>hardware detection failed: {reason}</source>
+        <translation>falló la detección del hardware: {reason}</translation>
+    </message>
+</context>
+<context>
+    <name>HubService</name>
+    <message>
+        <source>open {repo} first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{repo} has no file {file}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{file} is already installed as &apos;{name}&apos;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot use the models folder {folder}: {error}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not enough disk space in {folder}: {file} needs {size} plus {spare} to spare, {free} free</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>KvCacheDialog</name>
+    <message>
+        <source>Saved chat states</source>
+        <translation>Estados de chat guardados</translation>
+    </message>
+    <message>
+        <source>The model&apos;s memory of each chat is kept on disk, so a long chat answers at once after a restart or a switch. The least recently used go first when the folder is full.</source>
+        <translation>La memoria del modelo de cada chat se guarda en el disco, así que un chat largo responde al momento tras reiniciar o cambiar de chat. Cuando la carpeta se llena, se borran primero los usados hace más tiempo.</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>Vaciar</translation>
+    </message>
+    <message>
+        <source>Size now:</source>
+        <translation>Tamaño actual:</translation>
+    </message>
+    <message>
+        <source>Limit:</source>
+        <translation>Límite:</translation>
+    </message>
+</context>
+<context>
+    <name>LibraryPage</name>
+    <message>
+        <source>App default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Automatic (planner)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This many layers:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation type="unfinished">Nombre</translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quant</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation type="unfinished">Tamaño</translation>
+    </message>
+    <message>
+        <source>Where</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Last used</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation type="unfinished">Eliminar…</translation>
+    </message>
+    <message>
+        <source>Show in folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Defaults for this model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the chat&apos;s setting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation type="unfinished">Automática</translation>
+    </message>
+    <message>
+        <source>automatic (free cores)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>default (512)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>automatic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>f16 (default)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>q8_0 (half the memory)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>q4_0 (a quarter)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>default (on)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>default (off)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save defaults</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation type="unfinished">Longitud de contexto</translation>
+    </message>
+    <message>
+        <source>GPU layers</source>
+        <translation type="unfinished">Capas en GPU</translation>
+    </message>
+    <message>
+        <source>Chat template</source>
+        <translation type="unfinished">Plantilla de chat</translation>
+    </message>
+    <message>
+        <source>CPU threads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Flash attention</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>KV cache type</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Memory-map the file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Lock in RAM (mlock)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{path} (downloaded)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{path} (imported in place)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete &apos;{name}&apos;? Its file will be deleted:
+{path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove &apos;{name}&apos; from the library? The file stays where it is (it was imported in place):
+{path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Models other apps keep (LM Studio, GPT4All, Jan, Ollama, HF cache)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Find models on this computer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Register selected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Use them where they are: nothing is copied or deleted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished">Modelo</translation>
+    </message>
+    <message>
+        <source>App</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Path</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name}  (in the library)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>also at:
+{paths}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No GGUF models found in other apps&apos; folders.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>Found %n model(s), {new} not in the library yet. Register them to use them here without downloading again.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Found %n model(s), {new} not in the library yet.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Registered %n model(s) in place.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Looking in other apps&apos; folders…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>LongChatDialog</name>
+    <message>
+        <source>This chat no longer fits the context</source>
+        <translation>Este chat ya no cabe en el contexto</translation>
+    </message>
+    <message>
+        <source>With your message this chat is about {tokens} tokens, and the model&apos;s context holds {n_ctx} (with {reserve} kept for the reply). Nothing has been sent yet.</source>
+        <translation>Con tu mensaje, este chat ocupa unos {tokens} tokens y el contexto del modelo admite {n_ctx} (con {reserve} reservados para la respuesta). Todavía no se ha enviado nada.</translation>
+    </message>
+    <message>
+        <source>Start a new chat from a summary the model writes of this one, or leave out the oldest turns of this chat (the system prompt is always kept; the turns stay in the chat, they are just not sent).</source>
+        <translation>Empieza un chat nuevo a partir de un resumen de este escrito por el modelo, o deja fuera los turnos más antiguos de este chat (el prompt de sistema siempre se conserva; los turnos siguen en el chat, solo que no se envían).</translation>
+    </message>
+    <message>
+        <source>New chat with a summary</source>
+        <translation>Chat nuevo con un resumen</translation>
+    </message>
+    <message>
+        <source>Leave out the oldest turns</source>
+        <translation>Omitir los turnos más antiguos</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
+    <message>
+        <source>loading %p%</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This is a base model: it continues your text rather than answering it. Choose an instruct model to chat.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>backup failed: {message}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>choose a model to benchmark first</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message>
         <source>Local server</source>
         <translation>Servidor local</translation>
@@ -121,6 +1499,888 @@
     <message>
         <source>The daily database backups.</source>
         <translation>Las copias de seguridad diarias de la base de datos.</translation>
+    </message>
+    <message>
+        <source>Writing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Continue.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading your message…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading your message… {done} / {total} tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Writing… {rate}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model stopped unexpectedly: {error}. The partial reply was saved; your next message starts the model again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Loading model… {percent}%</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New chats start from these settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Threads for this model: {threads} (from its next load)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Threads for this model: auto (from its next load)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Imported {name} (left in place: {path}); your next new chat uses it (or choose it above for this chat)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Imported {name} (left in place: {path})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloads are running</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n download(s) are not finished. Quit anyway?
+
+They stop now and continue from where they stopped when you download the same files again.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Markdown</name>
+    <message>
+        <source>Copy</source>
+        <translation type="unfinished">Copiar</translation>
+    </message>
+    <message>
+        <source>image</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MessageBubble</name>
+    <message>
+        <source>stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>writing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>context full ({count} tokens)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cut off: max tokens reached</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln token(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>first token {seconds}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{count} kept</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>context {used} / {total} tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation type="unfinished">Tú</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Edit, copy, continue from here, delete</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation type="unfinished">Copiar</translation>
+    </message>
+    <message>
+        <source>Continue from here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete this branch…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>copied to the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Continue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Ask the model to go on from where it was cut off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>code copied to the clipboard</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ModelPicker</name>
+    <message>
+        <source>The model that writes the replies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{model} — file missing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>remote</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{model}: on the remote server {server}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No models: File &gt; Import model…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the server&apos;s own template</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ModelsWindow</name>
+    <message>
+        <source>No connection to Hugging Face. Installed models keep working; searching and downloading need the internet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Add a token…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Discover</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation type="unfinished">Ajustes</translation>
+    </message>
+    <message>
+        <source>hf_… (from huggingface.co/settings/tokens)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A token is saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No token saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gated models (Llama, Gemma and others) need you to accept their license on the model&apos;s Hugging Face page, and a read token here. The token is stored only on this computer (readable by you alone) and sent only to Hugging Face.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hugging Face token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Token saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Token removed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Pane</name>
+    <message>
+        <source>loading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>writing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>stop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>length</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pane {letter}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>temp</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>max</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>seed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>system prompt (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>TTFT {seconds}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln token(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>load {seconds}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PresetActions</name>
+    <message>
+        <source>Precise</source>
+        <translation>Preciso</translation>
+    </message>
+    <message>
+        <source>Balanced</source>
+        <translation>Equilibrado</translation>
+    </message>
+    <message>
+        <source>Creative</source>
+        <translation>Creativo</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>Código</translation>
+    </message>
+    <message>
+        <source>Translate to Spanish</source>
+        <translation>Traducir al español</translation>
+    </message>
+    <message>
+        <source>presets are not available here</source>
+        <translation>los preajustes no están disponibles aquí</translation>
+    </message>
+</context>
+<context>
+    <name>PresetDialog</name>
+    <message>
+        <source>e.g. Short answers</source>
+        <translation>p. ej. Respuestas cortas</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nombre</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>Prompt de sistema</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>Temperatura</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Repeat penalty</source>
+        <translation>Penalización por repetición</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>Máx. de tokens</translation>
+    </message>
+    <message>
+        <source>A built-in preset can&apos;t be changed; use Save as… for your own copy.</source>
+        <translation>Un preajuste incluido no se puede cambiar; usa Guardar como… para tener tu propia copia.</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteDialog</name>
+    <message>
+        <source>Name</source>
+        <translation>Nombre</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>Clave</translation>
+    </message>
+    <message>
+        <source>Last test</source>
+        <translation>Última prueba</translation>
+    </message>
+    <message>
+        <source>Remote servers</source>
+        <translation>Servidores remotos</translation>
+    </message>
+    <message>
+        <source>Chat with models on another computer: any OpenAI-compatible server (vLLM, llama-server, Ollama, LM Studio, or &lt;code&gt;desktop-llm serve&lt;/code&gt; on another PC). Its models then appear in the model picker and the compare panes, marked &lt;i&gt;remote&lt;/i&gt;. Keys are kept in the config folder, readable only by you. Nothing connects anywhere unless a server is added here.</source>
+        <translation>Chatea con modelos de otro ordenador: cualquier servidor compatible con OpenAI (vLLM, llama-server, Ollama, LM Studio o &lt;code&gt;desktop-llm serve&lt;/code&gt; en otro PC). Sus modelos aparecen entonces en el selector de modelos y en los paneles de comparación, marcados como &lt;i&gt;remotos&lt;/i&gt;. Las claves se guardan en la carpeta de configuración, legibles solo por ti. No se conecta a ningún sitio salvo que añadas aquí un servidor.</translation>
+    </message>
+    <message>
+        <source>a short name, e.g. gpu-box</source>
+        <translation>un nombre corto, p. ej. gpu-box</translation>
+    </message>
+    <message>
+        <source>API key (leave empty if the server needs none)</source>
+        <translation>Clave de API (déjala vacía si el servidor no la necesita)</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>Clave de API</translation>
+    </message>
+    <message>
+        <source>How long a reply may take to start before it is given up</source>
+        <translation>Cuánto puede tardar una respuesta en empezar antes de darla por perdida</translation>
+    </message>
+    <message>
+        <source>First-token timeout</source>
+        <translation>Espera del primer token</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>Añadir</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>Probar conexión</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Quitar</translation>
+    </message>
+    <message>
+        <source>set</source>
+        <translation>guardada</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>ninguna</translation>
+    </message>
+    <message>
+        <source>No remote servers yet.</source>
+        <translation>Aún no hay servidores remotos.</translation>
+    </message>
+    <message>
+        <source>{name} added; testing the connection…</source>
+        <translation>{name} añadido; probando la conexión…</translation>
+    </message>
+    <message>
+        <source>Choose a server in the list to test.</source>
+        <translation>Elige en la lista el servidor que quieres probar.</translation>
+    </message>
+    <message>
+        <source>Testing {name}…</source>
+        <translation>Probando {name}…</translation>
+    </message>
+    <message>
+        <source>{name}: {result}</source>
+        <translation>{name}: {result}</translation>
+    </message>
+    <message>
+        <source>Choose a server in the list to remove.</source>
+        <translation>Elige en la lista el servidor que quieres quitar.</translation>
+    </message>
+    <message>
+        <source>{name} removed, with its key.</source>
+        <translation>{name} quitado, junto con su clave.</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteService</name>
+    <message numerus="yes">
+        <source>%n models: {models}</source>
+        <translation>
+            <numerusform>%n modelo: {models}</numerusform>
+            <numerusform>%n modelos: {models}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>answers, no models</source>
+        <translation>responde, sin modelos</translation>
+    </message>
+</context>
+<context>
+    <name>RepoPage</name>
+    <message>
+        <source>partly on the GPU ({layers} of {total} layers)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fits on the GPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>partly on the GPU</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>CPU only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>will not fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{fit}, context cut to {ctx}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a model from the catalogue or the search results.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation type="unfinished">Longitud de contexto</translation>
+    </message>
+    <message>
+        <source>The fit check plans for this many tokens of context</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Check again</source>
+        <translation type="unfinished">Comprobar de nuevo</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation type="unfinished">Archivo</translation>
+    </message>
+    <message>
+        <source>Quant</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation type="unfinished">Tamaño</translation>
+    </message>
+    <message>
+        <source>Fit on this computer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{repo}&lt;/b&gt;: could not read this repository</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{repo}&lt;/b&gt;: reading the files and checking the fit…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>&lt;b&gt;{link}&lt;/b&gt; (gated: needs an accepted license and a token), %n model file(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>&lt;b&gt;{link}&lt;/b&gt;, %n model file(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{name} ({parts} parts)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>★ recommended</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>installed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Vision projector (companion file, not a model): {name}, {size}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Vision projector (companion file, not a model): {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Incomplete split model (not offered): {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Installed</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ServerBadge</name>
+    <message>
+        <source>The local API server is running (Settings &gt; Local server)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>API: {url}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ServerDialog</name>
+    <message>
+        <source>Time</source>
+        <translation>Hora</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>Petición</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modelo</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Tokens</translation>
+    </message>
+    <message>
+        <source>Load</source>
+        <translation>Carga</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Estado</translation>
+    </message>
+    <message>
+        <source>499 client left</source>
+        <translation>499 el cliente se fue</translation>
+    </message>
+    <message>
+        <source>{status} ok</source>
+        <translation>{status} correcto</translation>
+    </message>
+    <message>
+        <source>Local server</source>
+        <translation>Servidor local</translation>
+    </message>
+    <message>
+        <source>Your models over an OpenAI-compatible API, for editors, scripts and other apps on this computer (127.0.0.1 only). Clients send the key below.</source>
+        <translation>Tus modelos a través de una API compatible con OpenAI, para editores, scripts y otras aplicaciones de este ordenador (solo 127.0.0.1). Los clientes envían la clave de abajo.</translation>
+    </message>
+    <message>
+        <source>Run the local server</source>
+        <translation>Ejecutar el servidor local</translation>
+    </message>
+    <message>
+        <source>Start the server when the app opens</source>
+        <translation>Iniciar el servidor al abrir la aplicación</translation>
+    </message>
+    <message>
+        <source>Port:</source>
+        <translation>Puerto:</translation>
+    </message>
+    <message>
+        <source>Saved in {path}</source>
+        <translation>Guardada en {path}</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Mostrar</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Copiar</translation>
+    </message>
+    <message>
+        <source>Regenerate…</source>
+        <translation>Regenerar…</translation>
+    </message>
+    <message>
+        <source>API key:</source>
+        <translation>Clave de API:</translation>
+    </message>
+    <message>
+        <source>Models it offers</source>
+        <translation>Modelos que ofrece</translation>
+    </message>
+    <message>
+        <source>None checked: every model in your library.</source>
+        <translation>Ninguno marcado: todos los modelos de tu biblioteca.</translation>
+    </message>
+    <message>
+        <source>Recent requests</source>
+        <translation>Peticiones recientes</translation>
+    </message>
+    <message>
+        <source>Your library has no models yet.</source>
+        <translation>Tu biblioteca aún no tiene modelos.</translation>
+    </message>
+    <message>
+        <source>Hide</source>
+        <translation>Ocultar</translation>
+    </message>
+    <message>
+        <source>Regenerate the key?</source>
+        <translation>¿Regenerar la clave?</translation>
+    </message>
+    <message>
+        <source>Programs that use the current key will be refused until you give them the new one. A running server restarts, stopping replies in progress.</source>
+        <translation>Los programas que usen la clave actual serán rechazados hasta que les des la nueva. Un servidor en marcha se reinicia y detiene las respuestas en curso.</translation>
+    </message>
+    <message>
+        <source>Running at &lt;b&gt;{url}&lt;/b&gt;</source>
+        <translation>En marcha en &lt;b&gt;{url}&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>Iniciando…</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>Deteniendo…</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>Detenido</translation>
+    </message>
+</context>
+<context>
+    <name>ServerService</name>
+    <message>
+        <source>the port must be between 1 and 65535</source>
+        <translation>el puerto debe estar entre 1 y 65535</translation>
+    </message>
+    <message>
+        <source>the API server did not start on {host}:{port} (see the log)</source>
+        <translation>el servidor de API no arrancó en {host}:{port} (mira el registro)</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPanel</name>
+    <message>
+        <source>&lt;b&gt;Preset&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Preajuste&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Save as…</source>
+        <translation>Guardar como…</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>Editar…</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>Eliminar…</translation>
+    </message>
+    <message>
+        <source>Use for new chats</source>
+        <translation>Usar en chats nuevos</translation>
+    </message>
+    <message>
+        <source>New chats start from these sampling settings</source>
+        <translation>Los chats nuevos parten de estos ajustes de muestreo</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;System prompt&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Prompt de sistema&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>e.g. You are a helpful assistant.</source>
+        <translation>p. ej. Eres un asistente útil.</translation>
+    </message>
+    <message>
+        <source>Sampling</source>
+        <translation>Muestreo</translation>
+    </message>
+    <message>
+        <source>random</source>
+        <translation>aleatoria</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>Temperatura</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Repeat penalty</source>
+        <translation>Penalización por repetición</translation>
+    </message>
+    <message>
+        <source>Max tokens</source>
+        <translation>Máx. de tokens</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>Semilla</translation>
+    </message>
+    <message>
+        <source>Context length</source>
+        <translation>Longitud de contexto</translation>
+    </message>
+    <message>
+        <source>This model</source>
+        <translation>Este modelo</translation>
+    </message>
+    <message>
+        <source>Threads</source>
+        <translation>Hilos</translation>
+    </message>
+    <message>
+        <source>auto (free cores)</source>
+        <translation>auto (núcleos libres)</translation>
+    </message>
+    <message>
+        <source>CPU threads for this model from its next load; auto uses the physical cores that aren&apos;t busy with other programs when it loads</source>
+        <translation>Hilos de CPU para este modelo a partir de su próxima carga; auto usa los núcleos físicos que no estén ocupados con otros programas cuando se carga</translation>
+    </message>
+    <message>
+        <source>Chat template</source>
+        <translation>Plantilla de chat</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>Automática</translation>
+    </message>
+    <message>
+        <source>Model&apos;s own (GGUF)</source>
+        <translation>La del modelo (GGUF)</translation>
+    </message>
+    <message>
+        <source>From the preset “{name}”.</source>
+        <translation>Del preajuste «{name}».</translation>
+    </message>
+    <message>
+        <source>The defaults for new chats.</source>
+        <translation>Los valores por defecto de los chats nuevos.</translation>
+    </message>
+    <message>
+        <source>Changed in this chat; new chats start from the defaults.</source>
+        <translation>Cambiados en este chat; los chats nuevos parten de los valores por defecto.</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>Personalizado</translation>
+    </message>
+    <message>
+        <source>{name} (yours)</source>
+        <translation>{name} (tuyo)</translation>
+    </message>
+    <message>
+        <source>In use: {template}</source>
+        <translation>En uso: {template}</translation>
     </message>
 </context>
 <context>
@@ -231,6 +2491,20 @@
     </message>
 </context>
 <context>
+    <name>ThinkingBlock</name>
+    <message>
+        <source>Thinking…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln character(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>Time</name>
     <message>
         <source>just now</source>
@@ -271,6 +2545,133 @@
     <message>
         <source>{seconds} s</source>
         <translation>{seconds} s</translation>
+    </message>
+</context>
+<context>
+    <name>WindowMenus</name>
+    <message>
+        <source>&amp;File</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;New chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Import model…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Stop the reply</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Regenerate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Type a &amp;message</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Searc&amp;h all chats</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Export chat…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Export &amp;all chats…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Import chats…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Find models…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Benchmark this model…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Hardware…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Backups…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Local server…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Cluster…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Remote servers…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Saved chat states…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Theme</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Like the system</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Light</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Dark</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Getting started</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;About {app}</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>
