@@ -199,6 +199,7 @@ class DownloadsPage(QWidget):
                 "DownloadsPage", "No downloads yet. Pick a model in Discover and press Download."
             )
         )
+        self.empty.setWordWrap(True)  # beside the checkbox: it must not widen the window
         self.clear_button = QPushButton(translate("DownloadsPage", "Clear finished"))
         self.clear_button.clicked.connect(self.clear_finished)
         self.resume_on_start = QCheckBox(

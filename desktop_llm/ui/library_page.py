@@ -309,6 +309,9 @@ class LibraryPage(QWidget):
         self.register_button.clicked.connect(self.register_checked)
         self.register_button.setEnabled(False)
         self.scan_status = QLabel("")
+        self.scan_status.setWordWrap(
+            True
+        )  # a long outcome (in Spanish too) must not widen the window
         bar.addWidget(self.scan_button)
         bar.addWidget(self.register_button)
         bar.addWidget(self.scan_status, 1)
