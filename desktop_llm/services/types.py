@@ -4,7 +4,7 @@ from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.chat.long_chat import ContextBudget
 from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.formatting import format_size
-from desktop_llm.core.hardware.info import HardwareInfo
+from desktop_llm.core.hardware.info import GpuInfo, HardwareInfo
 from desktop_llm.storage import Conversation, Message, ModelRecord, Preset
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "ChatSettings",
     "ContextBudget",
     "Conversation",
+    "GpuInfo",
     "HardwareInfo",
     "Message",
     "ModelRecord",
