@@ -272,10 +272,13 @@ class ChatService(PresetActions, QObject):
             latest_only=True,
         )
 
-    def drop_oldest(self, conversation_id: int, new_text: str) -> bool:
+    def drop_oldest(
+        self, conversation_id: int, new_text: str, *, before: int | None = None
+    ) -> bool:
         """Leave out the oldest turns so that the chat and ``new_text`` fit the context
-        (the system prompt stays); errorOccurred if even the new message can't fit."""
-        budget = self.context_budget(conversation_id)
+        (the system prompt stays); errorOccurred if even the new message can't fit.
+        ``before``: the branch is cut there (an edited message, a reply written again)."""
+        budget = self.context_budget(conversation_id).before(before)
         index = budget.drop_to_fit(len(new_text))
         if index is None:
             self.errorOccurred.emit(

@@ -6,6 +6,7 @@ question before sending, the context meter)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
@@ -71,6 +72,10 @@ class ChatActions(QObject):
             )
             return
         self.window.hide_error()
+        if not self.ready_to_send(
+            text, before=message_id, then=lambda: self.edit(message_id, text)
+        ):
+            return  # the chat up to there and the new text don't fit: the question first
         self.service.edit(message_id, text, self.window.model_picker.current_choice())
 
     def continue_from(self, message_id: int) -> None:
@@ -216,30 +221,50 @@ class ChatActions(QObject):
             self._budget = budget
             self.update_meter()
 
-    def ready_to_send(self, text: str) -> bool:
+    def ready_to_send(
+        self,
+        text: str,
+        *,
+        before: int | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> bool:
         """True if ``text`` may go: the chat fits its context. Otherwise the question is
-        asked (non-blocking) and the chosen way on sends it later."""
+        asked (non-blocking) and the chosen way on sends it later: ``then`` (default:
+        the window sends the message box). ``before``: the branch is cut before that
+        message (an edited message, a reply written again)."""
         conversation_id = self.window.conversation_id
         if conversation_id is None:
             return True
-        budget = self.service.context_budget(conversation_id)
+        budget = self.service.context_budget(conversation_id).before(before)
         if budget.fits(len(text)):
             return True
         dialog = LongChatDialog(budget, len(text), self.window)
-        dialog.finished.connect(lambda _result: self._long_chat_answer(dialog, text))
+        go_on = then if then is not None else self.window.send_current
+        dialog.finished.connect(lambda _result: self._long_chat_answer(dialog, text, before, go_on))
         self.long_chat_dialog = dialog
         dialog.open()
         return False
 
-    def _long_chat_answer(self, dialog: LongChatDialog, text: str) -> None:
+    def ready_to_regenerate(self) -> bool:
+        """Regenerate: does the chat without its last reply fit? (Asked as for a send.)"""
+        conversation_id = self.window.conversation_id
+        if conversation_id is None:
+            return True
+        branch = self.service.context_budget(conversation_id).branch
+        last = branch[-1].id if branch and branch[-1].role == "assistant" else None
+        return self.ready_to_send("", before=last, then=self.window.regenerate)
+
+    def _long_chat_answer(
+        self, dialog: LongChatDialog, text: str, before: int | None, go_on: Callable[[], None]
+    ) -> None:
         conversation_id = self.window.conversation_id
         choice = dialog.choice()
         if conversation_id is None:
             return
         if choice == DROP:
-            if self.service.drop_oldest(conversation_id, text):
+            if self.service.drop_oldest(conversation_id, text, before=before):
                 self.chat_changed()
-                self.window.send_current()
+                go_on()
         elif choice == SUMMARY:
             self.window.status.setText(translate("ChatActions", "Writing a summary of this chat…"))
             self.service.summarize(conversation_id, self.window.current_model_id(), text)

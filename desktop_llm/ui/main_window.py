@@ -597,6 +597,8 @@ class MainWindow(QMainWindow):
         if self.conversation_id is None or self.service.busy:
             return
         self.hide_error()
+        if not self.chat_actions.ready_to_regenerate():
+            return  # too long for the context without its last reply: asked first
         self.service.regenerate(self.conversation_id, self.model_picker.current_choice())
 
     def _reply_started(self, user: Message, reply: Message) -> None:

@@ -280,3 +280,42 @@ def test_long_chat_asks_then_starts_a_new_chat_from_a_summary(
     messages = window.service.messages(window.conversation_id)
     assert [m.content for m in messages][:1] == [PENDING]
     assert old_id is not None and len(window.service.messages(old_id)) == 4  # left as it was
+
+
+@pytest.mark.model
+def test_regenerate_and_edit_ask_first_when_the_chat_no_longer_fits(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.settings_panel.n_ctx.setValue(512)
+    _send(qtbot, window, LONG_TURN)
+    old_reply = _send(qtbot, window, LONG_TURN + " Once more.")
+    conversation_id = window.conversation_id
+    assert conversation_id is not None
+    window.settings_panel.n_ctx.setValue(200)  # now even the chat alone is too long
+    qtbot.waitUntil(
+        lambda: window.service.context_budget(conversation_id).n_ctx == 200, timeout=TIMEOUT_MS
+    )
+    before = [m.id for m in window.service.messages(conversation_id)]
+    # Regenerate (Ctrl+R): the question comes before anything is sent.
+    window.regenerate()
+    dialog = window.chat_actions.long_chat_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert not window.service.busy
+    assert [m.id for m in window.service.messages(conversation_id)] == before
+    with qtbot.waitSignal(window.service.replyFinished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(dialog.drop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.service.busy, timeout=TIMEOUT_MS)
+    again = blocker.args[0]
+    assert again.status == "ok" and again.id != old_reply.id
+    assert again.parent_id == old_reply.parent_id  # a new branch beside the old reply
+    # Edit the last question into a longer one: asked first as well; Cancel sends nothing.
+    question = old_reply.parent_id
+    assert question is not None
+    shown = [m.id for m in window.service.messages(conversation_id)]
+    window.chat_actions.edit(question, LONG_TURN * 3)
+    edit_dialog = window.chat_actions.long_chat_dialog
+    assert edit_dialog is not None and edit_dialog is not dialog and edit_dialog.isVisible()
+    edit_dialog.reject()
+    qtbot.waitUntil(lambda: not edit_dialog.isVisible(), timeout=TIMEOUT_MS)
+    assert not window.service.busy
+    assert [m.id for m in window.service.messages(conversation_id)] == shown

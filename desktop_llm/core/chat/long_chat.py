@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from desktop_llm.storage import ChatRepository, Conversation
@@ -87,6 +87,14 @@ class ContextBudget:
         if new_chars:
             total += self._tokens(new_chars)
         return total
+
+    def before(self, message_id: int | None) -> ContextBudget:
+        """The budget of what is sent when the branch is cut before ``message_id``: an
+        earlier message edited, or the last reply written again (None: the whole)."""
+        ids = [m.id for m in self.branch]
+        if message_id is None or message_id not in ids:
+            return self
+        return replace(self, branch=self.branch[: ids.index(message_id)])
 
     def fits(self, new_chars: int = 0) -> bool:
         return self.tokens(new_chars) + self.reserve <= self.n_ctx
