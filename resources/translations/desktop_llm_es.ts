@@ -122,83 +122,83 @@
     <name>BenchmarkDialog</name>
     <message>
         <source>Benchmark: {model}</source>
-        <translation type="unfinished"></translation>
+        <translation>Prueba de rendimiento: {model}</translation>
     </message>
     <message>
         <source>automatic (physical cores)</source>
-        <translation type="unfinished"></translation>
+        <translation>automático (núcleos físicos)</translation>
     </message>
     <message>
         <source>Prompt tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens del prompt</translation>
     </message>
     <message>
         <source>Generated tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens generados</translation>
     </message>
     <message>
         <source>Context length</source>
-        <translation type="unfinished">Longitud de contexto</translation>
+        <translation>Longitud de contexto</translation>
     </message>
     <message>
         <source>Runs</source>
-        <translation type="unfinished"></translation>
+        <translation>Rondas</translation>
     </message>
     <message>
         <source>CPU threads</source>
-        <translation type="unfinished"></translation>
+        <translation>Hilos de CPU</translation>
     </message>
     <message>
         <source>Run benchmark</source>
-        <translation type="unfinished"></translation>
+        <translation>Ejecutar prueba</translation>
     </message>
     <message>
         <source>measurement</source>
-        <translation type="unfinished"></translation>
+        <translation>medida</translation>
     </message>
     <message>
         <source>median</source>
-        <translation type="unfinished"></translation>
+        <translation>mediana</translation>
     </message>
     <message>
         <source>± spread</source>
-        <translation type="unfinished"></translation>
+        <translation>± dispersión</translation>
     </message>
     <message>
         <source>The benchmark failed.</source>
-        <translation type="unfinished"></translation>
+        <translation>La prueba de rendimiento ha fallado.</translation>
     </message>
     <message>
         <source>A benchmark is already running.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ya hay una prueba de rendimiento en curso.</translation>
     </message>
     <message>
         <source>Running… each run starts a fresh engine worker.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ejecutando… cada ronda arranca un worker del motor nuevo.</translation>
     </message>
     <message>
         <source>Load time</source>
-        <translation type="unfinished"></translation>
+        <translation>Tiempo de carga</translation>
     </message>
     <message>
         <source>Prompt processing</source>
-        <translation type="unfinished"></translation>
+        <translation>Procesamiento del prompt</translation>
     </message>
     <message>
         <source>Generation</source>
-        <translation type="unfinished"></translation>
+        <translation>Generación</translation>
     </message>
     <message>
         <source>Time to first token</source>
-        <translation type="unfinished"></translation>
+        <translation>Tiempo hasta el primer token</translation>
     </message>
     <message>
         <source>Peak memory of the worker</source>
-        <translation type="unfinished"></translation>
+        <translation>Memoria máxima del worker</translation>
     </message>
     <message>
         <source>{threads} threads, context {context}, {prompt} prompt + {generated} generated tokens, median of {runs} runs.</source>
-        <translation type="unfinished"></translation>
+        <translation>{threads} hilos, contexto {context}, {prompt} tokens de prompt + {generated} generados, mediana de {runs} rondas.</translation>
     </message>
 </context>
 <context>
@@ -584,215 +584,215 @@
     <name>CompareTab</name>
     <message>
         <source>A is better</source>
-        <translation type="unfinished"></translation>
+        <translation>A es mejor</translation>
     </message>
     <message>
         <source>B is better</source>
-        <translation type="unfinished"></translation>
+        <translation>B es mejor</translation>
     </message>
     <message>
         <source>Tie</source>
-        <translation type="unfinished"></translation>
+        <translation>Empate</translation>
     </message>
     <message>
         <source>Both bad</source>
-        <translation type="unfinished"></translation>
+        <translation>Ambos malos</translation>
     </message>
     <message>
         <source>parallel</source>
-        <translation type="unfinished"></translation>
+        <translation>en paralelo</translation>
     </message>
     <message>
         <source>sequential</source>
-        <translation type="unfinished"></translation>
+        <translation>en secuencia</translation>
     </message>
     <message>
         <source>Arena (hide models)</source>
-        <translation type="unfinished"></translation>
+        <translation>Arena (ocultar modelos)</translation>
     </message>
     <message>
         <source>One after another</source>
-        <translation type="unfinished"></translation>
+        <translation>Uno tras otro</translation>
     </message>
     <message>
         <source>tag (coding, writing…)</source>
-        <translation type="unfinished"></translation>
+        <translation>etiqueta (código, redacción…)</translation>
     </message>
     <message>
         <source>Panes</source>
-        <translation type="unfinished"></translation>
+        <translation>Paneles</translation>
     </message>
     <message>
         <source>Charts</source>
-        <translation type="unfinished"></translation>
+        <translation>Gráficos</translation>
     </message>
     <message>
         <source>Tokens/s and time to first token, as bars</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens/s y tiempo hasta el primer token, en barras</translation>
     </message>
     <message>
         <source>One prompt for every pane</source>
-        <translation type="unfinished"></translation>
+        <translation>Un prompt para todos los paneles</translation>
     </message>
     <message>
         <source>Send</source>
-        <translation type="unfinished"></translation>
+        <translation>Enviar</translation>
     </message>
     <message>
         <source>New comparison</source>
-        <translation type="unfinished"></translation>
+        <translation>Comparación nueva</translation>
     </message>
     <message>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>Detener</translation>
     </message>
     <message>
         <source>tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>tokens/s</translation>
     </message>
     <message>
         <source>time to first token (s)</source>
-        <translation type="unfinished"></translation>
+        <translation>tiempo hasta el primer token (s)</translation>
     </message>
     <message>
         <source>Open</source>
-        <translation type="unfinished"></translation>
+        <translation>Abrir</translation>
     </message>
     <message>
         <source>Export Markdown…</source>
-        <translation type="unfinished"></translation>
+        <translation>Exportar Markdown…</translation>
     </message>
     <message>
         <source>Saved</source>
-        <translation type="unfinished"></translation>
+        <translation>Guardadas</translation>
     </message>
     <message>
         <source>Compare</source>
-        <translation type="unfinished"></translation>
+        <translation>Comparar</translation>
     </message>
     <message>
         <source>every tag</source>
-        <translation type="unfinished"></translation>
+        <translation>todas las etiquetas</translation>
     </message>
     <message>
         <source>Refresh</source>
-        <translation type="unfinished"></translation>
+        <translation>Actualizar</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished">Modelo</translation>
+        <translation>Modelo</translation>
     </message>
     <message>
         <source>Rating</source>
-        <translation type="unfinished"></translation>
+        <translation>Puntuación</translation>
     </message>
     <message>
         <source>95% CI</source>
-        <translation type="unfinished"></translation>
+        <translation>IC 95 %</translation>
     </message>
     <message>
         <source>Votes</source>
-        <translation type="unfinished"></translation>
+        <translation>Votos</translation>
     </message>
     <message>
         <source>Win rate</source>
-        <translation type="unfinished"></translation>
+        <translation>% victorias</translation>
     </message>
     <message>
         <source>W/L/T</source>
-        <translation type="unfinished"></translation>
+        <translation>G/P/E</translation>
     </message>
     <message>
         <source>95% confidence interval of the rating</source>
-        <translation type="unfinished"></translation>
+        <translation>Intervalo de confianza del 95 % de la puntuación</translation>
     </message>
     <message>
         <source>Wins/losses/ties</source>
-        <translation type="unfinished"></translation>
+        <translation>Ganadas/perdidas/empates</translation>
     </message>
     <message>
         <source>Votes with tag</source>
-        <translation type="unfinished"></translation>
+        <translation>Votos con la etiqueta</translation>
     </message>
     <message>
         <source>Leaderboard</source>
-        <translation type="unfinished"></translation>
+        <translation>Clasificación</translation>
     </message>
     <message>
         <source>Perplexity and bits per byte on your text: lower is better.</source>
-        <translation type="unfinished"></translation>
+        <translation>Perplejidad y bits por byte en tu texto: cuanto menos, mejor.</translation>
     </message>
     <message>
         <source>Tokens</source>
-        <translation type="unfinished">Tokens</translation>
+        <translation>Tokens</translation>
     </message>
     <message>
         <source>Perplexity</source>
-        <translation type="unfinished"></translation>
+        <translation>Perplejidad</translation>
     </message>
     <message>
         <source>Bits/byte</source>
-        <translation type="unfinished"></translation>
+        <translation>Bits/byte</translation>
     </message>
     <message>
         <source>Paste a paragraph of your own text</source>
-        <translation type="unfinished"></translation>
+        <translation>Pega un párrafo de un texto tuyo</translation>
     </message>
     <message>
         <source>Score every model in the panes</source>
-        <translation type="unfinished"></translation>
+        <translation>Evaluar todos los modelos de los paneles</translation>
     </message>
     <message>
         <source>no model to compare: import or download one first</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún modelo que comparar: importa o descarga uno primero</translation>
     </message>
     <message>
         <source>nothing to export yet: run a comparison first</source>
-        <translation type="unfinished"></translation>
+        <translation>todavía no hay nada que exportar: haz antes una comparación</translation>
     </message>
     <message>
         <source>could not save {path}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se pudo guardar {path}: {reason}</translation>
     </message>
     <message>
         <source>Export comparison</source>
-        <translation type="unfinished"></translation>
+        <translation>Exportar comparación</translation>
     </message>
     <message>
         <source>saved {path}</source>
-        <translation type="unfinished"></translation>
+        <translation>guardado {path}</translation>
     </message>
     <message>
         <source>{mode}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>{mode}: {reason}</translation>
     </message>
     <message>
         <source>{low} to {high}</source>
-        <translation type="unfinished"></translation>
+        <translation>{low} a {high}</translation>
     </message>
     <message>
         <source>{percent}%</source>
-        <translation type="unfinished"></translation>
+        <translation>{percent} %</translation>
     </message>
     <message>
         <source>no model to score: import or download one first</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún modelo que evaluar: importa o descarga uno primero</translation>
     </message>
     <message>
         <source>Scoring…</source>
-        <translation type="unfinished"></translation>
+        <translation>Evaluando…</translation>
     </message>
     <message>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>falló</translation>
     </message>
     <message>
         <source>Best first: lower bits per byte is better.</source>
-        <translation type="unfinished"></translation>
+        <translation>El mejor primero: menos bits por byte es mejor.</translation>
     </message>
     <message>
         <source>&lt;b&gt;You:&lt;/b&gt; {text}</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;Tú:&lt;/b&gt; {text}</translation>
     </message>
 </context>
 <context>
@@ -966,7 +966,7 @@ recommended file: {file}</source>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">Cancelar</translation>
     </message>
     <message>
         <source>{hours} h {minutes} min left</source>
@@ -1276,7 +1276,7 @@ recommended file: {file}</source>
     </message>
     <message>
         <source>CPU threads</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">Hilos de CPU</translation>
     </message>
     <message>
         <source>Batch size</source>
@@ -1418,11 +1418,11 @@ recommended file: {file}</source>
     </message>
     <message>
         <source>Send</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">Enviar</translation>
     </message>
     <message>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">Detener</translation>
     </message>
     <message>
         <source>Regenerate</source>
@@ -1442,7 +1442,7 @@ recommended file: {file}</source>
     </message>
     <message>
         <source>Compare</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">Comparar</translation>
     </message>
     <message>
         <source>Library</source>
@@ -1450,7 +1450,7 @@ recommended file: {file}</source>
     </message>
     <message>
         <source>Ready</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">Listo</translation>
     </message>
     <message>
         <source>backup failed: {message}</source>
@@ -1578,113 +1578,113 @@ They stop now and continue from where they stopped when you download the same fi
     <name>Markdown</name>
     <message>
         <source>Copy</source>
-        <translation type="unfinished">Copiar</translation>
+        <translation>Copiar</translation>
     </message>
     <message>
         <source>image</source>
-        <translation type="unfinished"></translation>
+        <translation>imagen</translation>
     </message>
 </context>
 <context>
     <name>MessageBubble</name>
     <message>
         <source>stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>detenida</translation>
     </message>
     <message>
         <source>interrupted</source>
-        <translation type="unfinished"></translation>
+        <translation>interrumpida</translation>
     </message>
     <message>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>fallida</translation>
     </message>
     <message>
         <source>writing…</source>
-        <translation type="unfinished"></translation>
+        <translation>escribiendo…</translation>
     </message>
     <message>
         <source>context full ({count} tokens)</source>
-        <translation type="unfinished"></translation>
+        <translation>contexto lleno ({count} tokens)</translation>
     </message>
     <message>
         <source>cut off: max tokens reached</source>
-        <translation type="unfinished"></translation>
+        <translation>cortada: se alcanzó el máximo de tokens</translation>
     </message>
     <message numerus="yes">
         <source>%Ln token(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%Ln token</numerusform>
+            <numerusform>%Ln tokens</numerusform>
         </translation>
     </message>
     <message>
         <source>first token {seconds}</source>
-        <translation type="unfinished"></translation>
+        <translation>primer token {seconds}</translation>
     </message>
     <message>
         <source>{count} kept</source>
-        <translation type="unfinished"></translation>
+        <translation>{count} reutilizados</translation>
     </message>
     <message>
         <source>Ready</source>
-        <translation type="unfinished"></translation>
+        <translation>Listo</translation>
     </message>
     <message>
         <source>context {used} / {total} tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>contexto {used} / {total} tokens</translation>
     </message>
     <message>
         <source>You</source>
-        <translation type="unfinished">Tú</translation>
+        <translation>Tú</translation>
     </message>
     <message>
         <source>Assistant</source>
-        <translation type="unfinished"></translation>
+        <translation>Asistente</translation>
     </message>
     <message>
         <source>Edit, copy, continue from here, delete</source>
-        <translation type="unfinished"></translation>
+        <translation>Editar, copiar, continuar desde aquí, eliminar</translation>
     </message>
     <message>
         <source>Edit</source>
-        <translation type="unfinished"></translation>
+        <translation>Editar</translation>
     </message>
     <message>
         <source>Copy</source>
-        <translation type="unfinished">Copiar</translation>
+        <translation>Copiar</translation>
     </message>
     <message>
         <source>Continue from here</source>
-        <translation type="unfinished"></translation>
+        <translation>Continuar desde aquí</translation>
     </message>
     <message>
         <source>Delete this branch…</source>
-        <translation type="unfinished"></translation>
+        <translation>Eliminar esta rama…</translation>
     </message>
     <message>
         <source>copied to the clipboard</source>
-        <translation type="unfinished"></translation>
+        <translation>copiado al portapapeles</translation>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>Cancelar</translation>
     </message>
     <message>
         <source>Send</source>
-        <translation type="unfinished"></translation>
+        <translation>Enviar</translation>
     </message>
     <message>
         <source>Continue</source>
-        <translation type="unfinished"></translation>
+        <translation>Continuar</translation>
     </message>
     <message>
         <source>Ask the model to go on from where it was cut off</source>
-        <translation type="unfinished"></translation>
+        <translation>Pide al modelo que siga desde donde se cortó</translation>
     </message>
     <message>
         <source>code copied to the clipboard</source>
-        <translation type="unfinished"></translation>
+        <translation>código copiado al portapapeles</translation>
     </message>
 </context>
 <context>
@@ -1781,58 +1781,58 @@ They stop now and continue from where they stopped when you download the same fi
     <name>Pane</name>
     <message>
         <source>loading…</source>
-        <translation type="unfinished"></translation>
+        <translation>cargando…</translation>
     </message>
     <message>
         <source>writing…</source>
-        <translation type="unfinished"></translation>
+        <translation>escribiendo…</translation>
     </message>
     <message>
         <source>done</source>
-        <translation type="unfinished"></translation>
+        <translation>hecho</translation>
     </message>
     <message>
         <source>stop</source>
-        <translation type="unfinished"></translation>
+        <translation>terminada</translation>
     </message>
     <message>
         <source>length</source>
-        <translation type="unfinished"></translation>
+        <translation>límite de tokens</translation>
     </message>
     <message>
         <source>Pane {letter}</source>
-        <translation type="unfinished"></translation>
+        <translation>Panel {letter}</translation>
     </message>
     <message>
         <source>temp</source>
-        <translation type="unfinished"></translation>
+        <translation>temp.</translation>
     </message>
     <message>
         <source>max</source>
-        <translation type="unfinished"></translation>
+        <translation>máx.</translation>
     </message>
     <message>
         <source>seed</source>
-        <translation type="unfinished"></translation>
+        <translation>semilla</translation>
     </message>
     <message>
         <source>system prompt (optional)</source>
-        <translation type="unfinished"></translation>
+        <translation>prompt de sistema (opcional)</translation>
     </message>
     <message>
         <source>TTFT {seconds}</source>
-        <translation type="unfinished"></translation>
+        <translation>1.er token {seconds}</translation>
     </message>
     <message numerus="yes">
         <source>%Ln token(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%Ln token</numerusform>
+            <numerusform>%Ln tokens</numerusform>
         </translation>
     </message>
     <message>
         <source>load {seconds}</source>
-        <translation type="unfinished"></translation>
+        <translation>carga {seconds}</translation>
     </message>
 </context>
 <context>
@@ -2494,13 +2494,13 @@ They stop now and continue from where they stopped when you download the same fi
     <name>ThinkingBlock</name>
     <message>
         <source>Thinking…</source>
-        <translation type="unfinished"></translation>
+        <translation>Pensando…</translation>
     </message>
     <message numerus="yes">
         <source>%Ln character(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%Ln carácter</numerusform>
+            <numerusform>%Ln caracteres</numerusform>
         </translation>
     </message>
 </context>
