@@ -6,9 +6,11 @@ from desktop_llm.core.defaults import DEFAULT_CTX
 from desktop_llm.core.formatting import format_size
 from desktop_llm.core.hardware.info import GpuInfo, HardwareInfo
 from desktop_llm.storage import Conversation, Message, ModelRecord, Preset
+from desktop_llm.storage.chats_repo import DEFAULT_TITLE
 
 __all__ = [
     "DEFAULT_CTX",
+    "DEFAULT_TITLE",
     "ChatSettings",
     "ContextBudget",
     "Conversation",

@@ -15,12 +15,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_llm.services.types import Conversation
+from desktop_llm.services.types import DEFAULT_TITLE, Conversation
 
 translate = QCoreApplication.translate
 
 WRITING_ROLE = Qt.ItemDataRole.UserRole + 1
 """True on the item of the chat a reply is being written in."""
+
+
+def shown_title(conversation: Conversation) -> str:
+    """The chat's title as the list shows it: an untitled chat (storage's "New chat",
+    renamed from its first message) in the window's language."""
+    if conversation.title == DEFAULT_TITLE:
+        return translate("ConversationList", "New chat")
+    return conversation.title
 
 
 class ConversationList(QWidget):
@@ -82,14 +90,15 @@ class ConversationList(QWidget):
         try:
             self.list.clear()
             for conversation in conversations:
-                item = QListWidgetItem(conversation.title)
+                title = shown_title(conversation)
+                item = QListWidgetItem(title)
                 item.setData(Qt.ItemDataRole.UserRole, conversation.id)
-                item.setToolTip(conversation.title)
+                item.setToolTip(title)
                 if conversation.id == writing_in:
                     item.setIcon(writing)
                     item.setToolTip(
                         translate("ConversationList", "{title}\n(writing a reply…)").format(
-                            title=conversation.title
+                            title=title
                         )
                     )
                     item.setData(WRITING_ROLE, True)

@@ -11,7 +11,7 @@ from types import TracebackType
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from desktop_llm import __version__
+from desktop_llm import APP_NAME, __version__
 
 translate = QCoreApplication.translate
 
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 def report(details: str) -> str:
     """The details a bug report needs, in English: they are read by the maintainers."""
     return (
-        f"desktop-llm {__version__} on {platform.platform()}, Python "
+        f"{APP_NAME} {__version__} on {platform.platform()}, Python "
         f"{platform.python_version()}\n\n{details}"
     )
 
