@@ -157,3 +157,31 @@ def test_perplexity_within_the_trained_context_and_failures_per_model(
     assert isinstance(results[0], PerplexityFailed) and "broken" in results[0].model
     assert results[0].to_dict()["perplexity"] is None and results[0].error
     assert isinstance(results[1], PerplexityResult)  # the next model is still scored
+
+
+def test_a_reopened_comparison_answers_from_its_kept_kv_state(
+    tmp_path: Path, smollm2: Path
+) -> None:
+    """Issue 19: a pane's KV state is kept like a chat's; after the workers end (the app
+    closed), the reopened comparison's next turn reads only the new tokens."""
+    smol = ref(smollm2, "smol")
+    settings = ChatSettings(seed=1, max_tokens=8, n_ctx=1024, temperature=0.0)
+    repo = CompareRepository(connect(tmp_path / "db.sqlite3"))
+    slots = [Slot(smol, settings, label="a"), Slot(smol, settings, "Be terse.", "b")]
+    comparison = Comparison(slots, tmp_path / "logs", ram_free=8 << 30, store=repo)
+    try:
+        comparison.send("Name a colour.")
+        comparison.send("Name a fruit.")
+    finally:
+        comparison.close()  # the worker saves the pane's state as it ends
+    assert comparison.stored is not None
+    stored = repo.get(comparison.stored.id)
+    again = Comparison.reopen(stored, [smol, smol], tmp_path / "logs", store=repo, ram_free=8 << 30)
+    try:
+        third = again.send("Name an animal.")
+    finally:
+        again.close()
+    for pane in third:
+        assert pane.error is None
+        assert pane.stats["cached_tokens"] > 20, pane.stats
+        assert pane.stats["prompt_tokens"] > pane.stats["cached_tokens"]

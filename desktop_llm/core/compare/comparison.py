@@ -28,6 +28,7 @@ from desktop_llm.core.chat.conversation import CHAT_STAT_KEYS, ChatSettings
 from desktop_llm.core.compare.benchmark import PeakMemory
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.interface import Engine, EngineCrashed, new_request_id
+from desktop_llm.core.engine.kv_cache_folder import conversation_key
 from desktop_llm.core.engine.protocol import LoadParams
 from desktop_llm.core.engine.session import planned_load
 from desktop_llm.core.formatting import format_size
@@ -397,6 +398,8 @@ class Comparison:
                     slot.ref.template(),
                     chunk,
                     request_id=request_id,
+                    # Its KV state kept as a chat's: a reopened comparison answers at once.
+                    cache_key=conversation_key(self.histories[index]),
                 )
             stats = {k: result.stats.to_dict().get(k) for k in CHAT_STAT_KEYS}
             stats["load_s"] = self._load_s[index]
