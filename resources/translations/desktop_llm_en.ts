@@ -60,9 +60,9 @@
     <name>DiscoverPage</name>
     <message numerus="yes">
         <source>%n repositories</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n repository</numerusform>
+            <numerusform>%n repositories</numerusform>
         </translation>
     </message>
 </context>
@@ -70,23 +70,23 @@
     <name>LibraryPage</name>
     <message numerus="yes">
         <source>Found %n model(s), {new} not in the library yet. Register them to use them here without downloading again.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Found %n model, {new} not in the library yet. Register them to use them here without downloading again.</numerusform>
+            <numerusform>Found %n models, {new} not in the library yet. Register them to use them here without downloading again.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Found %n model(s), {new} not in the library yet.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Found %n model, {new} not in the library yet.</numerusform>
+            <numerusform>Found %n models, {new} not in the library yet.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Registered %n model(s) in place.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Registered %n model in place.</numerusform>
+            <numerusform>Registered %n models in place.</numerusform>
         </translation>
     </message>
 </context>
@@ -136,16 +136,16 @@ They stop now and continue from where they stopped when you download the same fi
     <name>RepoPage</name>
     <message numerus="yes">
         <source>&lt;b&gt;{link}&lt;/b&gt; (gated: needs an accepted license and a token), %n model file(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>&lt;b&gt;{link}&lt;/b&gt; (gated: needs an accepted license and a token), %n model file</numerusform>
+            <numerusform>&lt;b&gt;{link}&lt;/b&gt; (gated: needs an accepted license and a token), %n model files</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>&lt;b&gt;{link}&lt;/b&gt;, %n model file(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>&lt;b&gt;{link}&lt;/b&gt;, %n model file</numerusform>
+            <numerusform>&lt;b&gt;{link}&lt;/b&gt;, %n model files</numerusform>
         </translation>
     </message>
 </context>

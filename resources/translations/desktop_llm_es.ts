@@ -805,6 +805,10 @@
 <context>
     <name>ConversationList</name>
     <message>
+        <source>New chat</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>+ New chat</source>
         <translation type="unfinished"></translation>
     </message>
@@ -854,187 +858,189 @@ Please report it with the details below.</source>
     <name>DiscoverPage</name>
     <message>
         <source>Most downloads</source>
-        <translation type="unfinished"></translation>
+        <translation>Más descargados</translation>
     </message>
     <message>
         <source>Most likes</source>
-        <translation type="unfinished"></translation>
+        <translation>Más «me gusta»</translation>
     </message>
     <message>
         <source>Recently updated</source>
-        <translation type="unfinished"></translation>
+        <translation>Actualizados recientemente</translation>
     </message>
     <message>
         <source>{count}M</source>
-        <translation type="unfinished"></translation>
+        <translation>{count} M</translation>
     </message>
     <message>
         <source>{count}k</source>
-        <translation type="unfinished"></translation>
+        <translation>{count} mil</translation>
     </message>
     <message>
         <source>{count}B</source>
-        <translation type="unfinished"></translation>
+        <translation>{count} B</translation>
     </message>
     <message>
         <source>Search Hugging Face for GGUF models, e.g. qwen, llama, phi</source>
-        <translation type="unfinished"></translation>
+        <translation>Busca modelos GGUF en Hugging Face, p. ej. qwen, llama, phi</translation>
     </message>
     <message>
         <source>Search</source>
-        <translation type="unfinished"></translation>
+        <translation>Buscar</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished">Modelo</translation>
+        <translation>Modelo</translation>
     </message>
     <message>
         <source>Size</source>
-        <translation type="unfinished">Tamaño</translation>
+        <translation>Tamaño</translation>
     </message>
     <message>
         <source>License</source>
-        <translation type="unfinished"></translation>
+        <translation>Licencia</translation>
     </message>
     <message>
         <source>About</source>
-        <translation type="unfinished"></translation>
+        <translation>Descripción</translation>
     </message>
     <message>
         <source>Repository</source>
-        <translation type="unfinished"></translation>
+        <translation>Repositorio</translation>
     </message>
     <message>
         <source>Author</source>
-        <translation type="unfinished"></translation>
+        <translation>Autor</translation>
     </message>
     <message>
         <source>Downloads</source>
-        <translation type="unfinished"></translation>
+        <translation>Descargas</translation>
     </message>
     <message>
         <source>Likes</source>
-        <translation type="unfinished"></translation>
+        <translation>Me gusta</translation>
     </message>
     <message>
         <source>Updated</source>
-        <translation type="unfinished"></translation>
+        <translation>Actualizado</translation>
     </message>
     <message>
         <source>Params</source>
-        <translation type="unfinished"></translation>
+        <translation>Parámetros</translation>
     </message>
     <message>
         <source>Architecture</source>
-        <translation type="unfinished"></translation>
+        <translation>Arquitectura</translation>
     </message>
     <message>
         <source>{about}
 {repo}, license {license}
 recommended file: {file}</source>
-        <translation type="unfinished"></translation>
+        <translation>{about}
+{repo}, licencia {license}
+archivo recomendado: {file}</translation>
     </message>
     <message>
         <source>Searching…</source>
-        <translation type="unfinished"></translation>
+        <translation>Buscando…</translation>
     </message>
     <message>
         <source>{repo}  (gated)</source>
-        <translation type="unfinished"></translation>
+        <translation>{repo}  (restringido)</translation>
     </message>
     <message numerus="yes">
         <source>%n repositories</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n repositorio</numerusform>
+            <numerusform>%n repositorios</numerusform>
         </translation>
     </message>
     <message>
         <source>No GGUF models found.</source>
-        <translation type="unfinished"></translation>
+        <translation>No se encontraron modelos GGUF.</translation>
     </message>
 </context>
 <context>
     <name>DownloadsPage</name>
     <message>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>Reanudar</translation>
     </message>
     <message>
         <source>Pause</source>
-        <translation type="unfinished"></translation>
+        <translation>Pausar</translation>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished">Cancelar</translation>
+        <translation>Cancelar</translation>
     </message>
     <message>
         <source>{hours} h {minutes} min left</source>
-        <translation type="unfinished"></translation>
+        <translation>quedan {hours} h {minutes} min</translation>
     </message>
     <message>
         <source>{minutes}:{seconds} left</source>
-        <translation type="unfinished"></translation>
+        <translation>quedan {minutes}:{seconds}</translation>
     </message>
     <message>
         <source>{done} of {total}</source>
-        <translation type="unfinished"></translation>
+        <translation>{done} de {total}</translation>
     </message>
     <message>
         <source>{progress}, no data for {seconds} s (the connection is retried after 30 s without data)</source>
-        <translation type="unfinished"></translation>
+        <translation>{progress}, sin datos desde hace {seconds} s (la conexión se reintenta tras 30 s sin datos)</translation>
     </message>
     <message>
         <source>{size}/s</source>
-        <translation type="unfinished"></translation>
+        <translation>{size}/s</translation>
     </message>
     <message>
         <source>Done: installed as &apos;{name}&apos;</source>
-        <translation type="unfinished"></translation>
+        <translation>Hecho: instalado como «{name}»</translation>
     </message>
     <message>
         <source>Done: installed</source>
-        <translation type="unfinished"></translation>
+        <translation>Hecho: instalado</translation>
     </message>
     <message>
         <source>Paused at {progress}</source>
-        <translation type="unfinished"></translation>
+        <translation>En pausa en {progress}</translation>
     </message>
     <message>
         <source>Waiting for another download to finish</source>
-        <translation type="unfinished"></translation>
+        <translation>Esperando a que termine otra descarga</translation>
     </message>
     <message>
         <source>Cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>Cancelada</translation>
     </message>
     <message>
         <source>Failed: {error}</source>
-        <translation type="unfinished"></translation>
+        <translation>Error: {error}</translation>
     </message>
     <message>
         <source>Failed: unknown error</source>
-        <translation type="unfinished"></translation>
+        <translation>Error: error desconocido</translation>
     </message>
     <message>
         <source>{status} (not verified: the server gave no checksum)</source>
-        <translation type="unfinished"></translation>
+        <translation>{status} (sin verificar: el servidor no dio suma de comprobación)</translation>
     </message>
     <message>
         <source>No downloads yet. Pick a model in Discover and press Download.</source>
-        <translation type="unfinished"></translation>
+        <translation>Aún no hay descargas. Elige un modelo en Descubrir y pulsa Descargar.</translation>
     </message>
     <message>
         <source>Clear finished</source>
-        <translation type="unfinished"></translation>
+        <translation>Quitar terminadas</translation>
     </message>
     <message>
         <source>Resume downloads when the app starts</source>
-        <translation type="unfinished"></translation>
+        <translation>Reanudar las descargas al iniciar la aplicación</translation>
     </message>
     <message>
         <source>Downloads not finished when the app quit or crashed continue from their partial files. Unchecked, they come back paused.</source>
-        <translation type="unfinished"></translation>
+        <translation>Las descargas sin terminar cuando la aplicación se cerró o falló continúan desde sus archivos parciales. Si no está marcado, vuelven en pausa.</translation>
     </message>
 </context>
 <context>
@@ -1067,32 +1073,100 @@ recommended file: {file}</source>
 <context>
     <name>HardwareDialog</name>
     <message>
+        <source>CPU: {model}, {cores} cores ({threads} threads); {isa}</source>
+        <translation>CPU: {model}, {cores} núcleos ({threads} hilos); {isa}</translation>
+    </message>
+    <message>
+        <source>unknown model</source>
+        <translation>modelo desconocido</translation>
+    </message>
+    <message>
+        <source>instruction sets unknown</source>
+        <translation>juegos de instrucciones desconocidos</translation>
+    </message>
+    <message>
+        <source>RAM: {total} total, {free} free</source>
+        <translation>RAM: {total} en total, {free} libres</translation>
+    </message>
+    <message>
+        <source>GPU: none found</source>
+        <translation>GPU: no se encontró ninguna</translation>
+    </message>
+    <message>
+        <source>GPU: {gpu}</source>
+        <translation>GPU: {gpu}</translation>
+    </message>
+    <message>
+        <source>engine</source>
+        <translation>motor</translation>
+    </message>
+    <message>
+        <source>can offload to the GPU</source>
+        <translation>puede descargar trabajo en la GPU</translation>
+    </message>
+    <message>
+        <source>CPU only</source>
+        <translation>solo CPU</translation>
+    </message>
+    <message>
+        <source>Engine: {version}, backend {backend} ({offload})</source>
+        <translation>Motor: {version}, backend {backend} ({offload})</translation>
+    </message>
+    <message>
+        <source>To use the GPU, reinstall the engine with:</source>
+        <translation>Para usar la GPU, reinstala el motor con:</translation>
+    </message>
+    <message>
+        <source>Note: {note}</source>
+        <translation>Nota: {note}</translation>
+    </message>
+    <message>
+        <source>unified memory, {free} usable by the GPU of {total}</source>
+        <translation>memoria unificada, {free} utilizables por la GPU de {total}</translation>
+    </message>
+    <message>
+        <source>unified memory</source>
+        <translation>memoria unificada</translation>
+    </message>
+    <message>
+        <source>{total}, {free} free</source>
+        <translation>{total}, {free} libres</translation>
+    </message>
+    <message>
+        <source>memory unknown</source>
+        <translation>memoria desconocida</translation>
+    </message>
+    <message>
+        <source>{name} ({memory}, driver {driver})</source>
+        <translation>{name} ({memory}, controlador {driver})</translation>
+    </message>
+    <message>
         <source>Hardware</source>
-        <translation type="unfinished">Hardware</translation>
+        <translation>Hardware</translation>
     </message>
     <message>
         <source>Detecting hardware…</source>
-        <translation type="unfinished"></translation>
+        <translation>Detectando el hardware…</translation>
     </message>
     <message>
         <source>Copy command</source>
-        <translation type="unfinished"></translation>
+        <translation>Copiar comando</translation>
     </message>
     <message>
         <source>Current model: planning…</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelo actual: planificando…</translation>
     </message>
     <message>
         <source>Current model: {plan}</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelo actual: {plan}</translation>
     </message>
     <message>
         <source>To use your GPU: &lt;code&gt;{command}&lt;/code&gt;</source>
-        <translation type="unfinished"></translation>
+        <translation>Para usar tu GPU: &lt;code&gt;{command}&lt;/code&gt;</translation>
     </message>
     <message>
         <source>The engine already uses what this computer has.</source>
-        <translation type="unfinished"></translation>
+        <translation>El motor ya aprovecha lo que tiene este ordenador.</translation>
     </message>
 </context>
 <context>
@@ -1106,23 +1180,23 @@ recommended file: {file}</source>
     <name>HubService</name>
     <message>
         <source>open {repo} first</source>
-        <translation type="unfinished"></translation>
+        <translation>abre primero {repo}</translation>
     </message>
     <message>
         <source>{repo} has no file {file}</source>
-        <translation type="unfinished"></translation>
+        <translation>{repo} no tiene el archivo {file}</translation>
     </message>
     <message>
         <source>{file} is already installed as &apos;{name}&apos;</source>
-        <translation type="unfinished"></translation>
+        <translation>{file} ya está instalado como «{name}»</translation>
     </message>
     <message>
         <source>cannot use the models folder {folder}: {error}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede usar la carpeta de modelos {folder}: {error}</translation>
     </message>
     <message>
         <source>not enough disk space in {folder}: {file} needs {size} plus {spare} to spare, {free} free</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay espacio suficiente en {folder}: {file} necesita {size} más {spare} de margen, y hay {free} libres</translation>
     </message>
 </context>
 <context>
@@ -1152,239 +1226,242 @@ recommended file: {file}</source>
     <name>LibraryPage</name>
     <message>
         <source>App default</source>
-        <translation type="unfinished"></translation>
+        <translation>Valor de la aplicación</translation>
     </message>
     <message>
         <source>Automatic (planner)</source>
-        <translation type="unfinished"></translation>
+        <translation>Automático (planificador)</translation>
     </message>
     <message>
         <source>All layers</source>
-        <translation type="unfinished"></translation>
+        <translation>Todas las capas</translation>
     </message>
     <message>
         <source>CPU only</source>
-        <translation type="unfinished"></translation>
+        <translation>Solo CPU</translation>
     </message>
     <message>
         <source>This many layers:</source>
-        <translation type="unfinished"></translation>
+        <translation>Este número de capas:</translation>
     </message>
     <message>
         <source>Name</source>
-        <translation type="unfinished">Nombre</translation>
+        <translation>Nombre</translation>
     </message>
     <message>
         <source>Repository</source>
-        <translation type="unfinished"></translation>
+        <translation>Repositorio</translation>
     </message>
     <message>
         <source>Quant</source>
-        <translation type="unfinished"></translation>
+        <translation>Cuant.</translation>
     </message>
     <message>
         <source>Size</source>
-        <translation type="unfinished">Tamaño</translation>
+        <translation>Tamaño</translation>
     </message>
     <message>
         <source>Where</source>
-        <translation type="unfinished"></translation>
+        <translation>Ubicación</translation>
     </message>
     <message>
         <source>Last used</source>
-        <translation type="unfinished"></translation>
+        <translation>Último uso</translation>
     </message>
     <message>
         <source>never</source>
-        <translation type="unfinished"></translation>
+        <translation>nunca</translation>
     </message>
     <message>
         <source>Delete…</source>
-        <translation type="unfinished">Eliminar…</translation>
+        <translation>Eliminar…</translation>
     </message>
     <message>
         <source>Show in folder</source>
-        <translation type="unfinished"></translation>
+        <translation>Mostrar en la carpeta</translation>
     </message>
     <message>
         <source>Defaults for this model</source>
-        <translation type="unfinished"></translation>
+        <translation>Valores predeterminados de este modelo</translation>
     </message>
     <message>
         <source>the chat&apos;s setting</source>
-        <translation type="unfinished"></translation>
+        <translation>el ajuste del chat</translation>
     </message>
     <message>
         <source>Automatic</source>
-        <translation type="unfinished">Automática</translation>
+        <translation>Automática</translation>
     </message>
     <message>
         <source>automatic (free cores)</source>
-        <translation type="unfinished"></translation>
+        <translation>automático (núcleos libres)</translation>
     </message>
     <message>
         <source>default (512)</source>
-        <translation type="unfinished"></translation>
+        <translation>predeterminado (512)</translation>
     </message>
     <message>
         <source>on</source>
-        <translation type="unfinished"></translation>
+        <translation>activado</translation>
     </message>
     <message>
         <source>off</source>
-        <translation type="unfinished"></translation>
+        <translation>desactivado</translation>
     </message>
     <message>
         <source>automatic</source>
-        <translation type="unfinished"></translation>
+        <translation>automático</translation>
     </message>
     <message>
         <source>f16 (default)</source>
-        <translation type="unfinished"></translation>
+        <translation>f16 (predeterminado)</translation>
     </message>
     <message>
         <source>q8_0 (half the memory)</source>
-        <translation type="unfinished"></translation>
+        <translation>q8_0 (la mitad de memoria)</translation>
     </message>
     <message>
         <source>q4_0 (a quarter)</source>
-        <translation type="unfinished"></translation>
+        <translation>q4_0 (una cuarta parte)</translation>
     </message>
     <message>
         <source>default (on)</source>
-        <translation type="unfinished"></translation>
+        <translation>predeterminado (activado)</translation>
     </message>
     <message>
         <source>default (off)</source>
-        <translation type="unfinished"></translation>
+        <translation>predeterminado (desactivado)</translation>
     </message>
     <message>
         <source>Save defaults</source>
-        <translation type="unfinished"></translation>
+        <translation>Guardar valores</translation>
     </message>
     <message>
         <source>Context length</source>
-        <translation type="unfinished">Longitud de contexto</translation>
+        <translation>Longitud de contexto</translation>
     </message>
     <message>
         <source>GPU layers</source>
-        <translation type="unfinished">Capas en GPU</translation>
+        <translation>Capas en GPU</translation>
     </message>
     <message>
         <source>Chat template</source>
-        <translation type="unfinished">Plantilla de chat</translation>
+        <translation>Plantilla de chat</translation>
     </message>
     <message>
         <source>CPU threads</source>
-        <translation type="unfinished">Hilos de CPU</translation>
+        <translation>Hilos de CPU</translation>
     </message>
     <message>
         <source>Batch size</source>
-        <translation type="unfinished"></translation>
+        <translation>Tamaño de lote</translation>
     </message>
     <message>
         <source>Flash attention</source>
-        <translation type="unfinished"></translation>
+        <translation>Flash attention</translation>
     </message>
     <message>
         <source>KV cache type</source>
-        <translation type="unfinished"></translation>
+        <translation>Tipo de caché KV</translation>
     </message>
     <message>
         <source>Memory-map the file</source>
-        <translation type="unfinished"></translation>
+        <translation>Mapear el archivo en memoria</translation>
     </message>
     <message>
         <source>Lock in RAM (mlock)</source>
-        <translation type="unfinished"></translation>
+        <translation>Bloquear en RAM (mlock)</translation>
     </message>
     <message>
         <source>{path} (downloaded)</source>
-        <translation type="unfinished"></translation>
+        <translation>{path} (descargado)</translation>
     </message>
     <message>
         <source>{path} (imported in place)</source>
-        <translation type="unfinished"></translation>
+        <translation>{path} (importado en su sitio)</translation>
     </message>
     <message>
         <source>Delete &apos;{name}&apos;? Its file will be deleted:
 {path}</source>
-        <translation type="unfinished"></translation>
+        <translation>¿Eliminar «{name}»? Se eliminará su archivo:
+{path}</translation>
     </message>
     <message>
         <source>Remove &apos;{name}&apos; from the library? The file stays where it is (it was imported in place):
 {path}</source>
-        <translation type="unfinished"></translation>
+        <translation>¿Quitar «{name}» de la biblioteca? El archivo se queda donde está (se importó en su sitio):
+{path}</translation>
     </message>
     <message>
         <source>Delete model</source>
-        <translation type="unfinished"></translation>
+        <translation>Eliminar modelo</translation>
     </message>
     <message>
         <source>Models other apps keep (LM Studio, GPT4All, Jan, Ollama, HF cache)</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelos de otras aplicaciones (LM Studio, GPT4All, Jan, Ollama, caché de HF)</translation>
     </message>
     <message>
         <source>Find models on this computer</source>
-        <translation type="unfinished"></translation>
+        <translation>Buscar modelos en este ordenador</translation>
     </message>
     <message>
         <source>Register selected</source>
-        <translation type="unfinished"></translation>
+        <translation>Registrar los marcados</translation>
     </message>
     <message>
         <source>Use them where they are: nothing is copied or deleted</source>
-        <translation type="unfinished"></translation>
+        <translation>Úsalos donde están: no se copia ni se elimina nada</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished">Modelo</translation>
+        <translation>Modelo</translation>
     </message>
     <message>
         <source>App</source>
-        <translation type="unfinished"></translation>
+        <translation>Aplicación</translation>
     </message>
     <message>
         <source>Path</source>
-        <translation type="unfinished"></translation>
+        <translation>Ruta</translation>
     </message>
     <message>
         <source>{name}  (in the library)</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}  (en la biblioteca)</translation>
     </message>
     <message>
         <source>also at:
 {paths}</source>
-        <translation type="unfinished"></translation>
+        <translation>también en:
+{paths}</translation>
     </message>
     <message>
         <source>No GGUF models found in other apps&apos; folders.</source>
-        <translation type="unfinished"></translation>
+        <translation>No se encontraron modelos GGUF en las carpetas de otras aplicaciones.</translation>
     </message>
     <message numerus="yes">
         <source>Found %n model(s), {new} not in the library yet. Register them to use them here without downloading again.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Encontrado %n modelo; {new} aún fuera de la biblioteca. Regístralos para usarlos aquí sin volver a descargarlos.</numerusform>
+            <numerusform>Encontrados %n modelos; {new} aún fuera de la biblioteca. Regístralos para usarlos aquí sin volver a descargarlos.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Found %n model(s), {new} not in the library yet.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Encontrado %n modelo; {new} aún fuera de la biblioteca.</numerusform>
+            <numerusform>Encontrados %n modelos; {new} aún fuera de la biblioteca.</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>Registered %n model(s) in place.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Registrado %n modelo en su sitio.</numerusform>
+            <numerusform>Registrados %n modelos en su sitio.</numerusform>
         </translation>
     </message>
     <message>
         <source>Looking in other apps&apos; folders…</source>
-        <translation type="unfinished"></translation>
+        <translation>Buscando en las carpetas de otras aplicaciones…</translation>
     </message>
 </context>
 <context>
@@ -1446,7 +1523,7 @@ recommended file: {file}</source>
     </message>
     <message>
         <source>Library</source>
-        <translation type="unfinished"></translation>
+        <translation type="unfinished">Biblioteca</translation>
     </message>
     <message>
         <source>Ready</source>
@@ -1691,90 +1768,90 @@ They stop now and continue from where they stopped when you download the same fi
     <name>ModelPicker</name>
     <message>
         <source>The model that writes the replies</source>
-        <translation type="unfinished"></translation>
+        <translation>El modelo que escribe las respuestas</translation>
     </message>
     <message>
         <source>{model} — file missing</source>
-        <translation type="unfinished"></translation>
+        <translation>{model} — falta el archivo</translation>
     </message>
     <message>
         <source>remote</source>
-        <translation type="unfinished"></translation>
+        <translation>remoto</translation>
     </message>
     <message>
         <source>{model}: on the remote server {server}</source>
-        <translation type="unfinished"></translation>
+        <translation>{model}: en el servidor remoto {server}</translation>
     </message>
     <message>
         <source>No models: File &gt; Import model…</source>
-        <translation type="unfinished"></translation>
+        <translation>Sin modelos: Archivo &gt; Importar modelo…</translation>
     </message>
     <message>
         <source>the server&apos;s own template</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla del propio servidor</translation>
     </message>
 </context>
 <context>
     <name>ModelsWindow</name>
     <message>
         <source>No connection to Hugging Face. Installed models keep working; searching and downloading need the internet.</source>
-        <translation type="unfinished"></translation>
+        <translation>Sin conexión con Hugging Face. Los modelos instalados siguen funcionando; para buscar y descargar hace falta internet.</translation>
     </message>
     <message>
         <source>Models</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelos</translation>
     </message>
     <message>
         <source>Add a token…</source>
-        <translation type="unfinished"></translation>
+        <translation>Añadir un token…</translation>
     </message>
     <message>
         <source>Discover</source>
-        <translation type="unfinished"></translation>
+        <translation>Descubrir</translation>
     </message>
     <message>
         <source>Downloads</source>
-        <translation type="unfinished"></translation>
+        <translation>Descargas</translation>
     </message>
     <message>
         <source>Library</source>
-        <translation type="unfinished"></translation>
+        <translation>Biblioteca</translation>
     </message>
     <message>
         <source>Settings</source>
-        <translation type="unfinished">Ajustes</translation>
+        <translation>Ajustes</translation>
     </message>
     <message>
         <source>hf_… (from huggingface.co/settings/tokens)</source>
-        <translation type="unfinished"></translation>
+        <translation>hf_… (de huggingface.co/settings/tokens)</translation>
     </message>
     <message>
         <source>Save token</source>
-        <translation type="unfinished"></translation>
+        <translation>Guardar token</translation>
     </message>
     <message>
         <source>A token is saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hay un token guardado.</translation>
     </message>
     <message>
         <source>No token saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>No hay ningún token guardado.</translation>
     </message>
     <message>
         <source>Gated models (Llama, Gemma and others) need you to accept their license on the model&apos;s Hugging Face page, and a read token here. The token is stored only on this computer (readable by you alone) and sent only to Hugging Face.</source>
-        <translation type="unfinished"></translation>
+        <translation>Los modelos restringidos (Llama, Gemma y otros) requieren que aceptes su licencia en la página del modelo en Hugging Face, y un token de lectura aquí. El token se guarda solo en este ordenador (solo tú puedes leerlo) y solo se envía a Hugging Face.</translation>
     </message>
     <message>
         <source>Hugging Face token</source>
-        <translation type="unfinished"></translation>
+        <translation>Token de Hugging Face</translation>
     </message>
     <message>
         <source>Token saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>Token guardado.</translation>
     </message>
     <message>
         <source>Token removed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Token eliminado.</translation>
     </message>
 </context>
 <context>
@@ -2010,113 +2087,113 @@ They stop now and continue from where they stopped when you download the same fi
     <name>RepoPage</name>
     <message>
         <source>partly on the GPU ({layers} of {total} layers)</source>
-        <translation type="unfinished"></translation>
+        <translation>en parte en la GPU ({layers} de {total} capas)</translation>
     </message>
     <message>
         <source>fits on the GPU</source>
-        <translation type="unfinished"></translation>
+        <translation>cabe en la GPU</translation>
     </message>
     <message>
         <source>partly on the GPU</source>
-        <translation type="unfinished"></translation>
+        <translation>en parte en la GPU</translation>
     </message>
     <message>
         <source>CPU only</source>
-        <translation type="unfinished"></translation>
+        <translation>solo CPU</translation>
     </message>
     <message>
         <source>will not fit</source>
-        <translation type="unfinished"></translation>
+        <translation>no cabe</translation>
     </message>
     <message>
         <source>{fit}, context cut to {ctx}</source>
-        <translation type="unfinished"></translation>
+        <translation>{fit}, contexto recortado a {ctx}</translation>
     </message>
     <message>
         <source>Choose a model from the catalogue or the search results.</source>
-        <translation type="unfinished"></translation>
+        <translation>Elige un modelo del catálogo o de los resultados de búsqueda.</translation>
     </message>
     <message>
         <source>Context length</source>
-        <translation type="unfinished">Longitud de contexto</translation>
+        <translation>Longitud de contexto</translation>
     </message>
     <message>
         <source>The fit check plans for this many tokens of context</source>
-        <translation type="unfinished"></translation>
+        <translation>La comprobación de si cabe se planifica para estos tokens de contexto</translation>
     </message>
     <message>
         <source>Check again</source>
-        <translation type="unfinished">Comprobar de nuevo</translation>
+        <translation>Volver a comprobar</translation>
     </message>
     <message>
         <source>File</source>
-        <translation type="unfinished">Archivo</translation>
+        <translation>Archivo</translation>
     </message>
     <message>
         <source>Quant</source>
-        <translation type="unfinished"></translation>
+        <translation>Cuant.</translation>
     </message>
     <message>
         <source>Size</source>
-        <translation type="unfinished">Tamaño</translation>
+        <translation>Tamaño</translation>
     </message>
     <message>
         <source>Fit on this computer</source>
-        <translation type="unfinished"></translation>
+        <translation>¿Cabe en este ordenador?</translation>
     </message>
     <message>
         <source>Download</source>
-        <translation type="unfinished"></translation>
+        <translation>Descargar</translation>
     </message>
     <message>
         <source>&lt;b&gt;{repo}&lt;/b&gt;: could not read this repository</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;{repo}&lt;/b&gt;: no se pudo leer este repositorio</translation>
     </message>
     <message>
         <source>&lt;b&gt;{repo}&lt;/b&gt;: reading the files and checking the fit…</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;{repo}&lt;/b&gt;: leyendo los archivos y comprobando si cabe…</translation>
     </message>
     <message numerus="yes">
         <source>&lt;b&gt;{link}&lt;/b&gt; (gated: needs an accepted license and a token), %n model file(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>&lt;b&gt;{link}&lt;/b&gt; (restringido: requiere aceptar la licencia y un token), %n archivo de modelo</numerusform>
+            <numerusform>&lt;b&gt;{link}&lt;/b&gt; (restringido: requiere aceptar la licencia y un token), %n archivos de modelo</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>&lt;b&gt;{link}&lt;/b&gt;, %n model file(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>&lt;b&gt;{link}&lt;/b&gt;, %n archivo de modelo</numerusform>
+            <numerusform>&lt;b&gt;{link}&lt;/b&gt;, %n archivos de modelo</numerusform>
         </translation>
     </message>
     <message>
         <source>{name} ({parts} parts)</source>
-        <translation type="unfinished"></translation>
+        <translation>{name} ({parts} partes)</translation>
     </message>
     <message>
         <source>★ recommended</source>
-        <translation type="unfinished"></translation>
+        <translation>★ recomendado</translation>
     </message>
     <message>
         <source>installed</source>
-        <translation type="unfinished"></translation>
+        <translation>instalado</translation>
     </message>
     <message>
         <source>Vision projector (companion file, not a model): {name}, {size}</source>
-        <translation type="unfinished"></translation>
+        <translation>Proyector de visión (archivo complementario, no es un modelo): {name}, {size}</translation>
     </message>
     <message>
         <source>Vision projector (companion file, not a model): {name}</source>
-        <translation type="unfinished"></translation>
+        <translation>Proyector de visión (archivo complementario, no es un modelo): {name}</translation>
     </message>
     <message>
         <source>Incomplete split model (not offered): {name}</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelo dividido incompleto (no se ofrece): {name}</translation>
     </message>
     <message>
         <source>Installed</source>
-        <translation type="unfinished"></translation>
+        <translation>Instalado</translation>
     </message>
 </context>
 <context>
