@@ -96,9 +96,13 @@
         <source>%n download(s) are not finished. Quit anyway?
 
 They stop now and continue from where they stopped when you download the same files again.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n download is not finished. Quit anyway?
+
+It stops now and continues from where it stopped when you download the same files again.</numerusform>
+            <numerusform>%n downloads are not finished. Quit anyway?
+
+They stop now and continue from where they stopped when you download the same files again.</numerusform>
         </translation>
     </message>
 </context>

@@ -5,62 +5,62 @@
     <name>AboutDialog</name>
     <message>
         <source>checking the engine…</source>
-        <translation type="unfinished"></translation>
+        <translation>comprobando el motor…</translation>
     </message>
     <message>
         <source>not checked</source>
-        <translation type="unfinished"></translation>
+        <translation>sin comprobar</translation>
     </message>
     <message>
         <source>the engine could not start</source>
-        <translation type="unfinished"></translation>
+        <translation>el motor no pudo arrancar</translation>
     </message>
     <message>
         <source>not available ({detail})</source>
-        <translation type="unfinished"></translation>
+        <translation>no disponible ({detail})</translation>
     </message>
     <message>
         <source>llama-cpp-python {version} (llama.cpp) · backend {backend}</source>
-        <translation type="unfinished"></translation>
+        <translation>llama-cpp-python {version} (llama.cpp) · backend {backend}</translation>
     </message>
     <message>
         <source>About {app}</source>
-        <translation type="unfinished"></translation>
+        <translation>Acerca de {app}</translation>
     </message>
     <message>
         <source>&lt;h3&gt;{app} {version}&lt;/h3&gt;&lt;p&gt;Chat with open language models on your own computer, offline.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Engine:&lt;/b&gt; {engine}&lt;br&gt;&lt;b&gt;Qt:&lt;/b&gt; {qt}&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;h3&gt;{app} {version}&lt;/h3&gt;&lt;p&gt;Chatea con modelos de lenguaje abiertos en tu propio ordenador, sin conexión.&lt;/p&gt;&lt;p&gt;&lt;b&gt;Motor:&lt;/b&gt; {engine}&lt;br&gt;&lt;b&gt;Qt:&lt;/b&gt; {qt}&lt;/p&gt;</translation>
     </message>
     <message>
         <source>&lt;p&gt;&lt;b&gt;Start chatting:&lt;/b&gt; a small starter model (SmolLM2-135M-Instruct) is selected above. Type a message below and press Enter. It is tiny and fast, not very clever: try a bigger model when you want better answers.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;p&gt;&lt;b&gt;Empieza a chatear:&lt;/b&gt; arriba está elegido un modelo pequeño para empezar (SmolLM2-135M-Instruct). Escribe un mensaje abajo y pulsa Intro. Es diminuto y rápido, pero no muy listo: prueba un modelo más grande cuando quieras mejores respuestas.&lt;/p&gt;</translation>
     </message>
     <message>
         <source>&lt;p&gt;&lt;b&gt;Get a first model:&lt;/b&gt; open &lt;i&gt;Models &amp;gt; Find models…&lt;/i&gt; and search for &lt;i&gt;SmolLM2-135M-Instruct&lt;/i&gt;, a small starter model (about 100 MB) that runs on any computer. Have a &lt;code&gt;.gguf&lt;/code&gt; file already? Use &lt;i&gt;File &amp;gt; Import model…&lt;/i&gt; or drop it on this window.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;p&gt;&lt;b&gt;Consigue un primer modelo:&lt;/b&gt; abre &lt;i&gt;Modelos &amp;gt; Buscar modelos…&lt;/i&gt; y busca &lt;i&gt;SmolLM2-135M-Instruct&lt;/i&gt;, un modelo pequeño para empezar (unos 100 MB) que funciona en cualquier ordenador. ¿Ya tienes un archivo &lt;code&gt;.gguf&lt;/code&gt;? Usa &lt;i&gt;Archivo &amp;gt; Importar modelo…&lt;/i&gt; o suéltalo en esta ventana.&lt;/p&gt;</translation>
     </message>
     <message>
         <source>&lt;h2&gt;Welcome to {app}&lt;/h2&gt;&lt;p&gt;Chat with open language models on your own computer. Once a model is downloaded, everything runs offline: your chats stay on this computer.&lt;/p&gt;{start}&lt;p&gt;&lt;b&gt;Find more models&lt;/b&gt; on Hugging Face with &lt;i&gt;Models &amp;gt; Find models…&lt;/i&gt;: it shows which files fit your computer&apos;s memory before you download. From a terminal: &lt;code&gt;desktop-llm search QUERY&lt;/code&gt;, then &lt;code&gt;desktop-llm pull REPO&lt;/code&gt;.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;h2&gt;Te damos la bienvenida a {app}&lt;/h2&gt;&lt;p&gt;Chatea con modelos de lenguaje abiertos en tu propio ordenador. Una vez descargado un modelo, todo funciona sin conexión: tus chats se quedan en este ordenador.&lt;/p&gt;{start}&lt;p&gt;&lt;b&gt;Encuentra más modelos&lt;/b&gt; en Hugging Face con &lt;i&gt;Modelos &amp;gt; Buscar modelos…&lt;/i&gt;: te muestra qué archivos caben en la memoria de tu ordenador antes de descargarlos. Desde una terminal: &lt;code&gt;desktop-llm search CONSULTA&lt;/code&gt; y luego &lt;code&gt;desktop-llm pull REPO&lt;/code&gt;.&lt;/p&gt;</translation>
     </message>
 </context>
 <context>
     <name>App</name>
     <message>
         <source>{app} is already running with the data folder {folder}. Switch to its window, or close it first.</source>
-        <translation type="unfinished"></translation>
+        <translation>{app} ya está en marcha con la carpeta de datos {folder}. Cambia a su ventana o ciérralo primero.</translation>
     </message>
     <message>
         <source>{app} is already running (process {pid}) with the data folder {folder}. Switch to its window, or close it first.</source>
-        <translation type="unfinished"></translation>
+        <translation>{app} ya está en marcha (proceso {pid}) con la carpeta de datos {folder}. Cambia a su ventana o ciérralo primero.</translation>
     </message>
     <message>
         <source>cannot create the lock file {path}: check the folder&apos;s permissions</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede crear el archivo de bloqueo {path}: revisa los permisos de la carpeta</translation>
     </message>
     <message>
         <source>{app} cannot start</source>
-        <translation type="unfinished"></translation>
+        <translation>{app} no puede iniciarse</translation>
     </message>
 </context>
 <context>
@@ -476,15 +476,15 @@
     <name>ChatView</name>
     <message>
         <source>Type a message below to start.</source>
-        <translation type="unfinished"></translation>
+        <translation>Escribe un mensaje abajo para empezar.</translation>
     </message>
     <message>
         <source>Show earlier messages ({count} more)</source>
-        <translation type="unfinished"></translation>
+        <translation>Mostrar mensajes anteriores ({count} más)</translation>
     </message>
     <message>
         <source>Show later messages ({count} more)</source>
-        <translation type="unfinished"></translation>
+        <translation>Mostrar mensajes posteriores ({count} más)</translation>
     </message>
 </context>
 <context>
@@ -799,59 +799,61 @@
     <name>Composer</name>
     <message>
         <source>Message the model… (Enter to send, Shift+Enter for a new line)</source>
-        <translation type="unfinished"></translation>
+        <translation>Escribe al modelo… (Intro para enviar, Mayús+Intro para una línea nueva)</translation>
     </message>
 </context>
 <context>
     <name>ConversationList</name>
     <message>
         <source>New chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Chat nuevo</translation>
     </message>
     <message>
         <source>+ New chat</source>
-        <translation type="unfinished"></translation>
+        <translation>+ Chat nuevo</translation>
     </message>
     <message>
         <source>Rename</source>
-        <translation type="unfinished"></translation>
+        <translation>Cambiar nombre</translation>
     </message>
     <message>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
+        <translation>Eliminar</translation>
     </message>
     <message>
         <source>{title}
 (writing a reply…)</source>
-        <translation type="unfinished"></translation>
+        <translation>{title}
+(escribiendo una respuesta…)</translation>
     </message>
     <message>
         <source>Rename chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Cambiar nombre del chat</translation>
     </message>
     <message>
         <source>Title:</source>
-        <translation type="unfinished"></translation>
+        <translation>Título:</translation>
     </message>
     <message>
         <source>Delete chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Eliminar chat</translation>
     </message>
     <message>
         <source>Delete “{title}” and all its messages?</source>
-        <translation type="unfinished"></translation>
+        <translation>¿Eliminar «{title}» y todos sus mensajes?</translation>
     </message>
 </context>
 <context>
     <name>CrashDialog</name>
     <message>
         <source>Something went wrong</source>
-        <translation type="unfinished"></translation>
+        <translation>Algo ha fallado</translation>
     </message>
     <message>
         <source>desktop-llm hit a bug. Your chats are saved and the app keeps running.
 Please report it with the details below.</source>
-        <translation type="unfinished"></translation>
+        <translation>desktop-llm ha encontrado un error. Tus chats están guardados y la aplicación sigue funcionando.
+Por favor, infórmalo con los detalles de abajo.</translation>
     </message>
 </context>
 <context>
@@ -1491,51 +1493,51 @@ archivo recomendado: {file}</translation>
     <name>MainWindow</name>
     <message>
         <source>loading %p%</source>
-        <translation type="unfinished"></translation>
+        <translation>cargando %p %</translation>
     </message>
     <message>
         <source>Send</source>
-        <translation type="unfinished">Enviar</translation>
+        <translation>Enviar</translation>
     </message>
     <message>
         <source>Stop</source>
-        <translation type="unfinished">Detener</translation>
+        <translation>Detener</translation>
     </message>
     <message>
         <source>Regenerate</source>
-        <translation type="unfinished"></translation>
+        <translation>Regenerar</translation>
     </message>
     <message>
         <source>Model:</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelo:</translation>
     </message>
     <message>
         <source>This is a base model: it continues your text rather than answering it. Choose an instruct model to chat.</source>
-        <translation type="unfinished"></translation>
+        <translation>Este es un modelo base: continúa tu texto en lugar de responderlo. Elige un modelo instruct para chatear.</translation>
     </message>
     <message>
         <source>Chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Chat</translation>
     </message>
     <message>
         <source>Compare</source>
-        <translation type="unfinished">Comparar</translation>
+        <translation>Comparar</translation>
     </message>
     <message>
         <source>Library</source>
-        <translation type="unfinished">Biblioteca</translation>
+        <translation>Biblioteca</translation>
     </message>
     <message>
         <source>Ready</source>
-        <translation type="unfinished">Listo</translation>
+        <translation>Listo</translation>
     </message>
     <message>
         <source>backup failed: {message}</source>
-        <translation type="unfinished"></translation>
+        <translation>la copia de seguridad falló: {message}</translation>
     </message>
     <message>
         <source>choose a model to benchmark first</source>
-        <translation type="unfinished"></translation>
+        <translation>elige primero un modelo para la prueba de rendimiento</translation>
     </message>
     <message>
         <source>Local server</source>
@@ -1579,75 +1581,79 @@ archivo recomendado: {file}</translation>
     </message>
     <message>
         <source>Writing…</source>
-        <translation type="unfinished"></translation>
+        <translation>Escribiendo…</translation>
     </message>
     <message>
         <source>Continue.</source>
-        <translation type="unfinished"></translation>
+        <translation>Continúa.</translation>
     </message>
     <message>
         <source>Reading your message…</source>
-        <translation type="unfinished"></translation>
+        <translation>Leyendo tu mensaje…</translation>
     </message>
     <message>
         <source>Reading your message… {done} / {total} tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>Leyendo tu mensaje… {done} / {total} tokens</translation>
     </message>
     <message>
         <source>Writing… {rate}</source>
-        <translation type="unfinished"></translation>
+        <translation>Escribiendo… {rate}</translation>
     </message>
     <message>
         <source>The model stopped unexpectedly: {error}. The partial reply was saved; your next message starts the model again.</source>
-        <translation type="unfinished"></translation>
+        <translation>El modelo se detuvo de forma inesperada: {error}. La respuesta parcial se guardó; tu próximo mensaje vuelve a iniciar el modelo.</translation>
     </message>
     <message>
         <source>Loading model… {percent}%</source>
-        <translation type="unfinished"></translation>
+        <translation>Cargando modelo… {percent} %</translation>
     </message>
     <message>
         <source>New chats start from these settings</source>
-        <translation type="unfinished"></translation>
+        <translation>Los chats nuevos empiezan con estos ajustes</translation>
     </message>
     <message>
         <source>Threads for this model: {threads} (from its next load)</source>
-        <translation type="unfinished"></translation>
+        <translation>Hilos para este modelo: {threads} (desde la próxima carga)</translation>
     </message>
     <message>
         <source>Threads for this model: auto (from its next load)</source>
-        <translation type="unfinished"></translation>
+        <translation>Hilos para este modelo: auto (desde la próxima carga)</translation>
     </message>
     <message>
         <source>Error</source>
-        <translation type="unfinished"></translation>
+        <translation>Error</translation>
     </message>
     <message>
         <source>Import model</source>
-        <translation type="unfinished"></translation>
+        <translation>Importar modelo</translation>
     </message>
     <message>
         <source>GGUF models (*.gguf);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Modelos GGUF (*.gguf);;Todos los archivos (*)</translation>
     </message>
     <message>
         <source>Imported {name} (left in place: {path}); your next new chat uses it (or choose it above for this chat)</source>
-        <translation type="unfinished"></translation>
+        <translation>Importado {name} (se queda donde está: {path}); tu próximo chat nuevo lo usará (o elígelo arriba para este chat)</translation>
     </message>
     <message>
         <source>Imported {name} (left in place: {path})</source>
-        <translation type="unfinished"></translation>
+        <translation>Importado {name} (se queda donde está: {path})</translation>
     </message>
     <message>
         <source>Downloads are running</source>
-        <translation type="unfinished"></translation>
+        <translation>Hay descargas en curso</translation>
     </message>
     <message numerus="yes">
         <source>%n download(s) are not finished. Quit anyway?
 
 They stop now and continue from where they stopped when you download the same files again.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n descarga no ha terminado. ¿Salir de todos modos?
+
+Se detiene ahora y continuará desde donde se quedó cuando vuelvas a descargar los mismos archivos.</numerusform>
+            <numerusform>%n descargas no han terminado. ¿Salir de todos modos?
+
+Se detienen ahora y continuarán desde donde se quedaron cuando vuelvas a descargar los mismos archivos.</numerusform>
         </translation>
     </message>
 </context>
@@ -2200,11 +2206,11 @@ They stop now and continue from where they stopped when you download the same fi
     <name>ServerBadge</name>
     <message>
         <source>The local API server is running (Settings &gt; Local server)</source>
-        <translation type="unfinished"></translation>
+        <translation>El servidor de API local está en marcha (Ajustes &gt; Servidor local)</translation>
     </message>
     <message>
         <source>API: {url}</source>
-        <translation type="unfinished"></translation>
+        <translation>API: {url}</translation>
     </message>
 </context>
 <context>
@@ -2628,127 +2634,127 @@ They stop now and continue from where they stopped when you download the same fi
     <name>WindowMenus</name>
     <message>
         <source>&amp;File</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Archivo</translation>
     </message>
     <message>
         <source>&amp;New chat</source>
-        <translation type="unfinished"></translation>
+        <translation>Chat &amp;nuevo</translation>
     </message>
     <message>
         <source>&amp;Import model…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Importar modelo…</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Salir</translation>
     </message>
     <message>
         <source>&amp;Chat</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Chat</translation>
     </message>
     <message>
         <source>&amp;Stop the reply</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Detener la respuesta</translation>
     </message>
     <message>
         <source>&amp;Regenerate</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Regenerar</translation>
     </message>
     <message>
         <source>Type a &amp;message</source>
-        <translation type="unfinished"></translation>
+        <translation>Escribir un &amp;mensaje</translation>
     </message>
     <message>
         <source>Searc&amp;h all chats</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Buscar en todos los chats</translation>
     </message>
     <message>
         <source>&amp;Export chat…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Exportar chat…</translation>
     </message>
     <message>
         <source>Export &amp;all chats…</source>
-        <translation type="unfinished"></translation>
+        <translation>Exportar &amp;todos los chats…</translation>
     </message>
     <message>
         <source>&amp;Import chats…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Importar chats…</translation>
     </message>
     <message>
         <source>&amp;Models</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Modelos</translation>
     </message>
     <message>
         <source>&amp;Find models…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Buscar modelos…</translation>
     </message>
     <message>
         <source>&amp;Library</source>
-        <translation type="unfinished"></translation>
+        <translation>Bib&amp;lioteca</translation>
     </message>
     <message>
         <source>&amp;Benchmark this model…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Prueba de rendimiento de este modelo…</translation>
     </message>
     <message>
         <source>&amp;Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>A&amp;justes</translation>
     </message>
     <message>
         <source>&amp;Settings…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Ajustes…</translation>
     </message>
     <message>
         <source>&amp;Hardware…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Hardware…</translation>
     </message>
     <message>
         <source>&amp;Backups…</source>
-        <translation type="unfinished"></translation>
+        <translation>Copias de &amp;seguridad…</translation>
     </message>
     <message>
         <source>&amp;Local server…</source>
-        <translation type="unfinished"></translation>
+        <translation>Servidor &amp;local…</translation>
     </message>
     <message>
         <source>&amp;Cluster…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Clúster…</translation>
     </message>
     <message>
         <source>&amp;Remote servers…</source>
-        <translation type="unfinished"></translation>
+        <translation>Servidores &amp;remotos…</translation>
     </message>
     <message>
         <source>&amp;Saved chat states…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Estados de chat guardados…</translation>
     </message>
     <message>
         <source>&amp;Theme</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Tema</translation>
     </message>
     <message>
         <source>&amp;Like the system</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Como el sistema</translation>
     </message>
     <message>
         <source>&amp;Light</source>
-        <translation type="unfinished"></translation>
+        <translation>C&amp;laro</translation>
     </message>
     <message>
         <source>&amp;Dark</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Oscuro</translation>
     </message>
     <message>
         <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
+        <translation>A&amp;yuda</translation>
     </message>
     <message>
         <source>&amp;Getting started</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Primeros pasos</translation>
     </message>
     <message>
         <source>&amp;About {app}</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Acerca de {app}</translation>
     </message>
 </context>
 </TS>

@@ -433,7 +433,7 @@ def test_quitting_with_a_download_running_asks_first(qtbot: QtBot, setup: Setup)
     try:
         QTimer.singleShot(200, answer_no)
         main.close()
-        assert asked and "1 download(s) are not finished" in asked[0]
+        assert asked and "1 download is not finished" in asked[0]
         assert row.row.state in ("running", "queued")  # not quitting: it goes on
     finally:
         # Closing the window when the test ends must not ask again (a modal box
