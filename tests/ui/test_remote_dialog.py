@@ -51,10 +51,10 @@ def test_add_test_wrong_key_and_remove(
     assert dialog.key.echoMode() == dialog.key.EchoMode.Password
     with qtbot.waitSignal(service.testFinished, timeout=TIMEOUT_MS) as blocker:
         dialog.add_button.click()
-    assert blocker.args == ["box", True, "1 models: smollm2"]
-    assert dialog.message.text() == "box: 1 models: smollm2"
+    assert blocker.args == ["box", True, "1 model: smollm2"]
+    assert dialog.message.text() == "box: 1 model: smollm2"
     cells = [dialog.table.item(0, c).text() for c in range(dialog.table.columnCount())]
-    assert cells == ["box", llama_server.base_url, "set", "1 models: smollm2"]
+    assert cells == ["box", llama_server.base_url, "set", "1 model: smollm2"]
     assert [m.spec for m in service.models()] == ["box::smollm2"]
     assert service.store.get("box").first_token_timeout_s == 30
 
