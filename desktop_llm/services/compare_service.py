@@ -11,13 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, Signal
 
 from desktop_llm.core.chat.conversation import ChatSettings
 from desktop_llm.core.compare.arena import arena_order, vote_models
 from desktop_llm.core.compare.comparison import (
     CompareCallbacks,
     Comparison,
+    ModeChoice,
     PaneResult,
     Planning,
     Slot,
@@ -42,6 +43,34 @@ from desktop_llm.services.streaming import ChunkCoalescer
 from desktop_llm.storage import CompareRepository
 
 translate = QCoreApplication.translate
+
+
+def mode_words(choice: ModeChoice) -> str:
+    """Why the panes run at the same time or one after another, in the window's
+    language (core's :meth:`ModeChoice.reason` is the command line's English)."""
+    if choice.asked:
+        return translate("CompareService", "one after another, as asked")
+    locale = QLocale()
+    si = QLocale.DataSizeFormat.DataSizeSIFormat
+    fields = {
+        "models": locale.toString(choice.models),
+        "need": locale.formattedDataSize(choice.need_bytes, 1, si),
+        "free": locale.formattedDataSize(choice.free_bytes, 1, si),
+    }
+    if choice.mode == "parallel":
+        text = translate(
+            "CompareService",
+            "at the same time: the {models} models need about {need} together and {free} "
+            "of RAM is free",
+        )
+    else:
+        text = translate(
+            "CompareService",
+            "one after another: the {models} models need about {need} together but only "
+            "{free} of RAM is free",
+        )
+    return text.format(**fields)
+
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +203,7 @@ class CompareService(QObject):
             return False
         self.arena, self.tag = arena, tag
         self.order = arena_order(len(slots)) if arena else list(range(len(slots)))
-        self.modeChosen.emit(self._comparison.mode, self._comparison.mode_reason)
+        self.modeChosen.emit(self._comparison.mode, mode_words(self._comparison.mode_choice))
         return True
 
     def saved(self) -> list[tuple[int, str]]:
@@ -206,7 +235,7 @@ class CompareService(QObject):
             return []
         self.arena, self.tag = False, stored.tag  # a reopened arena is already revealed
         self.order = list(range(len(stored.runs)))
-        self.modeChosen.emit(self._comparison.mode, self._comparison.mode_reason)
+        self.modeChosen.emit(self._comparison.mode, mode_words(self._comparison.mode_choice))
         return [
             (run.model_name, [(m.role, m.content) for m in run.messages]) for run in stored.runs
         ]

@@ -49,13 +49,6 @@ VOTES = (
 )
 """The arena's vote buttons: (English text, translated where shown; the outcome)."""
 
-MODES = {
-    "parallel": QT_TRANSLATE_NOOP("CompareTab", "parallel"),
-    "sequential": QT_TRANSLATE_NOOP("CompareTab", "sequential"),
-}
-"""How the comparison runs (the service's key) -> its word, translated where shown."""
-
-
 CHARTS_MIN_TAB_HEIGHT = 660
 """Below this height the Compare page folds its charts away (unless the user chose):
 the panes' replies get the room (issue 16: usable at 1024x700)."""
@@ -428,11 +421,10 @@ class CompareTab(QWidget):
         self.ttft_chart.set_values([(labels[i], ttft) for i, (_, ttft) in enumerate(values)])
 
     def _mode_chosen(self, mode: str, why: str) -> None:
-        """How the comparison runs (its word translated) and why (the core's words)."""
-        name = translate("CompareTab", str(MODES[mode])) if mode in MODES else mode
-        self.mode_label.setText(
-            translate("CompareTab", "{mode}: {reason}").format(mode=name, reason=why)
-        )
+        """How the comparison runs and why (the service says it in the window's
+        language: "at the same time: the 2 models need about…")."""
+        del mode  # the words say it
+        self.mode_label.setText(why)
 
     def _error(self, message: str) -> None:
         if self._scoring:  # the scoring ends with its error

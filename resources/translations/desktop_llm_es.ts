@@ -564,6 +564,18 @@
 <context>
     <name>CompareService</name>
     <message>
+        <source>one after another, as asked</source>
+        <translation>uno tras otro, como pediste</translation>
+    </message>
+    <message>
+        <source>at the same time: the {models} models need about {need} together and {free} of RAM is free</source>
+        <translation>a la vez: los {models} modelos necesitan unos {need} en total y hay {free} de RAM libre</translation>
+    </message>
+    <message>
+        <source>one after another: the {models} models need about {need} together but only {free} of RAM is free</source>
+        <translation>uno tras otro: los {models} modelos necesitan unos {need} en total, pero solo hay {free} de RAM libre</translation>
+    </message>
+    <message>
         <source>{model} · remote · {server}</source>
         <translation>{model} · remoto · {server}</translation>
     </message>
@@ -597,14 +609,6 @@
     <message>
         <source>Both bad</source>
         <translation>Ambos malos</translation>
-    </message>
-    <message>
-        <source>parallel</source>
-        <translation>en paralelo</translation>
-    </message>
-    <message>
-        <source>sequential</source>
-        <translation>en secuencia</translation>
     </message>
     <message>
         <source>Arena (hide models)</source>
@@ -761,10 +765,6 @@
     <message>
         <source>saved {path}</source>
         <translation>guardado {path}</translation>
-    </message>
-    <message>
-        <source>{mode}: {reason}</source>
-        <translation>{mode}: {reason}</translation>
     </message>
     <message>
         <source>{low} to {high}</source>

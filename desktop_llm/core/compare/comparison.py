@@ -125,24 +125,45 @@ def estimate_bytes(slot: Slot) -> int:
     return sizes.weights_bytes + sizes.kv_bytes(sizes.n_layers, ctx) + sizes.compute_bytes(ctx)
 
 
+@dataclass(frozen=True)
+class ModeChoice:
+    """Whether the panes run at the same time, and the figures that decided it (the
+    window words them in its language; :meth:`reason` is the English of the CLI)."""
+
+    mode: str
+    """"parallel" or "sequential"."""
+    models: int
+    need_bytes: int = 0
+    free_bytes: int = 0
+    asked: bool = False
+    """Sequential because the user asked for it."""
+
+    def reason(self) -> str:
+        if self.asked:
+            return "one after another, as asked"
+        need, free = format_size(self.need_bytes), format_size(self.free_bytes)
+        if self.mode == "parallel":
+            return (
+                f"at the same time: the {self.models} models need about {need} "
+                f"together and {free} of RAM is free"
+            )
+        return (
+            f"one after another: the {self.models} models need about {need} "
+            f"together but only {free} of RAM is free"
+        )
+
+
 def choose_mode(
     slots: Sequence[Slot], ram_free: int | None = None, *, sequential: bool = False
-) -> tuple[str, str]:
-    """("parallel" | "sequential", why)."""
+) -> ModeChoice:
+    """Parallel when the panes' models fit in the RAM free together, else sequential."""
     if sequential:
-        return "sequential", "one after another, as asked"
+        return ModeChoice("sequential", len(slots), asked=True)
     need = sum(estimate_bytes(s) for s in slots)
     free = ram_free if ram_free is not None else free_ram_bytes()
     budget = Machine(ram_free=free).ram_budget()
-    if need <= budget:
-        return "parallel", (
-            f"at the same time: the {len(slots)} models need about {format_size(need)} "
-            f"together and {format_size(free)} of RAM is free"
-        )
-    return "sequential", (
-        f"one after another: the {len(slots)} models need about {format_size(need)} "
-        f"together but only {format_size(free)} of RAM is free"
-    )
+    mode = "parallel" if need <= budget else "sequential"
+    return ModeChoice(mode, len(slots), need, free)
 
 
 def _less(machine: Machine, plan: Plan) -> Machine:
@@ -205,7 +226,8 @@ class Comparison:
         for slot in slots:
             slot.settings.validate()
         self.slots = list(slots)
-        self.mode, self.mode_reason = choose_mode(slots, ram_free, sequential=sequential)
+        self.mode_choice = choose_mode(slots, ram_free, sequential=sequential)
+        self.mode, self.mode_reason = self.mode_choice.mode, self.mode_choice.reason()
         self._log_dir = log_dir
         self._planning = planning or Planning()
         make = make_engine or (lambda: EngineHost(log_dir))
