@@ -18,9 +18,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
-from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES
+from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES, GGUF, TemplateChoice
 from desktop_llm.core.hardware.planner import GpuLayers
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.core.models.options import ModelOptions
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 __all__ = ["FoundModel", "LibraryService", "ModelRecord", "Registered"]
+
+translate = QCoreApplication.translate
 
 
 class LibraryService(QObject):
@@ -131,12 +133,18 @@ class LibraryService(QObject):
     def template_names(self) -> tuple[str, ...]:
         return BUILTIN_TEMPLATES
 
-    def template_description(self, model_id: int) -> str:
-        """How the model's chat template was chosen, in words ("" if it can't be read)."""
+    def template_choice(self, model_id: int) -> TemplateChoice | None:
+        """The chat template the model's replies use, and why (None: unreadable)."""
         try:
-            return self.library.ref_for(self.library.get(model_id)).template().describe()
+            return self.library.ref_for(self.library.get(model_id)).template()
         except UserError:
-            return ""
+            return None
+
+    def template_description(self, model_id: int) -> str:
+        """How the model's chat template was chosen, in the window's words ("" if it
+        can't be read)."""
+        choice = self.template_choice(model_id)
+        return "" if choice is None else template_words(choice)
 
     def set_template_override(self, model_id: int, template: str | None) -> None:
         if self._guard(lambda: self.library.set_template_override(model_id, template)) is None:
@@ -230,3 +238,28 @@ class LibraryService(QObject):
         except UserError as exc:
             self.errorOccurred.emit(exc.message)
             return None
+
+
+def template_words(choice: TemplateChoice) -> str:
+    """:meth:`TemplateChoice.describe` in the window's language."""
+    if choice.source == "fallback":
+        return translate("LibraryService", "plain completion (no chat template)")
+    if choice.name == GGUF:
+        title = translate("LibraryService", "model's own template")
+    elif choice.name == "completion":
+        title = translate("LibraryService", "plain completion")
+    else:
+        title = choice.title  # a template's name: ChatML, Llama 3…
+    if choice.source == "override":
+        return translate("LibraryService", "{template} (chosen in the model's settings)").format(
+            template=title
+        )
+    if choice.source == "family" and choice.guessed_kind:
+        kinds = {
+            "name": translate("LibraryService", "guessed from the name {value}"),
+            "file name": translate("LibraryService", "guessed from the file name {value}"),
+            "architecture": translate("LibraryService", "guessed from the architecture {value}"),
+        }
+        why = kinds.get(choice.guessed_kind, "{value}").format(value=repr(choice.guessed_value))
+        return translate("LibraryService", "{template} ({why})").format(template=title, why=why)
+    return title

@@ -136,8 +136,10 @@ class LibraryPage(QWidget):
         self.gpu_layers.setEnabled(False)
         self.template = QComboBox()
         self.template.addItem(translate("LibraryPage", "Automatic"), None)
-        for name in self._service.template_names():
-            self.template.addItem(name, name)
+        for name in self._service.template_names():  # the names `chat --template` takes
+            plain = name == "completion"
+            label = translate("LibraryPage", "plain completion (base models)") if plain else name
+            self.template.addItem(label, name)
         self.threads = QSpinBox()
         self.threads.setRange(0, 256)
         self.threads.setSpecialValueText(translate("LibraryPage", "automatic (free cores)"))

@@ -689,7 +689,7 @@ class MainWindow(QMainWindow):
         self.settings_panel.show_threads(
             self.library.threads(model_id) if model_id is not None else None
         )
-        self.base_model_note.setVisible(description.startswith("plain completion"))
+        self.base_model_note.setVisible(self.model_picker.is_plain_completion())
 
     def _settings_edited(self, settings: ChatSettings) -> None:
         if self.conversation_id is not None:

@@ -119,5 +119,11 @@ class ModelPicker(QComboBox):
         override = record.template_override if record else None
         return override, self._library.template_description(model_id)
 
+    def is_plain_completion(self) -> bool:
+        """The chosen model is a base model: it continues text, it doesn't chat."""
+        model_id = None if self.is_remote() else self.current_model_id()
+        choice = self._library.template_choice(model_id) if model_id is not None else None
+        return choice is not None and choice.name == "completion"
+
     def _index_changed(self, _index: int) -> None:
         self.modelChosen.emit(self.current_model_id())

@@ -134,8 +134,10 @@ class SettingsPanel(QWidget):
         self.template = QComboBox()
         self.template.addItem(translate("SettingsPanel", "Automatic"), None)
         self.template.addItem(translate("SettingsPanel", "Model's own (GGUF)"), "gguf")
-        for name in template_names:
-            self.template.addItem(name, name)
+        for name in template_names:  # the names `chat --template` takes
+            plain = name == "completion"
+            label = translate("SettingsPanel", "plain completion (base models)") if plain else name
+            self.template.addItem(label, name)
         self.template.currentIndexChanged.connect(self._template_changed)
         template_layout.addWidget(self.template)
         self.template_note = QLabel()

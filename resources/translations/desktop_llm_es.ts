@@ -1295,6 +1295,10 @@ archivo recomendado: {file}</translation>
         <translation>Automática</translation>
     </message>
     <message>
+        <source>plain completion (base models)</source>
+        <translation>completado simple (modelos base)</translation>
+    </message>
+    <message>
         <source>automatic (free cores)</source>
         <translation>automático (núcleos libres)</translation>
     </message>
@@ -1464,6 +1468,41 @@ archivo recomendado: {file}</translation>
     <message>
         <source>Looking in other apps&apos; folders…</source>
         <translation>Buscando en las carpetas de otras aplicaciones…</translation>
+    </message>
+</context>
+<context>
+    <name>LibraryService</name>
+    <message>
+        <source>plain completion (no chat template)</source>
+        <translation>completado simple (sin plantilla de chat)</translation>
+    </message>
+    <message>
+        <source>model&apos;s own template</source>
+        <translation>plantilla propia del modelo</translation>
+    </message>
+    <message>
+        <source>plain completion</source>
+        <translation>completado simple</translation>
+    </message>
+    <message>
+        <source>{template} (chosen in the model&apos;s settings)</source>
+        <translation>{template} (elegida en los ajustes del modelo)</translation>
+    </message>
+    <message>
+        <source>guessed from the name {value}</source>
+        <translation>deducida del nombre {value}</translation>
+    </message>
+    <message>
+        <source>guessed from the file name {value}</source>
+        <translation>deducida del nombre de archivo {value}</translation>
+    </message>
+    <message>
+        <source>guessed from the architecture {value}</source>
+        <translation>deducida de la arquitectura {value}</translation>
+    </message>
+    <message>
+        <source>{template} ({why})</source>
+        <translation>{template} ({why})</translation>
     </message>
 </context>
 <context>
@@ -2440,6 +2479,10 @@ Se detienen ahora y continuarán desde donde se quedaron cuando vuelvas a descar
     <message>
         <source>Model&apos;s own (GGUF)</source>
         <translation>La del modelo (GGUF)</translation>
+    </message>
+    <message>
+        <source>plain completion (base models)</source>
+        <translation>completado simple (modelos base)</translation>
     </message>
     <message>
         <source>From the preset “{name}”.</source>

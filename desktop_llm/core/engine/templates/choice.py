@@ -67,15 +67,21 @@ class TemplateChoice:
     source: str
     jinja: str | None = None
     guessed_from: str = ""
+    guessed_kind: str = ""
+    """What the family was read from: "name", "file name" or "architecture" (the
+    window words it in its language)."""
+    guessed_value: str = ""
+
+    @property
+    def title(self) -> str:
+        """The template's name in English ("ChatML"; "model's own template")."""
+        if self.name == GGUF:
+            return "model's own template"
+        return _TITLES.get(self.name, self.name)
 
     def describe(self) -> str:
         """One line for the model's settings and the CLI, e.g. "ChatML (guessed from ...)"."""
-        if self.name == GGUF:
-            title = "model's own template"
-        elif self.name == "completion":
-            title = "plain completion"
-        else:
-            title = _TITLES.get(self.name, self.name)
+        title = self.title
         if self.source == "override":
             return f"{title} (chosen in the model's settings)"
         if self.source == "family":
@@ -179,15 +185,21 @@ def choose_template(
         return TemplateChoice(name=GGUF, source="gguf", jinja=chat_template)
 
     candidates = [
-        (f"the name {model_name!r}", model_name or ""),
-        (f"the file name {PurePath(file_name).name!r}", PurePath(file_name).name),
-        (f"the architecture {architecture!r}", architecture or ""),
+        ("name", model_name or ""),
+        ("file name", PurePath(file_name).name),
+        ("architecture", architecture or ""),
     ]
     tuned = has_instruct_marker(model_name or "", PurePath(file_name).name, *tags)
     for rule in _RULES:
         if rule.base_too and not tuned:
             continue
-        for label, text in candidates:
+        for kind, text in candidates:
             if text and _matches(rule, _normalize(text)):
-                return TemplateChoice(name=rule.template, source="family", guessed_from=label)
+                return TemplateChoice(
+                    name=rule.template,
+                    source="family",
+                    guessed_from=f"the {kind} {text!r}",
+                    guessed_kind=kind,
+                    guessed_value=text,
+                )
     return TemplateChoice(name="completion", source="fallback")
