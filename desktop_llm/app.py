@@ -97,11 +97,10 @@ class StartupError(UserError):
     (the terminal, the CLI), :meth:`window_text` in the window's language."""
 
     def __init__(self, template: str, **fields: object) -> None:
-        super().__init__(template.format(**fields))
-        self.template, self.fields = template, fields
+        super().__init__(template.format(**fields), template=template, fields=fields)
 
     def window_text(self) -> str:
-        return translate("App", self.template).format(**self.fields)
+        return translate("App", self.template or self.message).format(**self.fields)
 
 
 @dataclass

@@ -10,14 +10,35 @@ from __future__ import annotations
 import errno
 import re
 import socket
+from collections.abc import Mapping
+from typing import Any, Self
 
 
 class UserError(Exception):
-    """A problem with the user's input or environment, with a message they can act on."""
+    """A problem with the user's input or environment, with a message they can act on.
 
-    def __init__(self, message: str) -> None:
+    ``message`` is English (the CLI prints it, the log keeps it). Raised with
+    :meth:`of`, the error also keeps its text with named fields (``template``) and the
+    values (``fields``), so the window can show it in its own language (issue 20:
+    ``tools/translations.py`` extracts every ``XError.of("...")`` text of the code)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        template: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.template = template
+        self.fields: dict[str, Any] = dict(fields or {})
+
+    @classmethod
+    def of(cls, template: str, /, **fields: Any) -> Self:
+        """The error whose message is ``template.format(**fields)``: a literal text with
+        named fields ("the file of model '{name}' is gone")."""
+        return cls(template.format(**fields), template=template, fields=fields)
 
     def __str__(self) -> str:
         return self.message

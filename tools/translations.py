@@ -15,6 +15,7 @@ text or [one, many]}}, "en": {context: {source: [one, many]}}}``.
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -30,6 +31,14 @@ CATALOG = ROOT / "desktop_llm" / "resources" / "catalog.json"
 LANGUAGES = ("es", "en")
 SCANNED = ("desktop_llm/ui", "desktop_llm/services", "desktop_llm/app.py")
 """Where window text lives; the CLI, core and server stay English."""
+ERRORS_FROM = (
+    "desktop_llm/core",
+    "desktop_llm/storage",
+    "desktop_llm/errors.py",
+    "desktop_llm/paths.py",
+)
+"""Where the errors the window shows are raised: their ``XError.of("...")`` texts and
+``errors._PLAIN_ERRNO``'s phrases are extracted in the context "Errors"."""
 
 
 def _tool(name: str) -> str:
@@ -41,12 +50,45 @@ def ts_path(language: str, folder: Path = SOURCES) -> Path:
     return folder / f"desktop_llm_{language}.ts"
 
 
+def error_texts(files: list[Path] | None = None) -> list[str]:
+    """The texts of ``XError.of("...", ...)`` calls and the plain errno phrases (in
+    ``files``; default: every file of ERRORS_FROM)."""
+    found: list[str] = []
+    if files is None:
+        files = []
+        for place in ERRORS_FROM:
+            path = ROOT / place
+            files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "of"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id.endswith("Error")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.append(node.args[0].value)
+            elif (
+                isinstance(node, ast.AnnAssign | ast.Assign)
+                and "_PLAIN_ERRNO" in ast.unparse(node).split("=")[0]
+                and isinstance(node.value, ast.Dict)
+            ):
+                found += [v.value for v in node.value.values if isinstance(v, ast.Constant)]
+    return list(dict.fromkeys(found))
+
+
 def _catalog_strings(folder: Path) -> Path:
-    """A Python file lupdate reads: the catalogue's texts as translate() calls."""
+    """A Python file lupdate reads: the catalogue's texts and core's error texts as
+    translate() calls."""
     data = json.loads(CATALOG.read_text(encoding="utf-8"))
     texts = [*data.get("groups", {}).values()]
     texts += [m["description"] for m in data.get("models", []) if m.get("description")]
     lines = ["translate = None", *(f"translate('Catalog', {t!r})" for t in texts)]
+    lines += [f"translate('Errors', {t!r})" for t in error_texts()]
     path = folder / "catalog_strings.py"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -195,6 +237,9 @@ def coverage(data: dict[str, dict[str, dict[str, str | list[str]]]], files: list
             ],
             check=True,
         )
+        for text in error_texts([Path(f) for f in files if f.endswith(".py")]):
+            if text not in data.get("es", {}).get("Errors", {}):
+                gaps.append(f"es: [Errors] {text!r}")
         for (context, source), message in sorted(entries(ts).items()):
             if source not in data.get("es", {}).get(context, {}):
                 gaps.append(f"es: [{context}] {source!r}")

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from desktop_llm.errors import UserError
+from desktop_llm.services.error_text import error_text
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class Background(QObject):
                 result = op() if report is None else op(report)
                 outcome = lambda: on_done(result) if on_done is not None else None  # noqa: E731
             except UserError as exc:
-                message = exc.message
+                message = error_text(exc)
                 outcome = lambda: self._on_error(message)  # noqa: E731
             except Exception:
                 logger.exception("%s failed", name)

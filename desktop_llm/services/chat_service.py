@@ -30,6 +30,7 @@ from desktop_llm.core.settings import Settings, save_settings
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
 from desktop_llm.services.chat_presets import PresetActions
+from desktop_llm.services.error_text import error_text
 from desktop_llm.services.streaming import ChunkCoalescer
 from desktop_llm.storage import ChatRepository, Conversation, Message, PresetRepository
 
@@ -551,6 +552,6 @@ class ChatService(PresetActions, QObject):
             action()
         except UserError as exc:
             if not quiet:
-                self.errorOccurred.emit(exc.message)
+                self.errorOccurred.emit(error_text(exc))
             return False
         return True

@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from desktop_llm.core.hardware.cluster import parse_endpoint, probe, rpc_library
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
+from desktop_llm.services.error_text import error_text
 from desktop_llm.services.hub_service import SettingsOwner
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class ClusterService(QObject):
         try:
             endpoint = parse_endpoint(text)
         except UserError as exc:
-            self.errorOccurred.emit(exc.message.removeprefix("--rpc: "))
+            self.errorOccurred.emit(error_text(exc).removeprefix("--rpc: "))
             return False
         if endpoint in self.workers():
             self.errorOccurred.emit(

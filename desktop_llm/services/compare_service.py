@@ -38,6 +38,7 @@ from desktop_llm.core.remote.routing import LocalOrRemoteEngine
 from desktop_llm.core.remote.store import split_remote_name
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
+from desktop_llm.services.error_text import error_text
 from desktop_llm.services.remote_service import RemoteService
 from desktop_llm.services.streaming import ChunkCoalescer
 from desktop_llm.storage import CompareRepository
@@ -199,7 +200,7 @@ class CompareService(QObject):
                 make_engine=self._make_engine(),
             )
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return False
         self.arena, self.tag = arena, tag
         self.order = arena_order(len(slots)) if arena else list(range(len(slots)))
@@ -231,7 +232,7 @@ class CompareService(QObject):
                 make_engine=self._make_engine(),
             )
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return []
         self.arena, self.tag = False, stored.tag  # a reopened arena is already revealed
         self.order = list(range(len(stored.runs)))
@@ -297,7 +298,7 @@ class CompareService(QObject):
                 comparison_id=stored.id if stored else None,
             )
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return False
         return True
 
@@ -318,7 +319,7 @@ class CompareService(QObject):
         try:
             refs = [self._library.ref_for(self._library.get(i)) for i in model_ids]
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return False
 
         def job(report: Any) -> list[PerplexityResult | PerplexityFailed]:

@@ -62,6 +62,7 @@ from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths
 from desktop_llm.services.background import Background
 from desktop_llm.services.downloads_model import DownloadRow, DownloadsModel
+from desktop_llm.services.error_text import error_text
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.storage import DownloadRepository, ModelRecord
 
@@ -359,7 +360,7 @@ class HubService(QObject):
                 )
             self._check_disk(choice)
         except UserError as exc:
-            self._error(exc.message)
+            self._error(error_text(exc))
             return None
         models = self._models
 
@@ -372,7 +373,7 @@ class HubService(QObject):
         try:
             return self._downloads.add(title, requests, on_done, origin(listing, choice)).id
         except UserError as exc:  # already downloading it
-            self._error(exc.message)
+            self._error(error_text(exc))
             return None
 
     def _on_done_for(self, source: Origin, requests: list[DownloadRequest]) -> OnDone:
@@ -431,7 +432,7 @@ class HubService(QObject):
         try:
             self._downloads.resume(download_id)
         except UserError as exc:  # another download of the same file runs
-            self._error(exc.message)
+            self._error(error_text(exc))
 
     def cancel(self, download_id: int) -> None:
         self._downloads.cancel(download_id)
@@ -464,7 +465,7 @@ class HubService(QObject):
         try:
             save_token(self._paths.config, token or None)
         except UserError as exc:
-            self._error(exc.message)
+            self._error(error_text(exc))
             return False
         self._client = self._make_client(load_token(self._paths.config))
         return True

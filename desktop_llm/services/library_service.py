@@ -27,6 +27,7 @@ from desktop_llm.core.models.options import ModelOptions
 from desktop_llm.core.models.scan import FoundModel, Registered, Roots, register_found, scan
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
+from desktop_llm.services.error_text import error_text
 from desktop_llm.storage import ModelRecord
 
 logger = logging.getLogger(__name__)
@@ -236,7 +237,7 @@ class LibraryService(QObject):
         try:
             return action()
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return None
 
 

@@ -22,6 +22,7 @@ from desktop_llm.core.remote.store import (
 )
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
+from desktop_llm.services.error_text import error_text
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class RemoteService(QObject):
         try:
             servers = self.store.servers()
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return []
         return [
             RemoteEntry(s.name, s.url, s.has_key, self._status.get(s.name, "")) for s in servers
@@ -100,7 +101,7 @@ class RemoteService(QObject):
         try:
             server = self.store.add(name, url, api_key, first_token_timeout_s)
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return False
         self.serversChanged.emit()
         self.test(server.name)
@@ -110,7 +111,7 @@ class RemoteService(QObject):
         try:
             server = self.store.remove(name)
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return False
         self._status.pop(server.name, None)
         if self._models.pop(server.name, None):
@@ -124,14 +125,14 @@ class RemoteService(QObject):
         try:
             server = self.store.get(name)
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return
 
         def ask() -> tuple[bool, str, list[str]]:
             try:
                 return True, "", [m.id for m in list_models(server)]
             except UserError as exc:
-                return False, exc.message, []
+                return False, error_text(exc), []
 
         def done(outcome: tuple[bool, str, list[str]]) -> None:
             ok, problem, models = outcome

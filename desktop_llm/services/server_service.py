@@ -33,6 +33,7 @@ from desktop_llm.errors import UserError
 from desktop_llm.server.keys import key_path, load_or_create_key, regenerate_key
 from desktop_llm.server.records import RequestRecord
 from desktop_llm.services.background import Background
+from desktop_llm.services.error_text import error_text
 from desktop_llm.services.hub_service import SettingsOwner
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ class ServerService(QObject):
             try:
                 self._key = load_or_create_key(self.config_dir)
             except UserError as exc:
-                self.errorOccurred.emit(exc.message)
+                self.errorOccurred.emit(error_text(exc))
                 return ""
         return self._key
 
@@ -197,7 +198,7 @@ class ServerService(QObject):
         try:
             self._key = regenerate_key(self.config_dir)
         except UserError as exc:
-            self.errorOccurred.emit(exc.message)
+            self.errorOccurred.emit(error_text(exc))
             return
         self.keyChanged.emit()
         if self.state.phase in ("running", "starting"):

@@ -26,6 +26,7 @@ from desktop_llm.services.chat_search_service import (
     ChatSearchService,
     SearchHit,
 )
+from desktop_llm.services.error_text import error_text
 from desktop_llm.ui.crash_dialog import show_crash_dialog
 from desktop_llm.ui.locale_format import moment
 
@@ -202,7 +203,7 @@ class ChatFinder(QObject):
             self._open(chat_id, message_id)
         except UserError as exc:  # deleted since the search ran
             self.window.show_error(
-                translate("ChatFinder", "{reason}: search again").format(reason=exc.message)
+                translate("ChatFinder", "{reason}: search again").format(reason=error_text(exc))
             )
 
     def _open(self, chat_id: int, message_id: int) -> None:

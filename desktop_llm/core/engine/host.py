@@ -339,7 +339,7 @@ class EngineHost:
                     return event
                 elif isinstance(event, Failed):
                     if event.user_error:
-                        raise UserError(event.message)
+                        raise UserError(event.message, template=event.template, fields=event.fields)
                     raise RuntimeError(event.message)
         finally:
             with self._lock:

@@ -314,3 +314,6 @@ class Failed:
     user_error: bool = True
     partial_text: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    template: str | None = None
+    """The UserError's text with named fields, and its values (errors.UserError.of)."""
+    fields: dict[str, Any] = field(default_factory=dict)

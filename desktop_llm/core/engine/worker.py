@@ -141,7 +141,7 @@ def _answer(
         except embedding_run.EmbeddingCancelled:
             return Failed(request_id, "the request was cancelled", user_error=True)
         except UserError as exc:
-            return Failed(request_id, exc.message, user_error=True)
+            return _user_failed(request_id, exc)
         except (ValueError, RuntimeError) as exc:
             return Failed(request_id, f"embedding failed: {exc}", user_error=False)
     if isinstance(request, BenchRequest):
@@ -153,20 +153,27 @@ def _answer(
         try:
             return perplexity_run.perplexity(model, request)
         except UserError as exc:
-            return Failed(request_id, exc.message, user_error=True)
+            return _user_failed(request_id, exc)
         except (ValueError, RuntimeError) as exc:
             model.llm.reset()
             return Failed(request_id, str(exc), user_error=True)
     try:
         return generation.generate(model, request)
     except UserError as exc:
-        return Failed(request_id, exc.message, user_error=True)
+        return _user_failed(request_id, exc)
     except ValueError as exc:
         return Failed(request_id, str(exc), user_error=True)
     except Exception as exc:
         # A bug in one request must not take the loaded model down with it.
         logger.exception("request %d failed", request_id)
         return Failed(request_id, f"{type(exc).__name__}: {exc}", user_error=False)
+
+
+def _user_failed(request_id: int, exc: UserError) -> Failed:
+    """A UserError for the host, with its text's fields (the window translates it)."""
+    return Failed(
+        request_id, exc.message, user_error=True, template=exc.template, fields=exc.fields
+    )
 
 
 def _keep_chat_state(model: LoadedModel) -> None:

@@ -1,0 +1,32 @@
+"""A UserError as the window shows it: in the window's language (issue 20).
+
+Core raises its errors in English (the command line and the logs read them). An
+error raised with ``UserError.of(template, **fields)`` also carries its text with
+named fields; the window translates that text (context "Errors", extracted from the
+code by ``tools/translations.py``) and fills in the values, themselves translated when
+they are one of the errors' own phrases ("the disk is full"). Anything else is shown
+as it is.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+from desktop_llm.errors import UserError
+
+translate = QCoreApplication.translate
+
+
+def error_text(exc: UserError) -> str:
+    """``exc``'s message in the window's language (its English when it has no template
+    or no translation)."""
+    if exc.template is None:
+        return translate("Errors", exc.message)
+    fields = {
+        name: translate("Errors", value) if isinstance(value, str) else value
+        for name, value in exc.fields.items()
+    }
+    try:
+        return translate("Errors", exc.template).format(**fields)
+    except (KeyError, IndexError, ValueError):  # a translation that names other fields
+        return exc.message
