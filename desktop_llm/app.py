@@ -27,7 +27,7 @@ from PySide6.QtCore import (
     qInstallMessageHandler,
 )
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
 
 from desktop_llm import APP_NAME, __version__
 from desktop_llm.core.chat.conversation import ChatSettings
@@ -434,6 +434,8 @@ class _SelfTest:
         window.send_current()
 
     def _finished(self, reply: Message) -> None:
+        from desktop_llm.ui.language import current_language
+
         if reply.status != "ok" or not reply.content.strip():
             self._fail(f"reply {reply.status}: {reply.error or 'empty reply'}", 1)
             return
@@ -445,12 +447,20 @@ class _SelfTest:
                     "text": reply.content,
                     "stats": reply.stats,
                     "wall_s": round(time.perf_counter() - self.started, 3),
+                    # The window's language and a word it shows (the frozen app's
+                    # smoke test starts it in Spanish: its .qm files were bundled).
+                    "language": current_language(),
+                    "send_button": self._send_label(),
                 }
             ),
             flush=True,
         )
         self.result["code"] = 0
         self.app.quit()
+
+    def _send_label(self) -> str:
+        button = getattr(self.window, "send_button", None)
+        return button.text() if isinstance(button, QAbstractButton) else ""
 
     def _fail(self, message: str, code: int) -> None:
         if self.result.get("done"):

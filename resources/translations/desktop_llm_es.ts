@@ -1046,6 +1046,73 @@ archivo recomendado: {file}</translation>
     </message>
 </context>
 <context>
+    <name>Errors</name>
+    <message>
+        <source>no such file or folder</source>
+        <translation>no existe ese archivo o carpeta</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>permiso denegado</translation>
+    </message>
+    <message>
+        <source>the disk is full</source>
+        <translation>el disco está lleno</translation>
+    </message>
+    <message>
+        <source>the disk quota is used up</source>
+        <translation>se agotó la cuota de disco</translation>
+    </message>
+    <message>
+        <source>the disk is read-only</source>
+        <translation>el disco es de solo lectura</translation>
+    </message>
+    <message>
+        <source>it is a folder, not a file</source>
+        <translation>es una carpeta, no un archivo</translation>
+    </message>
+    <message>
+        <source>part of the path is not a folder</source>
+        <translation>parte de la ruta no es una carpeta</translation>
+    </message>
+    <message>
+        <source>it exists already</source>
+        <translation>ya existe</translation>
+    </message>
+    <message>
+        <source>the port is in use by another program</source>
+        <translation>otro programa está usando el puerto</translation>
+    </message>
+    <message>
+        <source>this computer has no such address</source>
+        <translation>este ordenador no tiene esa dirección</translation>
+    </message>
+    <message>
+        <source>nothing answers there (connection refused)</source>
+        <translation>nadie responde ahí (conexión rechazada)</translation>
+    </message>
+    <message>
+        <source>the connection was dropped</source>
+        <translation>se cortó la conexión</translation>
+    </message>
+    <message>
+        <source>no answer in time</source>
+        <translation>no hubo respuesta a tiempo</translation>
+    </message>
+    <message>
+        <source>the computer can&apos;t be reached</source>
+        <translation>no se puede llegar a ese ordenador</translation>
+    </message>
+    <message>
+        <source>no network</source>
+        <translation>no hay red</translation>
+    </message>
+    <message>
+        <source>too many files open</source>
+        <translation>demasiados archivos abiertos</translation>
+    </message>
+</context>
+<context>
     <name>ExportDialog</name>
     <message>
         <source>Export</source>

@@ -18,11 +18,18 @@ from desktop_llm.paths import AppPaths
 TIMEOUT_S = 240
 
 
-def _run_gui(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run_gui(
+    home: Path, *args: str, language: str = "system", lang: str | None = None
+) -> subprocess.CompletedProcess[str]:
     # Short replies, so a slow machine doesn't turn the hello into a 512-token essay.
     quick = ChatSettings(max_tokens=48, n_ctx=1024).to_dict()
-    save_settings(AppPaths.under(home).ensure().settings_file, Settings(default_chat=quick))
+    settings = Settings(default_chat=quick, language=language)  # type: ignore[arg-type]
+    save_settings(AppPaths.under(home).ensure().settings_file, settings)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "DESKTOP_LLM_HOME": str(home)}
+    if lang is not None:  # the system's language, as a desktop session sets it
+        for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+            env.pop(name, None)
+        env["LANG"] = lang
     return subprocess.run(
         [sys.executable, "-m", "desktop_llm", "gui", "--self-test", *args],
         env=env,
@@ -60,3 +67,25 @@ def test_self_test_with_missing_model(tmp_path: Path) -> None:
     assert lines[0].startswith("desktop-llm: ")
     assert "/nonexistent.gguf" in lines[0] and "not found" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("language", "lang", "speaks", "send"),
+    [
+        ("system", "es_ES.UTF-8", "es", "Enviar"),
+        ("en", "es_ES.UTF-8", "en", "Send"),
+        ("es", "C.UTF-8", "es", "Enviar"),
+    ],
+)
+def test_the_window_speaks_the_system_language_or_the_chosen_one(
+    tmp_path: Path, smollm2: Path, language: str, lang: str, speaks: str, send: str
+) -> None:
+    """Issue 20: Spanish when the system speaks it (LANG), unless Settings > Language
+    says otherwise; the chat works the same in both."""
+    result = _run_gui(tmp_path / "home", "--model", str(smollm2), language=language, lang=lang)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["ok"] is True and report["text"].strip()
+    assert report["language"] == speaks
+    assert report["send_button"].replace("&", "") == send

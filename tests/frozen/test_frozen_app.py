@@ -57,10 +57,17 @@ def run(
 def test_frozen_gui_loads_a_model_in_a_worker_and_replies(bundle: Path, smollm2: Path) -> None:
     # The GUI process never imports llama_cpp: the reply proves that an engine worker was
     # spawned from the frozen executable (freeze_support) and found llama.cpp's libraries.
-    result = run([bundle / APP_NAME, "gui", "--self-test", "--model", smollm2], timeout=600)
+    # In Spanish (issue 20): the bundle carries the app's .qm files and Qt's qtbase_es.
+    result = run(
+        [bundle / APP_NAME, "gui", "--self-test", "--model", smollm2],
+        timeout=600,
+        LANG="es_ES.UTF-8",
+        LC_ALL="",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     line = json.loads(result.stdout.strip().splitlines()[-1])
     assert line["ok"] is True
+    assert line["language"] == "es" and line["send_button"].replace("&", "") == "Enviar"
     assert line["text"].strip()
     assert line["stats"]["completion_tokens"] > 0
 
