@@ -146,9 +146,9 @@ def back_up_to(db: Path, target: Path) -> BackupInfo:
     if target.is_dir():
         target = target / _dated_name(target, "")
     if target.exists():
-        raise UserError(f"{target} already exists; choose another name")
+        raise UserError.of("{path} already exists; choose another name", path=target)
     if not target.parent.is_dir():
-        raise UserError(f"folder not found: {target.parent}")
+        raise UserError.of("folder not found: {path}", path=target.parent)
     copy_database(db, target)
     return BackupInfo(target, target.stat().st_size, time.time())
 
@@ -181,7 +181,11 @@ def copy_database(
     try:
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create folder {target.parent}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "cannot create folder {path}: {reason}",
+            path=target.parent,
+            reason=exc.strerror or str(exc),
+        ) from exc
     _remove_stale_parts(target.parent)
     part = _temp_name(target.parent, target.name)
     started = time.perf_counter()
@@ -191,15 +195,21 @@ def copy_database(
             conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
             problems = _integrity_problems(conn)
         if problems:
-            raise UserError(f"the backup of {db} failed its check: {problems[0]}")
+            raise UserError.of(
+                "the backup of {path} failed its check: {problem}", path=db, problem=problems[0]
+            )
         part.chmod(0o600)  # the chats are private, wherever --to puts them
         _fsync(part)
         part.replace(target)
         _fsync_folder(target.parent)
     except sqlite3.Error as exc:
-        raise UserError(f"cannot back up {db}: {exc}") from exc
+        raise UserError.of("cannot back up {path}: {reason}", path=db, reason=str(exc)) from exc
     except OSError as exc:
-        raise UserError(f"cannot write the backup {target}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "cannot write the backup {path}: {reason}",
+            path=target,
+            reason=exc.strerror or str(exc),
+        ) from exc
     finally:
         _remove_with_sidecars(part)
     logger.info(
@@ -218,42 +228,54 @@ def check_chat_database(path: Path) -> list[str]:
     what is wrong) otherwise. Opens the file as it is: check a copy (see
     :func:`restore_database`) to leave the user's file untouched."""
     if not path.exists():
-        raise UserError(f"file not found: {path}")
+        raise UserError.of("file not found: {path}", path=path)
     if not path.is_file():
-        raise UserError(f"not a file: {path}")
+        raise UserError.of("not a file: {path}", path=path)
     try:
         with path.open("rb") as file:
             header = file.read(100)
     except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "cannot read {path}: {reason}", path=path, reason=exc.strerror or str(exc)
+        ) from exc
     if not header:
-        raise UserError(f"not a SQLite database: {path} (empty file)")
+        raise UserError.of("not a SQLite database: {path} (empty file)", path=path)
     if not header.startswith(_SQLITE_MAGIC):
-        raise UserError(f"not a SQLite database: {path}")
+        raise UserError.of("not a SQLite database: {path}", path=path)
     if len(header) < 100:
-        raise UserError(f"damaged database: {path} (truncated file)")
+        raise UserError.of("damaged database: {path} (truncated file)", path=path)
     try:
         with _open(path) as conn:
             problems = _integrity_problems(conn)
             if problems:
-                raise UserError(f"damaged database: {path} ({problems[0]})")
+                raise UserError.of(
+                    "damaged database: {path} ({problem})", path=path, problem=problems[0]
+                )
             has_table = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
             ).fetchone()
             if has_table is None:
-                raise UserError(f"not a desktop-llm chat database: {path} (no migrations table)")
+                raise UserError.of(
+                    "not a desktop-llm chat database: {path} (no migrations table)", path=path
+                )
             applied = [str(row[0]) for row in conn.execute("SELECT name FROM _migrations")]
     except sqlite3.DatabaseError as exc:
-        raise UserError(f"damaged database: {path} ({exc})") from exc
+        raise UserError.of(
+            "damaged database: {path} ({reason})", path=path, reason=str(exc)
+        ) from exc
     known = {name for name, _ in MIGRATIONS}
     unknown = [name for name in applied if name not in known]
     if unknown:
-        raise UserError(
-            f"{path} was made by a newer version of desktop-llm (unknown migrations: "
-            f"{', '.join(unknown)}); update desktop-llm to restore it"
+        raise UserError.of(
+            "{path} was made by a newer version of desktop-llm (unknown migrations: "
+            "{migrations}); update desktop-llm to restore it",
+            path=path,
+            migrations=", ".join(unknown),
         )
     if not applied:
-        raise UserError(f"not a desktop-llm chat database: {path} (no migrations applied)")
+        raise UserError.of(
+            "not a desktop-llm chat database: {path} (no migrations applied)", path=path
+        )
     return applied
 
 
@@ -265,30 +287,34 @@ def restore_database(source: Path, db: Path, folder: Path) -> RestoreResult:
     checked there (:func:`check_chat_database`), and only then is anything else
     touched: a bad file leaves everything as it was."""
     if not source.exists():
-        raise UserError(f"file not found: {source}")
+        raise UserError.of("file not found: {path}", path=source)
     if not source.is_file():
-        raise UserError(f"not a file: {source}")
+        raise UserError.of("not a file: {path}", path=source)
     if db.exists() and source.resolve() == db.resolve():
-        raise UserError(f"{source} is the database itself; choose a backup to restore")
+        raise UserError.of("{path} is the database itself; choose a backup to restore", path=source)
     staged = _temp_name(db.parent, "restore-" + db.name)
     try:
         try:
             _stage(source, staged)
         except FileNotFoundError:
-            raise UserError(f"file not found: {source}") from None
+            raise UserError.of("file not found: {path}", path=source) from None
         except OSError as exc:
-            raise UserError(f"cannot read {source}: {exc.strerror or exc}") from exc
+            raise UserError.of(
+                "cannot read {path}: {reason}", path=source, reason=exc.strerror or str(exc)
+            ) from exc
         try:
             migrations = check_chat_database(staged)
         except UserError as exc:
             # The message names the staged copy; the user knows the file by its name.
-            raise UserError(exc.message.replace(str(staged), str(source))) from None
+            raise _renamed(exc, staged, source) from None
         try:
             with _open(staged) as conn:
                 conn.execute("PRAGMA journal_mode = DELETE")  # folds a copied -wal in
             _fsync(staged)
         except sqlite3.Error as exc:
-            raise UserError(f"cannot prepare {source} for restoring: {exc}") from exc
+            raise UserError.of(
+                "cannot prepare {path} for restoring: {reason}", path=source, reason=str(exc)
+            ) from exc
         previous = _back_up_into(db, folder, suffix="-before-restore") if db.exists() else None
         _close_wal(db)
         staged.replace(db)
@@ -341,6 +367,20 @@ def _open(path: Path, *, read_only: bool = False) -> Iterator[sqlite3.Connection
         conn.close()
 
 
+def _renamed(exc: UserError, old: Path, new: Path) -> UserError:
+    """``exc`` naming ``new`` where it named ``old`` (its English and its fields)."""
+    message = exc.message.replace(str(old), str(new))
+    if exc.template is not None:
+        fields = {
+            name: str(value).replace(str(old), str(new)) if str(old) in str(value) else value
+            for name, value in exc.fields.items()
+        }
+        renamed = UserError(message, template=exc.template, fields=fields)
+        if exc.template.format(**fields) == message:
+            return renamed
+    return UserError(message)
+
+
 def _integrity_problems(conn: sqlite3.Connection) -> list[str]:
     rows = [str(row[0]) for row in conn.execute("PRAGMA integrity_check")]
     return [] if rows == ["ok"] else rows
@@ -348,7 +388,7 @@ def _integrity_problems(conn: sqlite3.Connection) -> list[str]:
 
 def _require_database(db: Path) -> None:
     if not db.is_file():
-        raise UserError(f"no chat database at {db} yet: nothing to back up")
+        raise UserError.of("no chat database at {path} yet: nothing to back up", path=db)
 
 
 def _back_up_into(db: Path, folder: Path, *, suffix: str) -> BackupInfo:
@@ -356,7 +396,9 @@ def _back_up_into(db: Path, folder: Path, *, suffix: str) -> BackupInfo:
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create folder {folder}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "cannot create folder {path}: {reason}", path=folder, reason=exc.strerror or str(exc)
+        ) from exc
     target = folder / _dated_name(folder, suffix)
     copy_database(db, target)
     match = _NAME.match(target.name)
@@ -400,9 +442,13 @@ def _close_wal(db: Path) -> None:
         with _open(db) as conn:
             mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
     except sqlite3.Error as exc:
-        raise UserError(f"the database {db} is in use ({exc}); close what uses it") from exc
+        raise UserError.of(
+            "the database {path} is in use ({reason}); close what uses it", path=db, reason=str(exc)
+        ) from exc
     if str(mode).lower() != "delete":
-        raise UserError(f"the database {db} is in use; close what uses it and try again")
+        raise UserError.of(
+            "the database {path} is in use; close what uses it and try again", path=db
+        )
     for sidecar in ("-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             db.with_name(db.name + sidecar).unlink()
