@@ -35,14 +35,19 @@ def user_error(exc: sqlite3.Error, path: object) -> UserError | None:
     constraint), which must keep its traceback."""
     name = str(getattr(exc, "sqlite_errorname", ""))
     if name == _FULL:
-        return UserError(
-            f"the disk is full: cannot save to {path}. Free some space and try again; "
-            "what was saved before is kept"
+        return UserError.of(
+            "the disk is full: cannot save to {path}. Free some space and try again; "
+            "what was saved before is kept",
+            path=path,
         )
     if name.startswith(_BUSY):
-        return UserError(f"the database {path} is busy: another program kept it locked; try again")
+        return UserError.of(
+            "the database {path} is busy: another program kept it locked; try again", path=path
+        )
     if name.startswith(_CANNOT_WRITE):
-        return UserError(f"cannot write to the database {path}: {exc}")
+        return UserError.of(
+            "cannot write to the database {path}: {reason}", path=path, reason=str(exc)
+        )
     return None
 
 

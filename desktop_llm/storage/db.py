@@ -31,13 +31,19 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create folder {path.parent}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "cannot create folder {path}: {reason}",
+            path=path.parent,
+            reason=exc.strerror or str(exc),
+        ) from exc
     try:
         conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, factory=Connection
         )
     except sqlite3.Error as exc:
-        raise UserError(f"cannot open database {path}: {exc}") from exc
+        raise UserError.of(
+            "cannot open database {path}: {reason}", path=path, reason=str(exc)
+        ) from exc
     try:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -53,8 +59,12 @@ def connect(path: Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         conn.close()
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
-            raise UserError(f"not a SQLite database: {path} (file is not a database)") from exc
-        raise UserError(f"cannot open database {path}: {exc}") from exc
+            raise UserError.of(
+                "not a SQLite database: {path} (file is not a database)", path=path
+            ) from exc
+        raise UserError.of(
+            "cannot open database {path}: {reason}", path=path, reason=str(exc)
+        ) from exc
     except BaseException:
         conn.close()
         raise

@@ -56,9 +56,11 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
     applied = applied_migrations(conn)
     unknown = [name for name in applied if name not in known]
     if unknown:
-        raise UserError(
-            f"the database {_database_file(conn)} was made by a newer version of desktop-llm "
-            f"(unknown migrations: {', '.join(unknown)}); update desktop-llm to open it"
+        raise UserError.of(
+            "the database {path} was made by a newer version of desktop-llm "
+            "(unknown migrations: {migrations}); update desktop-llm to open it",
+            path=_database_file(conn),
+            migrations=", ".join(unknown),
         )
     newly_applied: list[str] = []
     for name, fn in MIGRATIONS:
