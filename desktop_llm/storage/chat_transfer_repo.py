@@ -102,7 +102,7 @@ class ChatTransferRepository:
                 "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
             if row is None:
-                raise NotFoundError(f"no chat with id {conversation_id}")
+                raise NotFoundError.of("no chat with id {id}", id=conversation_id)
             conversation = dict(row)
             conversation["settings"] = load_json(conversation["settings"])
             model_row = None

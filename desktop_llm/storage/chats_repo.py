@@ -46,7 +46,7 @@ UNSET: Final = _Unset()
 def _clean_title(title: str) -> str:
     cleaned = title.strip()
     if not cleaned:
-        raise UserError("a chat title cannot be empty")
+        raise UserError.of("a chat title cannot be empty")
     return cleaned
 
 
@@ -263,7 +263,7 @@ class ChatRepository:
                     [*values, message_id],
                 )
                 if cursor.rowcount == 0:
-                    raise NotFoundError(f"no message with id {message_id}")
+                    raise NotFoundError.of("no message with id {id}", id=message_id)
             return self._get_message(message_id)
 
     def get_message(self, message_id: int) -> Message:
@@ -494,15 +494,15 @@ class ChatRepository:
             "SELECT * FROM conversations WHERE id = ?", (conversation_id,)
         ).fetchone()
         if row is None:
-            raise NotFoundError(f"no conversation with id {conversation_id}")
+            raise NotFoundError.of("no conversation with id {id}", id=conversation_id)
         return conversation_from_row(row)
 
     def _get_message(self, message_id: int) -> Message:
         row = self._conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no message with id {message_id}")
+            raise NotFoundError.of("no message with id {id}", id=message_id)
         return message_from_row(row)
 
     def _execute_on_conversation(self, sql: str, values: tuple[object, ...] | list[object]) -> None:
         if self._conn.execute(sql, values).rowcount == 0:
-            raise NotFoundError(f"no conversation with id {values[-1]}")
+            raise NotFoundError.of("no conversation with id {id}", id=values[-1])

@@ -129,7 +129,7 @@ class CompareRepository:
                 "SELECT * FROM comparisons WHERE id = ?", (comparison_id,)
             ).fetchone()
             if row is None:
-                raise NotFoundError(f"no comparison with id {comparison_id}")
+                raise NotFoundError.of("no comparison with id {id}", id=comparison_id)
             run_rows = self._conn.execute(
                 "SELECT * FROM comparison_runs WHERE comparison_id = ? ORDER BY position",
                 (comparison_id,),
@@ -212,9 +212,13 @@ class CompareRepository:
         comparison_id: int | None = None,
     ) -> ArenaVote:
         if outcome not in VOTE_OUTCOMES:
-            raise UserError(f"a vote is one of {', '.join(VOTE_OUTCOMES)}, not {outcome!r}")
+            raise UserError.of(
+                "a vote is one of {outcomes}, not {outcome!r}",
+                outcomes=", ".join(VOTE_OUTCOMES),
+                outcome=outcome,
+            )
         if model_a == model_b:
-            raise UserError("a vote needs two different models")
+            raise UserError.of("a vote needs two different models")
         now = time.time()
         with self._lock:
             cursor = self._conn.execute(

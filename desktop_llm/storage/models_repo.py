@@ -26,7 +26,7 @@ def _normalized(path: Path) -> Path:
 def _clean_name(name: str) -> str:
     cleaned = name.strip()
     if not cleaned:
-        raise UserError("a model name cannot be empty")
+        raise UserError.of("a model name cannot be empty")
     return cleaned
 
 
@@ -66,7 +66,7 @@ class ModelRepository:
         with self._lock, transaction(self._conn):
             existing = self._by_path(path)
             if existing is not None:
-                raise UserError(f"already imported as '{existing.name}'")
+                raise UserError.of("already imported as '{name}'", name=existing.name)
             taken = {other.casefold() for _, other in self._names()}
             chosen = base
             n = 2
@@ -167,7 +167,7 @@ class ModelRepository:
                 "UPDATE models SET last_used_at = ? WHERE id = ?", (time.time(), model_id)
             )
             if cursor.rowcount == 0:
-                raise NotFoundError(f"no model with id {model_id}")
+                raise NotFoundError.of("no model with id {id}", id=model_id)
 
     def set_template_override(self, model_id: int, template: str | None) -> ModelRecord:
         """Pin a built-in chat template by name, or None to choose automatically."""
@@ -184,7 +184,7 @@ class ModelRepository:
             record = self._get(model_id)
             for other_id, other_name in self._names():
                 if other_id != model_id and other_name.casefold() == cleaned.casefold():
-                    raise UserError(f"a model named '{other_name}' already exists")
+                    raise UserError.of("a model named '{name}' already exists", name=other_name)
             self._conn.execute("UPDATE models SET name = ? WHERE id = ?", (cleaned, model_id))
             renamed = self._get(model_id)
         logger.info("renamed model %d %r -> %r", model_id, record.name, renamed.name)
@@ -197,13 +197,13 @@ class ModelRepository:
                 f"UPDATE models SET {column} = ? WHERE id = ?", (value, model_id)
             )
             if cursor.rowcount == 0:
-                raise NotFoundError(f"no model with id {model_id}")
+                raise NotFoundError.of("no model with id {id}", id=model_id)
             return self._get(model_id)
 
     def _get(self, model_id: int) -> ModelRecord:
         row = self._conn.execute("SELECT * FROM models WHERE id = ?", (model_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no model with id {model_id}")
+            raise NotFoundError.of("no model with id {id}", id=model_id)
         return model_from_row(row)
 
     def _by_path(self, path: Path) -> ModelRecord | None:

@@ -50,9 +50,9 @@ def clean_name(name: str) -> str:
     """The name as stored; UserError if it is blank or too long."""
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise UserError("a preset needs a name")
+        raise UserError.of("a preset needs a name")
     if len(cleaned) > _NAME_CHARS:
-        raise UserError(f"a preset name can have at most {_NAME_CHARS} characters")
+        raise UserError.of("a preset name can have at most {count} characters", count=_NAME_CHARS)
     return cleaned
 
 
@@ -76,7 +76,7 @@ class PresetRepository:
         with self._lock:
             row = self._conn.execute("SELECT * FROM presets WHERE id = ?", (preset_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no preset with id {preset_id}")
+            raise NotFoundError.of("no preset with id {id}", id=preset_id)
         return _from_row(row)
 
     def find(self, name: str) -> Preset | None:
@@ -92,7 +92,9 @@ class PresetRepository:
         preset = self.find(name)
         if preset is None:
             names = ", ".join(p.name for p in self.list_presets())
-            raise UserError(f"no preset named {name!r}; the presets are: {names}")
+            raise UserError.of(
+                "no preset named {name!r}; the presets are: {names}", name=name, names=names
+            )
         return preset
 
     def save(self, name: str, system_prompt: str, settings: dict[str, Any]) -> Preset:
@@ -141,7 +143,7 @@ class PresetRepository:
                 "SELECT id FROM presets WHERE name = ? AND id != ?", (new_name, preset_id)
             ).fetchone()
             if clash is not None:
-                raise UserError(f"there is already a preset named {new_name!r}")
+                raise UserError.of("there is already a preset named {name!r}", name=new_name)
             self._conn.execute(
                 "UPDATE presets SET name = ?, system_prompt = ?, settings = ?, updated_at = ?"
                 " WHERE id = ?",
@@ -166,7 +168,8 @@ class PresetRepository:
     @staticmethod
     def _check_own(preset: Preset) -> None:
         if preset.builtin:
-            raise UserError(
-                f"{preset.name!r} is a built-in preset and can't be changed or deleted; "
-                "save your own under another name"
+            raise UserError.of(
+                "{name!r} is a built-in preset and can't be changed or deleted; "
+                "save your own under another name",
+                name=preset.name,
             )
