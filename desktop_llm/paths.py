@@ -72,9 +72,13 @@ class AppPaths:
             try:
                 folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
-                raise UserError(f"cannot create folder {folder}: {exc.strerror or exc}") from exc
+                raise UserError.of(
+                    "cannot create folder {path}: {reason}",
+                    path=folder,
+                    reason=exc.strerror or str(exc),
+                ) from exc
             if not os.access(folder, os.W_OK):
-                raise UserError(f"folder is not writable: {folder}")
+                raise UserError.of("folder is not writable: {path}", path=folder)
         return self
 
 
