@@ -102,21 +102,23 @@ class ChatSettings:
         return cls(**values)
 
     def validate(self) -> ChatSettings:
-        problems = []
+        problems: list[UserError] = []
         if not 0.0 <= self.temperature <= 5.0:
-            problems.append("temperature must be between 0 and 5")
+            problems.append(UserError.of("temperature must be between 0 and 5"))
         if not 0.0 < self.top_p <= 1.0:
-            problems.append("top-p must be above 0 and at most 1")
+            problems.append(UserError.of("top-p must be above 0 and at most 1"))
         if self.top_k < 0:
-            problems.append("top-k must be 0 or more")
+            problems.append(UserError.of("top-k must be 0 or more"))
         if not 0.5 <= self.repeat_penalty <= 3.0:
-            problems.append("repeat penalty must be between 0.5 and 3")
+            problems.append(UserError.of("repeat penalty must be between 0.5 and 3"))
         if self.max_tokens < 1:
-            problems.append("max tokens must be at least 1")
+            problems.append(UserError.of("max tokens must be at least 1"))
         if self.n_ctx < 64:
-            problems.append("context length must be at least 64")
-        if problems:
-            raise UserError("; ".join(problems))
+            problems.append(UserError.of("context length must be at least 64"))
+        if len(problems) == 1:
+            raise problems[0]
+        if problems:  # several: each part is one of the phrases above (the window's own)
+            raise UserError("; ".join(p.message for p in problems))
         return self
 
 
@@ -183,7 +185,7 @@ class ChatRunner:
         ``on_chunk`` gets the answer as it streams, ``on_reasoning`` a reasoning model's
         thinking (core/chat/reasoning.py)."""
         if not text.strip():
-            raise UserError("the message is empty")
+            raise UserError.of("the message is empty")
         conversation = self.chats.get_conversation(conversation_id)
         path = self.chats.active_path(conversation_id)
         parent = path[-1].id if path else None
@@ -209,7 +211,7 @@ class ChatRunner:
         path = self.chats.active_path(conversation_id)
         users = [m for m in path if m.role == "user"]
         if not users:
-            raise UserError("nothing to regenerate yet: send a message first")
+            raise UserError.of("nothing to regenerate yet: send a message first")
         user = users[-1]
         return self._reply(
             conversation_id, user, ref, on_chunk, on_progress, on_started, request_id, on_reasoning
@@ -230,10 +232,10 @@ class ChatRunner:
         """Edit an earlier user message: the new text is a sibling of the old one (a new
         branch from that point, the old branch kept) and the model answers it."""
         if not text.strip():
-            raise UserError("the message is empty")
+            raise UserError.of("the message is empty")
         original = self.chats.get_message(message_id)
         if original.role != "user":
-            raise UserError("only your own messages can be edited")
+            raise UserError.of("only your own messages can be edited")
         user = self.chats.add_message(original.conversation_id, original.parent_id, "user", text)
         return self._reply(
             original.conversation_id,
@@ -262,7 +264,7 @@ class ChatRunner:
         path = self.chats.active_path(conversation_id)
         turns = [(m.role, m.content) for m in path if m.role != "system" and m.content.strip()]
         if not turns:
-            raise UserError("there is nothing to summarize in this chat yet")
+            raise UserError.of("there is nothing to summarize in this chat yet")
         self.engine.ensure(ref, settings.n_ctx, on_progress, request_id=request_id)
         reply_tokens = max(64, min(384, settings.n_ctx // 8))
         budget = budget_for(self.chats, conversation, settings.n_ctx, settings.max_tokens)
@@ -281,15 +283,15 @@ class ChatRunner:
                 request, sampling, template, None, request_id=request_id or new_request_id()
             )
         except EngineCrashed as exc:
-            raise UserError(
-                f"the model stopped while writing the summary ({exc.message}); "
-                "the chat is unchanged"
+            raise UserError.of(
+                "the model stopped while writing the summary ({reason}); the chat is unchanged",
+                reason=exc.message,
             ) from exc
         if result.stats.finish_reason == "cancelled":
-            raise UserError("the summary was stopped; the chat is unchanged")
+            raise UserError.of("the summary was stopped; the chat is unchanged")
         _thinking, summary = reasoning_splitter(self.engine, template).split_whole(result.text)
         if not summary.strip():
-            raise UserError(
+            raise UserError.of(
                 "the model wrote an empty summary; try again, or leave out the oldest turns"
             )
         settings_left = {k: v for k, v in conversation.settings.items() if k != CONTEXT_AFTER_KEY}
