@@ -155,7 +155,7 @@ def export_text(
 ) -> str:
     """These chats (None: every chat) as one Markdown or JSON text."""
     if fmt not in EXPORT_FORMATS:
-        raise UserError(f"unknown export format {fmt!r}; use md or json")
+        raise UserError.of("unknown export format {format!r}; use md or json", format=fmt)
     trees = [repo.tree(i) for i in (repo.chat_ids() if chat_ids is None else chat_ids)]
     if fmt == "json":
         return to_json(trees, now)

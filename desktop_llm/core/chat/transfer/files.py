@@ -26,9 +26,11 @@ takes several GB of memory once parsed."""
 
 def _check_size(name: str, size: int, limit: int) -> None:
     if size > limit:
-        raise UserError(
-            f"{name} is {format_size(size)}, larger than the {format_size(limit)} an import "
-            "reads; nothing was imported"
+        raise UserError.of(
+            "{name} is {size}, larger than the {limit} an import reads; nothing was imported",
+            name=name,
+            size=format_size(size),
+            limit=format_size(limit),
         )
 
 
@@ -40,13 +42,16 @@ def _zip_member(path: Path, limit: int) -> bytes:
             if not chosen and len(members) == 1:
                 chosen = members
             if not chosen:
-                raise UserError(
-                    f"{path.name} is a .zip without a conversations.json; nothing was imported"
+                raise UserError.of(
+                    "{name} is a .zip without a conversations.json; nothing was imported",
+                    name=path.name,
                 )
             _check_size(f"{path.name}: {chosen[0].filename}", chosen[0].file_size, limit)
             return archive.read(chosen[0])
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise UserError(f"cannot read the .zip file {path.name}: {exc}") from exc
+        raise UserError.of(
+            "cannot read the .zip file {name}: {reason}", name=path.name, reason=str(exc)
+        ) from exc
 
 
 def read_json_file(path: Path, limit: int = MAX_IMPORT_BYTES) -> Any:
@@ -58,33 +63,43 @@ def read_json_file(path: Path, limit: int = MAX_IMPORT_BYTES) -> Any:
     try:
         size = path.stat().st_size
     except FileNotFoundError as exc:
-        raise UserError(f"no file at {path}") from exc
+        raise UserError.of("no file at {path}", path=path) from exc
     except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "cannot read {path}: {reason}", path=path, reason=exc.strerror or str(exc)
+        ) from exc
     if path.is_dir():
-        raise UserError(f"{path} is a folder, not an export file")
+        raise UserError.of("{path} is a folder, not an export file", path=path)
     _check_size(path.name, size, limit)
     try:
         data = _zip_member(path, limit) if zipfile.is_zipfile(path) else path.read_bytes()
     except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "cannot read {path}: {reason}", path=path, reason=exc.strerror or str(exc)
+        ) from exc
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(f"{path.name} is not a JSON file (it is not UTF-8 text)") from exc
+        raise UserError.of(
+            "{name} is not a JSON file (it is not UTF-8 text)", name=path.name
+        ) from exc
     if not text.strip():
-        raise UserError(f"{path.name} is empty; nothing was imported")
+        raise UserError.of("{name} is empty; nothing was imported", name=path.name)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         if _cut_off(text, exc):
-            raise UserError(
-                f"{path.name} ends in the middle of its data: it was cut off (half-written "
-                "or still downloading); nothing was imported"
+            raise UserError.of(
+                "{name} ends in the middle of its data: it was cut off (half-written "
+                "or still downloading); nothing was imported",
+                name=path.name,
             ) from exc
-        raise UserError(
-            f"{path.name} is not a JSON file (the error is at line {exc.lineno}, column "
-            f"{exc.colno}); nothing was imported"
+        raise UserError.of(
+            "{name} is not a JSON file (the error is at line {line}, column {column}); "
+            "nothing was imported",
+            name=path.name,
+            line=exc.lineno,
+            column=exc.colno,
         ) from exc
 
 
@@ -102,5 +117,7 @@ def write_export(path: Path, text: str) -> None:
     try:
         atomic_write_text(path, text)
     except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "cannot write {path}: {reason}", path=path, reason=exc.strerror or str(exc)
+        ) from exc
     logger.info("exported %d characters to %s", len(text), path)

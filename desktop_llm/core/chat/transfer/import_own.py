@@ -43,7 +43,7 @@ def is_own(data: Any) -> bool:
 def _message(raw: Any, where: str) -> NewMessage:
     need(raw, dict, where)
     if "id" not in raw:
-        raise ShapeError(f"{where} has no id")
+        raise ShapeError.of("{where} has no id", where=where)
     parent = raw.get("parent_id")
     return NewMessage(
         key=str(raw["id"]),
@@ -71,7 +71,11 @@ def _chat(raw: Any, where: str) -> NewChat:
     ]
     for message in messages:
         if message.role not in ("user", "assistant", "system"):
-            raise ShapeError(f"{where} has a message with the unknown role {message.role!r}")
+            raise ShapeError.of(
+                "{where} has a message with the unknown role {role!r}",
+                where=where,
+                role=message.role,
+            )
     created = timestamp(raw.get("created_at"), 0.0)
     model = raw.get("model")
     source = raw.get("source")
@@ -98,14 +102,16 @@ def _chat(raw: Any, where: str) -> NewChat:
 def parse_own(data: dict[str, Any]) -> ParsedFile:
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
-        raise ShapeError("the file says it is a desktop-llm export but has no version number")
+        raise ShapeError.of("the file says it is a desktop-llm export but has no version number")
     if version > VERSION:
-        raise UserError(
-            f"this export was made by a newer desktop-llm (format version {version}; this "
-            f"one reads up to version {VERSION}): update desktop-llm to import it"
+        raise UserError.of(
+            "this export was made by a newer desktop-llm (format version {version}; this "
+            "one reads up to version {known}): update desktop-llm to import it",
+            version=version,
+            known=VERSION,
         )
     if version < 1:
-        raise ShapeError(f"unknown desktop-llm export version {version}")
+        raise ShapeError.of("unknown desktop-llm export version {version}", version=version)
     chats = need(data.get("chats"), list, "the file's chats")
     return ParsedFile(
         format="desktop-llm",

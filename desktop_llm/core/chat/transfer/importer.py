@@ -71,17 +71,19 @@ def parse(data: Any) -> ParsedFile:
     if is_own(data):
         return parse_own(data)
     if isinstance(data, list) and not data:
-        raise UserError("the file holds no chats; nothing was imported")
+        raise UserError.of("the file holds no chats; nothing was imported")
     if isinstance(data, dict) and isinstance(data.get("format"), str) and "version" in data:
-        raise UserError(
-            f"this file is a {data['format']!s:.40} export, version {data['version']!s:.10}, "
-            "which desktop-llm does not know; nothing was imported"
+        raise UserError.of(
+            "this file is a {format!s:.40} export, version {version!s:.10}, "
+            "which desktop-llm does not know; nothing was imported",
+            format=data["format"],
+            version=data["version"],
         )
     if is_chatgpt(data):
         return parse_chatgpt(data)
     if is_openwebui(data):
         return parse_openwebui(data)
-    raise UserError(
+    raise UserError.of(
         "this is not a chat export desktop-llm knows (its own JSON export, ChatGPT's "
         "conversations.json, or an Open WebUI chat export); nothing was imported"
     )
@@ -95,7 +97,7 @@ def import_file(
     try:
         parsed = parse(data)
     except UserError as exc:
-        raise UserError(f"{path.name}: {exc.message}") from exc
+        raise UserError.of("{name}: {reason}", name=path.name, reason=exc.message) from exc
     del data  # only the parsed chats are needed now: free the file's JSON before storing
     result = repo.insert_chats(parsed.chats)
     created = set(result.created)

@@ -33,11 +33,15 @@ class ShapeError(UserError):
 def need(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
     """``value`` if it is of ``kind``; else a ShapeError saying what ``where`` should be."""
     if isinstance(value, bool) and kind in (int, float, (int, float)):
-        raise ShapeError(f"{where} should be a number")
+        raise ShapeError.of("{where} should be a number", where=where)
     if not isinstance(value, kind):
-        names = {dict: "an object", list: "a list", str: "text", int: "a number"}
-        wanted = names.get(kind, "a number") if isinstance(kind, type) else "a number"
-        raise ShapeError(f"{where} should be {wanted}")
+        if kind is dict:
+            raise ShapeError.of("{where} should be an object", where=where)
+        if kind is list:
+            raise ShapeError.of("{where} should be a list", where=where)
+        if kind is str:
+            raise ShapeError.of("{where} should be text", where=where)
+        raise ShapeError.of("{where} should be a number", where=where)
     return value
 
 
@@ -54,7 +58,7 @@ def tree_order(messages: list[NewMessage], where: str) -> list[NewMessage]:
     not in the list becomes a root; a cycle is a ShapeError."""
     by_key = {m.key: m for m in messages}
     if len(by_key) != len(messages):
-        raise ShapeError(f"{where} has two messages with the same id")
+        raise ShapeError.of("{where} has two messages with the same id", where=where)
     children: dict[str | None, list[NewMessage]] = {}
     for message in messages:
         if message.parent_key is not None and message.parent_key not in by_key:
@@ -74,5 +78,5 @@ def tree_order(messages: list[NewMessage], where: str) -> list[NewMessage]:
         ordered.append(message)
         stack.extend(reversed(children.get(message.key, [])))
     if len(ordered) != len(messages):
-        raise ShapeError(f"{where} has messages whose parents form a loop")
+        raise ShapeError.of("{where} has messages whose parents form a loop", where=where)
     return ordered
