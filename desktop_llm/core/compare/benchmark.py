@@ -125,13 +125,15 @@ def run_benchmark(
     """Load ``ref`` ``repeat`` times, each in a fresh engine from ``make_engine`` (by
     default a worker process logging to ``log_dir``), and time it."""
     if repeat < 1:
-        raise UserError("--repeat must be at least 1")
+        raise UserError.of("--repeat must be at least 1")
     if n_prompt < 1 or n_gen < 1:
-        raise UserError("--prompt-tokens and --gen-tokens must be at least 1")
+        raise UserError.of("--prompt-tokens and --gen-tokens must be at least 1")
     if n_prompt + n_gen > n_ctx:
-        raise UserError(
-            f"prompt plus generated tokens ({n_prompt + n_gen}) must fit the "
-            f"context length ({n_ctx}); raise --ctx"
+        raise UserError.of(
+            "prompt plus generated tokens ({tokens}) must fit the context length ({ctx}); "
+            "raise --ctx",
+            tokens=n_prompt + n_gen,
+            ctx=n_ctx,
         )
     threads = threads or physical_cores()
     params = LoadParams(

@@ -189,13 +189,16 @@ def parse_model_spec(spec: str) -> tuple[str, dict[str, Any]]:
             key, sep, value = part.partition("=")
             key = aliases.get(key.strip(), key.strip().replace("-", "_"))
             if not sep or key not in known:
-                raise UserError(
-                    f"bad model setting {part!r} in {spec!r}; use MODEL@temp=0.2,top_k=20 "
-                    f"(settings: {', '.join(sorted(known | set(aliases)))})"
+                raise UserError.of(
+                    "bad model setting {part!r} in {spec!r}; use MODEL@temp=0.2,top_k=20 "
+                    "(settings: {settings})",
+                    part=part,
+                    spec=spec,
+                    settings=", ".join(sorted(known | set(aliases))),
                 )
             settings[key] = value
     if not name.strip():
-        raise UserError(f"no model named in {spec!r}")
+        raise UserError.of("no model named in {spec!r}", spec=spec)
     return name.strip(), settings
 
 
@@ -222,7 +225,12 @@ class Comparison:
         make_engine: Callable[[], Engine] | None = None,
     ) -> None:
         if not MIN_PANES <= len(slots) <= MAX_PANES:
-            raise UserError(f"compare {MIN_PANES} to {MAX_PANES} models, not {len(slots)}")
+            raise UserError.of(
+                "compare {least} to {most} models, not {count}",
+                least=MIN_PANES,
+                most=MAX_PANES,
+                count=len(slots),
+            )
         for slot in slots:
             slot.settings.validate()
         self.slots = list(slots)
@@ -295,7 +303,7 @@ class Comparison:
     def send(self, prompt: str, callbacks: CompareCallbacks | None = None) -> list[PaneResult]:
         """Send ``prompt`` to every pane (continuing each pane's conversation)."""
         if not prompt.strip():
-            raise UserError("the prompt is empty")
+            raise UserError.of("the prompt is empty")
         callbacks = callbacks or CompareCallbacks()
         # New ids before the flag is cleared: a cancel() from now on reaches this turn.
         self._request_ids = [new_request_id() for _ in self.slots]
@@ -366,14 +374,22 @@ class Comparison:
                 out.append(exc)
                 continue
             except OSError as exc:  # the file went away while the comparison was open
-                out.append(UserError(f"cannot read {slot.ref.path}: {exc.strerror or exc}"))
+                out.append(
+                    UserError.of(
+                        "cannot read {path}: {reason}",
+                        path=slot.ref.path,
+                        reason=exc.strerror or str(exc),
+                    )
+                )
                 continue
             if not plan.fits:
                 if not options.gpu_layers_by_hand:
                     out.append(
-                        UserError(
-                            f"{slot.name} {plan.description}; close other programs, or compare "
-                            "with a shorter context or a smaller model"
+                        UserError.of(
+                            "{name} {plan}; close other programs, or compare "
+                            "with a shorter context or a smaller model",
+                            name=slot.name,
+                            plan=plan.description,
                         )
                     )
                     continue
@@ -396,13 +412,13 @@ class Comparison:
 
         try:
             if self._cancelled.is_set():
-                raise UserError("cancelled")
+                raise UserError.of("cancelled")
             if host.loaded is None:
                 status("loading…")
                 if isinstance(params, UserError):
                     raise params
                 if params is None:  # its worker ended since the turn was planned
-                    raise UserError("the model's engine stopped; send again to reload it")
+                    raise UserError.of("the model's engine stopped; send again to reload it")
                 loaded = host.load(params, request_id=request_id)
                 self._load_s[index] = loaded.load_s
                 if callbacks.on_loaded is not None:
@@ -511,7 +527,7 @@ def with_settings(base: ChatSettings, changes: dict[str, Any]) -> ChatSettings:
     values = base.to_dict()
     for key, value in changes.items():
         if key not in values:
-            raise UserError(f"unknown setting {key!r}")
+            raise UserError.of("unknown setting {key!r}", key=key)
         kind = type(values[key])
         try:
             number = float(value)
@@ -519,5 +535,5 @@ def with_settings(base: ChatSettings, changes: dict[str, Any]) -> ChatSettings:
                 raise ValueError(value)
             values[key] = kind(number)
         except (TypeError, ValueError) as exc:
-            raise UserError(f"bad value for {key}: {value!r}") from exc
+            raise UserError.of("bad value for {key}: {value!r}", key=key, value=value) from exc
     return ChatSettings(**values).validate()

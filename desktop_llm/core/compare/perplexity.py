@@ -80,9 +80,9 @@ def score(done: PerplexityDone) -> tuple[float, float]:
 def check_input(text: str, ctx: int) -> None:
     """UserError for a text or a context no model can be scored on."""
     if not text.strip():
-        raise UserError("the text is empty")
+        raise UserError.of("the text is empty")
     if ctx < 16:
-        raise UserError("--ctx must be at least 16")
+        raise UserError.of("--ctx must be at least 16")
 
 
 def run_perplexity(
@@ -114,7 +114,7 @@ def run_perplexity(
         )
         done = host.perplexity(text, ctx, on_progress)
     except EngineCrashed as exc:
-        raise UserError(f"{ref.name}: {exc.message}") from None
+        raise UserError.of("{name}: {reason}", name=ref.name, reason=exc.message) from None
     finally:
         host.unload()
     ppl, bpb = score(done)
