@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -260,6 +261,9 @@ class CompareService(QObject):
 
         def done(slot: int, result: PaneResult) -> None:
             streams[slot].flush()  # the pane's last words before its result
+            if result.failure is not None:  # its error in the window's language
+                result = replace(result, error=error_text(result.failure))
+                self.paneStatus.emit(slot, result.error)
             self.paneDone.emit(slot, result)
 
         callbacks = CompareCallbacks(

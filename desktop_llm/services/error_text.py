@@ -4,8 +4,8 @@ Core raises its errors in English (the command line and the logs read them). An
 error raised with ``UserError.of(template, **fields)`` also carries its text with
 named fields; the window translates that text (context "Errors", extracted from the
 code by ``tools/translations.py``) and fills in the values, themselves translated when
-they are one of the errors' own phrases ("the disk is full"). Anything else is shown
-as it is.
+they are one of the errors' own phrases ("the disk is full") or an error wrapped in
+this one. Anything else is shown as it is.
 """
 
 from __future__ import annotations
@@ -22,11 +22,18 @@ def error_text(exc: UserError) -> str:
     or no translation)."""
     if exc.template is None:
         return translate("Errors", exc.message)
-    fields = {
-        name: translate("Errors", value) if isinstance(value, str) else value
-        for name, value in exc.fields.items()
-    }
+    fields = {name: _field(value) for name, value in exc.fields.items()}
     try:
         return translate("Errors", exc.template).format(**fields)
     except (KeyError, IndexError, ValueError):  # a translation that names other fields
         return exc.message
+
+
+def _field(value: object) -> object:
+    """A value in the window's language: an error (one wrapped in another: "chats.json:
+    <why>") or one of the errors' own phrases; anything else as it is."""
+    if isinstance(value, UserError):
+        return error_text(value)
+    if isinstance(value, str):
+        return translate("Errors", value)
+    return value

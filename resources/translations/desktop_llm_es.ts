@@ -1048,6 +1048,922 @@ archivo recomendado: {file}</translation>
 <context>
     <name>Errors</name>
     <message>
+        <source>the message is empty</source>
+        <translation>el mensaje está vacío</translation>
+    </message>
+    <message>
+        <source>nothing to regenerate yet: send a message first</source>
+        <translation>aún no hay nada que regenerar: envía antes un mensaje</translation>
+    </message>
+    <message>
+        <source>only your own messages can be edited</source>
+        <translation>solo puedes editar tus propios mensajes</translation>
+    </message>
+    <message>
+        <source>there is nothing to summarize in this chat yet</source>
+        <translation>aún no hay nada que resumir en este chat</translation>
+    </message>
+    <message>
+        <source>the summary was stopped; the chat is unchanged</source>
+        <translation>se detuvo el resumen; el chat no ha cambiado</translation>
+    </message>
+    <message>
+        <source>the model wrote an empty summary; try again, or leave out the oldest turns</source>
+        <translation>el modelo escribió un resumen vacío; vuelve a intentarlo o deja fuera los turnos más antiguos</translation>
+    </message>
+    <message>
+        <source>temperature must be between 0 and 5</source>
+        <translation>la temperatura debe estar entre 0 y 5</translation>
+    </message>
+    <message>
+        <source>top-p must be above 0 and at most 1</source>
+        <translation>top-p debe ser mayor que 0 y como mucho 1</translation>
+    </message>
+    <message>
+        <source>top-k must be 0 or more</source>
+        <translation>top-k debe ser 0 o más</translation>
+    </message>
+    <message>
+        <source>repeat penalty must be between 0.5 and 3</source>
+        <translation>la penalización por repetición debe estar entre 0,5 y 3</translation>
+    </message>
+    <message>
+        <source>max tokens must be at least 1</source>
+        <translation>el máximo de tokens debe ser al menos 1</translation>
+    </message>
+    <message>
+        <source>context length must be at least 64</source>
+        <translation>la longitud de contexto debe ser al menos 64</translation>
+    </message>
+    <message>
+        <source>the model stopped while writing the summary ({reason}); the chat is unchanged</source>
+        <translation>el modelo se detuvo mientras escribía el resumen ({reason}); el chat no ha cambiado</translation>
+    </message>
+    <message>
+        <source>unknown export format {format!r}; use md or json</source>
+        <translation>formato de exportación desconocido {format!r}; usa md o json</translation>
+    </message>
+    <message>
+        <source>{name} is {size}, larger than the {limit} an import reads; nothing was imported</source>
+        <translation>{name} ocupa {size}, más que los {limit} que lee una importación; no se ha importado nada</translation>
+    </message>
+    <message>
+        <source>{path} is a folder, not an export file</source>
+        <translation>{path} es una carpeta, no un archivo de exportación</translation>
+    </message>
+    <message>
+        <source>{name} is empty; nothing was imported</source>
+        <translation>{name} está vacío; no se ha importado nada</translation>
+    </message>
+    <message>
+        <source>cannot read the .zip file {name}: {reason}</source>
+        <translation>no se puede leer el archivo .zip {name}: {reason}</translation>
+    </message>
+    <message>
+        <source>no file at {path}</source>
+        <translation>no hay ningún archivo en {path}</translation>
+    </message>
+    <message>
+        <source>cannot read {path}: {reason}</source>
+        <translation>no se puede leer {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>{name} is not a JSON file (it is not UTF-8 text)</source>
+        <translation>{name} no es un archivo JSON (no es texto UTF-8)</translation>
+    </message>
+    <message>
+        <source>{name} is not a JSON file (the error is at line {line}, column {column}); nothing was imported</source>
+        <translation>{name} no es un archivo JSON (el error está en la línea {line}, columna {column}); no se ha importado nada</translation>
+    </message>
+    <message>
+        <source>cannot write {path}: {reason}</source>
+        <translation>no se puede escribir {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>{name} is a .zip without a conversations.json; nothing was imported</source>
+        <translation>{name} es un .zip sin conversations.json; no se ha importado nada</translation>
+    </message>
+    <message>
+        <source>{name} ends in the middle of its data: it was cut off (half-written or still downloading); nothing was imported</source>
+        <translation>{name} termina a mitad de sus datos: está cortado (escrito a medias o aún en descarga); no se ha importado nada</translation>
+    </message>
+    <message>
+        <source>{where} has no id</source>
+        <translation>{where} no tiene id</translation>
+    </message>
+    <message>
+        <source>the file says it is a desktop-llm export but has no version number</source>
+        <translation>el archivo dice ser una exportación de desktop-llm pero no tiene número de versión</translation>
+    </message>
+    <message>
+        <source>this export was made by a newer desktop-llm (format version {version}; this one reads up to version {known}): update desktop-llm to import it</source>
+        <translation>esta exportación la hizo un desktop-llm más reciente (versión de formato {version}; este lee hasta la versión {known}): actualiza desktop-llm para importarla</translation>
+    </message>
+    <message>
+        <source>unknown desktop-llm export version {version}</source>
+        <translation>versión de exportación de desktop-llm desconocida: {version}</translation>
+    </message>
+    <message>
+        <source>{where} has a message with the unknown role {role!r}</source>
+        <translation>{where} tiene un mensaje con el rol desconocido {role!r}</translation>
+    </message>
+    <message>
+        <source>this is not a chat export desktop-llm knows (its own JSON export, ChatGPT&apos;s conversations.json, or an Open WebUI chat export); nothing was imported</source>
+        <translation>no es una exportación de chats que desktop-llm conozca (su propia exportación JSON, el conversations.json de ChatGPT o una exportación de chats de Open WebUI); no se ha importado nada</translation>
+    </message>
+    <message>
+        <source>the file holds no chats; nothing was imported</source>
+        <translation>el archivo no contiene chats; no se ha importado nada</translation>
+    </message>
+    <message>
+        <source>this file is a {format!s:.40} export, version {version!s:.10}, which desktop-llm does not know; nothing was imported</source>
+        <translation>este archivo es una exportación de {format!s:.40}, versión {version!s:.10}, que desktop-llm no conoce; no se ha importado nada</translation>
+    </message>
+    <message>
+        <source>{name}: {reason}</source>
+        <translation>{name}: {reason}</translation>
+    </message>
+    <message>
+        <source>{where} should be a number</source>
+        <translation>{where} debería ser un número</translation>
+    </message>
+    <message>
+        <source>{where} has two messages with the same id</source>
+        <translation>{where} tiene dos mensajes con el mismo id</translation>
+    </message>
+    <message>
+        <source>{where} has messages whose parents form a loop</source>
+        <translation>{where} tiene mensajes cuyos padres forman un bucle</translation>
+    </message>
+    <message>
+        <source>{where} should be an object</source>
+        <translation>{where} debería ser un objeto</translation>
+    </message>
+    <message>
+        <source>{where} should be a list</source>
+        <translation>{where} debería ser una lista</translation>
+    </message>
+    <message>
+        <source>{where} should be text</source>
+        <translation>{where} debería ser texto</translation>
+    </message>
+    <message>
+        <source>--repeat must be at least 1</source>
+        <translation>--repeat debe ser al menos 1</translation>
+    </message>
+    <message>
+        <source>--prompt-tokens and --gen-tokens must be at least 1</source>
+        <translation>--prompt-tokens y --gen-tokens deben ser al menos 1</translation>
+    </message>
+    <message>
+        <source>prompt plus generated tokens ({tokens}) must fit the context length ({ctx}); raise --ctx</source>
+        <translation>los tokens del prompt más los generados ({tokens}) deben caber en la longitud de contexto ({ctx}); aumenta --ctx</translation>
+    </message>
+    <message>
+        <source>no model named in {spec!r}</source>
+        <translation>no se nombra ningún modelo en {spec!r}</translation>
+    </message>
+    <message>
+        <source>compare {least} to {most} models, not {count}</source>
+        <translation>compara de {least} a {most} modelos, no {count}</translation>
+    </message>
+    <message>
+        <source>the prompt is empty</source>
+        <translation>el prompt está vacío</translation>
+    </message>
+    <message>
+        <source>unknown setting {key!r}</source>
+        <translation>ajuste desconocido {key!r}</translation>
+    </message>
+    <message>
+        <source>bad model setting {part!r} in {spec!r}; use MODEL@temp=0.2,top_k=20 (settings: {settings})</source>
+        <translation>ajuste de modelo incorrecto {part!r} en {spec!r}; usa MODEL@temp=0.2,top_k=20 (ajustes: {settings})</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>cancelado</translation>
+    </message>
+    <message>
+        <source>bad value for {key}: {value!r}</source>
+        <translation>valor incorrecto para {key}: {value!r}</translation>
+    </message>
+    <message>
+        <source>the model&apos;s engine stopped; send again to reload it</source>
+        <translation>el motor del modelo se detuvo; vuelve a enviar para recargarlo</translation>
+    </message>
+    <message>
+        <source>{name} {plan}; close other programs, or compare with a shorter context or a smaller model</source>
+        <translation>{name} {plan}; cierra otros programas o compara con un contexto más corto o un modelo más pequeño</translation>
+    </message>
+    <message>
+        <source>the text is empty</source>
+        <translation>el texto está vacío</translation>
+    </message>
+    <message>
+        <source>--ctx must be at least 16</source>
+        <translation>--ctx debe ser al menos 16</translation>
+    </message>
+    <message>
+        <source>the server refused {file}: HTTP {code}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>access to {file} is restricted (HTTP {code}): accept the model&apos;s license on its Hugging Face page and add an access token in Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not found on the server: {url}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not enough disk space in {folder}: {file} needs {needed} more plus {margin} to spare, {free} free</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{file}: got {done:,} bytes, expected {size:,}; the partial file was deleted, run again to download it fresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{file} is corrupt: its sha256 is {digest}, the Hub says {expected}; the partial file was deleted, run again to download it fresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot create {folder}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot write in {folder}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>writing to the disk failed ({reason}): {folder}; the partial file of {file} was deleted, as the disk may not hold all of it. Run again to download it fresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the disk is full: {folder}; the partial file of {file} was deleted, as the disk may not hold all of it. Run again to download it fresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the disk is full: {folder} ({done} of {file} kept; free some space and run again to resume)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>download of {file} failed: {reason} (gave up after {retries} retries; run again to resume from {done})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{title} is already in the downloads list (paused); resume or cancel it there</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{title} is already in the downloads list (queued); resume or cancel it there</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{title} is already in the downloads list (running); resume or cancel it there</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refusing an unsafe file name from the server: {name!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refusing an unsafe file name from the server: {name!r} (empty)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refusing an unsafe file name from the server: {name!r} (too long)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not a repository id (owner/name): {repo!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refusing {file!r}: {other!r} is already in {folder} and differs from it only in case, so one would overwrite the other on a disk that ignores case (Windows, macOS); download one of them only, or delete the other first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refusing an unsafe file name from the server: {name!r} (a name longer than {limit} bytes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>refusing an unsafe file name from the server: {name!r} (a name Windows cannot store)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>prompt ({n_prompt}) plus generated tokens ({n_gen}) must fit the context length ({n_ctx})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model was not loaded for embeddings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model does not pool its output into one vector per input</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>input {index} is empty: send some text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>input {index} is {tokens:,} tokens, more than this model embeds at once ({limit:,}); split it into shorter pieces</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>input {index} has token id {token}, outside this model&apos;s vocabulary (0 to {last})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the conversation is {tokens:,} tokens, more than the context length ({n_ctx:,}); start a new chat or raise the context length</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the grammar is not valid GBNF (llama.cpp&apos;s log says where)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>response_format.json_schema can&apos;t be turned into a grammar: {reason}; fix the schema (supported: type, properties, required, items, enum, const, anyOf/oneOf, local $ref, string and number bounds)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>could not load {name}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no model is loaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>could not load {name}: {reason} ({log})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>llama.cpp could not load {name}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the text is too short to score: it needs at least two tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the window must be at least 16 tokens (got {window})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>scoring was cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ggml has no device to lend</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>this engine was built without llama.cpp&apos;s RPC backend; rebuild it with `make engine` (every build adds -DGGML_RPC=ON)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the engine&apos;s RPC backend lacks {name}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the RPC worker {endpoint} offers no device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} {plan}; close other programs, or choose a shorter context, a smaller model, or the GPU layers yourself</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>unknown chat template {name!r}; choose one of: {names}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>this model has no chat template of its own; choose one of: {names}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>tools need the model&apos;s own chat template; this model uses {template}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s chat template failed: {reason}; choose a template in the model&apos;s settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s own chat template (from the GGUF) tried to build a formatted string larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s chat template failed: {reason} (line {line}); choose a template in the model&apos;s settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s own chat template (from the GGUF) tried to build a string larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s own chat template (from the GGUF) tried to build a repeated value larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s own chat template (from the GGUF) passed the number {number} to a function; choose a built-in template for this model in the chat settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s own chat template (from the GGUF) took longer than {limit:g} s to render; choose a built-in template for this model in the chat settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s own chat template (from the GGUF) tried to build a prompt larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s own chat template (from the GGUF) tried to build a value larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s own chat template (from the GGUF) used more than {mb} MB of memory to render; choose a built-in template for this model in the chat settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the model&apos;s own chat template (from the GGUF) raised a number to the power {power}; choose a built-in template for this model in the chat settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the request was cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--rpc: {value!r} is not HOST:PORT (e.g. 192.168.1.20:{port})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--rpc: {value!r}: IPv6 addresses are not supported; use IPv4 or a name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--rpc: {value!r}: the port must be a number from 1 to 65535</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--rpc: no worker given (write HOST:PORT[,HOST:PORT...])</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--rpc: {endpoint} is named twice</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>--rpc: at most 16 workers (GGML_RPC_MAX_SERVERS)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the RPC worker {endpoint} speaks RPC {version}, this engine {ours}: run the same desktop-llm (llama.cpp) version on both PCs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the RPC worker {endpoint} has no device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot reach the RPC worker {endpoint}: no answer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot reach the RPC worker {endpoint}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the RPC worker {endpoint} does not answer: it is busy serving another program (a worker serves one at a time), or it is not an rpc-worker</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the RPC worker {endpoint} closed the connection ({reason}); it may run another llama.cpp version (this one speaks RPC {version})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{repo} is gated: accept its license on https://huggingface.co/{repo} and add an access token in Settings (or set HF_TOKEN)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no connection to Hugging Face: offline mode is on (HF_HUB_OFFLINE)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no model repository &apos;{repo}&apos; on Hugging Face (if it is private, add an access token in Settings)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{repo} has no revision &apos;{revision}&apos;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hugging Face answered HTTP {code} for {where}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no connection to Hugging Face: {reason} ({endpoint})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no connection to Hugging Face: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no file or quantization &apos;{wanted}&apos; in this repository (has: {known})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>this repository has no GGUF model files</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no file fits this computer: the smallest, {name}, {detail} (name a file to download it anyway)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot save the token in {path}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>truncated GGUF file: {path} (has {has}, needs {needs})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>file not found: {path}</source>
+        <translation>no se encuentra el archivo: {path}</translation>
+    </message>
+    <message>
+        <source>not a file: {path} (it is a folder)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot read {path}: permission denied</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not a GGUF file: {path} ({reason})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>empty file: {path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>truncated GGUF file: {path} (has {size}, which ends inside the header)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{file} is already imported as &apos;{name}&apos;</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{file} is already in the library as &apos;{name}&apos; (a copy with the same sha256)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{file} is already in the library as &apos;{name}&apos; (the same file under another path)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no model named &apos;{ref}&apos; (installed: {known})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the file of model &apos;{name}&apos; is gone: {path} (remove it with: desktop-llm rm &quot;{name}&quot;)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no model named &apos;{ref}&apos; (installed: none installed)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot delete {path}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GPU layers must be &apos;auto&apos;, &apos;all&apos; or a number of layers, not {value!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>context length must be between {min} and {max:,}, not {value!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>batch size must be at least 1, not {value!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>KV cache type must be one of {names}, not {value!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{key} must be true or false, not {value!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{model} can&apos;t use a {kv} KV cache: its attention head size ({head}) is not a multiple of 32; use f16</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>threads must be at least 1, not {value!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a {kv} KV cache needs flash attention on (llama.cpp quantizes the V cache only with flash attention)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{env}: expected SOURCE=FOLDER entries with SOURCE one of {sources}, not {entry!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>remote server {server} ({url}) failed: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>remote server {server} ({url}) sent nothing within {timeout:g} s (busy or stuck; the timeout is set with `desktop-llm remote add --timeout`)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>remote server {server} ({url}) refused the API key ({status}): set the right one with `desktop-llm remote add {server} URL --api-key KEY --replace`</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>remote server {server} ({url}) has no what was asked (404); `desktop-llm remote models {server}` lists it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>remote server {server} ({url}) answered {status}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot reach remote server {server} ({url}): {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the connection to remote server {server} ({url}) dropped ({reason})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot talk securely to remote server {server} ({url}): its certificate is not trusted ({reason})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot talk securely to remote server {server} ({url}): the secure connection failed ({reason})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>remote server {server} ({url}) has no the model &apos;{model}&apos; (404); `desktop-llm remote models {server}` lists it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot reach remote server {server} ({url}): is it running, and is the address right?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the connection to remote server {server} ({url}) dropped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>perplexity needs a local model: remote server {server} ({url}) does not give the log-probabilities of a whole text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{model!r} is not a model of remote server {server} ({url})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>remote server {server} ({url}) has no model &apos;{model}&apos; (it offers: {offered})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no model of remote server {server} ({url}) is chosen</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>remote server {server} ({url}) has no model &apos;{model}&apos; (it offers: none)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bad server name {name!r}: use 1-40 letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;, starting with a letter or digit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bad server URL {url!r}: give http://HOST:PORT or https://HOST (for example http://192.168.1.20:8000/v1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the server URL {url!r} must not have a query or fragment</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no remote server named {name!r} (servers: {known}; add one with `desktop-llm remote add NAME URL`)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bad remote model {spec!r}: write SERVER::MODEL_ID</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>bad port in server URL {url!r}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>no remote server named {name!r} (servers: none yet; add one with `desktop-llm remote add NAME URL`)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>the first-token timeout must be above 0 seconds</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>a remote server named {name!r} exists; remove it first</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot read the remote servers in {path}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>cannot save the remote servers in {path}: {reason}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{path} already exists; choose another name</source>
+        <translation>{path} ya existe; elige otro nombre</translation>
+    </message>
+    <message>
+        <source>folder not found: {path}</source>
+        <translation>no se encuentra la carpeta: {path}</translation>
+    </message>
+    <message>
+        <source>not a file: {path}</source>
+        <translation>no es un archivo: {path}</translation>
+    </message>
+    <message>
+        <source>not a SQLite database: {path} (empty file)</source>
+        <translation>no es una base de datos SQLite: {path} (archivo vacío)</translation>
+    </message>
+    <message>
+        <source>not a SQLite database: {path}</source>
+        <translation>no es una base de datos SQLite: {path}</translation>
+    </message>
+    <message>
+        <source>damaged database: {path} (truncated file)</source>
+        <translation>base de datos dañada: {path} (archivo truncado)</translation>
+    </message>
+    <message>
+        <source>{path} was made by a newer version of desktop-llm (unknown migrations: {migrations}); update desktop-llm to restore it</source>
+        <translation>{path} se creó con una versión más reciente de desktop-llm (migraciones desconocidas: {migrations}); actualiza desktop-llm para restaurarlo</translation>
+    </message>
+    <message>
+        <source>not a desktop-llm chat database: {path} (no migrations applied)</source>
+        <translation>no es una base de datos de chats de desktop-llm: {path} (no tiene migraciones aplicadas)</translation>
+    </message>
+    <message>
+        <source>{path} is the database itself; choose a backup to restore</source>
+        <translation>{path} es la propia base de datos; elige una copia de seguridad para restaurar</translation>
+    </message>
+    <message>
+        <source>no chat database at {path} yet: nothing to back up</source>
+        <translation>aún no hay base de datos de chats en {path}: no hay nada que copiar</translation>
+    </message>
+    <message>
+        <source>the database {path} is in use; close what uses it and try again</source>
+        <translation>la base de datos {path} está en uso; cierra lo que la usa y vuelve a intentarlo</translation>
+    </message>
+    <message>
+        <source>cannot create folder {path}: {reason}</source>
+        <translation>no se puede crear la carpeta {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>the backup of {path} failed its check: {problem}</source>
+        <translation>la copia de seguridad de {path} no pasó la comprobación: {problem}</translation>
+    </message>
+    <message>
+        <source>cannot back up {path}: {reason}</source>
+        <translation>no se puede hacer una copia de seguridad de {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>cannot write the backup {path}: {reason}</source>
+        <translation>no se puede escribir la copia de seguridad {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>damaged database: {path} ({reason})</source>
+        <translation>base de datos dañada: {path} ({reason})</translation>
+    </message>
+    <message>
+        <source>the database {path} is in use ({reason}); close what uses it</source>
+        <translation>la base de datos {path} está en uso ({reason}); cierra lo que la usa</translation>
+    </message>
+    <message>
+        <source>damaged database: {path} ({problem})</source>
+        <translation>base de datos dañada: {path} ({problem})</translation>
+    </message>
+    <message>
+        <source>not a desktop-llm chat database: {path} (no migrations table)</source>
+        <translation>no es una base de datos de chats de desktop-llm: {path} (no tiene tabla de migraciones)</translation>
+    </message>
+    <message>
+        <source>cannot prepare {path} for restoring: {reason}</source>
+        <translation>no se puede preparar {path} para restaurarlo: {reason}</translation>
+    </message>
+    <message>
+        <source>no chat with id {id}</source>
+        <translation>no hay ningún chat con id {id}</translation>
+    </message>
+    <message>
+        <source>a chat title cannot be empty</source>
+        <translation>el título de un chat no puede estar vacío</translation>
+    </message>
+    <message>
+        <source>no conversation with id {id}</source>
+        <translation>no hay ninguna conversación con id {id}</translation>
+    </message>
+    <message>
+        <source>no message with id {id}</source>
+        <translation>no hay ningún mensaje con id {id}</translation>
+    </message>
+    <message>
+        <source>a vote is one of {outcomes}, not {outcome!r}</source>
+        <translation>un voto es uno de estos: {outcomes}, no {outcome!r}</translation>
+    </message>
+    <message>
+        <source>a vote needs two different models</source>
+        <translation>un voto necesita dos modelos distintos</translation>
+    </message>
+    <message>
+        <source>no comparison with id {id}</source>
+        <translation>no hay ninguna comparación con id {id}</translation>
+    </message>
+    <message>
+        <source>the disk is full: cannot save to {path}. Free some space and try again; what was saved before is kept</source>
+        <translation>el disco está lleno: no se puede guardar en {path}. Libera espacio y vuelve a intentarlo; lo que ya estaba guardado se conserva</translation>
+    </message>
+    <message>
+        <source>the database {path} is busy: another program kept it locked; try again</source>
+        <translation>la base de datos {path} está ocupada: otro programa la mantuvo bloqueada; vuelve a intentarlo</translation>
+    </message>
+    <message>
+        <source>cannot write to the database {path}: {reason}</source>
+        <translation>no se puede escribir en la base de datos {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>cannot open database {path}: {reason}</source>
+        <translation>no se puede abrir la base de datos {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>not a SQLite database: {path} (file is not a database)</source>
+        <translation>no es una base de datos SQLite: {path} (el archivo no es una base de datos)</translation>
+    </message>
+    <message>
+        <source>the database {path} was made by a newer version of desktop-llm (unknown migrations: {migrations}); update desktop-llm to open it</source>
+        <translation>la base de datos {path} se creó con una versión más reciente de desktop-llm (migraciones desconocidas: {migrations}); actualiza desktop-llm para abrirla</translation>
+    </message>
+    <message>
+        <source>a model name cannot be empty</source>
+        <translation>el nombre de un modelo no puede estar vacío</translation>
+    </message>
+    <message>
+        <source>no model with id {id}</source>
+        <translation>no hay ningún modelo con id {id}</translation>
+    </message>
+    <message>
+        <source>already imported as &apos;{name}&apos;</source>
+        <translation>ya se importó como &apos;{name}&apos;</translation>
+    </message>
+    <message>
+        <source>a model named &apos;{name}&apos; already exists</source>
+        <translation>ya existe un modelo llamado &apos;{name}&apos;</translation>
+    </message>
+    <message>
+        <source>a preset needs a name</source>
+        <translation>un preajuste necesita un nombre</translation>
+    </message>
+    <message>
+        <source>a preset name can have at most {count} characters</source>
+        <translation>el nombre de un preajuste puede tener como máximo {count} caracteres</translation>
+    </message>
+    <message>
+        <source>no preset with id {id}</source>
+        <translation>no hay ningún preajuste con id {id}</translation>
+    </message>
+    <message>
+        <source>no preset named {name!r}; the presets are: {names}</source>
+        <translation>no hay ningún preajuste llamado {name!r}; los preajustes son: {names}</translation>
+    </message>
+    <message>
+        <source>{name!r} is a built-in preset and can&apos;t be changed or deleted; save your own under another name</source>
+        <translation>{name!r} es un preajuste integrado y no se puede cambiar ni eliminar; guarda el tuyo con otro nombre</translation>
+    </message>
+    <message>
+        <source>there is already a preset named {name!r}</source>
+        <translation>ya hay un preajuste llamado {name!r}</translation>
+    </message>
+    <message>
         <source>no such file or folder</source>
         <translation>no existe ese archivo o carpeta</translation>
     </message>
@@ -1110,6 +2026,10 @@ archivo recomendado: {file}</translation>
     <message>
         <source>too many files open</source>
         <translation>demasiados archivos abiertos</translation>
+    </message>
+    <message>
+        <source>folder is not writable: {path}</source>
+        <translation>no se puede escribir en la carpeta: {path}</translation>
     </message>
 </context>
 <context>

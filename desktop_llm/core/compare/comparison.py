@@ -88,6 +88,8 @@ class PaneResult:
     stats: dict[str, Any]
     error: str | None = None
     crashed: bool = False  # the engine died mid-reply: ``text`` is what it wrote before
+    failure: UserError | None = field(default=None, compare=False, repr=False)
+    """The error itself (``error`` is its English): the window shows it in its language."""
 
     def to_dict(self) -> dict[str, Any]:
         """``stats`` has exactly the keys of ``desktop-llm chat --json``'s stats (None
@@ -448,7 +450,7 @@ class Comparison:
                 index, slot.name, exc.partial_text, {}, f"crashed: {exc.message}", crashed=True
             )
         except UserError as exc:
-            pane = PaneResult(index, slot.name, "", {}, exc.message)
+            pane = PaneResult(index, slot.name, "", {}, exc.message, failure=exc)
         status("done" if pane.error is None else pane.error)
         if callbacks.on_done is not None:
             callbacks.on_done(index, pane)

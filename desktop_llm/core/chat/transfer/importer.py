@@ -97,7 +97,7 @@ def import_file(
     try:
         parsed = parse(data)
     except UserError as exc:
-        raise UserError.of("{name}: {reason}", name=path.name, reason=exc.message) from exc
+        raise UserError.of("{name}: {reason}", name=path.name, reason=exc) from exc
     del data  # only the parsed chats are needed now: free the file's JSON before storing
     result = repo.insert_chats(parsed.chats)
     created = set(result.created)
