@@ -169,15 +169,16 @@ def choose_template(
     if wanted:
         if wanted == GGUF:
             if not has_own:
-                raise UserError(
-                    "this model has no chat template of its own; choose one of: "
-                    + ", ".join(BUILTIN_TEMPLATES)
+                raise UserError.of(
+                    "this model has no chat template of its own; choose one of: {names}",
+                    names=", ".join(BUILTIN_TEMPLATES),
                 )
             return TemplateChoice(name=GGUF, source="override", jinja=chat_template)
         if wanted not in BUILTIN_TEMPLATES:
-            raise UserError(
-                f"unknown chat template {override!r}; choose one of: "
-                + ", ".join((GGUF, *BUILTIN_TEMPLATES))
+            raise UserError.of(
+                "unknown chat template {name!r}; choose one of: {names}",
+                name=override,
+                names=", ".join((GGUF, *BUILTIN_TEMPLATES)),
             )
         return TemplateChoice(name=wanted, source="override")
 

@@ -40,8 +40,9 @@ def render_prompt(
         m.get("role") == "tool" or m.get("tool_calls") for m in messages
     )
     if tools is not None and (choice.name != GGUF or not choice.jinja):
-        raise ChatTemplateError(
-            f"tools need the model's own chat template; this model uses {choice.describe()}"
+        raise ChatTemplateError.of(
+            "tools need the model's own chat template; this model uses {template}",
+            template=choice.describe(),
         )
     if structured and choice.name == GGUF and choice.jinja:
         return render_jinja_tools(

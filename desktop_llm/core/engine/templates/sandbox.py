@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import jinja2
 import jinja2.ext
@@ -60,8 +60,7 @@ _MEMORY_EVERY_S = 0.005
 _BIG_NUMBER = re.compile(r"\d{6,}")  # a width or precision in a format string
 _TEMPLATE_FILE = "<template>"  # the file name of code compiled from a template string
 
-_OWN = "the model's own chat template (from the GGUF)"
-_CHOOSE = "choose a built-in template for this model in the chat settings"
+_MB = 1024 * 1024
 
 
 class ChatTemplateError(UserError):
@@ -73,18 +72,53 @@ class _TemplateRaised(jinja2.TemplateError):
 
 
 class _Stopped(BaseException):
-    """A limit stopped the render. A BaseException so that no ``except Exception`` in
-    Jinja's runtime (or ours, which retries without a system role) swallows it."""
+    """A limit stopped the render (``error``: what the user is told). A BaseException so
+    that no ``except Exception`` in Jinja's runtime (or ours, which retries without a
+    system role) swallows it."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, error: ChatTemplateError) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.message = error.message
 
 
-def _too_big(what: str) -> _Stopped:
-    return _Stopped(
-        f"{_OWN} tried to build {what} larger than {MAX_TEXT // (1024 * 1024)} MB; {_CHOOSE}"
-    )
+def _too_big(
+    what: Literal["value", "formatted string", "string", "repeated value", "prompt"],
+) -> _Stopped:
+    """The render built ``what`` larger than MAX_TEXT: one whole sentence each, for the
+    window's translations."""
+    mb = MAX_TEXT // _MB
+    if what == "formatted string":
+        error = ChatTemplateError.of(
+            "the model's own chat template (from the GGUF) tried to build a formatted string "
+            "larger than {mb} MB; choose a built-in template for this model in the chat settings",
+            mb=mb,
+        )
+    elif what == "string":
+        error = ChatTemplateError.of(
+            "the model's own chat template (from the GGUF) tried to build a string "
+            "larger than {mb} MB; choose a built-in template for this model in the chat settings",
+            mb=mb,
+        )
+    elif what == "repeated value":
+        error = ChatTemplateError.of(
+            "the model's own chat template (from the GGUF) tried to build a repeated value "
+            "larger than {mb} MB; choose a built-in template for this model in the chat settings",
+            mb=mb,
+        )
+    elif what == "prompt":
+        error = ChatTemplateError.of(
+            "the model's own chat template (from the GGUF) tried to build a prompt "
+            "larger than {mb} MB; choose a built-in template for this model in the chat settings",
+            mb=mb,
+        )
+    else:
+        error = ChatTemplateError.of(
+            "the model's own chat template (from the GGUF) tried to build a value "
+            "larger than {mb} MB; choose a built-in template for this model in the chat settings",
+            mb=mb,
+        )
+    return _Stopped(error)
 
 
 def _raise_exception(message: str) -> NoReturn:
@@ -125,20 +159,27 @@ def _size(value: Any) -> int:
 
 def _check_size(value: Any) -> Any:
     if _size(value) > MAX_TEXT:
-        raise _too_big("a value")
+        raise _too_big("value")
     return value
 
 
 def _check_args(args: Iterable[Any]) -> None:
     for arg in args:
         if isinstance(arg, int) and not isinstance(arg, bool) and abs(arg) > _MAX_INT_ARG:
-            raise _Stopped(f"{_OWN} passed the number {arg} to a function; {_CHOOSE}")
+            raise _Stopped(
+                ChatTemplateError.of(
+                    "the model's own chat template (from the GGUF) passed the number {number} "
+                    "to a function; choose a built-in template for this model in the chat "
+                    "settings",
+                    number=arg,
+                )
+            )
 
 
 def _check_format(fmt: Any, args: Any = ()) -> None:
     # "%999999999d" % 1 and "{:>999999999}".format(1) are a gigabyte in one C call.
     if isinstance(fmt, str) and _BIG_NUMBER.search(fmt):
-        raise _too_big("a formatted string")
+        raise _too_big("formatted string")
     _check_args(args if isinstance(args, tuple | list) else (args,))
 
 
@@ -149,13 +190,13 @@ def _check_replace(text: Any, old: Any, new: Any, count: Any = -1) -> None:
     if isinstance(count, int) and count >= 0:
         hits = min(hits, count)
     if len(text) + hits * (len(new) - len(old)) > MAX_TEXT:
-        raise _too_big("a string")
+        raise _too_big("string")
 
 
 def _check_join(separator: Any, items: list[Any]) -> None:
     total = _size(separator) * max(len(items) - 1, 0) + sum(_size(i) for i in items)
     if total > MAX_TEXT:
-        raise _too_big("a string")
+        raise _too_big("string")
 
 
 def _capped_join(pieces: Iterable[Any]) -> str:
@@ -197,13 +238,20 @@ class _LimitedEnvironment(ImmutableSandboxedEnvironment):
         if operator == "*":
             count = right if isinstance(right, int) else left if isinstance(left, int) else 1
             if isinstance(count, int) and count * max(_size(left), _size(right)) > MAX_TEXT:
-                raise _too_big("a repeated value")
+                raise _too_big("repeated value")
         elif operator == "**":
             if isinstance(right, int) and isinstance(left, int) and abs(left) > 1 and right > 4096:
-                raise _Stopped(f"{_OWN} raised a number to the power {right}; {_CHOOSE}")
+                raise _Stopped(
+                    ChatTemplateError.of(
+                        "the model's own chat template (from the GGUF) raised a number to the "
+                        "power {power}; choose a built-in template for this model in the chat "
+                        "settings",
+                        power=right,
+                    )
+                )
         elif operator == "+":
             if _size(left) + _size(right) > MAX_TEXT:
-                raise _too_big("a value")
+                raise _too_big("value")
         elif operator == "%":
             _check_format(left, right)
         return _check_size(super().call_binop(context, operator, left, right))
@@ -230,7 +278,7 @@ class _LimitedEnvironment(ImmutableSandboxedEnvironment):
             elif method == "expandtabs":
                 tab = args[0] if args else kwargs.get("tabsize", 8)
                 if isinstance(tab, int) and receiver.count("\t") * tab > MAX_TEXT:
-                    raise _too_big("a string")
+                    raise _too_big("string")
         return _check_size(super().call(context, obj, *args, **kwargs))
 
 
@@ -249,13 +297,23 @@ class _Limits:
     def check(self) -> None:
         now = time.monotonic()
         if now > self.deadline:
-            raise _Stopped(f"{_OWN} took longer than {self.limit_s:g} s to render; {_CHOOSE}")
+            raise _Stopped(
+                ChatTemplateError.of(
+                    "the model's own chat template (from the GGUF) took longer than {limit:g} s "
+                    "to render; choose a built-in template for this model in the chat settings",
+                    limit=self.limit_s,
+                )
+            )
         if now >= self._next_memory:
             self._next_memory = now + _MEMORY_EVERY_S
             if self._process.memory_info().rss - self._start_rss > MAX_GROWTH:
                 raise _Stopped(
-                    f"{_OWN} used more than {MAX_GROWTH // (1024 * 1024)} MB of memory to "
-                    f"render; {_CHOOSE}"
+                    ChatTemplateError.of(
+                        "the model's own chat template (from the GGUF) used more than {mb} MB "
+                        "of memory to render; choose a built-in template for this model in the "
+                        "chat settings",
+                        mb=MAX_GROWTH // _MB,
+                    )
                 )
 
     def on_call(self, frame: FrameType, event: str, arg: Any) -> Any:
@@ -303,7 +361,7 @@ def _render(template: jinja2.Template, variables: dict[str, Any]) -> str:
     for piece in template.generate(**variables):
         total += len(piece)
         if total > MAX_TEXT:
-            raise _too_big("a prompt")
+            raise _too_big("prompt")
         pieces.append(piece)
     return "".join(pieces)
 
@@ -339,17 +397,17 @@ def render_jinja(
             text = attempt(messages)
         except Exception as exc:
             if not system:
-                raise ChatTemplateError(_failure(exc)) from exc
+                raise _failure(exc) from exc
             # Gemma 2's and Mistral's templates refuse a system role; put it in the first
             # user turn rather than make the user pick a template.
             logger.info("chat template refused the system prompt (%s); folding it in", exc)
             try:
                 text = attempt([{"role": r, "content": c} for r, c in fold_system(system, turns)])
             except Exception:
-                raise ChatTemplateError(_failure(exc)) from exc
+                raise _failure(exc) from exc
     except _Stopped as stopped:
         logger.warning("chat template stopped: %s", stopped.message)
-        raise ChatTemplateError(stopped.message) from None
+        raise stopped.error from None
 
     return RenderedPrompt(text, _stops(source, eos), add_bos=not (bos and text.startswith(bos)))
 
@@ -378,9 +436,9 @@ def render_jinja_tools(
         text = limits.run(lambda: _render(_compile(source), variables))
     except _Stopped as stopped:
         logger.warning("chat template stopped: %s", stopped.message)
-        raise ChatTemplateError(stopped.message) from None
+        raise stopped.error from None
     except Exception as exc:  # data from the model file: whatever it trips over
-        raise ChatTemplateError(_failure(exc)) from exc
+        raise _failure(exc) from exc
     return RenderedPrompt(text, _stops(source, eos), add_bos=not (bos and text.startswith(bos)))
 
 
@@ -397,8 +455,15 @@ def _stops(source: str, eos: str) -> tuple[str, ...]:
     return stop_strings(*stops)
 
 
-def _failure(exc: BaseException) -> str:
-    reason = str(exc) or type(exc).__name__
+def _failure(exc: BaseException) -> ChatTemplateError:
     if isinstance(exc, jinja2.TemplateSyntaxError):
-        reason = f"{exc.message} (line {exc.lineno})"
-    return f"the model's chat template failed: {reason}; choose a template in the model's settings"
+        return ChatTemplateError.of(
+            "the model's chat template failed: {reason} (line {line}); choose a template in "
+            "the model's settings",
+            reason=exc.message,
+            line=exc.lineno,
+        )
+    return ChatTemplateError.of(
+        "the model's chat template failed: {reason}; choose a template in the model's settings",
+        reason=str(exc) or type(exc).__name__,
+    )
