@@ -424,6 +424,10 @@ def test_bad_files_raise_model_file_error_with_a_clear_message(
     assert path.name in message
     assert "\n" not in message
     assert own_host.loaded is None
+    if kind == "unknown architecture":
+        # llama.cpp's refusal crosses the worker's pipe with its text's fields (issue 20)
+        assert caught.value.template == "llama.cpp could not load {name}: {reason}"
+        assert caught.value.fields["name"] == path.name
 
 
 # ---- limits -------------------------------------------------------------------------
@@ -433,9 +437,13 @@ def test_bad_files_raise_model_file_error_with_a_clear_message(
 def test_conversation_longer_than_the_context_is_a_user_error(shared: Shared) -> None:
     pid = shared.host.pid
     too_long = [{"role": "user", "content": "dragon " * 1500}]
-    with pytest.raises(UserError, match="more than the context length"):
+    with pytest.raises(UserError, match="more than the context length") as caught:
         shared.host.chat(too_long, GREEDY, shared.template)
-    assert shared.host.loaded is not None
+    # The window translates it: the text with named fields comes back from the worker.
+    error = caught.value
+    assert error.template is not None and error.template.format(**error.fields) == error.message
+    loaded = shared.host.loaded
+    assert loaded is not None and error.fields["n_ctx"] == loaded.n_ctx
     assert shared.host.pid == pid and pid is not None and psutil.pid_exists(pid)
     assert shared.host.chat(STORY, GREEDY, shared.template).text.strip()
 

@@ -24,9 +24,12 @@ def bench(model: LoadedModel, request: BenchRequest) -> BenchDone:
     llm = model.llm
     n_ctx = int(llm.n_ctx())
     if request.n_prompt < 1 or request.n_prompt + request.n_gen > n_ctx:
-        raise UserError(
-            f"prompt ({request.n_prompt}) plus generated tokens "
-            f"({request.n_gen}) must fit the context length ({n_ctx})"
+        raise UserError.of(
+            "prompt ({n_prompt}) plus generated tokens "
+            "({n_gen}) must fit the context length ({n_ctx})",
+            n_prompt=request.n_prompt,
+            n_gen=request.n_gen,
+            n_ctx=n_ctx,
         )
     rng = random.Random(request.seed)
     n_vocab = int(llm.n_vocab())

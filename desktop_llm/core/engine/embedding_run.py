@@ -38,9 +38,9 @@ def embed(model: LoadedModel, request: EmbedRequest) -> EmbeddingDone:
     started = time.perf_counter()
     llm = model.llm
     if not llm.context_params.embeddings:
-        raise UserError("the model was not loaded for embeddings")
+        raise UserError.of("the model was not loaded for embeddings")
     if int(llm.pooling_type()) not in _POOLED:
-        raise UserError("the model does not pool its output into one vector per input")
+        raise UserError.of("the model does not pool its output into one vector per input")
     limit = min(int(llm.n_ctx()), int(llm.context_params.n_ubatch))
     n_vocab = int(llm.n_vocab())
     sequences = [_tokens(llm, i, item, limit, n_vocab) for i, item in enumerate(request.inputs)]
@@ -74,16 +74,21 @@ def _tokens(llm: Any, index: int, item: str | list[int], limit: int, n_vocab: in
         tokens = [int(t) for t in item]
         bad = [t for t in tokens if not 0 <= t < n_vocab]
         if bad:
-            raise UserError(
-                f"input {index} has token id {bad[0]}, outside this model's vocabulary "
-                f"(0 to {n_vocab - 1})"
+            raise UserError.of(
+                "input {index} has token id {token}, outside this model's vocabulary (0 to {last})",
+                index=index,
+                token=bad[0],
+                last=n_vocab - 1,
             )
     if not tokens:
-        raise UserError(f"input {index} is empty: send some text")
+        raise UserError.of("input {index} is empty: send some text", index=index)
     if len(tokens) > limit:
-        raise UserError(
-            f"input {index} is {len(tokens):,} tokens, more than this model embeds at once "
-            f"({limit:,}); split it into shorter pieces"
+        raise UserError.of(
+            "input {index} is {tokens:,} tokens, more than this model embeds at once "
+            "({limit:,}); split it into shorter pieces",
+            index=index,
+            tokens=len(tokens),
+            limit=limit,
         )
     return tokens
 

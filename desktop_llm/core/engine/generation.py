@@ -70,12 +70,14 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
     tokenized_at = time.perf_counter()
     if not tokens:
         # llama.cpp asserts on an empty prompt (REFERENCE.md)
-        raise UserError("the prompt is empty")
+        raise UserError.of("the prompt is empty")
     n_ctx = int(llm.n_ctx())
     if len(tokens) >= n_ctx:
-        raise UserError(
-            f"the conversation is {len(tokens):,} tokens, more than the context length "
-            f"({n_ctx:,}); start a new chat or raise the context length"
+        raise UserError.of(
+            "the conversation is {tokens:,} tokens, more than the context length "
+            "({n_ctx:,}); start a new chat or raise the context length",
+            tokens=len(tokens),
+            n_ctx=n_ctx,
         )
     sampling = request.sampling
     budget = (
@@ -267,16 +269,17 @@ def build_grammar(model: LoadedModel, sampling: SamplingParams) -> Any:
             text = llama_grammar.json_schema_to_gbnf(sampling.json_schema or "{}")
         except Exception as exc:  # the converter asserts and raises KeyError on bad input
             reason = str(exc) or type(exc).__name__
-            raise UserError(
-                f"response_format.json_schema can't be turned into a grammar: {reason}; "
+            raise UserError.of(
+                "response_format.json_schema can't be turned into a grammar: {reason}; "
                 "fix the schema (supported: type, properties, required, items, enum, const, "
-                "anyOf/oneOf, local $ref, string and number bounds)"
+                "anyOf/oneOf, local $ref, string and number bounds)",
+                reason=reason,
             ) from None
     probe = llama_cpp.llama_sampler_init_grammar(
         model.vocab, text.encode("utf-8"), llama_grammar.LLAMA_GRAMMAR_DEFAULT_ROOT.encode()
     )
     if not probe:
-        raise UserError("the grammar is not valid GBNF (llama.cpp's log says where)")
+        raise UserError.of("the grammar is not valid GBNF (llama.cpp's log says where)")
     llama_cpp.llama_sampler_free(probe)
     return llama_grammar.LlamaGrammar.from_string(text, verbose=False)
 

@@ -228,15 +228,24 @@ class EngineHost:
                     if event.cancelled:
                         # cancel() during a load stops it; that says nothing about the file
                         raise LoadCancelled("loading the model was cancelled")
-                    raise ModelFileError(event.message)
+                    raise ModelFileError(
+                        event.message, template=event.template, fields=event.fields
+                    )
                 else:
                     logger.warning("unexpected message while loading: %r", event)
         except EngineCrashed as exc:
             # A worker that dies while loading (llama.cpp assert on a bad file) is the
             # file's fault as far as the user can tell.
-            raise ModelFileError(
-                f"could not load {Path(params.model_path).name}: {exc.message}"
-                + (f" ({_last_line(exc.log_tail)})" if exc.log_tail else "")
+            name = Path(params.model_path).name
+            if exc.log_tail:
+                raise ModelFileError.of(
+                    "could not load {name}: {reason} ({log})",
+                    name=name,
+                    reason=exc.message,
+                    log=_last_line(exc.log_tail),
+                ) from exc
+            raise ModelFileError.of(
+                "could not load {name}: {reason}", name=name, reason=exc.message
             ) from exc
         finally:
             with self._lock:
@@ -311,7 +320,7 @@ class EngineHost:
             with self._lock:
                 conn, info = self._conn, self._info
             if conn is None or info is None:
-                raise UserError("no model is loaded")
+                raise UserError.of("no model is loaded")
             request_id = request.request_id
             with self._lock:
                 self._current = request_id

@@ -26,6 +26,7 @@ from desktop_llm.core.engine.kv_cache_store import KvCacheStore, model_identity
 from desktop_llm.core.engine.protocol import CancelFlag, Loaded, LoadParams, LoadProgress, send
 from desktop_llm.core.engine.sampler import Llama
 from desktop_llm.core.hardware.threads import auto_threads
+from desktop_llm.errors import ModelFileError
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +35,9 @@ logger = logging.getLogger(__name__)
 _LOG_WARN, _LOG_ERROR, _LOG_CONT = 3, 4, 5
 
 
-class LoadError(Exception):
-    """llama.cpp could not load the model; the message says why, for the user."""
+class LoadError(ModelFileError):
+    """llama.cpp could not load the model; the message says why, for the user (with its
+    text's fields, which the host passes on: the window translates it)."""
 
 
 class LoadedModel:
@@ -143,7 +145,7 @@ def load(
             verbose=False,
         )
     except (ValueError, RuntimeError, OSError) as exc:
-        raise LoadError(_load_failure_message(params.model_path, recent, exc)) from exc
+        raise _load_failure(params.model_path, recent, exc) from exc
     finally:
         low.llama_model_default_params = original_defaults
         low.llama_init_from_model = original_init_context
@@ -180,7 +182,7 @@ def _add_rpc_devices(endpoints: tuple[str, ...]) -> None:
     try:
         rpc_backend.add_servers(endpoints)
     except UserError as exc:
-        raise LoadError(exc.message) from exc
+        raise LoadError(exc.message, template=exc.template, fields=exc.fields) from exc
 
 
 _log_cb: Any = None  # the installed log callback, kept alive for the life of the process
@@ -215,15 +217,16 @@ def _token_text(llm: Any, token: int) -> str:
         return ""
 
 
-def _load_failure_message(model_path: str, recent: deque[str], exc: Exception) -> str:
-    name = Path(model_path).name
+def _load_failure(model_path: str, recent: deque[str], exc: Exception) -> LoadError:
     reasons = [
         line
         for line in recent
         if "error" in line.lower() or "failed" in line.lower() or "unknown" in line.lower()
     ]
     reason = _clean_reason(reasons[0] if reasons else (recent[-1] if recent else str(exc)))
-    return f"llama.cpp could not load {name}: {reason}"
+    return LoadError.of(
+        "llama.cpp could not load {name}: {reason}", name=Path(model_path).name, reason=reason
+    )
 
 
 def _clean_reason(line: str) -> str:

@@ -34,11 +34,11 @@ def perplexity(model: LoadedModel, request: PerplexityRequest) -> PerplexityDone
     add_bos = bool(llm._model.add_bos_token())
     tokens: list[int] = llm.tokenize(data, add_bos=add_bos, special=False)
     if len(tokens) < 2:
-        raise UserError("the text is too short to score: it needs at least two tokens")
+        raise UserError.of("the text is too short to score: it needs at least two tokens")
     n_ctx = int(llm.n_ctx())
     window = min(request.window or n_ctx, n_ctx)
     if window < 16:
-        raise UserError(f"the window must be at least 16 tokens (got {window})")
+        raise UserError.of("the window must be at least 16 tokens (got {window})", window=window)
     step = max(1, min(int(llm.n_batch), _PPL_BATCH))
     n_vocab = int(llm.n_vocab())
     total = len(tokens) - 1  # every token but the first is predicted once
@@ -53,7 +53,7 @@ def perplexity(model: LoadedModel, request: PerplexityRequest) -> PerplexityDone
             llm._ctx.kv_cache_clear()
             for offset in range(0, end - start, step):
                 if model.cancelled():
-                    raise UserError("scoring was cancelled")
+                    raise UserError.of("scoring was cancelled")
                 batch = tokens[start + offset : min(end, start + offset + step)]
                 llm._batch.set_batch(batch=batch, n_past=offset, logits_all=True)
                 llm._ctx.decode(llm._batch)

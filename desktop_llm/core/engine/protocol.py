@@ -250,6 +250,9 @@ class Loaded:
 class LoadFailed:
     message: str
     cancelled: bool = False  # the host cancelled the load; not the file's fault
+    template: str | None = None
+    """The error's text with named fields, and its values (errors.UserError.of)."""
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

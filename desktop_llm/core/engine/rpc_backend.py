@@ -110,13 +110,13 @@ def _rpc_proc(name: str) -> int:
         _load_rpc_library()
         reg = libggml.ggml_backend_reg_by_name(b"RPC")
     if not reg:
-        raise UserError(
+        raise UserError.of(
             "this engine was built without llama.cpp's RPC backend; rebuild it with "
             "`make engine` (every build adds -DGGML_RPC=ON)"
         )
     address = libggml.ggml_backend_reg_get_proc_address(reg, name.encode())
     if not address:
-        raise UserError(f"the engine's RPC backend lacks {name}")
+        raise UserError.of("the engine's RPC backend lacks {name}", name=name)
     return int(address)
 
 
@@ -163,7 +163,7 @@ def best_device(cpu_only: bool = False) -> int:
         dev = libggml.ggml_backend_dev_by_type(kind)
         if dev:
             return int(dev)
-    raise UserError("ggml has no device to lend")
+    raise UserError.of("ggml has no device to lend")
 
 
 def add_servers(endpoints: tuple[str, ...]) -> list[Device]:
@@ -175,7 +175,7 @@ def add_servers(endpoints: tuple[str, ...]) -> list[Device]:
     for endpoint in endpoints:
         reg = add(endpoint.encode())
         if not reg:
-            raise UserError(f"the RPC worker {endpoint} offers no device")
+            raise UserError.of("the RPC worker {endpoint} offers no device", endpoint=endpoint)
         libggml.ggml_backend_register(reg)
     added = [
         describe(libggml.ggml_backend_dev_get(i))

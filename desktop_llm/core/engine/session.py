@@ -196,9 +196,11 @@ class EngineSession:
             params = replace(params, embedding=True, n_batch=params.n_ctx)
         if not plan.fits:
             if not (self.force or request[2].gpu_layers_by_hand):
-                raise UserError(
-                    f"{ref.name} {plan.description}; close other programs, or choose a "
-                    "shorter context, a smaller model, or the GPU layers yourself"
+                raise UserError.of(
+                    "{name} {plan}; close other programs, or choose a "
+                    "shorter context, a smaller model, or the GPU layers yourself",
+                    name=ref.name,
+                    plan=plan.description,
                 )
             logger.warning("loading %s anyway: %s", ref.name, plan.description)
         logger.info("loading %s: %s", ref.name, plan.description)

@@ -77,7 +77,8 @@ def main(
     try:
         model = loader.load(params, conn, cancel, load_id, log_file, started)
     except loader.LoadError as exc:
-        send(conn, LoadFailed(str(exc), cancelled=cancel.cancels(load_id)))
+        cancelled = cancel.cancels(load_id)
+        send(conn, LoadFailed(exc.message, cancelled, template=exc.template, fields=exc.fields))
         return
     try:
         serve(model)
@@ -139,7 +140,7 @@ def _answer(
         try:
             return embedding_run.embed(model, request)
         except embedding_run.EmbeddingCancelled:
-            return Failed(request_id, "the request was cancelled", user_error=True)
+            return _user_failed(request_id, UserError.of("the request was cancelled"))
         except UserError as exc:
             return _user_failed(request_id, exc)
         except (ValueError, RuntimeError) as exc:
@@ -147,7 +148,9 @@ def _answer(
     if isinstance(request, BenchRequest):
         try:
             return bench_run.bench(model, request)
-        except (UserError, ValueError, RuntimeError) as exc:
+        except UserError as exc:
+            return _user_failed(request_id, exc)
+        except (ValueError, RuntimeError) as exc:
             return Failed(request_id, str(exc), user_error=True)
     if isinstance(request, PerplexityRequest):
         try:
