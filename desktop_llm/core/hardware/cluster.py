@@ -57,16 +57,21 @@ class RpcDevice:
 
 @dataclass(frozen=True)
 class WorkerStatus:
-    """What :func:`probe` found: the devices, or the one-line problem."""
+    """What :func:`probe` found: the devices, or the problem (``error``: one line naming
+    the worker, with its text's fields for the window)."""
 
     endpoint: str
     version: tuple[int, int, int] | None = None
     devices: tuple[RpcDevice, ...] = ()
-    problem: str | None = None
+    error: UserError | None = None
+
+    @property
+    def problem(self) -> str | None:
+        return None if self.error is None else self.error.message
 
     @property
     def reachable(self) -> bool:
-        return self.problem is None
+        return self.error is None
 
     @property
     def free(self) -> int:
@@ -96,12 +101,20 @@ def parse_endpoint(text: str) -> str:
     value = text.strip()
     host, sep, port_text = value.rpartition(":")
     if not sep or not host:
-        raise UserError(f"--rpc: {value!r} is not HOST:PORT (e.g. 192.168.1.20:{DEFAULT_PORT})")
+        raise UserError.of(
+            "--rpc: {value!r} is not HOST:PORT (e.g. 192.168.1.20:{port})",
+            value=value,
+            port=DEFAULT_PORT,
+        )
     if ":" in host or host.startswith("["):
         # ggml splits the endpoint at its first ':' (parse_endpoint in ggml-rpc.cpp).
-        raise UserError(f"--rpc: {value!r}: IPv6 addresses are not supported; use IPv4 or a name")
+        raise UserError.of(
+            "--rpc: {value!r}: IPv6 addresses are not supported; use IPv4 or a name", value=value
+        )
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise UserError(f"--rpc: {value!r}: the port must be a number from 1 to 65535")
+        raise UserError.of(
+            "--rpc: {value!r}: the port must be a number from 1 to 65535", value=value
+        )
     return f"{host}:{int(port_text)}"
 
 
@@ -109,12 +122,12 @@ def parse_endpoints(text: str) -> tuple[str, ...]:
     """``HOST:PORT[,HOST:PORT...]`` as a tuple; UserError for a bad or repeated one."""
     endpoints = tuple(parse_endpoint(part) for part in text.split(",") if part.strip())
     if not endpoints:
-        raise UserError("--rpc: no worker given (write HOST:PORT[,HOST:PORT...])")
+        raise UserError.of("--rpc: no worker given (write HOST:PORT[,HOST:PORT...])")
     repeated = {e for e in endpoints if endpoints.count(e) > 1}
     if repeated:
-        raise UserError(f"--rpc: {sorted(repeated)[0]} is named twice")
+        raise UserError.of("--rpc: {endpoint} is named twice", endpoint=sorted(repeated)[0])
     if len(endpoints) > 16:
-        raise UserError("--rpc: at most 16 workers (GGML_RPC_MAX_SERVERS)")
+        raise UserError.of("--rpc: at most 16 workers (GGML_RPC_MAX_SERVERS)")
     return endpoints
 
 
@@ -134,10 +147,20 @@ def probe(endpoint: str, timeout_s: float = 3.0) -> WorkerStatus:
     try:
         sock = socket.create_connection((host, int(port)), timeout=timeout_s)
     except TimeoutError:
-        return WorkerStatus(endpoint, problem=f"cannot reach the RPC worker {endpoint}: no answer")
+        return WorkerStatus(
+            endpoint,
+            error=UserError.of(
+                "cannot reach the RPC worker {endpoint}: no answer", endpoint=endpoint
+            ),
+        )
     except OSError as exc:
         return WorkerStatus(
-            endpoint, problem=f"cannot reach the RPC worker {endpoint}: {_reason(exc)}"
+            endpoint,
+            error=UserError.of(
+                "cannot reach the RPC worker {endpoint}: {reason}",
+                endpoint=endpoint,
+                reason=_reason(exc),
+            ),
         )
     with sock:
         try:
@@ -145,15 +168,22 @@ def probe(endpoint: str, timeout_s: float = 3.0) -> WorkerStatus:
         except TimeoutError:
             return WorkerStatus(
                 endpoint,
-                problem=f"the RPC worker {endpoint} does not answer: it is busy serving another "
-                "program (a worker serves one at a time), or it is not an rpc-worker",
+                error=UserError.of(
+                    "the RPC worker {endpoint} does not answer: it is busy serving another "
+                    "program (a worker serves one at a time), or it is not an rpc-worker",
+                    endpoint=endpoint,
+                ),
             )
         except (OSError, EOFError, struct.error) as exc:
             return WorkerStatus(
                 endpoint,
-                problem=f"the RPC worker {endpoint} closed the connection ({_reason(exc)}); it "
-                f"may run another llama.cpp version (this one speaks RPC "
-                f"{_version_text(RPC_PROTOCOL)})",
+                error=UserError.of(
+                    "the RPC worker {endpoint} closed the connection ({reason}); it "
+                    "may run another llama.cpp version (this one speaks RPC {version})",
+                    endpoint=endpoint,
+                    reason=_reason(exc),
+                    version=_version_text(RPC_PROTOCOL),
+                ),
             )
 
 
@@ -165,9 +195,14 @@ def _ask(sock: socket.socket, endpoint: str) -> WorkerStatus:
         return WorkerStatus(
             endpoint,
             version,
-            problem=f"the RPC worker {endpoint} speaks RPC {_version_text(version)}, this "
-            f"engine {_version_text(RPC_PROTOCOL)}: run the same desktop-llm (llama.cpp) "
-            "version on both PCs",
+            error=UserError.of(
+                "the RPC worker {endpoint} speaks RPC {version}, this "
+                "engine {ours}: run the same desktop-llm (llama.cpp) "
+                "version on both PCs",
+                endpoint=endpoint,
+                version=_version_text(version),
+                ours=_version_text(RPC_PROTOCOL),
+            ),
         )
     (count,) = struct.unpack("<I", _call(sock, _CMD_DEVICE_COUNT, b""))
     devices = []
@@ -177,7 +212,11 @@ def _ask(sock: socket.socket, endpoint: str) -> WorkerStatus:
         )
         devices.append(RpcDevice(endpoint, index, free, total))
     if not devices:
-        return WorkerStatus(endpoint, version, problem=f"the RPC worker {endpoint} has no device")
+        return WorkerStatus(
+            endpoint,
+            version,
+            error=UserError.of("the RPC worker {endpoint} has no device", endpoint=endpoint),
+        )
     return WorkerStatus(endpoint, version, tuple(devices))
 
 
@@ -219,8 +258,8 @@ def check_workers(endpoints: tuple[str, ...], timeout_s: float = 3.0) -> tuple[R
     devices: list[RpcDevice] = []
     for endpoint in endpoints:
         status = probe(endpoint, timeout_s)
-        if status.problem is not None:
-            raise UserError(status.problem)
+        if status.error is not None:
+            raise status.error
         devices.extend(status.devices)
     return tuple(devices)
 
