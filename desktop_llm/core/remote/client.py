@@ -47,51 +47,110 @@ def where(server: RemoteServer) -> str:
     return f"remote server {server.name} ({server.url})"
 
 
-def _tls_problem(exc: BaseException) -> str | None:
+def _tls_failure(exc: BaseException, server: RemoteServer) -> UserError | None:
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
-            return f"its certificate is not trusted ({seen.verify_message})"
+            return UserError.of(
+                "cannot talk securely to remote server {server} ({url}): its certificate is "
+                "not trusted ({reason})",
+                server=server.name,
+                url=server.url,
+                reason=seen.verify_message,
+            )
         if isinstance(seen, ssl.SSLError):
-            return f"the secure connection failed ({seen.reason or 'TLS error'})"
+            return UserError.of(
+                "cannot talk securely to remote server {server} ({url}): the secure "
+                "connection failed ({reason})",
+                server=server.name,
+                url=server.url,
+                reason=seen.reason or "TLS error",
+            )
         seen = seen.__cause__ or seen.__context__
     return None
 
 
-def explain(exc: BaseException, server: RemoteServer, model_id: str | None = None) -> str:
-    """One sentence for the user: what went wrong with ``server``, and what to do."""
+def explain(exc: BaseException, server: RemoteServer, model_id: str | None = None) -> UserError:
+    """One sentence for the user: what went wrong with ``server``, and what to do (as
+    the UserError to raise: the window shows it in its language)."""
     import httpx2
     import openai
 
-    there = where(server)
+    name, url = server.name, server.url
     if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
-        return (
-            f"{there} sent nothing within {server.first_token_timeout_s:g} s "
-            "(busy or stuck; the timeout is set with `desktop-llm remote add --timeout`)"
+        return UserError.of(
+            "remote server {server} ({url}) sent nothing within {timeout:g} s "
+            "(busy or stuck; the timeout is set with `desktop-llm remote add --timeout`)",
+            server=name,
+            url=url,
+            timeout=server.first_token_timeout_s,
         )
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return (
-            f"{there} refused the API key ({exc.status_code}): set the right one with "
-            f"`desktop-llm remote add {server.name} URL --api-key KEY --replace`"
+        return UserError.of(
+            "remote server {server} ({url}) refused the API key ({status}): set the right one "
+            "with `desktop-llm remote add {server} URL --api-key KEY --replace`",
+            server=name,
+            url=url,
+            status=exc.status_code,
         )
     if isinstance(exc, openai.NotFoundError):
-        what = f"the model '{model_id}'" if model_id else "what was asked"
-        return f"{there} has no {what} (404); `desktop-llm remote models {server.name}` lists it"
+        if model_id:
+            return UserError.of(
+                "remote server {server} ({url}) has no the model '{model}' (404); "
+                "`desktop-llm remote models {server}` lists it",
+                server=name,
+                url=url,
+                model=model_id,
+            )
+        return UserError.of(
+            "remote server {server} ({url}) has no what was asked (404); "
+            "`desktop-llm remote models {server}` lists it",
+            server=name,
+            url=url,
+        )
     if isinstance(exc, openai.APIStatusError):
-        return f"{there} answered {exc.status_code}: {_short(exc.message)}"
-    tls = _tls_problem(exc)
+        return UserError.of(
+            "remote server {server} ({url}) answered {status}: {reason}",
+            server=name,
+            url=url,
+            status=exc.status_code,
+            reason=_short(exc.message),
+        )
+    tls = _tls_failure(exc, server)
     if tls is not None:
-        return f"cannot talk securely to {there}: {tls}"
+        return tls
     if isinstance(exc, openai.APIConnectionError | httpx2.ConnectError):
         cause = exc.__cause__ if isinstance(exc, openai.APIConnectionError) else exc
         if isinstance(cause, httpx2.ConnectError | httpx2.ConnectTimeout):
-            return f"cannot reach {there}: is it running, and is the address right?"
+            return UserError.of(
+                "cannot reach remote server {server} ({url}): is it running, and is the "
+                "address right?",
+                server=name,
+                url=url,
+            )
         if isinstance(cause, httpx2.RemoteProtocolError | httpx2.ReadError):
-            return f"the connection to {there} dropped"
-        return f"cannot reach {there}: {_short(str(cause or exc))}"
+            return UserError.of(
+                "the connection to remote server {server} ({url}) dropped", server=name, url=url
+            )
+        return UserError.of(
+            "cannot reach remote server {server} ({url}): {reason}",
+            server=name,
+            url=url,
+            reason=_short(str(cause or exc)),
+        )
     if isinstance(exc, httpx2.HTTPError | openai.APIError):
-        return f"the connection to {there} dropped ({_short(str(exc)) or type(exc).__name__})"
-    return f"{there} failed: {_short(str(exc)) or type(exc).__name__}"
+        return UserError.of(
+            "the connection to remote server {server} ({url}) dropped ({reason})",
+            server=name,
+            url=url,
+            reason=_short(str(exc)) or type(exc).__name__,
+        )
+    return UserError.of(
+        "remote server {server} ({url}) failed: {reason}",
+        server=name,
+        url=url,
+        reason=_short(str(exc)) or type(exc).__name__,
+    )
 
 
 def _short(text: str, limit: int = 200) -> str:
@@ -120,4 +179,4 @@ def list_models(server: RemoteServer, timeout_s: float = 15.0) -> list[RemoteMod
             page = client.models.list()
             return [RemoteModel(m.id, str(getattr(m, "owned_by", "") or "")) for m in page.data]
     except request_errors() as exc:
-        raise UserError(explain(exc, server)) from exc
+        raise explain(exc, server) from exc

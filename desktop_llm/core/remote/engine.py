@@ -107,16 +107,31 @@ class RemoteEngine:
         self.unload()
         split = split_remote_name(params.model_path)
         if split is None or split[0].casefold() != self.server.name.casefold():
-            raise UserError(f"{params.model_path!r} is not a model of {where(self.server)}")
+            raise UserError.of(
+                "{model!r} is not a model of remote server {server} ({url})",
+                model=params.model_path,
+                server=self.server.name,
+                url=self.server.url,
+            )
         model_id = split[1]
         if request_id is not None and self._is_cancelled(request_id):
             raise LoadCancelled("stopped before the remote model was reached")
         start = time.monotonic()
         offered = [m.id for m in list_models(self.server)]
         if model_id not in offered:
-            raise UserError(
-                f"{where(self.server)} has no model '{model_id}' "
-                f"(it offers: {', '.join(offered) or 'none'})"
+            if not offered:
+                raise UserError.of(
+                    "remote server {server} ({url}) has no model '{model}' (it offers: none)",
+                    server=self.server.name,
+                    url=self.server.url,
+                    model=model_id,
+                )
+            raise UserError.of(
+                "remote server {server} ({url}) has no model '{model}' (it offers: {offered})",
+                server=self.server.name,
+                url=self.server.url,
+                model=model_id,
+                offered=", ".join(offered),
             )
         if request_id is not None and self._is_cancelled(request_id):
             raise LoadCancelled("stopped before the remote model was reached")
@@ -153,7 +168,11 @@ class RemoteEngine:
         raises EngineCrashed with it."""
         model_id = self._model_id
         if model_id is None or self._loaded is None:
-            raise UserError(f"no model of {where(self.server)} is chosen")
+            raise UserError.of(
+                "no model of remote server {server} ({url}) is chosen",
+                server=self.server.name,
+                url=self.server.url,
+            )
         running = _Running(request_id if request_id is not None else new_request_id())
         with self._lock:
             if self._running is not None:
@@ -262,15 +281,15 @@ class RemoteEngine:
     def _raise_for(self, exc: BaseException, model_id: str, partial: str, started: bool) -> None:
         if not isinstance(exc, request_errors()):
             raise exc
-        message = explain(exc, self.server, model_id)
-        logger.warning("remote reply failed: %s", message)
+        error = explain(exc, self.server, model_id)
+        logger.warning("remote reply failed: %s", error.message)
         if started:
             # A dropped connection mid-reply is the remote's crash: keep what came.
             raise EngineCrashed(
                 f"the connection to {where(self.server)} dropped mid-reply",
                 partial_text=partial,
             ) from exc
-        raise UserError(message) from exc
+        raise error from exc
 
     # -- bench, perplexity ----------------------------------------------------------
     def bench(
@@ -300,9 +319,11 @@ class RemoteEngine:
     def perplexity(
         self, text: str, window: int = 0, on_progress: Callable[[int, int], None] | None = None
     ) -> PerplexityDone:
-        raise UserError(
-            f"perplexity needs a local model: {where(self.server)} does not give "
-            "the log-probabilities of a whole text"
+        raise UserError.of(
+            "perplexity needs a local model: remote server {server} ({url}) does not give "
+            "the log-probabilities of a whole text",
+            server=self.server.name,
+            url=self.server.url,
         )
 
     def embed(
@@ -311,13 +332,17 @@ class RemoteEngine:
         """One vector per input from the server's /v1/embeddings, L2-normalized."""
         model_id = self._model_id
         if model_id is None:
-            raise UserError(f"no model of {where(self.server)} is chosen")
+            raise UserError.of(
+                "no model of remote server {server} ({url}) is chosen",
+                server=self.server.name,
+                url=self.server.url,
+            )
         start = time.monotonic()
         try:
             batch: Any = [i if isinstance(i, str) else list(i) for i in inputs]
             reply = self._client.embeddings.create(model=model_id, input=batch)
         except request_errors() as exc:
-            raise UserError(explain(exc, self.server, model_id)) from exc
+            raise explain(exc, self.server, model_id) from exc
         vectors = [_unit(list(item.embedding)) for item in sorted(reply.data, key=_index)]
         usage = getattr(reply, "usage", None)
         return EmbeddingDone(

@@ -56,9 +56,10 @@ class RemoteServer:
 def check_name(name: str) -> str:
     name = name.strip()
     if not _NAME.fullmatch(name):
-        raise UserError(
-            f"bad server name {name!r}: use 1-40 letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
+        raise UserError.of(
+            "bad server name {name!r}: use 1-40 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+            name=name,
         )
     return name
 
@@ -68,16 +69,17 @@ def normalize_url(url: str) -> str:
     text = url.strip().rstrip("/")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UserError(
-            f"bad server URL {url!r}: give http://HOST:PORT or https://HOST "
-            "(for example http://192.168.1.20:8000/v1)"
+        raise UserError.of(
+            "bad server URL {url!r}: give http://HOST:PORT or https://HOST "
+            "(for example http://192.168.1.20:8000/v1)",
+            url=url,
         )
     try:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
-        raise UserError(f"bad port in server URL {url!r}") from None
+        raise UserError.of("bad port in server URL {url!r}", url=url) from None
     if parts.query or parts.fragment:
-        raise UserError(f"the server URL {url!r} must not have a query or fragment")
+        raise UserError.of("the server URL {url!r} must not have a query or fragment", url=url)
     return text if parts.path else text + "/v1"
 
 
@@ -94,7 +96,11 @@ class RemoteStore:
         except FileNotFoundError:
             return []
         except (OSError, ValueError) as exc:
-            raise UserError(f"cannot read the remote servers in {self.path}: {exc}") from exc
+            raise UserError.of(
+                "cannot read the remote servers in {path}: {reason}",
+                path=self.path,
+                reason=str(exc),
+            ) from exc
         servers: list[RemoteServer] = []
         for item in data.get("servers", []) if isinstance(data, dict) else []:
             try:
@@ -116,10 +122,18 @@ class RemoteStore:
         for server in self.servers():
             if server.name.casefold() == name.casefold():
                 return server
-        known = ", ".join(s.name for s in self.servers()) or "none yet"
-        raise UserError(
-            f"no remote server named {name!r} (servers: {known}; "
-            "add one with `desktop-llm remote add NAME URL`)"
+        known = ", ".join(s.name for s in self.servers())
+        if not known:
+            raise UserError.of(
+                "no remote server named {name!r} (servers: none yet; "
+                "add one with `desktop-llm remote add NAME URL`)",
+                name=name,
+            )
+        raise UserError.of(
+            "no remote server named {name!r} (servers: {known}; "
+            "add one with `desktop-llm remote add NAME URL`)",
+            name=name,
+            known=known,
         )
 
     def add(
@@ -133,12 +147,12 @@ class RemoteStore:
     ) -> RemoteServer:
         name = check_name(name)
         if first_token_timeout_s <= 0:
-            raise UserError("the first-token timeout must be above 0 seconds")
+            raise UserError.of("the first-token timeout must be above 0 seconds")
         server = RemoteServer(name, normalize_url(url), api_key.strip(), first_token_timeout_s)
         servers = self.servers()
         same = [s for s in servers if s.name.casefold() == name.casefold()]
         if same and not replace_existing:
-            raise UserError(f"a remote server named {name!r} exists; remove it first")
+            raise UserError.of("a remote server named {name!r} exists; remove it first", name=name)
         kept = [s for s in servers if s.name.casefold() != name.casefold()]
         self._write([*kept, server])
         logger.info("remote server %s added (%s)", name, server.url)
@@ -168,8 +182,10 @@ class RemoteStore:
             tmp.chmod(0o600)  # O_CREAT's mode doesn't apply to a file that was there
             tmp.replace(self.path)
         except OSError as exc:
-            raise UserError(
-                f"cannot save the remote servers in {self.path}: {exc.strerror or exc}"
+            raise UserError.of(
+                "cannot save the remote servers in {path}: {reason}",
+                path=self.path,
+                reason=exc.strerror or str(exc),
             ) from exc
 
 
@@ -179,5 +195,5 @@ def split_remote_name(spec: str) -> tuple[str, str] | None:
     if not sep:
         return None
     if not name.strip() or not model_id.strip():
-        raise UserError(f"bad remote model {spec!r}: write SERVER::MODEL_ID")
+        raise UserError.of("bad remote model {spec!r}: write SERVER::MODEL_ID", spec=spec)
     return name.strip(), model_id.strip()
