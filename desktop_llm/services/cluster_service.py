@@ -98,7 +98,7 @@ class ClusterService(QObject):
                     WorkerRow(
                         endpoint,
                         status.reachable,
-                        status.problem or ready,
+                        error_text(status.error) if status.error else ready,
                         len(status.devices),
                         status.free,
                         status.total,

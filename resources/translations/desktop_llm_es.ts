@@ -1353,195 +1353,195 @@ archivo recomendado: {file}</translation>
     </message>
     <message>
         <source>prompt ({n_prompt}) plus generated tokens ({n_gen}) must fit the context length ({n_ctx})</source>
-        <translation type="unfinished"></translation>
+        <translation>el prompt ({n_prompt}) más los tokens generados ({n_gen}) deben caber en la longitud de contexto ({n_ctx})</translation>
     </message>
     <message>
         <source>the model was not loaded for embeddings</source>
-        <translation type="unfinished"></translation>
+        <translation>el modelo no se cargó para embeddings</translation>
     </message>
     <message>
         <source>the model does not pool its output into one vector per input</source>
-        <translation type="unfinished"></translation>
+        <translation>el modelo no agrupa su salida en un vector por entrada</translation>
     </message>
     <message>
         <source>input {index} is empty: send some text</source>
-        <translation type="unfinished"></translation>
+        <translation>la entrada {index} está vacía: envía algo de texto</translation>
     </message>
     <message>
         <source>input {index} is {tokens:,} tokens, more than this model embeds at once ({limit:,}); split it into shorter pieces</source>
-        <translation type="unfinished"></translation>
+        <translation>la entrada {index} tiene {tokens:,} tokens, más de los que este modelo procesa de una vez ({limit:,}); divídela en partes más cortas</translation>
     </message>
     <message>
         <source>input {index} has token id {token}, outside this model&apos;s vocabulary (0 to {last})</source>
-        <translation type="unfinished"></translation>
+        <translation>la entrada {index} tiene el id de token {token}, fuera del vocabulario de este modelo (0 a {last})</translation>
     </message>
     <message>
         <source>the conversation is {tokens:,} tokens, more than the context length ({n_ctx:,}); start a new chat or raise the context length</source>
-        <translation type="unfinished"></translation>
+        <translation>la conversación tiene {tokens:,} tokens, más que la longitud de contexto ({n_ctx:,}); empieza un chat nuevo o aumenta la longitud de contexto</translation>
     </message>
     <message>
         <source>the grammar is not valid GBNF (llama.cpp&apos;s log says where)</source>
-        <translation type="unfinished"></translation>
+        <translation>la gramática no es GBNF válida (el registro de llama.cpp dice dónde)</translation>
     </message>
     <message>
         <source>response_format.json_schema can&apos;t be turned into a grammar: {reason}; fix the schema (supported: type, properties, required, items, enum, const, anyOf/oneOf, local $ref, string and number bounds)</source>
-        <translation type="unfinished"></translation>
+        <translation>response_format.json_schema no se puede convertir en una gramática: {reason}; corrige el esquema (se admiten: type, properties, required, items, enum, const, anyOf/oneOf, $ref local, límites de cadenas y números)</translation>
     </message>
     <message>
         <source>could not load {name}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se pudo cargar {name}: {reason}</translation>
     </message>
     <message>
         <source>no model is loaded</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún modelo cargado</translation>
     </message>
     <message>
         <source>could not load {name}: {reason} ({log})</source>
-        <translation type="unfinished"></translation>
+        <translation>no se pudo cargar {name}: {reason} ({log})</translation>
     </message>
     <message>
         <source>llama.cpp could not load {name}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>llama.cpp no pudo cargar {name}: {reason}</translation>
     </message>
     <message>
         <source>the text is too short to score: it needs at least two tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>el texto es demasiado corto para puntuarlo: necesita al menos dos tokens</translation>
     </message>
     <message>
         <source>the window must be at least 16 tokens (got {window})</source>
-        <translation type="unfinished"></translation>
+        <translation>la ventana debe tener al menos 16 tokens (tiene {window})</translation>
     </message>
     <message>
         <source>scoring was cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>se canceló la puntuación</translation>
     </message>
     <message>
         <source>ggml has no device to lend</source>
-        <translation type="unfinished"></translation>
+        <translation>ggml no tiene ningún dispositivo que prestar</translation>
     </message>
     <message>
         <source>this engine was built without llama.cpp&apos;s RPC backend; rebuild it with `make engine` (every build adds -DGGML_RPC=ON)</source>
-        <translation type="unfinished"></translation>
+        <translation>este motor se compiló sin el backend RPC de llama.cpp; vuelve a compilarlo con `make engine` (cada compilación añade -DGGML_RPC=ON)</translation>
     </message>
     <message>
         <source>the engine&apos;s RPC backend lacks {name}</source>
-        <translation type="unfinished"></translation>
+        <translation>al backend RPC del motor le falta {name}</translation>
     </message>
     <message>
         <source>the RPC worker {endpoint} offers no device</source>
-        <translation type="unfinished"></translation>
+        <translation>el worker RPC {endpoint} no ofrece ningún dispositivo</translation>
     </message>
     <message>
         <source>{name} {plan}; close other programs, or choose a shorter context, a smaller model, or the GPU layers yourself</source>
-        <translation type="unfinished"></translation>
+        <translation>{name} {plan}; cierra otros programas, o elige un contexto más corto, un modelo más pequeño o tú mismo las capas en GPU</translation>
     </message>
     <message>
         <source>unknown chat template {name!r}; choose one of: {names}</source>
-        <translation type="unfinished"></translation>
+        <translation>plantilla de chat desconocida {name!r}; elige una de: {names}</translation>
     </message>
     <message>
         <source>this model has no chat template of its own; choose one of: {names}</source>
-        <translation type="unfinished"></translation>
+        <translation>este modelo no tiene plantilla de chat propia; elige una de: {names}</translation>
     </message>
     <message>
         <source>tools need the model&apos;s own chat template; this model uses {template}</source>
-        <translation type="unfinished"></translation>
+        <translation>las herramientas necesitan la plantilla de chat propia del modelo; este modelo usa {template}</translation>
     </message>
     <message>
         <source>the model&apos;s chat template failed: {reason}; choose a template in the model&apos;s settings</source>
-        <translation type="unfinished"></translation>
+        <translation>falló la plantilla de chat del modelo: {reason}; elige una plantilla en los ajustes del modelo</translation>
     </message>
     <message>
         <source>the model&apos;s own chat template (from the GGUF) tried to build a formatted string larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla de chat propia del modelo (del GGUF) intentó crear una cadena con formato de más de {mb} MB; elige una plantilla integrada para este modelo en los ajustes del chat</translation>
     </message>
     <message>
         <source>the model&apos;s chat template failed: {reason} (line {line}); choose a template in the model&apos;s settings</source>
-        <translation type="unfinished"></translation>
+        <translation>falló la plantilla de chat del modelo: {reason} (línea {line}); elige una plantilla en los ajustes del modelo</translation>
     </message>
     <message>
         <source>the model&apos;s own chat template (from the GGUF) tried to build a string larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla de chat propia del modelo (del GGUF) intentó crear una cadena de más de {mb} MB; elige una plantilla integrada para este modelo en los ajustes del chat</translation>
     </message>
     <message>
         <source>the model&apos;s own chat template (from the GGUF) tried to build a repeated value larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla de chat propia del modelo (del GGUF) intentó crear un valor repetido de más de {mb} MB; elige una plantilla integrada para este modelo en los ajustes del chat</translation>
     </message>
     <message>
         <source>the model&apos;s own chat template (from the GGUF) passed the number {number} to a function; choose a built-in template for this model in the chat settings</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla de chat propia del modelo (del GGUF) pasó el número {number} a una función; elige una plantilla integrada para este modelo en los ajustes del chat</translation>
     </message>
     <message>
         <source>the model&apos;s own chat template (from the GGUF) took longer than {limit:g} s to render; choose a built-in template for this model in the chat settings</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla de chat propia del modelo (del GGUF) tardó más de {limit:g} s en generarse; elige una plantilla integrada para este modelo en los ajustes del chat</translation>
     </message>
     <message>
         <source>the model&apos;s own chat template (from the GGUF) tried to build a prompt larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla de chat propia del modelo (del GGUF) intentó crear un prompt de más de {mb} MB; elige una plantilla integrada para este modelo en los ajustes del chat</translation>
     </message>
     <message>
         <source>the model&apos;s own chat template (from the GGUF) tried to build a value larger than {mb} MB; choose a built-in template for this model in the chat settings</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla de chat propia del modelo (del GGUF) intentó crear un valor de más de {mb} MB; elige una plantilla integrada para este modelo en los ajustes del chat</translation>
     </message>
     <message>
         <source>the model&apos;s own chat template (from the GGUF) used more than {mb} MB of memory to render; choose a built-in template for this model in the chat settings</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla de chat propia del modelo (del GGUF) usó más de {mb} MB de memoria al generarse; elige una plantilla integrada para este modelo en los ajustes del chat</translation>
     </message>
     <message>
         <source>the model&apos;s own chat template (from the GGUF) raised a number to the power {power}; choose a built-in template for this model in the chat settings</source>
-        <translation type="unfinished"></translation>
+        <translation>la plantilla de chat propia del modelo (del GGUF) elevó un número a la potencia {power}; elige una plantilla integrada para este modelo en los ajustes del chat</translation>
     </message>
     <message>
         <source>the request was cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>se canceló la petición</translation>
     </message>
     <message>
         <source>--rpc: {value!r} is not HOST:PORT (e.g. 192.168.1.20:{port})</source>
-        <translation type="unfinished"></translation>
+        <translation>--rpc: {value!r} no es HOST:PUERTO (p. ej. 192.168.1.20:{port})</translation>
     </message>
     <message>
         <source>--rpc: {value!r}: IPv6 addresses are not supported; use IPv4 or a name</source>
-        <translation type="unfinished"></translation>
+        <translation>--rpc: {value!r}: no se admiten direcciones IPv6; usa IPv4 o un nombre</translation>
     </message>
     <message>
         <source>--rpc: {value!r}: the port must be a number from 1 to 65535</source>
-        <translation type="unfinished"></translation>
+        <translation>--rpc: {value!r}: el puerto debe ser un número de 1 a 65535</translation>
     </message>
     <message>
         <source>--rpc: no worker given (write HOST:PORT[,HOST:PORT...])</source>
-        <translation type="unfinished"></translation>
+        <translation>--rpc: no se indicó ningún worker (escribe HOST:PUERTO[,HOST:PUERTO...])</translation>
     </message>
     <message>
         <source>--rpc: {endpoint} is named twice</source>
-        <translation type="unfinished"></translation>
+        <translation>--rpc: {endpoint} aparece dos veces</translation>
     </message>
     <message>
         <source>--rpc: at most 16 workers (GGML_RPC_MAX_SERVERS)</source>
-        <translation type="unfinished"></translation>
+        <translation>--rpc: 16 workers como máximo (GGML_RPC_MAX_SERVERS)</translation>
     </message>
     <message>
         <source>the RPC worker {endpoint} speaks RPC {version}, this engine {ours}: run the same desktop-llm (llama.cpp) version on both PCs</source>
-        <translation type="unfinished"></translation>
+        <translation>el worker RPC {endpoint} habla RPC {version} y este motor {ours}: usa la misma versión de desktop-llm (llama.cpp) en ambos PC</translation>
     </message>
     <message>
         <source>the RPC worker {endpoint} has no device</source>
-        <translation type="unfinished"></translation>
+        <translation>el worker RPC {endpoint} no tiene ningún dispositivo</translation>
     </message>
     <message>
         <source>cannot reach the RPC worker {endpoint}: no answer</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede contactar con el worker RPC {endpoint}: no responde</translation>
     </message>
     <message>
         <source>cannot reach the RPC worker {endpoint}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede contactar con el worker RPC {endpoint}: {reason}</translation>
     </message>
     <message>
         <source>the RPC worker {endpoint} does not answer: it is busy serving another program (a worker serves one at a time), or it is not an rpc-worker</source>
-        <translation type="unfinished"></translation>
+        <translation>el worker RPC {endpoint} no responde: está ocupado atendiendo a otro programa (un worker atiende a uno cada vez), o no es un rpc-worker</translation>
     </message>
     <message>
         <source>the RPC worker {endpoint} closed the connection ({reason}); it may run another llama.cpp version (this one speaks RPC {version})</source>
-        <translation type="unfinished"></translation>
+        <translation>el worker RPC {endpoint} cerró la conexión ({reason}); puede que use otra versión de llama.cpp (esta habla RPC {version})</translation>
     </message>
     <message>
         <source>{repo} is gated: accept its license on https://huggingface.co/{repo} and add an access token in Settings (or set HF_TOKEN)</source>
@@ -1681,115 +1681,115 @@ archivo recomendado: {file}</translation>
     </message>
     <message>
         <source>remote server {server} ({url}) failed: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>falló el servidor remoto {server} ({url}): {reason}</translation>
     </message>
     <message>
         <source>remote server {server} ({url}) sent nothing within {timeout:g} s (busy or stuck; the timeout is set with `desktop-llm remote add --timeout`)</source>
-        <translation type="unfinished"></translation>
+        <translation>el servidor remoto {server} ({url}) no envió nada en {timeout:g} s (ocupado o bloqueado; el tiempo de espera se ajusta con `desktop-llm remote add --timeout`)</translation>
     </message>
     <message>
         <source>remote server {server} ({url}) refused the API key ({status}): set the right one with `desktop-llm remote add {server} URL --api-key KEY --replace`</source>
-        <translation type="unfinished"></translation>
+        <translation>el servidor remoto {server} ({url}) rechazó la clave de API ({status}): pon la correcta con `desktop-llm remote add {server} URL --api-key KEY --replace`</translation>
     </message>
     <message>
         <source>remote server {server} ({url}) has no what was asked (404); `desktop-llm remote models {server}` lists it</source>
-        <translation type="unfinished"></translation>
+        <translation>el servidor remoto {server} ({url}) no tiene lo que se pidió (404); `desktop-llm remote models {server}` lo muestra</translation>
     </message>
     <message>
         <source>remote server {server} ({url}) answered {status}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>el servidor remoto {server} ({url}) respondió {status}: {reason}</translation>
     </message>
     <message>
         <source>cannot reach remote server {server} ({url}): {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede contactar con el servidor remoto {server} ({url}): {reason}</translation>
     </message>
     <message>
         <source>the connection to remote server {server} ({url}) dropped ({reason})</source>
-        <translation type="unfinished"></translation>
+        <translation>se cortó la conexión con el servidor remoto {server} ({url}) ({reason})</translation>
     </message>
     <message>
         <source>cannot talk securely to remote server {server} ({url}): its certificate is not trusted ({reason})</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede hablar de forma segura con el servidor remoto {server} ({url}): su certificado no es de confianza ({reason})</translation>
     </message>
     <message>
         <source>cannot talk securely to remote server {server} ({url}): the secure connection failed ({reason})</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede hablar de forma segura con el servidor remoto {server} ({url}): falló la conexión segura ({reason})</translation>
     </message>
     <message>
-        <source>remote server {server} ({url}) has no the model &apos;{model}&apos; (404); `desktop-llm remote models {server}` lists it</source>
-        <translation type="unfinished"></translation>
+        <source>remote server {server} ({url}) has no model &apos;{model}&apos; (404); `desktop-llm remote models {server}` lists it</source>
+        <translation>el servidor remoto {server} ({url}) no tiene el modelo &apos;{model}&apos; (404); `desktop-llm remote models {server}` muestra los que tiene</translation>
     </message>
     <message>
         <source>cannot reach remote server {server} ({url}): is it running, and is the address right?</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede contactar con el servidor remoto {server} ({url}): ¿está en marcha y es correcta la dirección?</translation>
     </message>
     <message>
         <source>the connection to remote server {server} ({url}) dropped</source>
-        <translation type="unfinished"></translation>
+        <translation>se cortó la conexión con el servidor remoto {server} ({url})</translation>
     </message>
     <message>
         <source>perplexity needs a local model: remote server {server} ({url}) does not give the log-probabilities of a whole text</source>
-        <translation type="unfinished"></translation>
+        <translation>la perplejidad necesita un modelo local: el servidor remoto {server} ({url}) no da las log-probabilidades de un texto completo</translation>
     </message>
     <message>
         <source>{model!r} is not a model of remote server {server} ({url})</source>
-        <translation type="unfinished"></translation>
+        <translation>{model!r} no es un modelo del servidor remoto {server} ({url})</translation>
     </message>
     <message>
         <source>remote server {server} ({url}) has no model &apos;{model}&apos; (it offers: {offered})</source>
-        <translation type="unfinished"></translation>
+        <translation>el servidor remoto {server} ({url}) no tiene el modelo &apos;{model}&apos; (ofrece: {offered})</translation>
     </message>
     <message>
         <source>no model of remote server {server} ({url}) is chosen</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún modelo del servidor remoto {server} ({url}) elegido</translation>
     </message>
     <message>
         <source>remote server {server} ({url}) has no model &apos;{model}&apos; (it offers: none)</source>
-        <translation type="unfinished"></translation>
+        <translation>el servidor remoto {server} ({url}) no tiene el modelo &apos;{model}&apos; (no ofrece ninguno)</translation>
     </message>
     <message>
         <source>bad server name {name!r}: use 1-40 letters, digits, &apos;.&apos;, &apos;_&apos; or &apos;-&apos;, starting with a letter or digit</source>
-        <translation type="unfinished"></translation>
+        <translation>nombre de servidor no válido {name!r}: usa de 1 a 40 letras, dígitos, &apos;.&apos;, &apos;_&apos; o &apos;-&apos;, empezando por una letra o un dígito</translation>
     </message>
     <message>
         <source>bad server URL {url!r}: give http://HOST:PORT or https://HOST (for example http://192.168.1.20:8000/v1)</source>
-        <translation type="unfinished"></translation>
+        <translation>URL de servidor no válida {url!r}: indica http://HOST:PUERTO o https://HOST (por ejemplo http://192.168.1.20:8000/v1)</translation>
     </message>
     <message>
         <source>the server URL {url!r} must not have a query or fragment</source>
-        <translation type="unfinished"></translation>
+        <translation>la URL del servidor {url!r} no debe tener consulta ni fragmento</translation>
     </message>
     <message>
         <source>no remote server named {name!r} (servers: {known}; add one with `desktop-llm remote add NAME URL`)</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún servidor remoto llamado {name!r} (servidores: {known}; añade uno con `desktop-llm remote add NAME URL`)</translation>
     </message>
     <message>
         <source>bad remote model {spec!r}: write SERVER::MODEL_ID</source>
-        <translation type="unfinished"></translation>
+        <translation>modelo remoto no válido {spec!r}: escribe SERVER::MODEL_ID</translation>
     </message>
     <message>
         <source>bad port in server URL {url!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>puerto no válido en la URL del servidor {url!r}</translation>
     </message>
     <message>
         <source>no remote server named {name!r} (servers: none yet; add one with `desktop-llm remote add NAME URL`)</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún servidor remoto llamado {name!r} (aún no hay servidores; añade uno con `desktop-llm remote add NAME URL`)</translation>
     </message>
     <message>
         <source>the first-token timeout must be above 0 seconds</source>
-        <translation type="unfinished"></translation>
+        <translation>el tiempo de espera del primer token debe ser mayor que 0 segundos</translation>
     </message>
     <message>
         <source>a remote server named {name!r} exists; remove it first</source>
-        <translation type="unfinished"></translation>
+        <translation>ya existe un servidor remoto llamado {name!r}; elimínalo primero</translation>
     </message>
     <message>
         <source>cannot read the remote servers in {path}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se pueden leer los servidores remotos de {path}: {reason}</translation>
     </message>
     <message>
         <source>cannot save the remote servers in {path}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se pueden guardar los servidores remotos en {path}: {reason}</translation>
     </message>
     <message>
         <source>{path} already exists; choose another name</source>

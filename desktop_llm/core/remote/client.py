@@ -96,7 +96,7 @@ def explain(exc: BaseException, server: RemoteServer, model_id: str | None = Non
     if isinstance(exc, openai.NotFoundError):
         if model_id:
             return UserError.of(
-                "remote server {server} ({url}) has no the model '{model}' (404); "
+                "remote server {server} ({url}) has no model '{model}' (404); "
                 "`desktop-llm remote models {server}` lists it",
                 server=name,
                 url=url,
