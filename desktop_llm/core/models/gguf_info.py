@@ -461,7 +461,7 @@ def read_header(path: Path) -> GGUFHeader:
                 raise IsADirectoryError
             file_size = st.st_size
             if file_size == 0:
-                raise ModelFileError(f"empty file: {path}")
+                raise ModelFileError.of("empty file: {path}", path=path)
             data = f.read(min(_FIRST_READ, file_size))
             while True:
                 try:
@@ -471,9 +471,11 @@ def read_header(path: Path) -> GGUFHeader:
                     # Past the end of the file: truncated (or a corrupt count), and no
                     # reason to read a 50 GB file into memory to find that out.
                     if len(data) >= file_size or more.needed > file_size:
-                        raise ModelFileError(
-                            f"truncated GGUF file: {path} (has {format_size(file_size)},"
-                            " which ends inside the header)"
+                        raise ModelFileError.of(
+                            "truncated GGUF file: {path} (has {size},"
+                            " which ends inside the header)",
+                            path=path,
+                            size=format_size(file_size),
                         ) from None
                     want = min(max(more.needed, len(data) * _GROWTH), file_size)
                     chunk = f.read(want - len(data))
@@ -482,23 +484,32 @@ def read_header(path: Path) -> GGUFHeader:
                         continue
                     data += chunk
     except FileNotFoundError:
-        raise ModelFileError(f"file not found: {path}") from None
+        raise ModelFileError.of("file not found: {path}", path=path) from None
     except IsADirectoryError:
-        raise ModelFileError(f"not a file: {path} (it is a folder)") from None
+        raise ModelFileError.of("not a file: {path} (it is a folder)", path=path) from None
     except PermissionError:
         # Windows answers "permission denied" when asked to open a folder.
         if path.is_dir():
-            raise ModelFileError(f"not a file: {path} (it is a folder)") from None
-        raise ModelFileError(f"cannot read {path}: permission denied") from None
+            raise ModelFileError.of("not a file: {path} (it is a folder)", path=path) from None
+        raise ModelFileError.of("cannot read {path}: permission denied", path=path) from None
     except GGUFFormatError as e:
-        raise ModelFileError(f"not a GGUF file: {path} ({e.reason})") from None
+        raise ModelFileError.of(
+            "not a GGUF file: {path} ({reason})", path=path, reason=e.reason
+        ) from None
     except OSError as e:
-        raise ModelFileError(f"cannot read {path}: {e.strerror or e}") from None
+        raise ModelFileError.of(
+            "cannot read {path}: {reason}", path=path, reason=e.strerror or str(e)
+        ) from None
 
     needed = header.required_file_size
     if file_size < needed:
         has, needs = _size_pair(file_size, needed)
-        raise ModelFileError(f"truncated GGUF file: {path} (has {has}, needs {needs})")
+        raise ModelFileError.of(
+            "truncated GGUF file: {path} (has {has}, needs {needs})",
+            path=path,
+            has=has,
+            needs=needs,
+        )
     return header
 
 

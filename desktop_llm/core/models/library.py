@@ -153,10 +153,22 @@ class ModelLibrary:
         header = read_header(path)  # raises ModelFileError with a clear message
         existing = self._repo.by_path(path)
         if existing is not None:
-            raise UserError(f"{path.name} is already imported as '{existing.name}'")
-        same, how = self._same_model(path, sha256)
+            raise UserError.of(
+                "{file} is already imported as '{name}'", file=path.name, name=existing.name
+            )
+        same, copy = self._same_model(path, sha256)
+        if same is not None and copy:
+            raise UserError.of(
+                "{file} is already in the library as '{name}' (a copy with the same sha256)",
+                file=path.name,
+                name=same.name,
+            )
         if same is not None:
-            raise UserError(f"{path.name} is already in the library as '{same.name}' ({how})")
+            raise UserError.of(
+                "{file} is already in the library as '{name}' (the same file under another path)",
+                file=path.name,
+                name=same.name,
+            )
         return self._repo.add(
             name=name or self._new_name(path, header),
             owned=False,
@@ -166,10 +178,10 @@ class ModelLibrary:
 
     def _same_model(
         self, path: Path, sha256: str | None
-    ) -> tuple[ModelRecord, str] | tuple[None, None]:
+    ) -> tuple[ModelRecord, bool] | tuple[None, None]:
         """A registered model that is this very file under another path (a symbolic or
-        hard link), or a copy of it (the same sha256). Only a model of the same size is
-        hashed, so importing a new model costs no hashing."""
+        hard link), or a copy of it (the same sha256; then True). Only a model of the same
+        size is hashed, so importing a new model costs no hashing."""
         try:
             size = path.stat().st_size
         except OSError:
@@ -178,7 +190,7 @@ class ModelLibrary:
         for record in self._repo.list():
             try:
                 if record.path.samefile(path):
-                    return record, "the same file under another path"
+                    return record, False
                 if record.path.stat().st_size == size:
                     same_size.append(record)
             except OSError:
@@ -192,7 +204,7 @@ class ModelLibrary:
         for record in same_size:
             known = record.sha256 or self._fill_sha256(record)
             if known and known.lower() == digest:
-                return record, "a copy with the same sha256"
+                return record, True
         return None, None
 
     def _fill_sha256(self, record: ModelRecord) -> str | None:
@@ -270,8 +282,14 @@ class ModelLibrary:
             except NotFoundError:
                 record = None
         if record is None:
-            known = ", ".join(m.name for m in self._repo.list()) or "none installed"
-            raise NotFoundError(f"no model named '{ref}' (installed: {known})")
+            known = ", ".join(m.name for m in self._repo.list())
+            if not known:
+                raise NotFoundError.of(
+                    "no model named '{ref}' (installed: none installed)", ref=ref
+                )
+            raise NotFoundError.of(
+                "no model named '{ref}' (installed: {known})", ref=ref, known=known
+            )
         return record
 
     def resolve(self, ref: str) -> ModelRef:
@@ -290,9 +308,11 @@ class ModelLibrary:
     def ref_for(self, record: ModelRecord) -> ModelRef:
         """Check a registered model's file is still there and readable."""
         if not record.path.exists():
-            raise ModelFileError(
-                f"the file of model '{record.name}' is gone: {record.path} "
-                f'(remove it with: desktop-llm rm "{record.name}")'
+            raise ModelFileError.of(
+                "the file of model '{name}' is gone: {path} "
+                '(remove it with: desktop-llm rm "{name}")',
+                name=record.name,
+                path=record.path,
             )
         return ModelRef(record.name, record.path, read_header_cached(record.path), record)
 
@@ -326,7 +346,11 @@ class ModelLibrary:
                     part.unlink(missing_ok=True)
                 deleted = True
             except OSError as exc:
-                raise UserError(f"cannot delete {record.path}: {exc.strerror or exc}") from exc
+                raise UserError.of(
+                    "cannot delete {path}: {reason}",
+                    path=record.path,
+                    reason=exc.strerror or str(exc),
+                ) from exc
         self._repo.remove(record.id)
         return record, deleted
 

@@ -88,28 +88,36 @@ class ModelOptions:
 
     def validate(self) -> ModelOptions:
         """Raise UserError naming every bad value; return self when all are fine."""
-        problems: list[str] = []
+        problems: list[UserError] = []
         for key, value in self.to_dict().items():
             try:
                 _coerce(key, value)
             except UserError as exc:
-                problems.append(exc.message)
+                problems.append(exc)
         if self.kv_cache_type not in (None, "f16") and self.flash_attn is False and not problems:
             problems.append(
-                f"a {self.kv_cache_type} KV cache needs flash attention on"
-                " (llama.cpp quantizes the V cache only with flash attention)"
+                UserError.of(
+                    "a {kv} KV cache needs flash attention on"
+                    " (llama.cpp quantizes the V cache only with flash attention)",
+                    kv=self.kv_cache_type,
+                )
             )
+        if len(problems) == 1:
+            raise problems[0]  # its text with fields: the window translates it
         if problems:
-            raise UserError("; ".join(problems))
+            raise UserError("; ".join(p.message for p in problems))
         return self
 
     def check_for(self, sizes: ModelSizes, model_name: str) -> None:
         """Raise UserError for options this model can't use."""
         kv = self.kv_cache_type
         if kv not in (None, "f16") and sizes.head_dim_k % 32:
-            raise UserError(
-                f"{model_name} can't use a {kv} KV cache: its attention head size "
-                f"({sizes.head_dim_k}) is not a multiple of 32; use f16"
+            raise UserError.of(
+                "{model} can't use a {kv} KV cache: its attention head size "
+                "({head}) is not a multiple of 32; use f16",
+                model=model_name,
+                kv=kv,
+                head=sizes.head_dim_k,
             )
 
 
@@ -120,25 +128,35 @@ def _coerce(key: str, value: Any) -> Any:
             return "auto" if value == "auto" else -1
         if _is_int(value) and value >= -1:
             return int(value)
-        raise UserError(f"GPU layers must be 'auto', 'all' or a number of layers, not {value!r}")
+        raise UserError.of(
+            "GPU layers must be 'auto', 'all' or a number of layers, not {value!r}", value=value
+        )
     if key == "n_ctx":
         if _is_int(value) and MIN_CTX <= value <= MAX_CTX:
             return int(value)
-        raise UserError(f"context length must be between {MIN_CTX} and {MAX_CTX:,}, not {value!r}")
+        raise UserError.of(
+            "context length must be between {min} and {max:,}, not {value!r}",
+            min=MIN_CTX,
+            max=MAX_CTX,
+            value=value,
+        )
     if key in ("threads", "n_batch"):
         if _is_int(value) and value >= 1:
             return int(value)
-        what = "threads" if key == "threads" else "batch size"
-        raise UserError(f"{what} must be at least 1, not {value!r}")
+        if key == "threads":
+            raise UserError.of("threads must be at least 1, not {value!r}", value=value)
+        raise UserError.of("batch size must be at least 1, not {value!r}", value=value)
     if key == "kv_cache_type":
         if isinstance(value, str) and value.lower() in KV_CACHE_TYPES:
             return value.lower()
         names = ", ".join(KV_CACHE_TYPES)
-        raise UserError(f"KV cache type must be one of {names}, not {value!r}")
+        raise UserError.of(
+            "KV cache type must be one of {names}, not {value!r}", names=names, value=value
+        )
     if key in ("flash_attn", "use_mmap", "use_mlock"):
         if isinstance(value, bool):
             return value
-        raise UserError(f"{key} must be true or false, not {value!r}")
+        raise UserError.of("{key} must be true or false, not {value!r}", key=key, value=value)
     raise AssertionError(f"unknown option {key}")
 
 

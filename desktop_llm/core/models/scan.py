@@ -131,9 +131,11 @@ def roots_from_env(value: str) -> dict[str, list[Path]]:
             continue
         source, sep, folder = entry.partition("=")
         if not sep or source not in SOURCES or not folder:
-            raise UserError(
-                f"{ROOTS_ENV}: expected SOURCE=FOLDER entries with SOURCE one of "
-                f"{', '.join(SOURCES)}, not {entry!r}"
+            raise UserError.of(
+                "{env}: expected SOURCE=FOLDER entries with SOURCE one of {sources}, not {entry!r}",
+                env=ROOTS_ENV,
+                sources=", ".join(SOURCES),
+                entry=entry,
             )
         roots.setdefault(source, []).append(Path(folder).expanduser())
     return roots
@@ -392,6 +394,8 @@ class Registered:
     found: FoundModel
     record: ModelRecord | None
     error: str | None = None
+    failure: UserError | None = None
+    """The error behind ``error`` (its text with fields: the window translates it)."""
 
 
 def register_found(library: ModelLibrary, found: Iterable[FoundModel]) -> list[Registered]:
@@ -404,7 +408,7 @@ def register_found(library: ModelLibrary, found: Iterable[FoundModel]) -> list[R
         try:
             record = library.import_file(model.path, name=model.name, sha256=model.sha256)
         except UserError as exc:
-            results.append(Registered(model, None, exc.message))
+            results.append(Registered(model, None, exc.message, exc))
             continue
         results.append(Registered(replace(model, registered=True), record))
     return results
