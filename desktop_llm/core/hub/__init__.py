@@ -9,7 +9,7 @@ from desktop_llm.core.hub.client import (
     HubClient,
     RepoListing,
     RepoSummary,
-    gated_message,
+    gated_error,
 )
 from desktop_llm.core.hub.files import ModelFiles, RemoteFile, RepoFiles, group_files
 from desktop_llm.core.hub.fit import (
@@ -46,7 +46,7 @@ __all__ = [
     "RepoFiles",
     "RepoListing",
     "RepoSummary",
-    "gated_message",
+    "gated_error",
     "group_files",
     "installed_copy",
     "load_token",

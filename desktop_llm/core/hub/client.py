@@ -55,12 +55,16 @@ _RANGE_BACKOFF_S = 0.5
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 OFFLINE = "no connection to Hugging Face"
+"""How every offline error starts (the window tells them apart by it; the errors' texts
+spell it out, as translatable texts must be literals)."""
 
 
-def gated_message(repo_id: str) -> str:
-    return (
-        f"{repo_id} is gated: accept its license on https://huggingface.co/{repo_id} "
-        "and add an access token in Settings (or set HF_TOKEN)"
+def gated_error(repo_id: str) -> UserError:
+    """The repo asks for its license to be accepted (and a token to be given)."""
+    return UserError.of(
+        "{repo} is gated: accept its license on https://huggingface.co/{repo} "
+        "and add an access token in Settings (or set HF_TOKEN)",
+        repo=repo_id,
     )
 
 
@@ -287,13 +291,18 @@ class HubClient:
             except urllib.error.HTTPError as exc:
                 exc.close()
                 if exc.code in (401, 403):
-                    raise UserError(gated_message(repo_id)) from None
+                    raise gated_error(repo_id) from None
                 if last or not (exc.code == 429 or exc.code >= 500):
-                    raise UserError(f"Hugging Face answered HTTP {exc.code} for {url}") from None
+                    raise UserError.of(
+                        "Hugging Face answered HTTP {code} for {where}", code=exc.code, where=url
+                    ) from None
                 why = f"HTTP {exc.code}"
             except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
                 if last:
-                    raise UserError(f"{OFFLINE}: {getattr(exc, 'reason', exc)}") from None
+                    raise UserError.of(
+                        "no connection to Hugging Face: {reason}",
+                        reason=str(getattr(exc, "reason", exc)),
+                    ) from None
                 why = str(getattr(exc, "reason", exc))
             logger.info("reading the header of %s: %s; trying again", url, why)
             time.sleep(_RANGE_BACKOFF_S * 2**attempt)
@@ -305,32 +314,45 @@ class HubClient:
         """Fail fast when the Hub can't be reached: HfApi.list_models retries network
         errors five times with backoff (about 20 s) before giving up."""
         if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-            raise UserError(f"{OFFLINE}: offline mode is on (HF_HUB_OFFLINE)")
+            raise UserError.of("no connection to Hugging Face: offline mode is on (HF_HUB_OFFLINE)")
         parts = urlsplit(self.endpoint)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
             socket.create_connection((parts.hostname or "", port), timeout=self._timeout).close()
         except OSError as exc:
-            raise UserError(f"{OFFLINE}: {exc.strerror or exc} ({self.endpoint})") from None
+            raise UserError.of(
+                "no connection to Hugging Face: {reason} ({endpoint})",
+                reason=exc.strerror or str(exc),
+                endpoint=self.endpoint,
+            ) from None
 
     def _translate(self, exc: Exception, repo_id: str, revision: str | None = None) -> Exception:
         if isinstance(exc, UserError):
             return exc
         if isinstance(exc, GatedRepoError):
-            return UserError(gated_message(repo_id))
+            return gated_error(repo_id)
         if isinstance(exc, RepositoryNotFoundError):
-            return UserError(
-                f"no model repository '{repo_id}' on Hugging Face (if it is private, "
-                "add an access token in Settings)"
+            return UserError.of(
+                "no model repository '{repo}' on Hugging Face (if it is private, "
+                "add an access token in Settings)",
+                repo=repo_id,
             )
         if isinstance(exc, RevisionNotFoundError):
-            return UserError(f"{repo_id} has no revision '{revision}'")
+            return UserError.of(
+                "{repo} has no revision '{revision}'", repo=repo_id, revision=revision
+            )
         if isinstance(exc, HfHubHTTPError):
             status = exc.response.status_code if exc.response is not None else "?"
-            return UserError(f"Hugging Face answered HTTP {status} for {repo_id}")
+            return UserError.of(
+                "Hugging Face answered HTTP {code} for {where}", code=status, where=repo_id
+            )
         if isinstance(exc, OfflineModeIsEnabled | httpx2.TransportError | OSError):
             logger.info("cannot reach %s", self.endpoint, exc_info=exc)
-            return UserError(f"{OFFLINE}: {plain_reason(exc)} ({self.endpoint})")
+            return UserError.of(
+                "no connection to Hugging Face: {reason} ({endpoint})",
+                reason=plain_reason(exc),
+                endpoint=self.endpoint,
+            )
         return exc
 
 

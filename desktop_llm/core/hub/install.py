@@ -21,22 +21,28 @@ logger = logging.getLogger(__name__)
 def pick(choices: list[FileChoice], wanted: str | None) -> FileChoice:
     """A file by name or quantization (any case); without one, the recommended file."""
     if not choices:
-        raise UserError("this repository has no GGUF model files")
+        raise UserError.of("this repository has no GGUF model files")
     if wanted is None:
         for choice in choices:
             if choice.recommended:
                 return choice
         smallest = min(choices, key=lambda c: c.size or 0)
-        raise UserError(
-            f"no file fits this computer: the smallest, {smallest.name}, "
-            f"{smallest.fit.detail} (name a file to download it anyway)"
+        raise UserError.of(
+            "no file fits this computer: the smallest, {name}, "
+            "{detail} (name a file to download it anyway)",
+            name=smallest.name,
+            detail=smallest.fit.detail,
         )
     key = wanted.casefold()
     for choice in choices:
         if key in (choice.name.casefold(), (choice.quant or "").casefold()):
             return choice
     known = ", ".join(c.quant or c.name for c in choices)
-    raise UserError(f"no file or quantization '{wanted}' in this repository (has: {known})")
+    raise UserError.of(
+        "no file or quantization '{wanted}' in this repository (has: {known})",
+        wanted=wanted,
+        known=known,
+    )
 
 
 def installed_copy(library: ModelLibrary, choice: FileChoice) -> ModelRecord | None:

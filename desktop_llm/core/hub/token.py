@@ -53,4 +53,8 @@ def save_token(config_dir: Path, token: str | None) -> None:
         tmp.chmod(0o600)  # O_CREAT's mode doesn't apply to an existing file
         tmp.replace(path)
     except OSError as exc:
-        raise UserError(f"cannot save the token in {path}: {exc.strerror or exc}") from exc
+        raise UserError.of(
+            "cannot save the token in {path}: {reason}",
+            path=path,
+            reason=exc.strerror or str(exc),
+        ) from exc
