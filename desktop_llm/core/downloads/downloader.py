@@ -192,12 +192,20 @@ class Downloader:
         try:
             dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
-            raise DownloadError(f"cannot create {dest.parent}: {exc.strerror or exc}") from exc
+            raise DownloadError.of(
+                "cannot create {folder}: {reason}",
+                folder=dest.parent,
+                reason=exc.strerror or str(exc),
+            ) from exc
         try:
             lock = PartLock(part, dest.name)
             lock.acquire()
         except OSError as exc:
-            raise DownloadError(f"cannot write in {dest.parent}: {exc.strerror or exc}") from exc
+            raise DownloadError.of(
+                "cannot write in {folder}: {reason}",
+                folder=dest.parent,
+                reason=exc.strerror or str(exc),
+            ) from exc
         try:
             return self._download(req, part, control, progress)
         finally:
@@ -231,10 +239,13 @@ class Downloader:
                 except _Retry as exc:
                     failures = 0 if st.done > before else failures + 1
                     if failures > self.config.retries:
-                        raise DownloadError(
-                            f"download of {dest.name} failed: {exc} (gave up after "
-                            f"{self.config.retries} retries; run again to resume from "
-                            f"{format_size(st.done)})"
+                        raise DownloadError.of(
+                            "download of {file} failed: {reason} (gave up after "
+                            "{retries} retries; run again to resume from {done})",
+                            file=dest.name,
+                            reason=str(exc),
+                            retries=self.config.retries,
+                            done=format_size(st.done),
                         ) from None
                     wait = min(
                         self.config.max_backoff, self.config.backoff * 2 ** max(0, failures - 1)
@@ -335,36 +346,51 @@ class Downloader:
                 # would go on hashing network bytes, not what is on disk. Start over.
                 part.unlink(missing_ok=True)
                 error = failed.error
-                what = (
-                    "the disk is full"
-                    if error.errno in (errno.ENOSPC, errno.EDQUOT)
-                    else f"writing to the disk failed ({error.strerror or error})"
-                )
-                raise DownloadError(
-                    f"{what}: {part.parent}; the partial file of {req.dest.name} was deleted, "
-                    "as the disk may not hold all of it. Run again to download it fresh"
+                if error.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise DownloadError.of(
+                        "the disk is full: {folder}; the partial file of {file} was deleted, "
+                        "as the disk may not hold all of it. Run again to download it fresh",
+                        folder=part.parent,
+                        file=req.dest.name,
+                    ) from None
+                raise DownloadError.of(
+                    "writing to the disk failed ({reason}): {folder}; the partial file of "
+                    "{file} was deleted, as the disk may not hold all of it. Run again to "
+                    "download it fresh",
+                    reason=error.strerror or str(error),
+                    folder=part.parent,
+                    file=req.dest.name,
                 ) from None
             except OSError as exc:
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise DownloadError(
-                        f"the disk is full: {part.parent} ({format_size(done)} of "
-                        f"{req.dest.name} kept; free some space and run again to resume)"
+                    raise DownloadError.of(
+                        "the disk is full: {folder} ({done} of {file} kept; free some space "
+                        "and run again to resume)",
+                        folder=part.parent,
+                        done=format_size(done),
+                        file=req.dest.name,
                     ) from None
-                raise DownloadError(f"cannot write {part}: {exc.strerror or exc}") from None
+                raise DownloadError.of(
+                    "cannot write {path}: {reason}", path=part, reason=exc.strerror or str(exc)
+                ) from None
         if req.size is not None and st.done < req.size:
             raise _Retry(f"connection closed at {format_size(st.done)} of {format_size(req.size)}")
 
     def _http_error(self, req: DownloadRequest, code: int) -> Exception:
         if code in (401, 403):
-            return DownloadError(
-                f"access to {req.dest.name} is restricted (HTTP {code}): accept the model's "
-                "license on its Hugging Face page and add an access token in Settings"
+            return DownloadError.of(
+                "access to {file} is restricted (HTTP {code}): accept the model's "
+                "license on its Hugging Face page and add an access token in Settings",
+                file=req.dest.name,
+                code=code,
             )
         if code == 404:
-            return DownloadError(f"not found on the server: {req.url}")
+            return DownloadError.of("not found on the server: {url}", url=req.url)
         if code == 429 or code >= 500:
             return _Retry(f"the server answered HTTP {code}")
-        return DownloadError(f"the server refused {req.dest.name}: HTTP {code}")
+        return DownloadError.of(
+            "the server refused {file}: HTTP {code}", file=req.dest.name, code=code
+        )
 
     # -- before and after ----------------------------------------------------------------
 
@@ -374,25 +400,35 @@ class Downloader:
         needed = req.size - done + self.config.disk_margin
         free = shutil.disk_usage(folder).free
         if free < needed:
-            raise DownloadError(
-                f"not enough disk space in {folder}: {req.dest.name} needs "
-                f"{format_size(req.size - done)} more plus {format_size(self.config.disk_margin)}"
-                f" to spare, {format_size(free)} free"
+            raise DownloadError.of(
+                "not enough disk space in {folder}: {file} needs {needed} more plus {margin}"
+                " to spare, {free} free",
+                folder=folder,
+                file=req.dest.name,
+                needed=format_size(req.size - done),
+                margin=format_size(self.config.disk_margin),
+                free=format_size(free),
             )
 
     def _finish(self, req: DownloadRequest, part: Path, done: int, hasher: hashlib._Hash) -> Path:
         if req.size is not None and done != req.size:
             part.unlink(missing_ok=True)
-            raise DownloadError(
-                f"{req.dest.name}: got {done:,} bytes, expected {req.size:,}; "
-                "the partial file was deleted, run again to download it fresh"
+            raise DownloadError.of(
+                "{file}: got {done:,} bytes, expected {size:,}; "
+                "the partial file was deleted, run again to download it fresh",
+                file=req.dest.name,
+                done=done,
+                size=req.size,
             )
         digest = hasher.hexdigest()
         if req.sha256 is not None and digest != req.sha256.lower():
             part.unlink(missing_ok=True)
-            raise DownloadError(
-                f"{req.dest.name} is corrupt: its sha256 is {digest}, the Hub says "
-                f"{req.sha256}; the partial file was deleted, run again to download it fresh"
+            raise DownloadError.of(
+                "{file} is corrupt: its sha256 is {digest}, the Hub says "
+                "{expected}; the partial file was deleted, run again to download it fresh",
+                file=req.dest.name,
+                digest=digest,
+                expected=req.sha256,
             )
         part.replace(req.dest)
         if req.sha256 is None:

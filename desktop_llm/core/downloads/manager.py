@@ -67,6 +67,9 @@ class DownloadItem:
     state: str = QUEUED
     progress: Progress | None = None
     error: str | None = None
+    failure: UserError | None = None
+    """The error behind ``error`` (its text with fields: the window translates it);
+    None for an error read back from the store."""
     result: object = None
     control: DownloadControl = field(default_factory=DownloadControl)
     origin: Origin | None = None
@@ -220,10 +223,7 @@ class DownloadManager:
             if other is but or other.state not in (QUEUED, RUNNING, PAUSED):
                 continue
             if dests & {r.dest for r in other.requests}:
-                raise DownloadError(
-                    f"{other.title} is already in the downloads list ({other.state}); "
-                    "resume or cancel it there"
-                )
+                raise _already_listed(other)
 
     def items(self) -> list[DownloadItem]:
         with self._lock:
@@ -245,6 +245,7 @@ class DownloadManager:
             if item.state in (PAUSED, FAILED):
                 self._refuse_a_second_writer(item.requests, but=item)
                 item.state, item.error, item.control = QUEUED, None, DownloadControl()
+                item.failure = None
                 self._store_state(item)
         self._changed(item)
         self._schedule()
@@ -319,6 +320,7 @@ class DownloadManager:
             item.progress = Progress(done_before + p.done, total, p.speed)
             self._changed(item)
 
+        failure: UserError | None = None
         try:
             paths = []
             for req in item.requests:
@@ -330,7 +332,7 @@ class DownloadManager:
         except DownloadCancelled as stop:
             state, error = (PAUSED if stop.keep_partial else CANCELLED), None
         except UserError as exc:
-            state, error = FAILED, exc.message
+            state, error, failure = FAILED, exc.message, exc
         except Exception as exc:  # a bug: keep the app running, show it on the item
             logger.exception("download %d failed", item.id)
             state, error = FAILED, f"internal error: {type(exc).__name__}: {exc}"
@@ -341,7 +343,7 @@ class DownloadManager:
                 state = CANCELLED
                 for req in item.requests:
                     discard_part(req.dest)
-            item.state, item.error = state, error
+            item.state, item.error, item.failure = state, error, failure
             self._threads.pop(item.id, None)
             if not (self._closing and state == PAUSED):
                 self._store_state(item)
@@ -390,3 +392,21 @@ def _on_disk(requests: list[DownloadRequest]) -> int:
             except OSError:
                 continue
     return done
+
+
+def _already_listed(other: DownloadItem) -> DownloadError:
+    """``other`` (queued, running or paused) writes the same file."""
+    if other.state == QUEUED:
+        return DownloadError.of(
+            "{title} is already in the downloads list (queued); resume or cancel it there",
+            title=other.title,
+        )
+    if other.state == RUNNING:
+        return DownloadError.of(
+            "{title} is already in the downloads list (running); resume or cancel it there",
+            title=other.title,
+        )
+    return DownloadError.of(
+        "{title} is already in the downloads list (paused); resume or cancel it there",
+        title=other.title,
+    )

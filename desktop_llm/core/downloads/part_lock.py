@@ -56,11 +56,20 @@ class PartLock:
             if not _try_lock(fd):
                 holder = _read_pid(fd)
                 os.close(fd)
-                who = f"another process (pid {holder})" if holder else "another process"
-                raise DownloadBusy(
-                    f"{self._name} is already being downloaded by {who}: the window or "
+                if holder:
+                    raise DownloadBusy.of(
+                        "{file} is already being downloaded by another process (pid {pid}): "
+                        "the window or `desktop-llm pull`. This one stops without touching "
+                        "its partial file; wait for that download to finish (or stop it), "
+                        "then try again",
+                        file=self._name,
+                        pid=holder,
+                    )
+                raise DownloadBusy.of(
+                    "{file} is already being downloaded by another process: the window or "
                     "`desktop-llm pull`. This one stops without touching its partial file; "
-                    "wait for that download to finish (or stop it), then try again"
+                    "wait for that download to finish (or stop it), then try again",
+                    file=self._name,
                 )
             # The holder before us may have finished and deleted the lock file while we
             # opened it: our lock is then on a file nobody else will open. Take a new one.

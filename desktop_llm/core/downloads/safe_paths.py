@@ -26,10 +26,13 @@ _MAX_FILE_BYTES = _MAX_PART_BYTES - len(".part.lock")
 ``<name>.part.lock``, which must fit too."""
 
 
-def _refuse(name: str, why: str = "") -> DownloadError:
-    shown = name if len(name) <= 120 else name[:100] + f"... ({len(name)} characters)"
-    return DownloadError(
-        f"refusing an unsafe file name from the server: {shown!r}" + (f" ({why})" if why else "")
+def _shown(name: str) -> str:
+    return name if len(name) <= 120 else name[:100] + f"... ({len(name)} characters)"
+
+
+def _refuse(name: str) -> DownloadError:
+    return DownloadError.of(
+        "refusing an unsafe file name from the server: {name!r}", name=_shown(name)
     )
 
 
@@ -42,8 +45,15 @@ def safe_relative_path(name: str) -> PurePosixPath:
     255 bytes and file names longer than 245 (room for ``.part.lock``), names Windows
     reserves, parts ending in a dot or a space.
     """
-    if not name or len(name) > _MAX_NAME:
-        raise _refuse(name, "too long" if name else "empty")
+    if not name:
+        raise DownloadError.of(
+            "refusing an unsafe file name from the server: {name!r} (empty)", name=name
+        )
+    if len(name) > _MAX_NAME:
+        raise DownloadError.of(
+            "refusing an unsafe file name from the server: {name!r} (too long)",
+            name=_shown(name),
+        )
     bad = (
         name.startswith(("/", "~"))
         or "\\" in name
@@ -56,9 +66,18 @@ def safe_relative_path(name: str) -> PurePosixPath:
     for i, part in enumerate(parts):
         limit = _MAX_FILE_BYTES if i == len(parts) - 1 else _MAX_PART_BYTES
         if len(part.encode("utf-8", "surrogatepass")) > limit:
-            raise _refuse(name, f"a name longer than {limit} bytes")
+            raise DownloadError.of(
+                "refusing an unsafe file name from the server: {name!r} "
+                "(a name longer than {limit} bytes)",
+                name=_shown(name),
+                limit=limit,
+            )
         if _RESERVED.match(part) or part.endswith((".", " ")):
-            raise _refuse(name, "a name Windows cannot store")
+            raise DownloadError.of(
+                "refusing an unsafe file name from the server: {name!r} "
+                "(a name Windows cannot store)",
+                name=_shown(name),
+            )
     return PurePosixPath(*parts)
 
 
@@ -69,17 +88,20 @@ def destination(models_dir: Path, repo_id: str, file_name: str) -> Path:
     """
     repo = safe_relative_path(repo_id)
     if len(repo.parts) != 2:
-        raise DownloadError(f"not a repository id (owner/name): {repo_id!r}")
+        raise DownloadError.of("not a repository id (owner/name): {repo!r}", repo=repo_id)
     path = models_dir.joinpath(*repo.parts, *safe_relative_path(file_name).parts)
     base = models_dir.absolute()
     if not path.absolute().is_relative_to(base):
         raise _refuse(file_name)
     clash = case_clash(models_dir, path)
     if clash is not None:
-        raise DownloadError(
-            f"refusing {file_name!r}: {clash.name!r} is already in {clash.parent} and differs "
+        raise DownloadError.of(
+            "refusing {file!r}: {other!r} is already in {folder} and differs "
             "from it only in case, so one would overwrite the other on a disk that ignores "
-            "case (Windows, macOS); download one of them only, or delete the other first"
+            "case (Windows, macOS); download one of them only, or delete the other first",
+            file=file_name,
+            other=clash.name,
+            folder=clash.parent,
         )
     return path
 
