@@ -66,7 +66,7 @@ def error_texts(files: list[Path] | None = None) -> list[str]:
                 and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "of"
                 and isinstance(node.func.value, ast.Name)
-                and node.func.value.id.endswith("Error")
+                and node.func.value.id.endswith(("Error", "Busy"))
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)
@@ -77,7 +77,11 @@ def error_texts(files: list[Path] | None = None) -> list[str]:
                 and "_PLAIN_ERRNO" in ast.unparse(node).split("=")[0]
                 and isinstance(node.value, ast.Dict)
             ):
-                found += [v.value for v in node.value.values if isinstance(v, ast.Constant)]
+                found += [
+                    v.value
+                    for v in node.value.values
+                    if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                ]
     return list(dict.fromkeys(found))
 
 

@@ -22,6 +22,7 @@ from desktop_llm.core.downloads.manager import (
     RUNNING,
     DownloadItem,
 )
+from desktop_llm.services.error_text import error_text
 from desktop_llm.storage import ModelRecord
 
 QUIET_S = 3.0
@@ -74,7 +75,7 @@ class DownloadRow:
             total=item.total,
             speed=p.speed if p and item.state == RUNNING else 0.0,
             eta=p.eta if p and item.state == RUNNING else None,
-            error=item.error,
+            error=error_text(item.failure) if item.failure is not None else item.error,
             model_name=result.name if isinstance(result, ModelRecord) else None,
             verified=item.verified,
         )

@@ -142,11 +142,13 @@ class RepoView:
 
 
 def error_kind(message: str) -> str:
-    """How the window should present an error: offline, gated (accept the license,
-    add a token) or a plain error."""
-    if OFFLINE in message:  # also "title: no connection..." from a download
+    """How the window should present an error (its English or its translation):
+    offline, gated (accept the license, add a token) or a plain error."""
+    offline = (OFFLINE, translate("HubService", "no connection to Hugging Face"))
+    if any(marker in message for marker in offline):  # also "title: no connection..."
         return OFFLINE_KIND
-    if "license" in message and "token" in message:
+    license_words = ("license", translate("HubService", "license"))
+    if "token" in message and any(word in message for word in license_words):
         return GATED_KIND
     return ERROR_KIND
 
@@ -454,7 +456,9 @@ class HubService(QObject):
         if row.state == FAILED and row.id in self._restored_failed:
             self._restored_failed.discard(row.id)
         elif row.state == FAILED and row.error:
-            self.errorOccurred.emit(f"{row.title}: {row.error}")
+            self.errorOccurred.emit(
+                translate("HubService", "{title}: {error}").format(title=row.title, error=row.error)
+            )
 
     # -- token ------------------------------------------------------------------------------
     def has_token(self) -> bool:

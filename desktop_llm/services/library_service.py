@@ -212,7 +212,12 @@ class LibraryService(QObject):
                 self.modelsChanged.emit()
             for r in results:
                 if r.error:
-                    self.errorOccurred.emit(f"{r.found.path}: {r.error}")
+                    why = error_text(r.failure) if r.failure is not None else r.error
+                    self.errorOccurred.emit(
+                        translate("LibraryService", "{path}: {error}").format(
+                            path=r.found.path, error=why
+                        )
+                    )
             self.registerFinished.emit(results)
 
         library = self.library

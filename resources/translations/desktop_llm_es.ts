@@ -1265,91 +1265,99 @@ archivo recomendado: {file}</translation>
     </message>
     <message>
         <source>the server refused {file}: HTTP {code}</source>
-        <translation type="unfinished"></translation>
+        <translation>el servidor rechazó {file}: HTTP {code}</translation>
     </message>
     <message>
         <source>access to {file} is restricted (HTTP {code}): accept the model&apos;s license on its Hugging Face page and add an access token in Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>el acceso a {file} está restringido (HTTP {code}): acepta la licencia del modelo en su página de Hugging Face y añade un token de acceso en Ajustes</translation>
     </message>
     <message>
         <source>not found on the server: {url}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se encontró en el servidor: {url}</translation>
     </message>
     <message>
         <source>not enough disk space in {folder}: {file} needs {needed} more plus {margin} to spare, {free} free</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay espacio suficiente en el disco en {folder}: {file} necesita {needed} más, y {margin} de margen; hay {free} libres</translation>
     </message>
     <message>
         <source>{file}: got {done:,} bytes, expected {size:,}; the partial file was deleted, run again to download it fresh</source>
-        <translation type="unfinished"></translation>
+        <translation>{file}: se recibieron {done:,} bytes y se esperaban {size:,}; se eliminó el archivo parcial, vuelve a ejecutarlo para descargarlo de nuevo</translation>
     </message>
     <message>
         <source>{file} is corrupt: its sha256 is {digest}, the Hub says {expected}; the partial file was deleted, run again to download it fresh</source>
-        <translation type="unfinished"></translation>
+        <translation>{file} está dañado: su sha256 es {digest} y el Hub dice {expected}; se eliminó el archivo parcial, vuelve a ejecutarlo para descargarlo de nuevo</translation>
     </message>
     <message>
         <source>cannot create {folder}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede crear {folder}: {reason}</translation>
     </message>
     <message>
         <source>cannot write in {folder}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede escribir en {folder}: {reason}</translation>
     </message>
     <message>
         <source>writing to the disk failed ({reason}): {folder}; the partial file of {file} was deleted, as the disk may not hold all of it. Run again to download it fresh</source>
-        <translation type="unfinished"></translation>
+        <translation>falló la escritura en el disco ({reason}): {folder}; se eliminó el archivo parcial de {file}, porque puede que el disco no lo tenga entero. Vuelve a ejecutarlo para descargarlo de nuevo</translation>
     </message>
     <message>
         <source>the disk is full: {folder}; the partial file of {file} was deleted, as the disk may not hold all of it. Run again to download it fresh</source>
-        <translation type="unfinished"></translation>
+        <translation>el disco está lleno: {folder}; se eliminó el archivo parcial de {file}, porque puede que el disco no lo tenga entero. Vuelve a ejecutarlo para descargarlo de nuevo</translation>
     </message>
     <message>
         <source>the disk is full: {folder} ({done} of {file} kept; free some space and run again to resume)</source>
-        <translation type="unfinished"></translation>
+        <translation>el disco está lleno: {folder} (se conservan {done} de {file}; libera espacio y vuelve a ejecutarlo para reanudar)</translation>
     </message>
     <message>
         <source>download of {file} failed: {reason} (gave up after {retries} retries; run again to resume from {done})</source>
-        <translation type="unfinished"></translation>
+        <translation>falló la descarga de {file}: {reason} (se abandonó tras {retries} reintentos; vuelve a ejecutarlo para reanudar desde {done})</translation>
     </message>
     <message>
         <source>{title} is already in the downloads list (paused); resume or cancel it there</source>
-        <translation type="unfinished"></translation>
+        <translation>{title} ya está en la lista de descargas (en pausa); reanúdala o cancélala allí</translation>
     </message>
     <message>
         <source>{title} is already in the downloads list (queued); resume or cancel it there</source>
-        <translation type="unfinished"></translation>
+        <translation>{title} ya está en la lista de descargas (en cola); reanúdala o cancélala allí</translation>
     </message>
     <message>
         <source>{title} is already in the downloads list (running); resume or cancel it there</source>
-        <translation type="unfinished"></translation>
+        <translation>{title} ya está en la lista de descargas (en curso); reanúdala o cancélala allí</translation>
+    </message>
+    <message>
+        <source>{file} is already being downloaded by another process: the window or `desktop-llm pull`. This one stops without touching its partial file; wait for that download to finish (or stop it), then try again</source>
+        <translation>otro proceso ya está descargando {file}: la ventana o `desktop-llm pull`. Esta descarga se detiene sin tocar su archivo parcial; espera a que termine esa descarga (o detenla) y vuelve a intentarlo</translation>
+    </message>
+    <message>
+        <source>{file} is already being downloaded by another process (pid {pid}): the window or `desktop-llm pull`. This one stops without touching its partial file; wait for that download to finish (or stop it), then try again</source>
+        <translation>otro proceso (pid {pid}) ya está descargando {file}: la ventana o `desktop-llm pull`. Esta descarga se detiene sin tocar su archivo parcial; espera a que termine esa descarga (o detenla) y vuelve a intentarlo</translation>
     </message>
     <message>
         <source>refusing an unsafe file name from the server: {name!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>se rechaza un nombre de archivo inseguro del servidor: {name!r}</translation>
     </message>
     <message>
         <source>refusing an unsafe file name from the server: {name!r} (empty)</source>
-        <translation type="unfinished"></translation>
+        <translation>se rechaza un nombre de archivo inseguro del servidor: {name!r} (vacío)</translation>
     </message>
     <message>
         <source>refusing an unsafe file name from the server: {name!r} (too long)</source>
-        <translation type="unfinished"></translation>
+        <translation>se rechaza un nombre de archivo inseguro del servidor: {name!r} (demasiado largo)</translation>
     </message>
     <message>
         <source>not a repository id (owner/name): {repo!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>no es un identificador de repositorio (propietario/nombre): {repo!r}</translation>
     </message>
     <message>
         <source>refusing {file!r}: {other!r} is already in {folder} and differs from it only in case, so one would overwrite the other on a disk that ignores case (Windows, macOS); download one of them only, or delete the other first</source>
-        <translation type="unfinished"></translation>
+        <translation>se rechaza {file!r}: {other!r} ya está en {folder} y solo se diferencia en mayúsculas y minúsculas, así que uno sobrescribiría al otro en un disco que no las distingue (Windows, macOS); descarga solo uno de ellos o elimina antes el otro</translation>
     </message>
     <message>
         <source>refusing an unsafe file name from the server: {name!r} (a name longer than {limit} bytes)</source>
-        <translation type="unfinished"></translation>
+        <translation>se rechaza un nombre de archivo inseguro del servidor: {name!r} (un nombre de más de {limit} bytes)</translation>
     </message>
     <message>
         <source>refusing an unsafe file name from the server: {name!r} (a name Windows cannot store)</source>
-        <translation type="unfinished"></translation>
+        <translation>se rechaza un nombre de archivo inseguro del servidor: {name!r} (un nombre que Windows no puede guardar)</translation>
     </message>
     <message>
         <source>prompt ({n_prompt}) plus generated tokens ({n_gen}) must fit the context length ({n_ctx})</source>
@@ -1545,139 +1553,139 @@ archivo recomendado: {file}</translation>
     </message>
     <message>
         <source>{repo} is gated: accept its license on https://huggingface.co/{repo} and add an access token in Settings (or set HF_TOKEN)</source>
-        <translation type="unfinished"></translation>
+        <translation>{repo} está restringido: acepta su licencia en https://huggingface.co/{repo} y añade un token de acceso en Ajustes (o define HF_TOKEN)</translation>
     </message>
     <message>
         <source>no connection to Hugging Face: offline mode is on (HF_HUB_OFFLINE)</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay conexión con Hugging Face: el modo sin conexión está activado (HF_HUB_OFFLINE)</translation>
     </message>
     <message>
         <source>no model repository &apos;{repo}&apos; on Hugging Face (if it is private, add an access token in Settings)</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún repositorio de modelos &apos;{repo}&apos; en Hugging Face (si es privado, añade un token de acceso en Ajustes)</translation>
     </message>
     <message>
         <source>{repo} has no revision &apos;{revision}&apos;</source>
-        <translation type="unfinished"></translation>
+        <translation>{repo} no tiene la revisión &apos;{revision}&apos;</translation>
     </message>
     <message>
         <source>Hugging Face answered HTTP {code} for {where}</source>
-        <translation type="unfinished"></translation>
+        <translation>Hugging Face respondió HTTP {code} para {where}</translation>
     </message>
     <message>
         <source>no connection to Hugging Face: {reason} ({endpoint})</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay conexión con Hugging Face: {reason} ({endpoint})</translation>
     </message>
     <message>
         <source>no connection to Hugging Face: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay conexión con Hugging Face: {reason}</translation>
     </message>
     <message>
         <source>no file or quantization &apos;{wanted}&apos; in this repository (has: {known})</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún archivo ni cuantización &apos;{wanted}&apos; en este repositorio (tiene: {known})</translation>
     </message>
     <message>
         <source>this repository has no GGUF model files</source>
-        <translation type="unfinished"></translation>
+        <translation>este repositorio no tiene archivos de modelo GGUF</translation>
     </message>
     <message>
         <source>no file fits this computer: the smallest, {name}, {detail} (name a file to download it anyway)</source>
-        <translation type="unfinished"></translation>
+        <translation>ningún archivo cabe en este ordenador: el más pequeño, {name}, {detail} (indica un archivo para descargarlo de todos modos)</translation>
     </message>
     <message>
         <source>cannot save the token in {path}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede guardar el token en {path}: {reason}</translation>
     </message>
     <message>
         <source>truncated GGUF file: {path} (has {has}, needs {needs})</source>
-        <translation type="unfinished"></translation>
+        <translation>archivo GGUF truncado: {path} (tiene {has}, necesita {needs})</translation>
     </message>
     <message>
         <source>file not found: {path}</source>
-        <translation>no se encuentra el archivo: {path}</translation>
+        <translation>no se encontró el archivo: {path}</translation>
     </message>
     <message>
         <source>not a file: {path} (it is a folder)</source>
-        <translation type="unfinished"></translation>
+        <translation>no es un archivo: {path} (es una carpeta)</translation>
     </message>
     <message>
         <source>cannot read {path}: permission denied</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede leer {path}: permiso denegado</translation>
     </message>
     <message>
         <source>not a GGUF file: {path} ({reason})</source>
-        <translation type="unfinished"></translation>
+        <translation>no es un archivo GGUF: {path} ({reason})</translation>
     </message>
     <message>
         <source>empty file: {path}</source>
-        <translation type="unfinished"></translation>
+        <translation>archivo vacío: {path}</translation>
     </message>
     <message>
         <source>truncated GGUF file: {path} (has {size}, which ends inside the header)</source>
-        <translation type="unfinished"></translation>
+        <translation>archivo GGUF truncado: {path} (tiene {size}, que termina dentro de la cabecera)</translation>
     </message>
     <message>
         <source>{file} is already imported as &apos;{name}&apos;</source>
-        <translation type="unfinished"></translation>
+        <translation>{file} ya está importado como &apos;{name}&apos;</translation>
     </message>
     <message>
         <source>{file} is already in the library as &apos;{name}&apos; (a copy with the same sha256)</source>
-        <translation type="unfinished"></translation>
+        <translation>{file} ya está en la biblioteca como &apos;{name}&apos; (una copia con el mismo sha256)</translation>
     </message>
     <message>
         <source>{file} is already in the library as &apos;{name}&apos; (the same file under another path)</source>
-        <translation type="unfinished"></translation>
+        <translation>{file} ya está en la biblioteca como &apos;{name}&apos; (el mismo archivo en otra ruta)</translation>
     </message>
     <message>
         <source>no model named &apos;{ref}&apos; (installed: {known})</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún modelo llamado &apos;{ref}&apos; (instalados: {known})</translation>
     </message>
     <message>
         <source>the file of model &apos;{name}&apos; is gone: {path} (remove it with: desktop-llm rm &quot;{name}&quot;)</source>
-        <translation type="unfinished"></translation>
+        <translation>el archivo del modelo &apos;{name}&apos; ya no está: {path} (quítalo con: desktop-llm rm &quot;{name}&quot;)</translation>
     </message>
     <message>
         <source>no model named &apos;{ref}&apos; (installed: none installed)</source>
-        <translation type="unfinished"></translation>
+        <translation>no hay ningún modelo llamado &apos;{ref}&apos; (instalados: ninguno)</translation>
     </message>
     <message>
         <source>cannot delete {path}: {reason}</source>
-        <translation type="unfinished"></translation>
+        <translation>no se puede eliminar {path}: {reason}</translation>
     </message>
     <message>
         <source>GPU layers must be &apos;auto&apos;, &apos;all&apos; or a number of layers, not {value!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>las capas en GPU deben ser &apos;auto&apos;, &apos;all&apos; o un número de capas, no {value!r}</translation>
     </message>
     <message>
         <source>context length must be between {min} and {max:,}, not {value!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>la longitud de contexto debe estar entre {min} y {max:,}, no {value!r}</translation>
     </message>
     <message>
         <source>batch size must be at least 1, not {value!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>el tamaño de lote debe ser al menos 1, no {value!r}</translation>
     </message>
     <message>
         <source>KV cache type must be one of {names}, not {value!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>el tipo de caché KV debe ser uno de {names}, no {value!r}</translation>
     </message>
     <message>
         <source>{key} must be true or false, not {value!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>{key} debe ser true o false, no {value!r}</translation>
     </message>
     <message>
         <source>{model} can&apos;t use a {kv} KV cache: its attention head size ({head}) is not a multiple of 32; use f16</source>
-        <translation type="unfinished"></translation>
+        <translation>{model} no puede usar una caché KV {kv}: el tamaño de sus cabezas de atención ({head}) no es múltiplo de 32; usa f16</translation>
     </message>
     <message>
         <source>threads must be at least 1, not {value!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>los hilos deben ser al menos 1, no {value!r}</translation>
     </message>
     <message>
         <source>a {kv} KV cache needs flash attention on (llama.cpp quantizes the V cache only with flash attention)</source>
-        <translation type="unfinished"></translation>
+        <translation>una caché KV {kv} necesita flash attention activado (llama.cpp cuantiza la caché V solo con flash attention)</translation>
     </message>
     <message>
         <source>{env}: expected SOURCE=FOLDER entries with SOURCE one of {sources}, not {entry!r}</source>
-        <translation type="unfinished"></translation>
+        <translation>{env}: se esperaban entradas SOURCE=FOLDER con SOURCE uno de {sources}, no {entry!r}</translation>
     </message>
     <message>
         <source>remote server {server} ({url}) failed: {reason}</source>
@@ -2168,6 +2176,14 @@ archivo recomendado: {file}</translation>
 <context>
     <name>HubService</name>
     <message>
+        <source>no connection to Hugging Face</source>
+        <translation>no hay conexión con Hugging Face</translation>
+    </message>
+    <message>
+        <source>license</source>
+        <translation>licencia</translation>
+    </message>
+    <message>
         <source>open {repo} first</source>
         <translation>abre primero {repo}</translation>
     </message>
@@ -2186,6 +2202,10 @@ archivo recomendado: {file}</translation>
     <message>
         <source>not enough disk space in {folder}: {file} needs {size} plus {spare} to spare, {free} free</source>
         <translation>no hay espacio suficiente en {folder}: {file} necesita {size} más {spare} de margen, y hay {free} libres</translation>
+    </message>
+    <message>
+        <source>{title}: {error}</source>
+        <translation>{title}: {error}</translation>
     </message>
 </context>
 <context>
@@ -2459,6 +2479,10 @@ archivo recomendado: {file}</translation>
 </context>
 <context>
     <name>LibraryService</name>
+    <message>
+        <source>{path}: {error}</source>
+        <translation>{path}: {error}</translation>
+    </message>
     <message>
         <source>plain completion (no chat template)</source>
         <translation>completado simple (sin plantilla de chat)</translation>

@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
+from desktop_llm.core.models.gguf_info import read_header
+from desktop_llm.errors import ModelFileError, UserError
+from desktop_llm.services.error_text import error_text
+from desktop_llm.services.hub_service import OFFLINE_KIND, error_kind
 from desktop_llm.ui import locale_format
 from desktop_llm.ui.language import (
     current_language,
@@ -69,3 +73,21 @@ def test_spanish_words_numbers_and_plurals(spanish: list[QTranslator]) -> None:
     assert locale_format.ago(1000.0, now=1000.0 + 180) == "hace 3 minutos"
     assert locale_format.ago(1000.0, now=1000.0 + 60) == "hace 1 minuto"
     assert locale_format.rate(12.5) == "12,5 tok/s"
+
+
+def test_core_errors_shown_in_spanish(spanish: list[QTranslator], tmp_path: Path) -> None:
+    """An error raised in core keeps its English message (the CLI's) and is shown in the
+    window's language, with its values and an errno phrase translated too."""
+    empty = tmp_path / "empty.gguf"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelFileError) as caught:
+        read_header(empty)
+    assert caught.value.message == f"empty file: {empty}"
+    assert error_text(caught.value) == f"archivo vacío: {empty}"
+    wrapped = UserError.of("{name}: {reason}", name="chats.json", reason=caught.value)
+    assert error_text(wrapped) == f"chats.json: archivo vacío: {empty}"
+    assert error_text(UserError("the disk is full")) == "el disco está lleno"
+    assert error_text(UserError("something only English")) == "something only English"
+    offline = UserError.of("no connection to Hugging Face: {reason}", reason="no network")
+    assert error_text(offline) == "no hay conexión con Hugging Face: no hay red"
+    assert error_kind(error_text(offline)) == error_kind(offline.message) == OFFLINE_KIND
