@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
@@ -91,6 +92,9 @@ _NO_LOCK = str(
     QT_TRANSLATE_NOOP("App", "cannot create the lock file {path}: check the folder's permissions")
 )
 
+if TYPE_CHECKING:
+    from desktop_llm.ui.main_window import MainWindow
+
 
 class StartupError(UserError):
     """A problem found here that keeps the window from opening: ``message`` in English
@@ -131,6 +135,27 @@ class AppServices:
             self.chat_transfer = ChatTransferService(
                 ChatTransferRepository(self.conn), database=getattr(self.conn, "path", None)
             )
+
+    def main_window(self, **options: Any) -> MainWindow:
+        """The main window on every one of these services (``options``: MainWindow's
+        others, such as ``first_run``); app.py's, the GUI tests' and the screenshots'."""
+        from desktop_llm.ui.main_window import MainWindow
+
+        return MainWindow(
+            self.service,
+            self.library_service,
+            hub=self.hub,
+            hardware=self.hardware,
+            compare=self.compare,
+            benchmark=self.benchmark,
+            backup=self.backup,
+            server=self.server,
+            chat_search=self.chat_search,
+            chat_transfer=self.chat_transfer,
+            cluster=self.cluster,
+            remote=self.remote,
+            **options,
+        )
 
     def close(self) -> None:
         """Stop any reply and download, the API server, end the workers and close the
@@ -243,7 +268,6 @@ def run_gui(
     """
     from desktop_llm.ui.crash_dialog import install_excepthook
     from desktop_llm.ui.language import install_language, remove_language
-    from desktop_llm.ui.main_window import MainWindow
     from desktop_llm.ui.theme import apply_theme
 
     app = _application()
@@ -258,21 +282,8 @@ def run_gui(
     service = parts.service
     # Before any window exists: every widget reads its text through the translators.
     translators = install_language(app, service.settings.language)
-    window = MainWindow(
-        service,
-        parts.library_service,
-        engine_probe=functools.partial(probe_engine, paths.logs),
-        first_run=first_run,
-        hub=parts.hub,
-        hardware=parts.hardware,
-        compare=parts.compare,
-        benchmark=parts.benchmark,
-        backup=parts.backup,
-        server=parts.server,
-        chat_search=parts.chat_search,
-        chat_transfer=parts.chat_transfer,
-        cluster=parts.cluster,
-        remote=parts.remote,
+    window = parts.main_window(
+        engine_probe=functools.partial(probe_engine, paths.logs), first_run=first_run
     )
     apply_theme(app, parts.service.settings.theme)  # light, dark or the system's
     install_excepthook(window)

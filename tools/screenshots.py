@@ -28,7 +28,6 @@ from desktop_llm.core.chat.conversation import ChatSettings  # noqa: E402
 from desktop_llm.core.settings import Settings, save_settings  # noqa: E402
 from desktop_llm.paths import AppPaths  # noqa: E402
 from desktop_llm.ui.language import install_language, remove_language  # noqa: E402
-from desktop_llm.ui.main_window import MainWindow  # noqa: E402
 from desktop_llm.ui.theme import apply_theme  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -79,18 +78,7 @@ def main(argv: list[str]) -> int:
         quick = ChatSettings(temperature=0.0, seed=7, max_tokens=160)
         save_settings(paths.settings_file, Settings(default_chat=quick.to_dict()))
         parts = build_services(paths)
-        window = MainWindow(
-            parts.service,
-            parts.library_service,
-            hub=parts.hub,
-            hardware=parts.hardware,
-            compare=parts.compare,
-            benchmark=parts.benchmark,
-            backup=parts.backup,
-            server=parts.server,
-            chat_search=parts.chat_search,
-            chat_transfer=parts.chat_transfer,
-        )
+        window = parts.main_window()
         try:
             apply_theme(app, "light")
             window.resize(*SIZE)

@@ -19,17 +19,7 @@ from desktop_llm.ui.theme import apply_theme
 @pytest.fixture
 def full(qtbot: QtBot, app_paths: AppPaths) -> Iterator[tuple[MainWindow, AppServices]]:
     parts = build_services(app_paths)
-    window = MainWindow(
-        parts.service,
-        parts.library_service,
-        compare=parts.compare,
-        hub=parts.hub,
-        hardware=parts.hardware,
-        backup=parts.backup,
-        server=parts.server,
-        remote=parts.remote,
-        cluster=parts.cluster,
-    )
+    window = parts.main_window()
     qtbot.addWidget(window)
     yield window, parts
     app = QApplication.instance()

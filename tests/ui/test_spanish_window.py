@@ -217,20 +217,7 @@ def everything(
 ) -> Iterator[tuple[MainWindow, AppServices]]:
     save_settings(app_paths.settings_file, Settings(default_chat=QUICK_CHAT.to_dict()))
     parts = build_services(app_paths)
-    window = MainWindow(
-        parts.service,
-        parts.library_service,
-        compare=parts.compare,
-        hub=parts.hub,
-        hardware=parts.hardware,
-        benchmark=parts.benchmark,
-        backup=parts.backup,
-        server=parts.server,
-        remote=parts.remote,
-        cluster=parts.cluster,
-        chat_search=parts.chat_search,
-        chat_transfer=parts.chat_transfer,
-    )
+    window = parts.main_window()
     qtbot.addWidget(window)
     window.show()
     yield window, parts
