@@ -48,6 +48,7 @@ from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.chat_transfer_service import ChatTransferService
 from desktop_llm.services.cluster_service import ClusterService
 from desktop_llm.services.compare_service import CompareService
+from desktop_llm.services.error_text import plan_text
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
@@ -222,7 +223,7 @@ def build_services(paths: AppPaths) -> AppServices:
 
     def plan_words(model_id: int) -> str:
         n_ctx = ChatSettings.from_dict(service.settings.default_chat).n_ctx
-        return engine.plan(library.ref_for(library.get(model_id)), n_ctx).description
+        return plan_text(engine.plan(library.ref_for(library.get(model_id)), n_ctx))
 
     hardware = HardwareService(paths.logs, planner=plan_words)
     # Compare panes load their models as the chat does: same options, same planner.

@@ -51,7 +51,8 @@ def ts_path(language: str, folder: Path = SOURCES) -> Path:
 
 
 def error_texts(files: list[Path] | None = None) -> list[str]:
-    """The texts of ``XError.of("...", ...)`` calls and the plain errno phrases (in
+    """The texts of ``XError.of("...", ...)`` (and the planner's ``Phrase.of``) calls and
+    the plain errno phrases (in
     ``files``; default: every file of ERRORS_FROM)."""
     found: list[str] = []
     if files is None:
@@ -66,7 +67,7 @@ def error_texts(files: list[Path] | None = None) -> list[str]:
                 and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "of"
                 and isinstance(node.func.value, ast.Name)
-                and node.func.value.id.endswith(("Error", "Busy"))
+                and node.func.value.id.endswith(("Error", "Busy", "Phrase"))
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)

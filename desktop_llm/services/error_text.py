@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from desktop_llm.core.hardware.planner import Described, Plan
 from desktop_llm.errors import UserError
 
 translate = QCoreApplication.translate
@@ -34,6 +35,25 @@ def _field(value: object) -> object:
     <why>") or one of the errors' own phrases; anything else as it is."""
     if isinstance(value, UserError):
         return error_text(value)
+    if isinstance(value, Described):  # a plan's description: its parts translated
+        return plan_text(value.plan)
     if isinstance(value, str):
         return translate("Errors", value)
     return value
+
+
+def plan_text(plan: Plan) -> str:
+    """How a model would load (``Plan.description``) in the window's language: each of
+    its parts translated ("all 30 layers on the GPU"; "needs 9.1 GB of RAM, ...")."""
+    if not plan.phrases:
+        return plan.description
+    parts = []
+    for phrase in plan.phrases:
+        try:
+            parts.append(translate("Errors", phrase.template).format(**dict(phrase.fields)))
+        except (KeyError, IndexError, ValueError):
+            parts.append(phrase.text())
+    joined = "; ".join(parts)
+    if plan.fits:
+        return joined
+    return translate("Errors", "will not fit: {problems}").format(problems=joined)

@@ -1552,6 +1552,78 @@ archivo recomendado: {file}</translation>
         <translation>el worker RPC {endpoint} cerró la conexión ({reason}); puede que use otra versión de llama.cpp (esta habla RPC {version})</translation>
     </message>
     <message>
+        <source>needs {needed} of GPU memory, {free} free</source>
+        <translation>necesita {needed} de memoria de GPU, hay {free} libres</translation>
+    </message>
+    <message>
+        <source>CPU only: the GPU has {free} free, not enough for one layer</source>
+        <translation>solo CPU: la GPU tiene {free} libres, no basta para una capa</translation>
+    </message>
+    <message>
+        <source>context cut from {requested:,} to {ctx:,} tokens to fit</source>
+        <translation>contexto reducido de {requested:,} a {ctx:,} tokens para que quepa</translation>
+    </message>
+    <message>
+        <source>needs {needed} of RAM, {free} free</source>
+        <translation>necesita {needed} de RAM, hay {free} libres</translation>
+    </message>
+    <message>
+        <source>needs {needed} of memory, {free} free</source>
+        <translation>necesita {needed} de memoria, hay {free} libres</translation>
+    </message>
+    <message>
+        <source>needs {needed} of GPU memory, {free} free (some must stay free for the system)</source>
+        <translation>necesita {needed} de memoria de GPU, hay {free} libres (parte debe quedar libre para el sistema)</translation>
+    </message>
+    <message>
+        <source>all {n} layers on the GPU</source>
+        <translation>las {n} capas en la GPU</translation>
+    </message>
+    <message>
+        <source>{on_gpu} of {n} layers on the GPU, the rest on the CPU</source>
+        <translation>{on_gpu} de {n} capas en la GPU, el resto en la CPU</translation>
+    </message>
+    <message>
+        <source>CPU only (GPU layers set to 0)</source>
+        <translation>solo CPU (capas en GPU puestas a 0)</translation>
+    </message>
+    <message>
+        <source>CPU only: no GPU found</source>
+        <translation>solo CPU: no se encontró ninguna GPU</translation>
+    </message>
+    <message>
+        <source>CPU only: the engine has no GPU support, see Settings &gt; Hardware</source>
+        <translation>solo CPU: el motor no tiene soporte de GPU, mira Ajustes &gt; Hardware</translation>
+    </message>
+    <message>
+        <source>CPU only</source>
+        <translation>solo CPU</translation>
+    </message>
+    <message>
+        <source>CPU only: the GPU&apos;s free memory is unknown; set the GPU layers by hand</source>
+        <translation>solo CPU: no se sabe cuánta memoria libre tiene la GPU; fija tú las capas en GPU</translation>
+    </message>
+    <message>
+        <source>not enough memory</source>
+        <translation>no hay memoria suficiente</translation>
+    </message>
+    <message>
+        <source>needs {needed} of RAM, {free} free (some must stay free for the system)</source>
+        <translation>necesita {needed} de RAM, hay {free} libres (parte debe quedar libre para el sistema)</translation>
+    </message>
+    <message>
+        <source>needs {needed} of memory, {free} free (some must stay free for the system)</source>
+        <translation>necesita {needed} de memoria, hay {free} libres (parte debe quedar libre para el sistema)</translation>
+    </message>
+    <message>
+        <source>split over {count} places, layers: {layers}</source>
+        <translation>repartido en {count} sitios, capas: {layers}</translation>
+    </message>
+    <message>
+        <source>{name} needs {needed}, {free} free</source>
+        <translation>{name} necesita {needed}, hay {free} libres</translation>
+    </message>
+    <message>
         <source>{repo} is gated: accept its license on https://huggingface.co/{repo} and add an access token in Settings (or set HF_TOKEN)</source>
         <translation>{repo} está restringido: acepta su licencia en https://huggingface.co/{repo} y añade un token de acceso en Ajustes (o define HF_TOKEN)</translation>
     </message>
@@ -2038,6 +2110,10 @@ archivo recomendado: {file}</translation>
     <message>
         <source>folder is not writable: {path}</source>
         <translation>no se puede escribir en la carpeta: {path}</translation>
+    </message>
+    <message>
+        <source>will not fit: {problems}</source>
+        <translation>no cabe: {problems}</translation>
     </message>
 </context>
 <context>

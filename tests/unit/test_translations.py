@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
+from desktop_llm.core.hardware.planner import Described, Machine, plan_for_header
 from desktop_llm.core.models.gguf_info import read_header
 from desktop_llm.errors import ModelFileError, UserError
-from desktop_llm.services.error_text import error_text
+from desktop_llm.services.error_text import error_text, plan_text
 from desktop_llm.services.hub_service import OFFLINE_KIND, error_kind
 from desktop_llm.ui import locale_format
 from desktop_llm.ui.language import (
@@ -91,3 +92,18 @@ def test_core_errors_shown_in_spanish(spanish: list[QTranslator], tmp_path: Path
     offline = UserError.of("no connection to Hugging Face: {reason}", reason="no network")
     assert error_text(offline) == "no hay conexión con Hugging Face: no hay red"
     assert error_kind(error_text(offline)) == error_kind(offline.message) == OFFLINE_KIND
+
+
+def test_a_plan_in_spanish(spanish: list[QTranslator], smollm2: Path) -> None:
+    """How a model would load, in the window's language: each part of the planner's
+    English description translated, also inside the error of a load that doesn't fit."""
+    header = read_header(smollm2)
+    fits = plan_for_header(header, Machine(ram_free=8 << 30), ctx=2048)
+    assert fits.description == "CPU only: no GPU found"
+    assert plan_text(fits) == "solo CPU: no se encontró ninguna GPU"
+    tight = plan_for_header(header, Machine(ram_free=1 << 20), ctx=2048)
+    assert tight.description.startswith("will not fit: needs ")
+    assert plan_text(tight).startswith("no cabe: necesita ")
+    error = UserError.of("{name} {plan}; close other programs", name="m", plan=Described(tight))
+    assert error.message == f"m {tight.description}; close other programs"
+    assert error_text(error).startswith("m no cabe: necesita ")

@@ -21,7 +21,7 @@ from desktop_llm.core.engine.interface import Engine
 from desktop_llm.core.engine.protocol import Loaded, LoadParams
 from desktop_llm.core.hardware.cluster import check_workers
 from desktop_llm.core.hardware.detect import load_nvml
-from desktop_llm.core.hardware.planner import GpuLayers, Machine, Plan, fit_warning
+from desktop_llm.core.hardware.planner import Described, GpuLayers, Machine, Plan, fit_warning
 from desktop_llm.core.hardware.probe import detect_hardware
 from desktop_llm.core.models.library import ModelRef
 from desktop_llm.core.models.options import (
@@ -200,7 +200,7 @@ class EngineSession:
                     "{name} {plan}; close other programs, or choose a "
                     "shorter context, a smaller model, or the GPU layers yourself",
                     name=ref.name,
-                    plan=plan.description,
+                    plan=Described(plan),
                 )
             logger.warning("loading %s anyway: %s", ref.name, plan.description)
         logger.info("loading %s: %s", ref.name, plan.description)

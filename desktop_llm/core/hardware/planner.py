@@ -236,6 +236,23 @@ class Machine:
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A part of a plan's description: a literal text with named fields, so that the
+    window can say it in its language (issue 20; ``tools/translations.py`` extracts
+    every ``Phrase.of`` text). ``text()`` is its English."""
+
+    template: str
+    fields: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, template: str, /, **fields: Any) -> Phrase:
+        return cls(template, tuple(fields.items()))
+
+    def text(self) -> str:
+        return self.template.format(**dict(self.fields))
+
+
+@dataclass(frozen=True)
 class Plan:
     """How a model will be loaded, and whether it fits. ``to_dict`` keys are the
     stable JSON of ``desktop-llm plan --json``."""
@@ -260,6 +277,9 @@ class Plan:
     unified: bool = False
     split: tuple[DeviceShare, ...] = ()
     """With RPC workers: the layers on this PC and on each device (split.py)."""
+    phrases: tuple[Phrase, ...] = ()
+    """The description's parts: where the layers go and what was cut, or (when it
+    doesn't fit) each shortfall; :func:`describe` joins them."""
 
     @property
     def n_gpu_layers(self) -> int:
@@ -283,7 +303,9 @@ class Plan:
         return self.ctx < self.requested_ctx
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["phrases"]  # the description says it (plan --json's keys stay stable)
+        return data
 
 
 def plan_load(
@@ -426,24 +448,32 @@ class _Planner:
         )
         return _with_description(plan, self._placement(plan), self)
 
-    def _placement(self, plan: Plan) -> str:
+    def _placement(self, plan: Plan) -> Phrase:
         n = plan.total_layers
         if plan.gpu_layers == n and n:
-            return f"all {n} layers on the GPU"
+            return Phrase.of("all {n} layers on the GPU", n=n)
         if plan.gpu_layers:
-            return f"{plan.gpu_layers} of {n} layers on the GPU, the rest on the CPU"
+            return Phrase.of(
+                "{on_gpu} of {n} layers on the GPU, the rest on the CPU",
+                on_gpu=plan.gpu_layers,
+                n=n,
+            )
         if self.gpu_layers == 0:
-            return "CPU only (GPU layers set to 0)"
+            return Phrase.of("CPU only (GPU layers set to 0)")
         if not self.machine.gpu_free:
-            return "CPU only: no GPU found"
+            return Phrase.of("CPU only: no GPU found")
         if not self.machine.offload:
-            return "CPU only: the engine has no GPU support, see Settings > Hardware"
+            return Phrase.of("CPU only: the engine has no GPU support, see Settings > Hardware")
         if self.gpu_layers != "auto":
-            return "CPU only"
+            return Phrase.of("CPU only")
         if self.gpu_budget is None:
-            return "CPU only: the GPU's free memory is unknown; set the GPU layers by hand"
+            return Phrase.of(
+                "CPU only: the GPU's free memory is unknown; set the GPU layers by hand"
+            )
         free = _sum_known(self.machine.gpu_free) or 0
-        return f"CPU only: the GPU has {format_size(free)} free, not enough for one layer"
+        return Phrase.of(
+            "CPU only: the GPU has {free} free, not enough for one layer", free=format_size(free)
+        )
 
 
 def _sum_known(values: tuple[int | None, ...]) -> int | None:
@@ -451,21 +481,49 @@ def _sum_known(values: tuple[int | None, ...]) -> int | None:
     return sum(known) if known else None
 
 
-def _with_description(plan: Plan, placement: str, planner: _Planner) -> Plan:
-    if plan.fits:
-        text = placement
-        if plan.ctx_reduced:
-            text += f"; context cut from {plan.requested_ctx:,} to {plan.ctx:,} tokens to fit"
-    else:
-        text = "will not fit: " + "; ".join(_shortfalls(plan, planner))
-    return replace(plan, description=text)
+def _with_description(plan: Plan, placement: Phrase, planner: _Planner) -> Plan:
+    fits = (placement, *context_cut(plan))
+    phrases = fits if plan.fits else tuple(_shortfalls(plan, planner))
+    return replace(plan, phrases=phrases, description=describe(plan.fits, phrases))
 
 
-def _shortfalls(plan: Plan, planner: _Planner) -> list[str]:
+class Described(str):
+    """A plan's English description that keeps its plan: put in an error's fields,
+    the window says it in its language (services/error_text.py)."""
+
+    plan: Plan
+
+    def __new__(cls, plan: Plan) -> Described:
+        text = super().__new__(cls, plan.description)
+        text.plan = plan
+        return text
+
+
+def describe(fits: bool, phrases: tuple[Phrase, ...]) -> str:
+    """A plan's description in English, from its parts ("will not fit: ..." when it
+    doesn't)."""
+    text = "; ".join(phrase.text() for phrase in phrases)
+    return text if fits else f"will not fit: {text}"
+
+
+def context_cut(plan: Plan) -> tuple[Phrase, ...]:
+    """The part that says the context was cut to fit (none when it wasn't)."""
+    if not plan.ctx_reduced:
+        return ()
+    return (
+        Phrase.of(
+            "context cut from {requested:,} to {ctx:,} tokens to fit",
+            requested=plan.requested_ctx,
+            ctx=plan.ctx,
+        ),
+    )
+
+
+def _shortfalls(plan: Plan, planner: _Planner) -> list[Phrase]:
     problems = []
-    memory = "memory" if plan.unified else "RAM"
     if plan.ram_bytes > planner.ram_budget:
-        problems.append(_need(plan.ram_bytes, plan.ram_free, memory))
+        what = "memory" if plan.unified else "RAM"
+        problems.append(_need(plan.ram_bytes, plan.ram_free, what))
     if (
         plan.vram_bytes
         and planner.gpu_budget is not None
@@ -473,14 +531,32 @@ def _shortfalls(plan: Plan, planner: _Planner) -> list[str]:
         and plan.vram_free is not None
     ):
         problems.append(_need(plan.vram_bytes, plan.vram_free, "GPU memory"))
-    return problems or ["not enough memory"]
+    return problems or [Phrase.of("not enough memory")]
 
 
-def _need(needed: int, free: int, what: str) -> str:
-    text = f"needs {format_size(needed)} of {what}, {format_size(free)} free"
-    if needed <= free:
-        text += " (some must stay free for the system)"
-    return text
+def _need(needed: int, free: int, what: str) -> Phrase:
+    sizes = {"needed": format_size(needed), "free": format_size(free)}
+    tight = needed <= free  # it is there, but some must stay free for the system
+    if what == "RAM":
+        if tight:
+            return Phrase.of(
+                "needs {needed} of RAM, {free} free (some must stay free for the system)",
+                **sizes,
+            )
+        return Phrase.of("needs {needed} of RAM, {free} free", **sizes)
+    if what == "memory":
+        if tight:
+            return Phrase.of(
+                "needs {needed} of memory, {free} free (some must stay free for the system)",
+                **sizes,
+            )
+        return Phrase.of("needs {needed} of memory, {free} free", **sizes)
+    if tight:
+        return Phrase.of(
+            "needs {needed} of GPU memory, {free} free (some must stay free for the system)",
+            **sizes,
+        )
+    return Phrase.of("needs {needed} of GPU memory, {free} free", **sizes)
 
 
 def plan_for_header(

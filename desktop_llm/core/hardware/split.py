@@ -28,8 +28,11 @@ from desktop_llm.core.hardware.planner import (
     GpuLayers,
     Machine,
     ModelSizes,
+    Phrase,
     Plan,
+    context_cut,
     ctx_steps,
+    describe,
 )
 
 THIS_PC = "this PC"
@@ -170,16 +173,21 @@ def _plan_at(
 
 
 def _described(plan: Plan, places: list[_Place]) -> Plan:
-    parts = [f"{s.name} {s.layers}" for s in plan.split]
-    text = f"split over {len(plan.split)} places, layers: " + ", ".join(parts)
     if plan.fits:
-        if plan.ctx_reduced:
-            text += f"; context cut from {plan.requested_ctx:,} to {plan.ctx:,} tokens to fit"
+        layers = ", ".join(f"{s.name} {s.layers}" for s in plan.split)
+        where = Phrase.of(
+            "split over {count} places, layers: {layers}", count=len(plan.split), layers=layers
+        )
+        phrases: tuple[Phrase, ...] = (where, *context_cut(plan))
     else:
-        short = [
-            f"{s.name} needs {format_size(s.need_bytes)}, {format_size(s.free_bytes)} free"
+        phrases = tuple(
+            Phrase.of(
+                "{name} needs {needed}, {free} free",
+                name=s.name,
+                needed=format_size(s.need_bytes),
+                free=format_size(s.free_bytes),
+            )
             for s, p in zip(plan.split, places, strict=True)
             if s.need_bytes > p.budget
-        ]
-        text = "will not fit: " + "; ".join(short)
-    return replace(plan, description=text)
+        )
+    return replace(plan, phrases=phrases, description=describe(plan.fits, phrases))
