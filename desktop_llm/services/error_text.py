@@ -23,14 +23,14 @@ def error_text(exc: UserError) -> str:
     or no translation)."""
     if exc.template is None:
         return translate("Errors", exc.message)
-    fields = {name: _field(value) for name, value in exc.fields.items()}
+    fields = {name: core_text(value) for name, value in exc.fields.items()}
     try:
         return translate("Errors", exc.template).format(**fields)
     except (KeyError, IndexError, ValueError):  # a translation that names other fields
         return exc.message
 
 
-def _field(value: object) -> object:
+def core_text(value: object) -> object:
     """A value in the window's language: an error (one wrapped in another: "chats.json:
     <why>") or one of the errors' own phrases; anything else as it is."""
     if isinstance(value, UserError):

@@ -62,7 +62,7 @@ from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths
 from desktop_llm.services.background import Background
 from desktop_llm.services.downloads_model import DownloadRow, DownloadsModel
-from desktop_llm.services.error_text import error_text
+from desktop_llm.services.error_text import core_text, error_text
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.storage import DownloadRepository, ModelRecord
 
@@ -289,7 +289,7 @@ class HubService(QObject):
                     n_layers=c.fit.n_layers,
                     ctx=c.fit.ctx,
                     ctx_cut=c.fit.ctx_cut,
-                    fit_detail=c.fit.detail,
+                    fit_detail=str(core_text(c.fit.detail)),
                     recommended=c.recommended,
                     installed=self._installed(listing, c),
                 )

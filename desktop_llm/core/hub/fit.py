@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from desktop_llm.core.formatting import format_size
-from desktop_llm.core.hardware.planner import Machine, plan_for_header
+from desktop_llm.core.hardware.planner import Described, Machine, plan_for_header
 from desktop_llm.core.models.gguf_info import GGUFHeader
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def verdict(header: GGUFHeader | None, size: int, machine: Machine, n_ctx: int) 
                 p.gpu_layers,
                 p.total_layers,
                 needed,
-                p.description,  # it says so when the context had to be cut to fit
+                Described(p),  # it says so when the context had to be cut to fit
                 p.ctx,
                 ctx_cut=p.fits and p.ctx_reduced,
             )
