@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,24 @@ def test_the_app_side_of_the_engine_never_loads_llama_cpp() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_window_starts_without_the_hubs_client_or_numpy(tmp_path: Path) -> None:
+    """Issue 16: building every service the window starts with imports neither
+    huggingface_hub (~170 ms; made when the Hub is first used) nor numpy (~50 ms; the
+    leaderboard's)."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from desktop_llm.app import build_services\n"
+        "from desktop_llm.paths import AppPaths\n"
+        f"parts = build_services(AppPaths.under(Path({str(tmp_path)!r})).ensure())\n"
+        "print(sorted(m for m in ('huggingface_hub', 'numpy', 'llama_cpp') if m in sys.modules))\n"
+        "parts.close()\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[0] == "[]"

@@ -14,9 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported when a leaderboard is computed (~50 ms)
+    import numpy as np
+
 
 ELO_BASE = 1000.0
 ELO_SCALE = 400.0 / math.log(10.0)
@@ -73,6 +75,8 @@ def fit_bradley_terry(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Strengths and their standard errors. ``wins[i, j]``: how often i beat j (ties
     as 0.5 on both sides). Returns ``(theta, stderr)``, theta centred at 0."""
+    import numpy as np
+
     n = len(models)
     games = wins + wins.T
     theta = np.zeros(n)
@@ -104,6 +108,8 @@ def leaderboard(votes: Iterable[VoteLike], *, prior: float = DEFAULT_PRIOR) -> l
     models = sorted({v.model_a for v in votes} | {v.model_b for v in votes})
     if not models:
         return []
+    import numpy as np
+
     index = {m: i for i, m in enumerate(models)}
     n = len(models)
     wins = np.zeros((n, n))

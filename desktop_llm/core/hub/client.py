@@ -18,18 +18,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
-
-import httpx2
-from huggingface_hub import HfApi, constants
-from huggingface_hub.errors import (
-    GatedRepoError,
-    HfHubHTTPError,
-    OfflineModeIsEnabled,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
 
 from desktop_llm.core.hardware.planner import Machine
 from desktop_llm.core.hub.files import ModelFiles, RemoteFile, RepoFiles, group_files
@@ -41,6 +31,12 @@ from desktop_llm.core.models.gguf_info import (
     parse_header,
 )
 from desktop_llm.errors import UserError, plain_reason
+
+# huggingface_hub (and its httpx) are imported when a client is first used, not with this
+# module: the window builds its hub service at start-up and ~170 ms of imports would
+# delay every start (issue 16), though most starts never search the Hub.
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +114,8 @@ def _quiet_hub() -> None:
     from its ``constants`` at call time; an explicit HF_HUB_DISABLE_TELEMETRY=0 or
     HF_HUB_DISABLE_XET=0 in the environment still wins. Called when a client is made,
     not at import (no module changes the process's state by being imported)."""
+    from huggingface_hub import constants
+
     if "HF_HUB_DISABLE_TELEMETRY" not in os.environ:
         constants.HF_HUB_DISABLE_TELEMETRY = True
     if "HF_HUB_DISABLE_XET" not in os.environ:
@@ -139,10 +137,19 @@ class HubClient:
         self._token = token
         self._timeout = timeout
         self._cache = cache_dir / "hub" / "headers"
-        _quiet_hub()
-        # token=False: never fall back to a token huggingface_hub finds on its own; the
-        # caller decides (HF_TOKEN or the one saved in Settings).
-        self._api = HfApi(endpoint=self.endpoint, token=token or False)
+        self._hf_api: HfApi | None = None
+
+    @property
+    def _api(self) -> HfApi:
+        """huggingface_hub's client, made on first use (its import costs ~170 ms)."""
+        if self._hf_api is None:
+            _quiet_hub()
+            from huggingface_hub import HfApi
+
+            # token=False: never fall back to a token huggingface_hub finds on its own;
+            # the caller decides (HF_TOKEN or the one saved in Settings).
+            self._hf_api = HfApi(endpoint=self.endpoint, token=self._token or False)
+        return self._hf_api
 
     # ---- search ----------------------------------------------------------------------
 
@@ -327,6 +334,15 @@ class HubClient:
             ) from None
 
     def _translate(self, exc: Exception, repo_id: str, revision: str | None = None) -> Exception:
+        import httpx2
+        from huggingface_hub.errors import (
+            GatedRepoError,
+            HfHubHTTPError,
+            OfflineModeIsEnabled,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
+
         if isinstance(exc, UserError):
             return exc
         if isinstance(exc, GatedRepoError):

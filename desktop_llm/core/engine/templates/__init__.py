@@ -25,9 +25,8 @@ from desktop_llm.core.engine.templates.choice import (
     choose_template,
     has_instruct_marker,
 )
-from desktop_llm.core.engine.templates.prompt import RenderedPrompt
+from desktop_llm.core.engine.templates.prompt import ChatTemplateError, RenderedPrompt
 from desktop_llm.core.engine.templates.render import render_prompt
-from desktop_llm.core.engine.templates.sandbox import ChatTemplateError
 
 __all__ = [
     "BUILTIN_TEMPLATES",

@@ -6,6 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from desktop_llm.errors import UserError
+
+
+class ChatTemplateError(UserError):
+    """The model's own chat template could not render the conversation."""
+
 
 @dataclass(frozen=True)
 class RenderedPrompt:

@@ -37,12 +37,12 @@ from jinja2.nodes import EvalContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from desktop_llm.core.engine.templates.prompt import (
+    ChatTemplateError,
     RenderedPrompt,
     Turns,
     fold_system,
     stop_strings,
 )
-from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +61,6 @@ _BIG_NUMBER = re.compile(r"\d{6,}")  # a width or precision in a format string
 _TEMPLATE_FILE = "<template>"  # the file name of code compiled from a template string
 
 _MB = 1024 * 1024
-
-
-class ChatTemplateError(UserError):
-    """The model's own chat template could not render the conversation."""
 
 
 class _TemplateRaised(jinja2.TemplateError):
