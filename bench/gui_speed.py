@@ -210,5 +210,9 @@ def run() -> list[Row]:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(row)
+    # Run alone: ``python -m bench.gui_speed`` (writes bench/results/gui_speed.json).
+    from bench.common import RESULTS, print_rows, write_json
+
+    rows = run()
+    print_rows(rows)
+    print(f"written to {write_json(RESULTS / 'gui_speed.json', rows, [])}")
