@@ -7,7 +7,7 @@ import logging
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -57,6 +57,7 @@ from desktop_llm.ui.crash_dialog import show_crash_dialog
 from desktop_llm.ui.hardware_dialog import HardwareDialog
 from desktop_llm.ui.kv_cache_dialog import KvCacheDialog
 from desktop_llm.ui.library_page import LibraryPage
+from desktop_llm.ui.markdown import render_markdown
 from desktop_llm.ui.model_picker import ModelPicker
 from desktop_llm.ui.models_window import ModelsWindow
 from desktop_llm.ui.remote_dialog import RemoteDialog
@@ -64,10 +65,13 @@ from desktop_llm.ui.server_dialog import ServerDialog
 from desktop_llm.ui.settings_panel import SettingsPanel
 from desktop_llm.ui.settings_window import OtherSettings, SettingsWindow
 from desktop_llm.ui.status_widgets import ErrorBanner, ServerBadge
-from desktop_llm.ui.theme import apply_theme
+from desktop_llm.ui.theme import apply_theme, is_dark
 from desktop_llm.ui.window_menus import MenuActions, build_menus
 
 translate = QCoreApplication.translate
+
+WARM_UP_MS = 250
+"""After the window is up: make what the first reply would otherwise make."""
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +300,9 @@ class MainWindow(QMainWindow):
 
         self.refresh_models()
         self._restore()
+        # The Markdown parser is made on its first use (~11 ms): made here once the window
+        # is up, not during the first reply's streaming (issue 16: stalls while streaming).
+        QTimer.singleShot(WARM_UP_MS, lambda: render_markdown("*warm* `up`", dark=is_dark()))
 
     # -- menus: build_menus (ui/window_menus.py) -------------------------------------
     def show_models(self) -> None:
