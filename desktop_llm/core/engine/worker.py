@@ -29,8 +29,6 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import psutil
-
 from desktop_llm.core.engine.protocol import (
     BenchRequest,
     CancelFlag,
@@ -51,9 +49,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-WORKER_NICENESS = 5
-"""The engine worker's niceness (POSIX; below-normal priority class on Windows)."""
-
 
 def main(
     conn: Connection, params: LoadParams | None, log_path: str, cancel: CancelFlag, load_id: int
@@ -68,7 +63,6 @@ def main(
     # Ctrl-C in a terminal reaches the whole process group; the host decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_the_app()
-    _yield_to_the_window()
     from desktop_llm.core.engine import loader  # imports llama_cpp: in this process only
 
     if params is None:
@@ -183,20 +177,6 @@ def _user_failed(request_id: int, exc: UserError) -> Failed:
     return Failed(
         request_id, exc.message, user_error=True, template=exc.template, fields=exc.fields
     )
-
-
-def _yield_to_the_window() -> None:
-    """Run a notch below normal priority: when generation keeps every core busy, the
-    window's thread still gets the CPU at once when it wakes (issue 16: no stalls while
-    a reply streams), and the engine loses nothing when nothing else wants the CPU."""
-    try:
-        process = psutil.Process()
-        if sys.platform == "win32":
-            process.nice(psutil.BELOW_NORMAL_PRIORITY_CLASS)
-        elif process.nice() < WORKER_NICENESS:
-            process.nice(WORKER_NICENESS)
-    except (psutil.Error, OSError):
-        logger.info("could not lower the worker's priority", exc_info=True)
 
 
 def _keep_chat_state(model: LoadedModel) -> None:
