@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QCoreApplication,
     QLockFile,
     QMessageLogContext,
@@ -48,7 +47,7 @@ from desktop_llm.services.chat_service import ChatService
 from desktop_llm.services.chat_transfer_service import ChatTransferService
 from desktop_llm.services.cluster_service import ClusterService
 from desktop_llm.services.compare_service import CompareService
-from desktop_llm.services.error_text import plan_text
+from desktop_llm.services.error_text import error_text, plan_text
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
 from desktop_llm.services.library_service import LibraryService
@@ -74,38 +73,8 @@ logger = logging.getLogger(__name__)
 
 SELF_TEST_TIMEOUT_S = 300
 
-# Shown by show_startup_error in the window's language (StartupError.window_text).
-_RUNNING = str(
-    QT_TRANSLATE_NOOP(
-        "App",
-        "{app} is already running with the data folder {folder}. "
-        "Switch to its window, or close it first.",
-    )
-)
-_RUNNING_AS = str(
-    QT_TRANSLATE_NOOP(
-        "App",
-        "{app} is already running (process {pid}) with the data folder {folder}. "
-        "Switch to its window, or close it first.",
-    )
-)
-_NO_LOCK = str(
-    QT_TRANSLATE_NOOP("App", "cannot create the lock file {path}: check the folder's permissions")
-)
-
 if TYPE_CHECKING:
     from desktop_llm.ui.main_window import MainWindow
-
-
-class StartupError(UserError):
-    """A problem found here that keeps the window from opening: ``message`` in English
-    (the terminal, the CLI), :meth:`window_text` in the window's language."""
-
-    def __init__(self, template: str, **fields: object) -> None:
-        super().__init__(template.format(**fields), template=template, fields=fields)
-
-    def window_text(self) -> str:
-        return translate("App", self.template or self.message).format(**self.fields)
 
 
 @dataclass
@@ -353,9 +322,23 @@ def acquire_instance_lock(paths: AppPaths) -> QLockFile:
     if error == QLockFile.LockError.LockFailedError:
         pid, _host, _app = lock.getLockInfo()
         if pid:
-            raise StartupError(_RUNNING_AS, app=APP_NAME, pid=pid, folder=paths.data)
-        raise StartupError(_RUNNING, app=APP_NAME, folder=paths.data)
-    raise StartupError(_NO_LOCK, path=paths.lock_file)
+            raise UserError.of(
+                "{app} is already running (process {pid}) with the data folder {folder}. "
+                "Switch to its window, or close it first.",
+                app=APP_NAME,
+                pid=pid,
+                folder=paths.data,
+            )
+        raise UserError.of(
+            "{app} is already running with the data folder {folder}. "
+            "Switch to its window, or close it first.",
+            app=APP_NAME,
+            folder=paths.data,
+        )
+    raise UserError.of(
+        "cannot create the lock file {path}: check the folder's permissions",
+        path=paths.lock_file,
+    )
 
 
 def can_show_dialogs() -> bool:
@@ -382,7 +365,7 @@ def show_startup_error(error: UserError, settings_file: Path | None = None) -> N
         choice = load_settings(settings_file).language if settings_file else "system"
         translators = install_language(app, choice)
         try:
-            text = error.window_text() if isinstance(error, StartupError) else error.message
+            text = error_text(error)  # the errors of paths.py too (folder missing...)
             title = translate("App", "{app} cannot start").format(app=APP_NAME)
             QMessageBox.critical(None, title, text)
         finally:

@@ -36,6 +36,7 @@ ERRORS_FROM = (
     "desktop_llm/storage",
     "desktop_llm/errors.py",
     "desktop_llm/paths.py",
+    "desktop_llm/app.py",
 )
 """Where the errors the window shows are raised: their ``XError.of("...")`` texts and
 ``errors._PLAIN_ERRNO``'s phrases are extracted in the context "Errors"."""

@@ -24,10 +24,7 @@ def error_text(exc: UserError) -> str:
     if exc.template is None:
         return translate("Errors", exc.message)
     fields = {name: core_text(value) for name, value in exc.fields.items()}
-    try:
-        return translate("Errors", exc.template).format(**fields)
-    except (KeyError, IndexError, ValueError):  # a translation that names other fields
-        return exc.message
+    return _filled(exc.template, fields, exc.message)
 
 
 def core_text(value: object) -> object:
@@ -47,13 +44,18 @@ def plan_text(plan: Plan) -> str:
     its parts translated ("all 30 layers on the GPU"; "needs 9.1 GB of RAM, ...")."""
     if not plan.phrases:
         return plan.description
-    parts = []
-    for phrase in plan.phrases:
-        try:
-            parts.append(translate("Errors", phrase.template).format(**dict(phrase.fields)))
-        except (KeyError, IndexError, ValueError):
-            parts.append(phrase.text())
-    joined = "; ".join(parts)
+    joined = "; ".join(
+        _filled(phrase.template, dict(phrase.fields), phrase.text()) for phrase in plan.phrases
+    )
     if plan.fits:
         return joined
     return translate("Errors", "will not fit: {problems}").format(problems=joined)
+
+
+def _filled(template: str, fields: dict[str, object], english: str) -> str:
+    """``template`` translated with ``fields`` filled in; ``english`` when the
+    translation names fields the text doesn't have."""
+    try:
+        return translate("Errors", template).format(**fields)
+    except (KeyError, IndexError, ValueError):
+        return english

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
-LANGUAGE_NAMES = (("system", "System"), ("en", "English"), ("es", "Español"))
-"""Settings > Language's choices; a language's own name is not translated."""
+LANGUAGE_NAMES = (("en", "English"), ("es", "Español"))
+"""Settings > Language's languages (after "Like the system"); each in its own words."""
 TRANSLATED = ("en", "es")
 """The languages with a translation; any other system language gets English."""
 _speaking = ["en"]

@@ -129,9 +129,9 @@ class SettingsWindow(QDialog):
         )
         form.addRow(translate("SettingsWindow", "Theme"), self.theme)
         self.language = QComboBox()
+        self.language.addItem(translate("SettingsWindow", "Like the system"), "system")
         for code, name in LANGUAGE_NAMES:
-            label = translate("SettingsWindow", "Like the system") if code == "system" else name
-            self.language.addItem(label, code)
+            self.language.addItem(name, code)
         chosen = self._service.settings.language
         self.language.setCurrentIndex(max(0, self.language.findData(chosen)))
         self.language_note = QLabel()

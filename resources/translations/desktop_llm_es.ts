@@ -47,18 +47,6 @@
 <context>
     <name>App</name>
     <message>
-        <source>{app} is already running with the data folder {folder}. Switch to its window, or close it first.</source>
-        <translation>{app} ya está en marcha con la carpeta de datos {folder}. Cambia a su ventana o ciérralo primero.</translation>
-    </message>
-    <message>
-        <source>{app} is already running (process {pid}) with the data folder {folder}. Switch to its window, or close it first.</source>
-        <translation>{app} ya está en marcha (proceso {pid}) con la carpeta de datos {folder}. Cambia a su ventana o ciérralo primero.</translation>
-    </message>
-    <message>
-        <source>cannot create the lock file {path}: check the folder&apos;s permissions</source>
-        <translation>no se puede crear el archivo de bloqueo {path}: revisa los permisos de la carpeta</translation>
-    </message>
-    <message>
         <source>{app} cannot start</source>
         <translation>{app} no puede iniciarse</translation>
     </message>
@@ -2110,6 +2098,18 @@ archivo recomendado: {file}</translation>
     <message>
         <source>folder is not writable: {path}</source>
         <translation>no se puede escribir en la carpeta: {path}</translation>
+    </message>
+    <message>
+        <source>cannot create the lock file {path}: check the folder&apos;s permissions</source>
+        <translation>no se puede crear el archivo de bloqueo {path}: revisa los permisos de la carpeta</translation>
+    </message>
+    <message>
+        <source>{app} is already running with the data folder {folder}. Switch to its window, or close it first.</source>
+        <translation>{app} ya está en marcha con la carpeta de datos {folder}. Cambia a su ventana o ciérralo primero.</translation>
+    </message>
+    <message>
+        <source>{app} is already running (process {pid}) with the data folder {folder}. Switch to its window, or close it first.</source>
+        <translation>{app} ya está en marcha (proceso {pid}) con la carpeta de datos {folder}. Cambia a su ventana o ciérralo primero.</translation>
     </message>
     <message>
         <source>will not fit: {problems}</source>

@@ -20,7 +20,6 @@ from pytestqt.qtbot import QtBot
 from desktop_llm import __version__
 from desktop_llm.app import (
     AppServices,
-    StartupError,
     acquire_instance_lock,
     app_icon,
     build_services,
@@ -157,11 +156,12 @@ def test_start_up_error_box_speaks_the_chosen_language(
     save_settings(app_paths.settings_file, Settings(language="es"))
     first = acquire_instance_lock(app_paths)
     try:
-        with pytest.raises(StartupError) as refused:
+        with pytest.raises(UserError) as refused:
             acquire_instance_lock(app_paths)
     finally:
         first.unlock()
     assert str(app_paths.data) in refused.value.message  # the terminal's English
+    assert refused.value.template is not None  # and its text for the window's language
     seen: list[tuple[str, str]] = []
 
     def answer() -> None:
@@ -178,6 +178,7 @@ def test_start_up_error_box_speaks_the_chosen_language(
     assert len(seen) == 1
     language, text = seen[0]
     assert language == "es" and str(app_paths.data) in text
+    assert "ya está en marcha" in text  # the error itself in Spanish, not only the title
     assert current_language() == "en"  # removed with the box
 
 
