@@ -107,24 +107,16 @@ def lupdate(folder: Path = SOURCES) -> None:
         inputs = [str(ROOT / p) for p in SCANNED] + [str(_catalog_strings(Path(tmp)))]
         for language in LANGUAGES:
             extra = ["-pluralonly"] if language == "en" else []
-            subprocess.run(
-                [
-                    _tool("pyside6-lupdate"),
-                    "-extensions",
-                    "py",
-                    "-locations",
-                    "none",
-                    "-no-obsolete",
-                    "-silent",
-                    *extra,
-                    "-target-language",
-                    language,
-                    *inputs,
-                    "-ts",
-                    str(ts_path(language, folder)),
-                ],
-                check=True,
+            _run_lupdate(
+                [*extra, "-no-obsolete", "-target-language", language, *inputs],
+                ts_path(language, folder),
             )
+
+
+def _run_lupdate(args: list[str], ts: Path) -> None:
+    """pyside6-lupdate over Python sources, without source locations, into ``ts``."""
+    command = [_tool("pyside6-lupdate"), "-extensions", "py", "-locations", "none", "-silent"]
+    subprocess.run([*command, *args, "-ts", str(ts)], check=True)
 
 
 def lrelease(folder: Path = SOURCES, out: Path = COMPILED) -> None:
@@ -229,20 +221,7 @@ def coverage(data: dict[str, dict[str, dict[str, str | list[str]]]], files: list
     gaps: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         ts = Path(tmp) / "slice.ts"
-        subprocess.run(
-            [
-                _tool("pyside6-lupdate"),
-                "-extensions",
-                "py",
-                "-locations",
-                "none",
-                "-silent",
-                *files,
-                "-ts",
-                str(ts),
-            ],
-            check=True,
-        )
+        _run_lupdate(files, ts)
         for text in error_texts([Path(f) for f in files if f.endswith(".py")]):
             if text not in data.get("es", {}).get("Errors", {}):
                 gaps.append(f"es: [Errors] {text!r}")
