@@ -152,6 +152,60 @@ def write_tiny_llama(
     return path
 
 
+def write_tiny_llama_with_vocab_of(
+    source: Path,
+    path: Path,
+    *,
+    n_layers: int = 2,
+    n_embd: int = 64,
+    n_head: int = 4,
+    n_ff: int = 128,
+    ctx: int = 2048,
+    seed: int = 0,
+) -> Path:
+    """Write a random-weight llama-architecture model (f32) with the vocabulary of the
+    GGUF model ``source``: every ``tokenizer.*`` key copied as it is (a draft model that
+    shares the real model's tokens and talks nonsense)."""
+    reader = gguf.GGUFReader(str(source))
+    n_vocab = len(reader.fields["tokenizer.ggml.tokens"].data)
+    head_dim = n_embd // n_head
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_name(f"tiny draft of {source.stem}")
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    writer.add_context_length(ctx)
+    writer.add_embedding_length(n_embd)
+    writer.add_block_count(n_layers)
+    writer.add_feed_forward_length(n_ff)
+    writer.add_head_count(n_head)
+    writer.add_head_count_kv(n_head)
+    writer.add_rope_dimension_count(head_dim)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_vocab_size(n_vocab)
+    for name, field in reader.fields.items():
+        if not name.startswith("tokenizer.") or name == "tokenizer.chat_template":
+            continue
+        kind = field.types[0]
+        sub_type = field.types[-1] if kind == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(name, field.contents(), kind, sub_type=sub_type)
+
+    rng = _rng(seed)
+    writer.add_tensor("token_embd.weight", _weights(rng, n_vocab, n_embd))
+    for i in range(n_layers):
+        blk = f"blk.{i}"
+        writer.add_tensor(f"{blk}.attn_norm.weight", _ones(n_embd))
+        for part in ("attn_q", "attn_k", "attn_v", "attn_output"):
+            writer.add_tensor(f"{blk}.{part}.weight", _weights(rng, n_embd, n_embd))
+        writer.add_tensor(f"{blk}.ffn_norm.weight", _ones(n_embd))
+        writer.add_tensor(f"{blk}.ffn_gate.weight", _weights(rng, n_ff, n_embd))
+        writer.add_tensor(f"{blk}.ffn_up.weight", _weights(rng, n_ff, n_embd))
+        writer.add_tensor(f"{blk}.ffn_down.weight", _weights(rng, n_embd, n_ff))
+    writer.add_tensor("output_norm.weight", _ones(n_embd))
+    # No output.weight: llama.cpp ties it to token_embd (half the file to write).
+    _finish(writer)
+    return path
+
+
 def _bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible byte -> printable character map (openai/gpt-2 encoder.py)."""
     printable = [

@@ -24,12 +24,7 @@ import numpy as np
 from llama_cpp import llama_grammar
 
 from desktop_llm.core.engine.loader import LoadedModel
-from desktop_llm.core.engine.prompt_lookup import (
-    LookupCounts,
-    lookup_generate,
-    reusable_prefix,
-    reuse_prefix,
-)
+from desktop_llm.core.engine.prompt_lookup import PromptLookup
 from desktop_llm.core.engine.protocol import (
     ChatRequest,
     Chunk,
@@ -37,6 +32,13 @@ from desktop_llm.core.engine.protocol import (
     GenerationStats,
     PromptProgress,
     SamplingParams,
+)
+from desktop_llm.core.engine.speculative import (
+    DraftCounts,
+    Drafter,
+    reusable_prefix,
+    reuse_prefix,
+    speculative_generate,
 )
 from desktop_llm.core.engine.stop_filter import StopFilter
 from desktop_llm.core.engine.templates import render_prompt
@@ -109,16 +111,15 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
     # until some visible text is out (once; the prompt stays in the KV cache).
     may_retry_empty = request.template.name == "completion"
     cached = reusable_prefix(llm, tokens)
-    counts = LookupCounts()
-    wanted = model.prompt_lookup if sampling.prompt_lookup is None else sampling.prompt_lookup
-    lookup = model.exact_batches and wanted
+    counts = DraftCounts()
+    drafter = _drafter(model, sampling)
     try:
         read_with_progress(model, request.request_id, tokens)
     except RuntimeError:  # decode aborted by a cancel (the abort hook) or a full KV cache
         llm.reset()
         if not model.cancelled():
             raise
-    generator: Iterator[int] = _start(llm, tokens, sampling, None, grammar, counts, lookup)
+    generator: Iterator[int] = _start(llm, tokens, sampling, None, grammar, counts, drafter)
     try:
         while True:
             if t_first is None and model.cancelled():
@@ -145,7 +146,7 @@ def generate(model: LoadedModel, request: ChatRequest) -> Done:
                         _eog_ban(model, lambda: _visible(pieces, stopper)),
                         grammar,
                         counts,
-                        lookup,
+                        drafter,
                     )
                     continue
                 break
@@ -229,14 +230,25 @@ def read_with_progress(model: LoadedModel, request_id: int, tokens: list[int]) -
         model.send(PromptProgress(request_id, int(llm.n_tokens), len(tokens)))
 
 
+def _drafter(model: LoadedModel, sampling: SamplingParams) -> Drafter | None:
+    """Where this reply's drafts come from: the request's choice (``prompt_lookup``
+    True or False), else the load's (prompt lookup or a draft model); None on a load
+    whose batches don't decode as single tokens do (flash attention on)."""
+    if not model.exact_batches or sampling.prompt_lookup is False:
+        return None
+    if sampling.prompt_lookup:
+        return PromptLookup()
+    return model.drafter
+
+
 def _start(
     llm: Any,
     tokens: list[int],
     sampling: SamplingParams,
     logits_processor: Any,
     grammar: Any,
-    counts: LookupCounts,
-    lookup: bool,
+    counts: DraftCounts,
+    drafter: Drafter | None,
 ) -> Iterator[int]:
     options: dict[str, Any] = {
         "top_k": sampling.top_k,
@@ -249,9 +261,10 @@ def _start(
         "logits_processor": logits_processor,
         "grammar": grammar,
     }
-    if lookup and logits_processor is None and grammar is None:
+    if drafter is not None and logits_processor is None and grammar is None:
         # Grammars and Python logits processors keep llama-cpp-python's own loop.
-        return lookup_generate(llm, tokens, llm._init_sampler(**options), counts)
+        sampler = llm._init_sampler(**options)
+        return speculative_generate(llm, tokens, sampler, counts, drafter)
     generator: Iterator[int] = llm.generate(tokens, **options)
     return generator
 

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from collections import deque
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
@@ -22,11 +23,14 @@ from typing import IO, Any
 import llama_cpp
 import llama_cpp.llama_cpp as low
 
+from desktop_llm.core.engine.draft_model import DraftModel, check_compatible
 from desktop_llm.core.engine.kv_cache_store import KvCacheStore, model_identity
+from desktop_llm.core.engine.prompt_lookup import PromptLookup
 from desktop_llm.core.engine.protocol import CancelFlag, Loaded, LoadParams, LoadProgress, send
 from desktop_llm.core.engine.sampler import Llama
+from desktop_llm.core.engine.speculative import Drafter
 from desktop_llm.core.hardware.threads import auto_threads
-from desktop_llm.errors import ModelFileError
+from desktop_llm.errors import ModelFileError, UserError
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +63,11 @@ class LoadedModel:
         # Each chat's KV state on disk (None: the load gave no folder for them).
         self.kv_store: KvCacheStore | None = None
         # Whether a batch's logits equal one-at-a-time decoding's (flash attention off):
-        # prompt lookup is used only then; ``prompt_lookup``: for every reply.
+        # speculative decoding is used only then. ``drafter``: the load's own (prompt
+        # lookup or a draft model) for every reply that doesn't say otherwise.
         self.exact_batches = False
-        self.prompt_lookup = False
+        self.drafter: Drafter | None = None
+        self.draft_model: DraftModel | None = None
 
     def cancelled(self) -> bool:
         """Whether the host cancelled the request being served (maybe before it began)."""
@@ -72,6 +78,8 @@ class LoadedModel:
 
     def close(self) -> None:
         # Free llama.cpp's memory before interpreter shutdown, not from __del__.
+        if self.draft_model is not None:
+            self.draft_model.close()
         self.llm.close()
 
 
@@ -115,11 +123,12 @@ def load(
         return original_init_context(model, context_params)
 
     threads = params.n_threads or auto_threads()
-    # Prompt lookup gives the tokens of one-at-a-time decoding only without flash
+    # Speculative decoding gives the tokens of one-at-a-time decoding only without flash
     # attention: llama.cpp's CPU kernel sums a single query's attention in chunks
     # (split-KV) and a batch's in one pass, so their last bits differ.
+    speculative = params.prompt_lookup or params.draft_model_path is not None
     exact_batches = params.flash_attn is False or (
-        params.prompt_lookup and params.flash_attn is None and params.type_v is None
+        speculative and params.flash_attn is None and params.type_v is None
     )
     if params.rpc:
         _add_rpc_devices(params.rpc)
@@ -150,9 +159,21 @@ def load(
         low.llama_model_default_params = original_defaults
         low.llama_init_from_model = original_init_context
     model = LoadedModel(llm, conn, cancel)
-    model.exact_batches, model.prompt_lookup = exact_batches, params.prompt_lookup
+    model.exact_batches = exact_batches
+    if params.draft_model_path is not None:
+        try:
+            model.draft_model = _load_draft(params, llm, threads, recent)
+        except LoadError:
+            llm.close()  # nothing loaded half
+            raise
+        model.drafter = model.draft_model
+    elif params.prompt_lookup:
+        model.drafter = PromptLookup()
     if params.kv_cache_dir is not None:
-        identity = model_identity(params, int(llm.n_ctx()))
+        # The saved state is the main model's alone (a draft model keeps no state);
+        # its key names the flash attention the context really has.
+        keyed = replace(params, flash_attn=False) if exact_batches else params
+        identity = model_identity(keyed, int(llm.n_ctx()))
         model.kv_store = KvCacheStore(Path(params.kv_cache_dir), params.kv_cache_limit, identity)
     send(
         conn,
@@ -170,11 +191,38 @@ def load(
     return model
 
 
+def _load_draft(params: LoadParams, llm: Any, threads: int, recent: deque[str]) -> DraftModel:
+    """The draft model of ``params``, checked against the loaded ``llm``. LoadError
+    for a draft that can't be loaded or doesn't share the model's vocabulary."""
+    path = params.draft_model_path or ""
+    model_name = Path(params.model_path).name
+    try:
+        draft = DraftModel.load(
+            path,
+            n_ctx=int(llm.n_ctx()),
+            n_threads=threads,
+            # A draft is small: on the GPU with a model that uses one, else on the CPU.
+            n_gpu_layers=-1 if params.n_gpu_layers != 0 else 0,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise LoadError.of(
+            "llama.cpp could not load {draft}, the draft model of {model}: {reason}",
+            draft=Path(path).name,
+            model=model_name,
+            reason=_failure_reason(recent, exc),
+        ) from exc
+    try:
+        check_compatible(llm, draft, model_name)
+    except UserError as exc:
+        draft.close()
+        raise LoadError(exc.message, template=exc.template, fields=exc.fields) from exc
+    return draft
+
+
 def _add_rpc_devices(endpoints: tuple[str, ...]) -> None:
     """Register the other PCs' RPC devices with ggml, before Llama() lists its devices
     (llama-cpp-python ignores ``Llama(rpc_servers=...)`` since 0.3.10)."""
     from desktop_llm.core.engine import rpc_backend
-    from desktop_llm.errors import UserError
 
     # A worker that goes away mid-request makes ggml abort this process; that is the
     # network, not a bug: no gdb backtrace (seconds, and pages of log) before it ends.
@@ -218,15 +266,20 @@ def _token_text(llm: Any, token: int) -> str:
 
 
 def _load_failure(model_path: str, recent: deque[str], exc: Exception) -> LoadError:
+    return LoadError.of(
+        "llama.cpp could not load {name}: {reason}",
+        name=Path(model_path).name,
+        reason=_failure_reason(recent, exc),
+    )
+
+
+def _failure_reason(recent: deque[str], exc: Exception) -> str:
     reasons = [
         line
         for line in recent
         if "error" in line.lower() or "failed" in line.lower() or "unknown" in line.lower()
     ]
-    reason = _clean_reason(reasons[0] if reasons else (recent[-1] if recent else str(exc)))
-    return LoadError.of(
-        "llama.cpp could not load {name}: {reason}", name=Path(model_path).name, reason=reason
-    )
+    return _clean_reason(reasons[0] if reasons else (recent[-1] if recent else str(exc)))
 
 
 def _clean_reason(line: str) -> str:

@@ -86,6 +86,9 @@ class LoadParams:
     # Prompt-lookup decoding for every reply of this load (prompt_lookup.py); it turns
     # flash attention off when that is left to llama.cpp ("auto").
     prompt_lookup: bool = False
+    # A draft model (a GGUF file of the same vocabulary) loaded beside this one, whose
+    # guesses every reply checks (draft_model.py); flash attention as for prompt lookup.
+    draft_model_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,9 @@ class SamplingParams:
     prompt_lookup: bool | None = None
     """Prompt-lookup decoding: drafts copied from the conversation, checked by the model
     in one batch (prompt_lookup.py); the same tokens, faster where the reply repeats.
-    None: as the load says (``LoadParams.prompt_lookup``). Used only on a load with
-    flash attention off (``LoadParams.prompt_lookup`` turns it off)."""
+    None: as the load says (``LoadParams.prompt_lookup``, or its draft model); False:
+    neither. Used only on a load with flash attention off (``LoadParams.prompt_lookup``
+    and ``draft_model_path`` turn it off)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,134 @@
+"""Worker side: a draft model, a small model of the same vocabulary whose greedy guesses
+the loaded model checks in one batch (speculative.py: the same tokens as without it).
+
+Imported only in the worker process (it imports llama_cpp). The draft is a second
+``Llama`` in the same worker, with the main model's context length and a small batch.
+It keeps its own KV cache: each round it keeps the prefix it shares with the
+conversation (drafts the model refused are dropped) and evaluates only what is new,
+then generates greedily, one token at a time, up to the length the loop asks for.
+
+Whether a draft model fits the loaded one is llama.cpp's rule (common/speculative.cpp,
+``common_speculative_are_compatible``): the same kind of vocabulary, the same start
+and end tokens (and whether each is added), sizes at most 128 tokens apart, and the
+same text for every token id both have from 5 on.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import llama_cpp
+import numpy as np
+
+from desktop_llm.core.engine.speculative import reuse_prefix
+from desktop_llm.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+DRAFT_BATCH = 128
+"""The draft's batch: it reads the conversation once, then a token at a time; a small
+batch keeps its compute buffer (batch x vocabulary logits) small."""
+VOCAB_SIZE_SLACK = 128  # llama.cpp's SPEC_VOCAB_MAX_SIZE_DIFFERENCE
+FIRST_COMPARED_TOKEN = 5  # llama.cpp's SPEC_VOCAB_CHECK_START_TOKEN_ID
+
+_Llama: Any = llama_cpp.Llama
+_internals: Any = llama_cpp._internals
+
+
+class DraftModel:
+    """The :class:`~desktop_llm.core.engine.speculative.Drafter` of a draft model."""
+
+    def __init__(self, llm: Any, n_vocab_shared: int) -> None:
+        self.llm = llm
+        self.name = Path(llm.model_path).name
+        self._vocab = llm._model.vocab
+        # Tokens past either vocabulary are never drafted nor read (sizes may differ).
+        self._n_shared = n_vocab_shared
+        self._greedy = _internals.LlamaSampler()
+        self._greedy.add_greedy()
+
+    @classmethod
+    def load(cls, path: str, *, n_ctx: int, n_threads: int, n_gpu_layers: int) -> DraftModel:
+        """Load the draft model (its vocabulary is checked by :func:`check_compatible`).
+        Raises ValueError (llama.cpp's "Failed to load model from file") or OSError."""
+        llm = _Llama(
+            model_path=path,
+            n_ctx=n_ctx,
+            n_batch=DRAFT_BATCH,
+            n_ubatch=DRAFT_BATCH,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            n_gpu_layers=n_gpu_layers,
+            verbose=False,
+        )
+        return cls(llm, int(llm.n_vocab()))
+
+    def draft(self, history: np.ndarray[Any, Any], n: int) -> list[int]:
+        if n <= 0 or int(history.max(initial=0)) >= self._n_shared:
+            return []
+        llm = self.llm
+        tokens = history.tolist()
+        reuse_prefix(llm, tokens)
+        llm.eval(tokens[llm.n_tokens :])
+        drafted: list[int] = []
+        while True:
+            token = int(self._greedy.sample(llm._ctx, -1))
+            if token >= self._n_shared:
+                break
+            drafted.append(token)
+            if len(drafted) >= n or llama_cpp.llama_vocab_is_eog(self._vocab, token):
+                break
+            llm.eval([token])
+        return drafted
+
+    def close(self) -> None:
+        self._greedy.close()
+        self.llm.close()
+
+
+def check_compatible(model: Any, draft: DraftModel, model_name: str) -> None:
+    """UserError, naming both models, unless ``draft`` can draft for ``model`` (both
+    ``Llama``); narrows the shared vocabulary to the smaller of the two."""
+    target, mine = model._model, draft.llm._model
+    names = {"draft": draft.name, "model": model_name}
+    if target.vocab_type() != mine.vocab_type():
+        raise UserError.of(
+            "{draft} can't be the draft model of {model}: its vocabulary is of another "
+            "kind; choose a draft model of the same family (the same tokenizer)",
+            **names,
+        )
+    if (
+        target.token_bos() != mine.token_bos()
+        or target.token_eos() != mine.token_eos()
+        or target.add_bos_token() != mine.add_bos_token()
+        or target.add_eos_token() != mine.add_eos_token()
+    ):
+        raise UserError.of(
+            "{draft} can't be the draft model of {model}: their start and end tokens "
+            "differ; choose a draft model of the same family (the same tokenizer)",
+            **names,
+        )
+    n_target, n_draft = int(target.n_vocab()), int(mine.n_vocab())
+    if abs(n_target - n_draft) > VOCAB_SIZE_SLACK:
+        raise UserError.of(
+            "{draft} can't be the draft model of {model}: its vocabulary has {n_draft:,} "
+            "tokens and the model's {n_model:,}; choose a draft model of the same family "
+            "(the same tokenizer)",
+            n_draft=n_draft,
+            n_model=n_target,
+            **names,
+        )
+    shared = min(n_target, n_draft)
+    get_text = llama_cpp.llama_vocab_get_text
+    for token in range(FIRST_COMPARED_TOKEN, shared):
+        if get_text(target.vocab, token) != get_text(mine.vocab, token):
+            raise UserError.of(
+                "{draft} can't be the draft model of {model}: token {token} differs "
+                "between them; choose a draft model of the same family (the same tokenizer)",
+                token=token,
+                **names,
+            )
+    draft._n_shared = shared
+    logger.info("draft model %s fits %s (%d shared tokens)", draft.name, model_name, shared)

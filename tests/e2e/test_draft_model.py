@@ -1,0 +1,111 @@
+"""A draft model (draft_model.py) on the real SmolLM2: the same reply as one-token-at-a-
+time decoding whatever the draft guesses, and a clear refusal of a draft whose
+vocabulary is not the model's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from desktop_llm.core.engine.host import EngineHost
+from desktop_llm.core.engine.interface import ChatResult
+from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
+from desktop_llm.core.engine.templates import TemplateChoice, choose_template
+from desktop_llm.core.models.gguf_info import read_header
+from desktop_llm.errors import UserError
+from tests.support.gguf_builder import write_tiny_llama_with_vocab_of
+
+QUESTION = [{"role": "user", "content": "Name three colours and say why the sky is blue."}]
+GREEDY = SamplingParams(temperature=0.0, max_tokens=48, seed=3)
+
+
+@pytest.fixture(scope="module")
+def template(smollm2: Path) -> TemplateChoice:
+    header = read_header(smollm2)
+    return choose_template(
+        chat_template=header.chat_template,
+        architecture=header.architecture,
+        model_name=header.name,
+        file_name=smollm2.name,
+        override=None,
+    )
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("draft-logs")
+
+
+def _plain_and_drafted(
+    logs: Path, smollm2: Path, draft: Path, template: TemplateChoice
+) -> tuple[ChatResult, ChatResult]:
+    """The reply without drafts (``prompt_lookup=False``) and with the load's draft
+    model, from one load (flash attention off, as the draft model sets it)."""
+    host = EngineHost(logs)
+    try:
+        host.load(LoadParams(str(smollm2), n_ctx=1024, draft_model_path=str(draft)))
+        plain = host.chat(QUESTION, replace(GREEDY, prompt_lookup=False), template)
+        drafted = host.chat(QUESTION, GREEDY, template)
+    finally:
+        host.unload()
+    return plain, drafted
+
+
+def test_smollm2_drafting_for_itself_gives_the_same_reply_and_most_drafts_are_kept(
+    logs: Path, smollm2: Path, template: TemplateChoice
+) -> None:
+    plain, drafted = _plain_and_drafted(logs, smollm2, smollm2, template)
+    assert drafted.text == plain.text and drafted.text
+    assert drafted.stats.completion_tokens == plain.stats.completion_tokens
+    assert plain.stats.drafted_tokens == 0
+    assert drafted.stats.accepted_tokens > 0
+    # The same model guesses what it will say (a batch's last bits may tip a near-tie).
+    assert drafted.stats.accepted_tokens >= 0.8 * drafted.stats.drafted_tokens
+
+
+def test_a_random_draft_of_the_same_vocabulary_changes_nothing(
+    logs: Path, smollm2: Path, template: TemplateChoice, tmp_path: Path
+) -> None:
+    draft = write_tiny_llama_with_vocab_of(smollm2, tmp_path / "random-draft.gguf")
+    plain, drafted = _plain_and_drafted(logs, smollm2, draft, template)
+    assert drafted.text == plain.text and drafted.text
+    assert drafted.stats.drafted_tokens > 0
+    # Nonsense guesses are refused; the draft length shrinks to about one a round.
+    assert drafted.stats.accepted_tokens <= drafted.stats.drafted_tokens // 2
+
+
+def test_a_draft_with_another_vocabulary_is_refused_naming_both_models(
+    logs: Path, smollm2: Path, tiny_llama: Path
+) -> None:
+    host = EngineHost(logs)
+    try:
+        with pytest.raises(UserError) as caught:
+            host.load(LoadParams(str(smollm2), n_ctx=512, draft_model_path=str(tiny_llama)))
+        assert host.loaded is None  # nothing loaded half
+    finally:
+        host.unload()
+    message = str(caught.value)
+    assert tiny_llama.name in message and smollm2.name in message
+    assert "draft model" in message and "same tokenizer" in message
+    assert caught.value.template is not None  # a text the window translates
+
+
+@pytest.fixture
+def unloaded(logs: Path) -> Iterator[EngineHost]:
+    host = EngineHost(logs)
+    yield host
+    host.unload()
+
+
+def test_a_draft_file_that_is_not_a_model_is_named_in_the_error(
+    unloaded: EngineHost, smollm2: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("not a model\n" * 50)
+    with pytest.raises(UserError) as caught:
+        unloaded.load(LoadParams(str(smollm2), n_ctx=512, draft_model_path=str(bad)))
+    assert "notes.gguf" in str(caught.value) and "draft model" in str(caught.value)
+    assert unloaded.loaded is None
