@@ -74,6 +74,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     add_rpc_option(chat)
     chat.add_argument(
+        "--speculative",
+        choices=("off", "prompt-lookup", "draft-model"),
+        help="speculative decoding: drafts from the conversation (prompt-lookup) or from a "
+        "draft model, checked by the model in one batch; the same reply, faster where the "
+        "drafts are right (default: the model's own option, else off)",
+    )
+    chat.add_argument(
+        "--draft-model",
+        metavar="MODEL",
+        help="a small installed model of the same vocabulary (name or id) that drafts for "
+        "MODEL; implies --speculative draft-model",
+    )
+    chat.add_argument(
         "--ignore-eos",
         action="store_true",
         help="keep generating past the model's end of text, up to --max-tokens (for tests)",
@@ -163,7 +176,14 @@ def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
     from desktop_llm.core.models.options import ModelOptions
 
     # Flags given on the command line win over the model's stored options.
-    flags = ModelOptions(threads=args.threads, gpu_layers=args.gpu_layers, n_ctx=args.ctx)
+    speculative, draft_model = _speculative_flags(args, ctx)
+    flags = ModelOptions(
+        threads=args.threads,
+        gpu_layers=args.gpu_layers,
+        n_ctx=args.ctx,
+        speculative=speculative,
+        draft_model=draft_model,
+    )
     engine = EngineSession(
         ctx.paths.logs,
         options=flags,
@@ -176,6 +196,24 @@ def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
         return _chat_interactive(args, ctx, ref, settings, engine)
     finally:
         engine.unload()
+
+
+def _speculative_flags(args: argparse.Namespace, ctx: Context) -> tuple[str | None, str | None]:
+    """``--speculative`` and ``--draft-model`` as ModelOptions' ``speculative`` and
+    ``draft_model`` (the draft resolved through the library: an unknown name lists the
+    installed ones); None where not given."""
+    speculative = None if args.speculative is None else args.speculative.replace("-", "_")
+    if args.draft_model is None:
+        return speculative, None
+    from desktop_llm.core.remote.models import is_remote
+
+    draft = ctx.resolve_model(args.draft_model)
+    if is_remote(draft):
+        raise UserError.of(
+            "the draft model must be a model on this computer, not {name}",
+            name=args.draft_model,
+        )
+    return speculative or "draft_model", str(draft.path)
 
 
 def _stream_to_stdout(piece: str) -> None:

@@ -154,7 +154,8 @@ class GenerationStats:
     prompt_eval_s: float = 0.0
     # Prompt tokens served from the chat's kept or restored KV state, not processed.
     cached_tokens: int = 0
-    # Prompt lookup: tokens drafted from the conversation, and how many the model kept.
+    # Speculative decoding: tokens drafted (from the conversation or a draft model), and
+    # how many of them the model kept.
     drafted_tokens: int = 0
     accepted_tokens: int = 0
 

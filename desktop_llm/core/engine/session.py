@@ -28,6 +28,7 @@ from desktop_llm.core.models.options import (
     ModelOptions,
     kv_settings,
     plan_with_options,
+    speculative_settings,
 )
 from desktop_llm.core.remote.models import is_remote, remote_plan
 from desktop_llm.errors import UserError
@@ -56,6 +57,7 @@ def planned_load(
     )
     kv = kv_settings(options)
     quantized = options.kv_cache_type not in (None, "f16")
+    speculative = speculative_settings(options, ref.name)
     params = LoadParams(
         model_path=str(ref.path),
         n_ctx=plan.ctx,
@@ -69,6 +71,8 @@ def planned_load(
         type_v=kv.type_v if quantized else None,
         rpc=tuple(dict.fromkeys(d.endpoint for d in machine.rpc)) if plan.split else (),
         tensor_split=plan.tensor_split,
+        prompt_lookup=speculative.prompt_lookup,
+        draft_model_path=speculative.draft_model_path,
     )
     return params, plan
 
@@ -193,7 +197,13 @@ class EngineSession:
         self.host.unload()
         params, plan = self._prepare(ref, n_ctx)
         if embedding:
-            params = replace(params, embedding=True, n_batch=params.n_ctx)
+            params = replace(
+                params,
+                embedding=True,
+                n_batch=params.n_ctx,
+                prompt_lookup=False,
+                draft_model_path=None,
+            )
         if not plan.fits:
             if not (self.force or request[2].gpu_layers_by_hand):
                 raise UserError.of(

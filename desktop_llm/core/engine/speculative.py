@@ -10,12 +10,18 @@ one batch, with logits for every position, and the sampler chain picks each next
 in order from those logits, exactly as one-token-at-a-time decoding would: a drafted
 token is kept only while it is the token the sampler picked, and the first difference
 ends the round (its cells are dropped from the KV cache). The sampler sees the same
-calls in the same order (the same penalties, the same random draws). At temperature 0
-the reply is the same token for token, on a load with flash attention off (loader.py:
-llama.cpp's CPU kernel sums one query's attention in split-KV chunks and a batch's in
-one pass, which changed a greedy reply in our test). Above 0 the draws are the same,
-but logits of a batch can differ from one token's in the last bits, which may tip a
-draw, as a chat's kept prefix already may.
+calls in the same order (the same penalties, the same random draws).
+
+How exact that is, at temperature 0 with a seed: the first row of a batch (the pending
+token) gives bit for bit the logits a single token gives, on a load with flash attention
+off (loader.py: llama.cpp's CPU kernel sums one query's attention in split-KV chunks and
+a batch's in one pass), so a refused draft changes nothing. A kept draft's logits come
+from a later row, which llama.cpp's CPU kernels compute slightly differently (measured on
+SmolLM2 Q4_1: up to ~1 in a logit of ~26; about 1e-7 on an f32 model), so where two
+tokens are nearly tied the reply can take the other one, as a long prompt read in one
+batch instead of token by token already may. Replies that copy the conversation (prompt
+lookup's case) have wide margins; a draft model that agrees with the model most of the
+time exposes every near-tie.
 
 llama-cpp-python has the same idea (``LlamaPromptLookupDecoding`` with
 ``Llama(draft_model=...)``), but that path turns on ``logits_all``: a copy of

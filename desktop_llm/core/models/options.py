@@ -1,5 +1,6 @@
 """A model's load settings chosen by the user: GPU layers, context, threads, batch,
-flash attention, KV cache type, mmap and mlock.
+flash attention, KV cache type, mmap and mlock, and speculative decoding (prompt lookup,
+or a draft model: another installed model of the same vocabulary).
 
 They persist per model in ``ModelRecord.options`` (JSON, shared with other per-model
 defaults; :meth:`ModelOptions.stored_in` keeps the keys it doesn't own). Every field
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 from desktop_llm.core.defaults import DEFAULT_BATCH
@@ -29,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 MIN_CTX = 64
 MAX_CTX = 1 << 20
+SPECULATIVE = ("off", "prompt_lookup", "draft_model")
+"""Speculative decoding: none, drafts from the conversation, or a draft model's."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,12 @@ class ModelOptions:
     """"f16", "q8_0" or "q4_0" (for both K and V)."""
     use_mmap: bool | None = None
     use_mlock: bool | None = None
+    speculative: str | None = None
+    """One of SPECULATIVE (None: "off"). The same tokens either way, faster where the
+    drafts are right; it turns flash attention off (see LoadParams)."""
+    draft_model: str | None = None
+    """The draft model's GGUF file (an installed model, resolved by name or id by the
+    caller), for ``speculative="draft_model"``."""
 
     @property
     def gpu_layers_by_hand(self) -> bool:
@@ -102,11 +112,35 @@ class ModelOptions:
                     kv=self.kv_cache_type,
                 )
             )
+        if not problems:
+            problems += self._speculative_problems()
         if len(problems) == 1:
             raise problems[0]  # its text with fields: the window translates it
         if problems:
             raise UserError("; ".join(p.message for p in problems))
         return self
+
+    def _speculative_problems(self) -> list[UserError]:
+        if self.speculative in (None, "off"):
+            return []
+        if self.speculative == "draft_model" and self.draft_model is None:
+            return [UserError.of("speculative decoding with a draft model needs one: choose it")]
+        if self.kv_cache_type not in (None, "f16"):
+            return [
+                UserError.of(
+                    "speculative decoding needs flash attention off, and a {kv} KV cache "
+                    "needs it on: choose one of them",
+                    kv=self.kv_cache_type,
+                )
+            ]
+        if self.flash_attn is True:
+            return [
+                UserError.of(
+                    "speculative decoding needs flash attention off (or automatic): "
+                    "with it on, the checked drafts may not give the same tokens"
+                )
+            ]
+        return []
 
     def check_for(self, sizes: ModelSizes, model_name: str) -> None:
         """Raise UserError for options this model can't use."""
@@ -153,6 +187,18 @@ def _coerce(key: str, value: Any) -> Any:
         raise UserError.of(
             "KV cache type must be one of {names}, not {value!r}", names=names, value=value
         )
+    if key == "speculative":
+        if isinstance(value, str) and value.lower().replace("-", "_") in SPECULATIVE:
+            return value.lower().replace("-", "_")
+        raise UserError.of(
+            "speculative decoding must be one of {names}, not {value!r}",
+            names=", ".join(SPECULATIVE),
+            value=value,
+        )
+    if key == "draft_model":
+        if isinstance(value, str) and value.strip():
+            return value
+        raise UserError.of("the draft model must be a model file, not {value!r}", value=value)
     if key in ("flash_attn", "use_mmap", "use_mlock"):
         if isinstance(value, bool):
             return value
@@ -183,6 +229,31 @@ def kv_settings(options: ModelOptions) -> KvSettings:
         options.flash_attn if options.flash_attn is not None else (True if kv != "f16" else None)
     )
     return KvSettings(type_k=type_id, type_v=type_id, flash_attn=flash)
+
+
+@dataclass(frozen=True)
+class SpeculativeSettings:
+    """What llama.cpp's worker gets for speculative decoding (LoadParams' fields)."""
+
+    prompt_lookup: bool = False
+    draft_model_path: str | None = None
+
+
+def speculative_settings(options: ModelOptions, model_name: str) -> SpeculativeSettings:
+    """The load's speculative decoding. UserError when the draft model's file is gone."""
+    if options.speculative == "prompt_lookup":
+        return SpeculativeSettings(prompt_lookup=True)
+    if options.speculative != "draft_model" or options.draft_model is None:
+        return SpeculativeSettings()
+    path = Path(options.draft_model)
+    if not path.is_file():
+        raise UserError.of(
+            "the draft model of {model} is gone: {path}; choose another one, or turn "
+            "speculative decoding off",
+            model=model_name,
+            path=path,
+        )
+    return SpeculativeSettings(draft_model_path=str(path))
 
 
 def plan_with_options(
