@@ -163,8 +163,8 @@ class LibraryService(QObject):
     ) -> bool:
         """Per-model defaults: context, GPU layers (a number, -1 all, "auto" or None),
         the chat template (None: automatic), and the engine's own options as ModelOptions
-        fields (threads, n_batch, flash_attn, kv_cache_type, use_mmap, use_mlock; None:
-        the default)."""
+        fields (threads, n_batch, flash_attn, kv_cache_type, use_mmap, use_mlock,
+        speculative, draft_model; None: the default)."""
 
         def apply() -> bool:
             self._change_options(model_id, n_ctx=n_ctx, gpu_layers=gpu_layers, **engine)

@@ -158,6 +158,30 @@ class LibraryPage(QWidget):
                 (translate("LibraryPage", "q4_0 (a quarter)"), "q4_0"),
             ]
         )
+        # Speculative decoding: the same reply, faster where the drafts are right.
+        self.speculative = _choice(
+            [
+                (translate("LibraryPage", "off (default)"), None),
+                (translate("LibraryPage", "prompt lookup (drafts from the chat)"), "prompt_lookup"),
+                (translate("LibraryPage", "a draft model"), "draft_model"),
+            ]
+        )
+        self.speculative.setToolTip(
+            translate(
+                "LibraryPage",
+                "Guesses of the next tokens, checked by the model in one batch: the same "
+                "reply, faster where the guesses are right. Turns flash attention off.",
+            )
+        )
+        self.draft_model = QComboBox()
+        self.draft_model.setToolTip(
+            translate(
+                "LibraryPage",
+                "A small installed model with the same tokenizer (the same family), "
+                "loaded beside this one",
+            )
+        )
+        self.speculative.currentIndexChanged.connect(self._draft_enabled)
         self.mmap = _choice(
             [(translate("LibraryPage", "default (on)"), None), (on, True), (off, False)]
         )
@@ -174,6 +198,8 @@ class LibraryPage(QWidget):
         form.addRow(translate("LibraryPage", "Batch size"), self.batch)
         form.addRow(translate("LibraryPage", "Flash attention"), self.flash)
         form.addRow(translate("LibraryPage", "KV cache type"), self.kv_cache)
+        form.addRow(translate("LibraryPage", "Speculative decoding"), self.speculative)
+        form.addRow(translate("LibraryPage", "Draft model"), self.draft_model)
         form.addRow(translate("LibraryPage", "Memory-map the file"), self.mmap)
         form.addRow(translate("LibraryPage", "Lock in RAM (mlock)"), self.mlock)
         form.addRow(self.save_defaults)
@@ -252,6 +278,26 @@ class LibraryPage(QWidget):
             (self.mlock, "use_mlock"),
         ):
             box.setCurrentIndex(max(0, box.findData(options.get(key))))
+        self.speculative.setCurrentIndex(
+            max(0, self.speculative.findData(options.get("speculative")))
+        )
+        self._fill_drafts(record, options.get("draft_model"))
+
+    def _fill_drafts(self, record: ModelRecord, chosen: object) -> None:
+        """The draft model choices: the other installed models (by file), and the one
+        chosen before if it has left the library."""
+        self.draft_model.clear()
+        self.draft_model.addItem(translate("LibraryPage", "choose a model"), None)
+        for other in self._records.values():
+            if other.id != record.id:
+                self.draft_model.addItem(other.name, str(other.path))
+        if isinstance(chosen, str) and self.draft_model.findData(chosen) < 0:
+            self.draft_model.addItem(Path(chosen).name, chosen)
+        self.draft_model.setCurrentIndex(max(0, self.draft_model.findData(chosen)))
+        self._draft_enabled()
+
+    def _draft_enabled(self) -> None:
+        self.draft_model.setEnabled(self.speculative.currentData() == "draft_model")
 
     def apply_defaults(self) -> None:
         model_id = self.selected_id()
@@ -270,6 +316,12 @@ class LibraryPage(QWidget):
             kv_cache_type=self.kv_cache.currentData(),
             use_mmap=self.mmap.currentData(),
             use_mlock=self.mlock.currentData(),
+            speculative=self.speculative.currentData(),
+            draft_model=(
+                self.draft_model.currentData()
+                if self.speculative.currentData() == "draft_model"
+                else None
+            ),
         )
 
     def delete_selected(self) -> None:

@@ -1352,6 +1352,22 @@ archivo recomendado: {file}</translation>
         <translation>el prompt ({n_prompt}) más los tokens generados ({n_gen}) deben caber en la longitud de contexto ({n_ctx})</translation>
     </message>
     <message>
+        <source>{draft} can&apos;t be the draft model of {model}: its vocabulary is of another kind; choose a draft model of the same family (the same tokenizer)</source>
+        <translation>{draft} no puede ser el modelo borrador de {model}: su vocabulario es de otro tipo; elige un modelo borrador de la misma familia (el mismo tokenizador)</translation>
+    </message>
+    <message>
+        <source>{draft} can&apos;t be the draft model of {model}: their start and end tokens differ; choose a draft model of the same family (the same tokenizer)</source>
+        <translation>{draft} no puede ser el modelo borrador de {model}: sus tokens de inicio y fin son distintos; elige un modelo borrador de la misma familia (el mismo tokenizador)</translation>
+    </message>
+    <message>
+        <source>{draft} can&apos;t be the draft model of {model}: its vocabulary has {n_draft:,} tokens and the model&apos;s {n_model:,}; choose a draft model of the same family (the same tokenizer)</source>
+        <translation>{draft} no puede ser el modelo borrador de {model}: su vocabulario tiene {n_draft:,} tokens y el del modelo {n_model:,}; elige un modelo borrador de la misma familia (el mismo tokenizador)</translation>
+    </message>
+    <message>
+        <source>{draft} can&apos;t be the draft model of {model}: token {token} differs between them; choose a draft model of the same family (the same tokenizer)</source>
+        <translation>{draft} no puede ser el modelo borrador de {model}: el token {token} es distinto en cada uno; elige un modelo borrador de la misma familia (el mismo tokenizador)</translation>
+    </message>
+    <message>
         <source>the model was not loaded for embeddings</source>
         <translation>el modelo no se cargó para embeddings</translation>
     </message>
@@ -1398,6 +1414,10 @@ archivo recomendado: {file}</translation>
     <message>
         <source>llama.cpp could not load {name}: {reason}</source>
         <translation>llama.cpp no pudo cargar {name}: {reason}</translation>
+    </message>
+    <message>
+        <source>llama.cpp could not load {draft}, the draft model of {model}: {reason}</source>
+        <translation>llama.cpp no pudo cargar {draft}, el modelo borrador de {model}: {reason}</translation>
     </message>
     <message>
         <source>the text is too short to score: it needs at least two tokens</source>
@@ -1728,8 +1748,20 @@ archivo recomendado: {file}</translation>
         <translation>el tipo de caché KV debe ser uno de {names}, no {value!r}</translation>
     </message>
     <message>
+        <source>speculative decoding must be one of {names}, not {value!r}</source>
+        <translation>la decodificación especulativa debe ser una de {names}, no {value!r}</translation>
+    </message>
+    <message>
+        <source>the draft model must be a model file, not {value!r}</source>
+        <translation>el modelo borrador debe ser un archivo de modelo, no {value!r}</translation>
+    </message>
+    <message>
         <source>{key} must be true or false, not {value!r}</source>
         <translation>{key} debe ser true o false, no {value!r}</translation>
+    </message>
+    <message>
+        <source>the draft model of {model} is gone: {path}; choose another one, or turn speculative decoding off</source>
+        <translation>el modelo borrador de {model} ya no está: {path}; elige otro o desactiva la decodificación especulativa</translation>
     </message>
     <message>
         <source>{model} can&apos;t use a {kv} KV cache: its attention head size ({head}) is not a multiple of 32; use f16</source>
@@ -1742,6 +1774,18 @@ archivo recomendado: {file}</translation>
     <message>
         <source>a {kv} KV cache needs flash attention on (llama.cpp quantizes the V cache only with flash attention)</source>
         <translation>una caché KV {kv} necesita flash attention activado (llama.cpp cuantiza la caché V solo con flash attention)</translation>
+    </message>
+    <message>
+        <source>speculative decoding with a draft model needs one: choose it</source>
+        <translation>la decodificación especulativa con un modelo borrador necesita uno: elígelo</translation>
+    </message>
+    <message>
+        <source>speculative decoding needs flash attention off, and a {kv} KV cache needs it on: choose one of them</source>
+        <translation>la decodificación especulativa necesita flash attention desactivado, y una caché KV {kv} lo necesita activado: elige una de las dos</translation>
+    </message>
+    <message>
+        <source>speculative decoding needs flash attention off (or automatic): with it on, the checked drafts may not give the same tokens</source>
+        <translation>la decodificación especulativa necesita flash attention desactivado (o automático): activado, los borradores comprobados podrían no dar los mismos tokens</translation>
     </message>
     <message>
         <source>{env}: expected SOURCE=FOLDER entries with SOURCE one of {sources}, not {entry!r}</source>
@@ -2414,6 +2458,26 @@ archivo recomendado: {file}</translation>
         <translation>q4_0 (una cuarta parte)</translation>
     </message>
     <message>
+        <source>off (default)</source>
+        <translation>desactivada (predeterminado)</translation>
+    </message>
+    <message>
+        <source>prompt lookup (drafts from the chat)</source>
+        <translation>búsqueda en el prompt (borradores del chat)</translation>
+    </message>
+    <message>
+        <source>a draft model</source>
+        <translation>un modelo borrador</translation>
+    </message>
+    <message>
+        <source>Guesses of the next tokens, checked by the model in one batch: the same reply, faster where the guesses are right. Turns flash attention off.</source>
+        <translation>Suposiciones de los próximos tokens que el modelo comprueba en un solo lote: la misma respuesta, más rápida donde aciertan. Desactiva flash attention.</translation>
+    </message>
+    <message>
+        <source>A small installed model with the same tokenizer (the same family), loaded beside this one</source>
+        <translation>Un modelo pequeño instalado con el mismo tokenizador (la misma familia), cargado junto a este</translation>
+    </message>
+    <message>
         <source>default (on)</source>
         <translation>predeterminado (activado)</translation>
     </message>
@@ -2454,6 +2518,14 @@ archivo recomendado: {file}</translation>
         <translation>Tipo de caché KV</translation>
     </message>
     <message>
+        <source>Speculative decoding</source>
+        <translation>Decodificación especulativa</translation>
+    </message>
+    <message>
+        <source>Draft model</source>
+        <translation>Modelo borrador</translation>
+    </message>
+    <message>
         <source>Memory-map the file</source>
         <translation>Mapear el archivo en memoria</translation>
     </message>
@@ -2468,6 +2540,10 @@ archivo recomendado: {file}</translation>
     <message>
         <source>{path} (imported in place)</source>
         <translation>{path} (importado en su sitio)</translation>
+    </message>
+    <message>
+        <source>choose a model</source>
+        <translation>elige un modelo</translation>
     </message>
     <message>
         <source>Delete &apos;{name}&apos;? Its file will be deleted:
