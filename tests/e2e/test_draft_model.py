@@ -116,3 +116,24 @@ def test_a_draft_file_that_is_not_a_model_is_named_in_the_error(
         unloaded.load(LoadParams(str(smollm2), n_ctx=512, draft_model_path=str(bad)))
     assert "notes.gguf" in str(caught.value) and "draft model" in str(caught.value)
     assert unloaded.loaded is None
+
+
+def test_a_chat_state_saved_on_a_draft_model_load_is_restored_after_a_restart(
+    logs: Path, smollm2: Path, template: TemplateChoice, tmp_path: Path
+) -> None:
+    """The saved state is the main model's (the draft catches up by prefix reuse): a new
+    worker with the same load restores it and the draft model drafts on from there."""
+    params = LoadParams(str(smollm2), n_ctx=1024, draft_model_path=str(smollm2))
+    host = EngineHost(logs, kv_cache_dir=tmp_path / "kv")
+    try:
+        host.load(params)
+        first = host.chat(QUESTION, GREEDY, template, cache_key="chat:1")
+        host.unload()  # leaves the chat: its state is saved
+        host.load(params)
+        turn = [*QUESTION, {"role": "assistant", "content": first.text}]
+        turn.append({"role": "user", "content": "Give the story a title."})
+        second = host.chat(turn, GREEDY, template, cache_key="chat:1")
+    finally:
+        host.unload()
+    assert second.stats.cached_tokens >= first.stats.prompt_tokens
+    assert second.stats.accepted_tokens > 0 and second.text
