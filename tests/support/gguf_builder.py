@@ -162,10 +162,15 @@ def write_tiny_llama_with_vocab_of(
     n_ff: int = 128,
     ctx: int = 2048,
     seed: int = 0,
+    sure: bool = False,
 ) -> Path:
     """Write a random-weight llama-architecture model (f32) with the vocabulary of the
     GGUF model ``source``: every ``tokenizer.*`` key copied as it is (a draft model that
-    shares the real model's tokens and talks nonsense)."""
+    shares the real model's tokens and talks nonsense).
+
+    ``sure``: embeddings 500 times larger, so that its output (tied to them; the final
+    norm undoes the size on the input side) puts nearly all the probability on one
+    token: nonsense said with confidence."""
     reader = gguf.GGUFReader(str(source))
     n_vocab = len(reader.fields["tokenizer.ggml.tokens"].data)
     head_dim = n_embd // n_head
@@ -190,7 +195,7 @@ def write_tiny_llama_with_vocab_of(
         writer.add_key_value(name, field.contents(), kind, sub_type=sub_type)
 
     rng = _rng(seed)
-    writer.add_tensor("token_embd.weight", _weights(rng, n_vocab, n_embd))
+    writer.add_tensor("token_embd.weight", _weights(rng, n_vocab, n_embd) * (500 if sure else 1))
     for i in range(n_layers):
         blk = f"blk.{i}"
         writer.add_tensor(f"{blk}.attn_norm.weight", _ones(n_embd))

@@ -5,7 +5,11 @@ Imported only in the worker process (it imports llama_cpp). The draft is a secon
 ``Llama`` in the same worker, with the main model's context length and a small batch.
 It keeps its own KV cache: each round it keeps the prefix it shares with the
 conversation (drafts the model refused are dropped) and evaluates only what is new,
-then generates greedily, one token at a time, up to the length the loop asks for.
+then generates greedily, one token at a time, up to the length the loop asks for, and
+only while it is sure of its guess (its top token's probability at least ``P_MIN``, as
+llama.cpp's own speculative example does): a guess it isn't sure of would cost the
+model a longer batch for a token it likely refuses. A draft model that is never sure
+drafts nothing, and the reply goes as fast as without it, less the draft's own work.
 
 Whether a draft model fits the loaded one is llama.cpp's rule (common/speculative.cpp,
 ``common_speculative_are_compatible``): the same kind of vocabulary, the same start
@@ -32,9 +36,9 @@ DRAFT_BATCH = 128
 batch keeps its compute buffer (batch x vocabulary logits) small."""
 VOCAB_SIZE_SLACK = 128  # llama.cpp's SPEC_VOCAB_MAX_SIZE_DIFFERENCE
 FIRST_COMPARED_TOKEN = 5  # llama.cpp's SPEC_VOCAB_CHECK_START_TOKEN_ID
+P_MIN = 0.75  # llama.cpp's common_speculative_params.p_min
 
 _Llama: Any = llama_cpp.Llama
-_internals: Any = llama_cpp._internals
 
 
 class DraftModel:
@@ -44,10 +48,9 @@ class DraftModel:
         self.llm = llm
         self.name = Path(llm.model_path).name
         self._vocab = llm._model.vocab
+        self._n_vocab = int(llm.n_vocab())
         # Tokens past either vocabulary are never drafted nor read (sizes may differ).
         self._n_shared = n_vocab_shared
-        self._greedy = _internals.LlamaSampler()
-        self._greedy.add_greedy()
 
     @classmethod
     def load(cls, path: str, *, n_ctx: int, n_threads: int, n_gpu_layers: int) -> DraftModel:
@@ -74,8 +77,10 @@ class DraftModel:
         llm.eval(tokens[llm.n_tokens :])
         drafted: list[int] = []
         while True:
-            token = int(self._greedy.sample(llm._ctx, -1))
-            if token >= self._n_shared:
+            # The last token's logits, read in place (no copy).
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(self._n_vocab,))
+            token = int(np.argmax(logits[: self._n_shared]))
+            if _probability(logits, token) < P_MIN:
                 break
             drafted.append(token)
             if len(drafted) >= n or llama_cpp.llama_vocab_is_eog(self._vocab, token):
@@ -84,8 +89,12 @@ class DraftModel:
         return drafted
 
     def close(self) -> None:
-        self._greedy.close()
         self.llm.close()
+
+
+def _probability(logits: np.ndarray[Any, Any], token: int) -> float:
+    """The softmax probability of ``token`` (one pass over the vocabulary)."""
+    return float(1.0 / np.exp(logits - logits[token]).sum())
 
 
 def check_compatible(model: Any, draft: DraftModel, model_name: str) -> None:

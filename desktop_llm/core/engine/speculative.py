@@ -15,13 +15,14 @@ calls in the same order (the same penalties, the same random draws).
 How exact that is, at temperature 0 with a seed: the first row of a batch (the pending
 token) gives bit for bit the logits a single token gives, on a load with flash attention
 off (loader.py: llama.cpp's CPU kernel sums one query's attention in split-KV chunks and
-a batch's in one pass), so a refused draft changes nothing. A kept draft's logits come
-from a later row, which llama.cpp's CPU kernels compute slightly differently (measured on
-SmolLM2 Q4_1: up to ~1 in a logit of ~26; about 1e-7 on an f32 model), so where two
-tokens are nearly tied the reply can take the other one, as a long prompt read in one
-batch instead of token by token already may. Replies that copy the conversation (prompt
-lookup's case) have wide margins; a draft model that agrees with the model most of the
-time exposes every near-tie.
+a batch's in one pass), so a refused draft changes nothing. A kept draft's logits and KV
+cells come from a later row, which llama.cpp's CPU kernels compute slightly differently
+(measured on SmolLM2 Q4_1: up to ~1 in a logit of ~26; about 1e-7 on an f32 model), so
+from the first kept draft on, a later near-tie can go the other way, as a long prompt
+read in one batch instead of token by token already may. Measured with SmolLM2 drafting
+for itself (every draft kept): 64 greedy tokens equal plain decoding's on 2 of 8 prompts,
+the others part at a near-tie. Replies that copy the conversation (prompt lookup's
+case) have wide margins.
 
 llama-cpp-python has the same idea (``LlamaPromptLookupDecoding`` with
 ``Llama(draft_model=...)``), but that path turns on ``logits_all``: a copy of
