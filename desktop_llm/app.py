@@ -7,6 +7,7 @@ Only this module (and cli.py) builds concrete objects; everything else receives 
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import logging
 import os
@@ -257,6 +258,10 @@ def run_gui(
     )
     apply_theme(app, parts.service.settings.theme)  # light, dark or the system's
     install_excepthook(window)
+    # What start-up made lives as long as the window: out of the garbage collector's
+    # full passes, which otherwise walk it all (~30 ms on the GUI thread, at random
+    # while a reply streams; issue 16).
+    gc.freeze()
     if parts.remote is not None and not self_test:
         parts.remote.refresh()  # the servers added (none: nothing connects) list their models
     window.show()

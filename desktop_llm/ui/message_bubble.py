@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 
 from desktop_llm.services.types import Message
 from desktop_llm.ui import locale_format
-from desktop_llm.ui.markdown import RenderedMarkdown, render_markdown, settled_end
+from desktop_llm.ui.markdown import render_markdown
+from desktop_llm.ui.markdown_stream import MarkdownStream
 from desktop_llm.ui.theme import bubble_style, is_dark
 from desktop_llm.ui.thinking_block import ThinkingBlock
 
@@ -112,18 +113,12 @@ def status_text(last_reply: Message | None) -> str:
 
 FOOTER_WRAP_CHARS = 80
 
+FIT_MS = 50
+"""How often a streaming reply's bubble grows to its text's height (ui/message_bubble.py)."""
+
 STREAM_RENDER_MS = 200
 """How often a streaming reply's Markdown is drawn again: text shows at once as it comes,
 and takes its shape (code blocks, lists, emphasis) within this time."""
-
-
-def _with_copy_offset(rendered: RenderedMarkdown, offset: int) -> str:
-    """The HTML with its "copy:N" links counted from ``offset`` (a piece of a longer text)."""
-    if not offset or not rendered.code_blocks:
-        return rendered.html
-    return re.sub(
-        r'href="copy:(\d+)"', lambda m: f'href="copy:{int(m.group(1)) + offset}"', rendered.html
-    )
 
 
 class _Body(QTextBrowser):
@@ -136,8 +131,24 @@ class _Body(QTextBrowser):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
-        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self.document().documentLayout().documentSizeChanged.connect(self._size_changed)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.streaming = False
+        """While a reply streams, the height follows the text at most every FIT_MS."""
+        self._fit_due = False
+
+    def _size_changed(self) -> None:
+        # Each new height lays the whole conversation out again and scrolls it: while a
+        # fast model streams, that was most of the window's work (issue 16: stalls).
+        if not self.streaming:
+            self._fit()
+        elif not self._fit_due:
+            self._fit_due = True
+            QTimer.singleShot(FIT_MS, self._fit_later)
+
+    def _fit_later(self) -> None:
+        self._fit_due = False
+        self._fit()
 
     def _fit(self) -> None:
         height = int(self.document().size().height()) + 6
@@ -183,9 +194,6 @@ class MessageBubble(QFrame):
         # Streaming: drawn as Markdown every STREAM_RENDER_MS (see _render_streaming).
         self._streaming = False
         self._render_due = False
-        self._settled = 0
-        self._settled_code: tuple[str, ...] = ()
-        self._tail_at = 0
         self._text = message.content
         self.setObjectName(f"bubble-{message.role}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -229,6 +237,7 @@ class MessageBubble(QFrame):
         self._layout = layout
         self.body = _Body(self)
         self.body.anchorClicked.connect(self._on_anchor)
+        self._stream = MarkdownStream(self.body.document())
         layout.addWidget(self.body)
         self.footer = QLabel()
         self.footer.setObjectName("bubble-footer")
@@ -352,7 +361,7 @@ class MessageBubble(QFrame):
 
     def update_from(self, message: Message) -> None:
         """Show a stored message (rendered as Markdown)."""
-        self._streaming = False
+        self._streaming = self.body.streaming = False
         self._text = message.content
         if message.reasoning or self.thinking is not None:
             seconds = (message.stats or {}).get("reasoning_s")
@@ -403,8 +412,8 @@ class MessageBubble(QFrame):
     def restyle(self) -> None:
         """Draw again in the theme's colours (the code's highlighting follows it)."""
         if self._streaming:
-            self._settled, self._settled_code, self._tail_at = 0, (), 0
             self.body.clear()
+            self._stream.reset()
             self._render_streaming()
         else:
             self.render_content()
@@ -434,39 +443,22 @@ class MessageBubble(QFrame):
         """Show ``text`` (default: the message's), ready for append()."""
         if text is not None:
             self._text = text
-        self._streaming = True
-        self._settled = 0  # how much of the text is drawn for good (markdown.settled_end)
-        self._settled_code = ()  # the code blocks in that part
-        self._tail_at = 0  # where in the document the rest begins
+        self._streaming = self.body.streaming = True
         self._code = ()
         self.body.clear()
+        self._stream.reset()
         self._render_streaming()
         self.footer.setText(translate("MessageBubble", "writing…"))
         self.footer.setVisible(True)
 
     def _render_streaming(self) -> None:
         """Draw what came since the last time: the newly settled part once, for good, and
-        the unsettled rest again. Each pass renders only text that is still changing, so
-        its cost doesn't grow with the reply."""
+        the unsettled rest again (ui/markdown_stream.py: its cost doesn't grow with the
+        reply)."""
         self._render_due = False
         if not self._streaming or self.role == "user":
             return
-        cursor = QTextCursor(self.body.document())
-        cursor.setPosition(self._tail_at)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        settled = settled_end(self._text)
-        if settled > self._settled:
-            piece = render_markdown(self._text[self._settled : settled], dark=is_dark())
-            if piece.html:
-                cursor.insertHtml(_with_copy_offset(piece, len(self._settled_code)))
-            self._settled_code = (*self._settled_code, *piece.code_blocks)
-            self._settled = settled
-            self._tail_at = cursor.position()
-        rest = render_markdown(self._text[self._settled :], dark=is_dark())
-        if rest.html:
-            cursor.insertHtml(_with_copy_offset(rest, len(self._settled_code)))
-        self._code = (*self._settled_code, *rest.code_blocks)
+        self._code = self._stream.draw(self._text, dark=is_dark())
 
     @property
     def text(self) -> str:

@@ -228,3 +228,24 @@ def test_the_conversation_never_scrolls_sideways(qtbot: QtBot) -> None:
     assert bar.maximum() == 0, "the conversation scrolls sideways"
     for bubble in view.bubbles():
         assert bubble.width() <= view.viewport().width()
+
+
+def test_a_streaming_bubble_grows_with_its_text(qtbot: QtBot) -> None:
+    """While a reply streams, the bubble's height follows its text within FIT_MS (a new
+    height per chunk laid the whole conversation out again); a stored message fits at
+    once."""
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    bubble = view.add_message(_message(2, status="streaming"))
+    bubble.begin_streaming()
+    document = bubble.body.document()
+    qtbot.waitUntil(lambda: document.textWidth() > 0)  # laid out at the view's width
+    bubble.append("a line\n" * 40)
+    tall = document.size().height()
+    assert tall > 300
+    qtbot.waitUntil(lambda: bubble.body.height() >= tall, timeout=2000)
+    bubble.update_from(_message(2, content="short"))
+    assert bubble.body.minimumHeight() == int(document.size().height()) + 6 < 100
