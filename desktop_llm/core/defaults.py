@@ -12,3 +12,7 @@ DEFAULT_CTX = 4096
 
 DEFAULT_BATCH = 512
 """Prompt tokens llama.cpp evaluates per call (``n_batch``), llama-cpp-python's default."""
+
+DRAFT_BATCH = 128
+"""A draft model's ``n_batch`` (draft_model.py): it reads the conversation once, then a
+token at a time, so a small batch keeps its compute buffer (batch x vocabulary) small."""

@@ -26,14 +26,12 @@ from typing import Any
 import llama_cpp
 import numpy as np
 
+from desktop_llm.core.defaults import DRAFT_BATCH
 from desktop_llm.core.engine.speculative import reuse_prefix
 from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)
 
-DRAFT_BATCH = 128
-"""The draft's batch: it reads the conversation once, then a token at a time; a small
-batch keeps its compute buffer (batch x vocabulary logits) small."""
 VOCAB_SIZE_SLACK = 128  # llama.cpp's SPEC_VOCAB_MAX_SIZE_DIFFERENCE
 FIRST_COMPARED_TOKEN = 5  # llama.cpp's SPEC_VOCAB_CHECK_START_TOKEN_ID
 P_MIN = 0.75  # llama.cpp's common_speculative_params.p_min

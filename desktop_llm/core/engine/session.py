@@ -27,6 +27,7 @@ from desktop_llm.core.models.library import ModelRef
 from desktop_llm.core.models.options import (
     ModelOptions,
     kv_settings,
+    less_the_draft,
     plan_with_options,
     speculative_settings,
 )
@@ -52,12 +53,14 @@ def planned_load(
     model's engine options. UserError for options the model can't use."""
     if is_remote(ref):  # on another server: nothing to plan on this computer
         return remote_plan(ref, n_ctx)
+    speculative = speculative_settings(options, ref.name)
+    if speculative.draft_model_path is not None:
+        machine = less_the_draft(machine, speculative.draft_model_path, options.n_ctx or n_ctx)
     plan = plan_with_options(
         options, ref.header, machine, n_ctx=n_ctx, name=ref.name, total_bytes=ref.total_bytes
     )
     kv = kv_settings(options)
     quantized = options.kv_cache_type not in (None, "f16")
-    speculative = speculative_settings(options, ref.name)
     params = LoadParams(
         model_path=str(ref.path),
         n_ctx=plan.ctx,

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_llm.core.defaults import DEFAULT_BATCH
+from desktop_llm.core.defaults import DEFAULT_BATCH, DRAFT_BATCH
 from desktop_llm.core.hardware.planner import (
     KV_CACHE_TYPES,
     GpuLayers,
@@ -24,8 +24,8 @@ from desktop_llm.core.hardware.planner import (
     Plan,
     plan_load,
 )
-from desktop_llm.core.models.gguf_info import GGUFHeader
-from desktop_llm.errors import UserError
+from desktop_llm.core.models.gguf_info import GGUFHeader, read_header
+from desktop_llm.errors import ModelFileError, UserError
 
 logger = logging.getLogger(__name__)
 
@@ -254,6 +254,25 @@ def speculative_settings(options: ModelOptions, model_name: str) -> SpeculativeS
             path=path,
         )
     return SpeculativeSettings(draft_model_path=str(path))
+
+
+def less_the_draft(machine: Machine, draft_model_path: str, n_ctx: int) -> Machine:
+    """``machine`` with the free RAM a draft model will take (its weights, KV cache and
+    compute buffer, planned on the CPU: it is small) taken off, so that the model it
+    drafts for is planned in what is left. A draft whose header can't be read changes
+    nothing here: its load says why."""
+    try:
+        header = read_header(Path(draft_model_path))
+    except ModelFileError:
+        return machine
+    draft = plan_load(
+        ModelSizes.from_header(header),
+        replace(machine, rpc=()),
+        ctx=n_ctx,
+        gpu_layers=0,
+        n_batch=DRAFT_BATCH,
+    )
+    return replace(machine, ram_free=max(0, machine.ram_free - draft.ram_bytes))
 
 
 def plan_with_options(

@@ -60,3 +60,32 @@ def test_what_the_load_is_given(tmp_path: Path) -> None:
     with pytest.raises(UserError) as caught:
         speculative_settings(chosen, "Big model")
     assert "Big model" in str(caught.value) and str(draft) in str(caught.value)
+
+
+def test_a_draft_model_takes_its_memory_off_the_plan(tiny_llama: Path, tmp_path: Path) -> None:
+    from desktop_llm.core.engine.session import planned_load
+    from desktop_llm.core.hardware.planner import Machine, ModelSizes, plan_load
+    from desktop_llm.core.models.gguf_info import read_header
+    from desktop_llm.core.models.library import ModelRef
+    from tests.support.gguf_builder import write_tiny_llama
+
+    draft = write_tiny_llama(tmp_path / "draft.gguf", seed=5)
+    ref = ModelRef("Tiny", tiny_llama, read_header(tiny_llama))
+    machine = Machine(ram_free=10**9, offload=False)
+    _params, plain = planned_load(ref, ModelOptions(), machine, 256)
+    chosen = ModelOptions(speculative="draft_model", draft_model=str(draft))
+    params, plan = planned_load(ref, chosen, machine, 256)
+    assert params.draft_model_path == str(draft) and not params.prompt_lookup
+    need = plan_load(
+        ModelSizes.from_header(read_header(draft)), machine, ctx=256, gpu_layers=0, n_batch=128
+    ).ram_bytes
+    assert need > 0 and plan.ram_free == plain.ram_free - need
+    # the least free RAM the model fits in alone is too little beside its draft
+    low, high = 0, 10**10
+    while low < high:
+        middle = (low + high) // 2
+        fits = planned_load(ref, ModelOptions(), Machine(ram_free=middle, offload=False), 256)
+        low, high = (low, middle) if fits[1].fits else (middle + 1, high)
+    tight = Machine(ram_free=low, offload=False)
+    assert planned_load(ref, ModelOptions(), tight, 256)[1].fits
+    assert not planned_load(ref, chosen, tight, 256)[1].fits
