@@ -3,11 +3,11 @@ decoding, and a clear refusal of a draft whose vocabulary is not the model's.
 
 How exact "the same reply" is (speculative.py): a refused draft changes nothing (the
 pending token is row 0 of its batch, bit for bit a single token's), so a random draft,
-whose guesses are refused, gives plain decoding's reply. A kept draft's logits and KV cells come from a
-later row, which llama.cpp's CPU kernels compute slightly differently (up to ~1 in a
-logit on this Q4_1 model), so a later near-tie can tip: SmolLM2 drafting for itself
-gives plain decoding's reply on the prompt below, with pure greedy sampling, not on
-every prompt (2 of 8 at 64 tokens when measured)."""
+whose guesses are refused, gives plain decoding's reply. A kept draft's logits and KV
+cells come from a later row, which llama.cpp's CPU kernels compute slightly differently
+(up to ~1 in a logit on this Q4_1 model), so a later near-tie can tip: SmolLM2 drafting
+for itself gives plain decoding's reply on the prompt below, with pure greedy sampling,
+not on every prompt (2 of 8 at 64 tokens when measured)."""
 
 from __future__ import annotations
 
