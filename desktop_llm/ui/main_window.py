@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
@@ -36,37 +37,39 @@ from desktop_llm.services.cluster_service import ClusterService
 from desktop_llm.services.compare_service import CompareService
 from desktop_llm.services.hardware_service import HardwareService
 from desktop_llm.services.hub_service import HubService
-from desktop_llm.services.kv_cache_service import KvCacheService
 from desktop_llm.services.library_service import LibraryService
 from desktop_llm.services.remote_service import RemoteService
 from desktop_llm.services.server_service import ServerService, ServerState
 from desktop_llm.services.types import ChatSettings, Message
 from desktop_llm.ui import locale_format
 from desktop_llm.ui.about import AboutDialog, EngineInfoLoader, EngineProbe, welcome_html
-from desktop_llm.ui.backup_dialog import BackupDialog
-from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
 from desktop_llm.ui.chat_actions import ChatActions
 from desktop_llm.ui.chat_search import ChatFinder
 from desktop_llm.ui.chat_transfer import ChatTransferActions
 from desktop_llm.ui.chat_view import ChatView, status_text
-from desktop_llm.ui.cluster_dialog import ClusterDialog
-from desktop_llm.ui.compare_tab import CompareTab
 from desktop_llm.ui.composer import Composer
 from desktop_llm.ui.conversation_list import ConversationList
 from desktop_llm.ui.crash_dialog import show_crash_dialog
-from desktop_llm.ui.hardware_dialog import HardwareDialog
-from desktop_llm.ui.kv_cache_dialog import KvCacheDialog
-from desktop_llm.ui.library_page import LibraryPage
+from desktop_llm.ui.lazy_tabs import LazyTabs
 from desktop_llm.ui.markdown import render_markdown
 from desktop_llm.ui.model_picker import ModelPicker
-from desktop_llm.ui.models_window import ModelsWindow
-from desktop_llm.ui.remote_dialog import RemoteDialog
-from desktop_llm.ui.server_dialog import ServerDialog
 from desktop_llm.ui.settings_panel import SettingsPanel
-from desktop_llm.ui.settings_window import OtherSettings, SettingsWindow
 from desktop_llm.ui.status_widgets import ErrorBanner, ServerBadge
 from desktop_llm.ui.theme import apply_theme, is_dark
 from desktop_llm.ui.window_menus import MenuActions, build_menus
+
+if TYPE_CHECKING:  # made on first use (issue 16: the window starts without them)
+    from desktop_llm.ui.backup_dialog import BackupDialog
+    from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
+    from desktop_llm.ui.cluster_dialog import ClusterDialog
+    from desktop_llm.ui.compare_tab import CompareTab
+    from desktop_llm.ui.hardware_dialog import HardwareDialog
+    from desktop_llm.ui.kv_cache_dialog import KvCacheDialog
+    from desktop_llm.ui.library_page import LibraryPage
+    from desktop_llm.ui.models_window import ModelsWindow
+    from desktop_llm.ui.remote_dialog import RemoteDialog
+    from desktop_llm.ui.server_dialog import ServerDialog
+    from desktop_llm.ui.settings_window import SettingsWindow
 
 translate = QCoreApplication.translate
 
@@ -221,18 +224,19 @@ class MainWindow(QMainWindow):
         self.settings_panel.setMinimumWidth(MIN_PANEL_WIDTH)
         self.splitter = splitter
         self.setMinimumSize(MIN_WINDOW)
-        self.compare_tab: CompareTab | None = None
-        self.library_page: LibraryPage | None = None
+        # Compare and Library are built when first shown (ui/lazy_tabs.py).
+        self.pages: LazyTabs | None = None
         if compare is None:
             self.setCentralWidget(splitter)
         else:
             self.tabs = QTabWidget()
             self.tabs.addTab(splitter, translate("MainWindow", "Chat"))
-            self.compare_tab = CompareTab(compare, self)
-            self.tabs.addTab(self.compare_tab, translate("MainWindow", "Compare"))
+            self.pages = LazyTabs(self.tabs)
+            self.pages.add(
+                "compare", translate("MainWindow", "Compare"), partial(self._compare_page, compare)
+            )
             # The installed models: a page of their own, not a tab of "Find models…".
-            self.library_page = LibraryPage(library)
-            self.tabs.addTab(self.library_page, translate("MainWindow", "Library"))
+            self.pages.add("library", translate("MainWindow", "Library"), self._library_page)
             self.setCentralWidget(self.tabs)
         self.status = QLabel(translate("MainWindow", "Ready"))
         self.statusBar().addWidget(self.status, 1)
@@ -260,10 +264,6 @@ class MainWindow(QMainWindow):
         service.conversationsChanged.connect(self.refresh_conversations)
         library.modelsChanged.connect(self.refresh_models)
         library.errorOccurred.connect(self.show_error)
-        if self.compare_tab is not None:
-            library.modelsChanged.connect(self.compare_tab.refresh_models)
-            if remote is not None:
-                remote.modelsChanged.connect(self.compare_tab.refresh_models)
         service.loadProgress.connect(self._load_progress)
         service.busyChanged.connect(self._busy_changed)
         service.replyStarted.connect(self._reply_started)
@@ -304,13 +304,41 @@ class MainWindow(QMainWindow):
         # is up, not during the first reply's streaming (issue 16: stalls while streaming).
         QTimer.singleShot(WARM_UP_MS, lambda: render_markdown("*warm* `up`", dark=is_dark()))
 
+    # -- pages: built when first shown ------------------------------------------------
+    @property
+    def compare_tab(self) -> CompareTab | None:
+        """The Compare page (built now if it wasn't yet); None without comparisons."""
+        return cast("CompareTab | None", self.pages.page("compare") if self.pages else None)
+
+    @property
+    def library_page(self) -> LibraryPage | None:
+        """The Library page (built now if it wasn't yet); None without it (the Models
+        window has the library as a tab then)."""
+        return cast("LibraryPage | None", self.pages.page("library") if self.pages else None)
+
+    def _compare_page(self, compare: CompareService) -> CompareTab:
+        from desktop_llm.ui.compare_tab import CompareTab
+
+        tab = CompareTab(compare, self)
+        self.library.modelsChanged.connect(tab.refresh_models)
+        if self.remote is not None:
+            self.remote.modelsChanged.connect(tab.refresh_models)
+        return tab
+
+    def _library_page(self) -> LibraryPage:
+        from desktop_llm.ui.library_page import LibraryPage
+
+        return LibraryPage(self.library)
+
     # -- menus: build_menus (ui/window_menus.py) -------------------------------------
     def show_models(self) -> None:
         """The Models window: discover, download, library (one instance, non-modal)."""
         assert self.hub is not None
         if self._models_window is None:
+            from desktop_llm.ui.models_window import ModelsWindow
+
             self._models_window = ModelsWindow(
-                self.hub, self.library, self, library_tab=self.library_page is None
+                self.hub, self.library, self, library_tab=self.pages is None
             )
         self._models_window.show()
         self._models_window.raise_()
@@ -318,6 +346,8 @@ class MainWindow(QMainWindow):
 
     def show_benchmark(self) -> BenchmarkDialog | None:
         """Models > Benchmark: speed and memory of the model chosen in the picker."""
+        from desktop_llm.ui.benchmark_dialog import BenchmarkDialog
+
         assert self.benchmark is not None
         model_id = self.current_model_id()
         if model_id is None:
@@ -330,6 +360,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def show_hardware(self) -> HardwareDialog:
+        from desktop_llm.ui.hardware_dialog import HardwareDialog
+
         assert self.hardware is not None
         dialog = HardwareDialog(self.hardware, self.current_model_id(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -338,6 +370,8 @@ class MainWindow(QMainWindow):
 
     def show_cluster(self) -> ClusterDialog:
         """Settings > Cluster: the other PCs (rpc-workers) models are split over."""
+        from desktop_llm.ui.cluster_dialog import ClusterDialog
+
         assert self.cluster is not None
         dialog = ClusterDialog(self.cluster, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -346,6 +380,8 @@ class MainWindow(QMainWindow):
 
     def show_remote_servers(self) -> RemoteDialog:
         """Settings > Remote servers: OpenAI-compatible servers whose models are offered."""
+        from desktop_llm.ui.remote_dialog import RemoteDialog
+
         assert self.remote is not None
         dialog = RemoteDialog(self.remote, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -354,6 +390,9 @@ class MainWindow(QMainWindow):
 
     def show_saved_states(self) -> KvCacheDialog:
         """Settings > Saved chat states: their size, the limit, Clear (issue 19)."""
+        from desktop_llm.services.kv_cache_service import KvCacheService
+        from desktop_llm.ui.kv_cache_dialog import KvCacheDialog
+
         dialog = KvCacheDialog(KvCacheService(self.service), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
@@ -361,6 +400,8 @@ class MainWindow(QMainWindow):
 
     def show_backups(self) -> BackupDialog:
         """Settings > Backups: the last backup, the kept ones, "Back up now"."""
+        from desktop_llm.ui.backup_dialog import BackupDialog
+
         assert self.backup is not None
         dialog = BackupDialog(self.backup, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -441,6 +482,8 @@ class MainWindow(QMainWindow):
     def show_settings(self, page: str = "general") -> SettingsWindow:
         """Settings: one window with pages (the other Settings entries open theirs);
         ``page`` is a page's key ("general", "performance", "backups"...)."""
+        from desktop_llm.ui.settings_window import OtherSettings, SettingsWindow
+
         others = [
             (
                 "server",
@@ -499,8 +542,9 @@ class MainWindow(QMainWindow):
 
     def show_library(self) -> None:
         """Models > Library: the installed models' page."""
-        if self.library_page is not None:
-            self.tabs.setCurrentWidget(self.library_page)
+        page = self.library_page
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
 
     def focus_input(self) -> None:
         """Ctrl+L: the cursor in the message box."""
@@ -783,6 +827,8 @@ class MainWindow(QMainWindow):
     def show_server(self) -> ServerDialog:
         """Settings > Local server: the API server's switch, port, key, models and
         recent requests (one instance, non-modal: its list is live)."""
+        from desktop_llm.ui.server_dialog import ServerDialog
+
         assert self.server is not None
         if self._server_dialog is None:
             self._server_dialog = ServerDialog(self.server, self)

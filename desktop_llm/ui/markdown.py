@@ -17,19 +17,14 @@ import functools
 import html
 import logging
 import re
-import threading
-import xml.etree.ElementTree as etree
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-import markdown
-from markdown.treeprocessors import Treeprocessor
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import TextLexer, get_lexer_by_name, guess_lexer
-from pygments.util import ClassNotFound
 from PySide6.QtCore import QCoreApplication
+
+if TYPE_CHECKING:  # imported on the first rendering (~20 ms): not to open the window
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
 
 translate = QCoreApplication.translate
 logger = logging.getLogger(__name__)
@@ -140,6 +135,9 @@ def _named_lexer(language: str) -> Lexer | None:
     """The lexer for a fence's language, once per language: Pygments' lookup scans the
     installed packages' plugin entry points each time (~6 ms with this app's
     dependencies), and a lexer keeps no state between highlights."""
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         lexer: Lexer = get_lexer_by_name(language, stripnl=False)
     except ClassNotFound:
@@ -148,6 +146,9 @@ def _named_lexer(language: str) -> Lexer | None:
 
 
 def _lexer_for(code: str, language: str) -> Lexer:
+    from pygments.lexers import TextLexer, guess_lexer
+    from pygments.util import ClassNotFound
+
     options = {"stripnl": False}
     if language:
         named = _named_lexer(language.lower())
@@ -166,10 +167,14 @@ def _lexer_for(code: str, language: str) -> Lexer:
 def _formatter(style: str) -> HtmlFormatter[str]:
     """One formatter per style: building one computes its whole stylesheet (~0.5 ms);
     formatting keeps no state in it."""
+    from pygments.formatters import HtmlFormatter
+
     return HtmlFormatter(noclasses=True, nowrap=True, style=style)
 
 
 def _code_html(index: int, block: _Code, theme: _Theme) -> str:
+    from pygments import highlight
+
     formatter = _formatter(theme.pygments_style)
     body = highlight(block.code, _lexer_for(block.code, block.language), formatter)
     # Pygments ends the output with a newline; in a <pre> it would show as an empty line.
@@ -193,76 +198,12 @@ def _code_html(index: int, block: _Code, theme: _Theme) -> str:
 
 # ------------------------------------------------------------------------ Markdown
 
-_SAFE_URL = re.compile(r"^https?://", re.IGNORECASE)
-
-
-class _Sanitize(Treeprocessor):
-    """Drop links that aren't http(s), turn images into links, style code and tables."""
-
-    def __init__(self, md: markdown.Markdown, theme: _Theme) -> None:
-        super().__init__(md)
-        self.theme = theme
-
-    def run(self, root: etree.Element) -> None:
-        for element in root.iter():
-            if element.tag == "a":
-                href = re.sub(r"[\x00-\x20]", "", element.get("href", ""))
-                if not _SAFE_URL.match(href):
-                    element.tag = "span"
-                    element.attrib.clear()
-            elif element.tag == "img":
-                # QTextBrowser would fetch the image (a remote server learns the reply
-                # was read; a local path reads the disk). Show a link instead.
-                src = re.sub(r"[\x00-\x20]", "", element.get("src", ""))
-                alt = element.get("alt") or src or translate("Markdown", "image")
-                element.attrib.clear()
-                if _SAFE_URL.match(src):
-                    element.tag = "a"
-                    element.set("href", src)
-                else:
-                    element.tag = "span"
-                element.text = alt
-            elif element.tag == "code":
-                element.set("style", f"background-color:{self.theme.inline_code_background};")
-            elif element.tag == "table":
-                element.set("border", "1")
-                element.set("cellspacing", "0")
-                element.set("cellpadding", "4")
-                element.set(
-                    "style", f"border-collapse:collapse; border-color:{self.theme.table_border};"
-                )
-
-
-_parsers = threading.local()
-
 
 def _markdown_html(text: str, theme: _Theme) -> str:
-    # Markdown objects keep state between calls and aren't thread-safe: one per thread
-    # and theme, reset before each use (building one costs ~0.6 ms, a reply's worth).
-    cache: dict[_Theme, markdown.Markdown] = _parsers.__dict__.setdefault("by_theme", {})
-    md = cache.get(theme)
-    if md is None:
-        md = cache[theme] = _new_parser(theme)
-    md.reset()
-    return md.convert(text)
+    # Python-Markdown is imported with the first rendering (ui/markdown_parser.py).
+    from desktop_llm.ui.markdown_parser import markdown_html
 
-
-def _new_parser(theme: _Theme) -> markdown.Markdown:
-    # lazy_ol=False keeps "2." as the start of a list that a code block split in two;
-    # Markdown takes it, types-Markdown doesn't know it.
-    options: dict[str, Any] = {"lazy_ol": False}
-    md = markdown.Markdown(
-        extensions=["fenced_code", "tables", "sane_lists", "nl2br"],
-        output_format="html",
-        **options,
-    )
-    # Raw HTML stays text: without these the parser passes <script>, <img> and the
-    # like through verbatim (Python-Markdown has no safe mode since 3.0).
-    md.preprocessors.deregister("html_block")
-    md.inlinePatterns.deregister("html")
-    # After inline parsing (20), which creates the links and images.
-    md.treeprocessors.register(_Sanitize(md, theme), "desktop_llm_sanitize", 5)
-    return md
+    return markdown_html(text, theme)
 
 
 def render_markdown(text: str, *, dark: bool = False) -> RenderedMarkdown:

@@ -635,6 +635,40 @@ def test_threads_per_model_in_the_right_hand_panel(qtbot: QtBot, window: MainWin
     assert window.library.threads(model_id) is None
 
 
+def test_compare_and_library_pages_are_built_when_first_shown(
+    qtbot: QtBot, app_paths: AppPaths
+) -> None:
+    """Issue 16: the window starts without the Compare and Library pages; each is built
+    the first time its tab is shown (or asked for), in its tab's place."""
+    parts = build_services(app_paths)
+    window = parts.main_window()
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        qtbot.waitExposed(window)
+        assert window.pages is not None
+        assert not window.pages.built("compare") and not window.pages.built("library")
+        tabs = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+        assert tabs == ["Chat", "Compare", "Library"]
+        window.tabs.setCurrentIndex(1)  # the user opens Compare
+        assert window.pages.built("compare") and not window.pages.built("library")
+        tab = window.compare_tab
+        assert tab is not None and window.tabs.currentWidget() is tab
+        assert tab.isVisible() and window.tabs.currentIndex() == 1
+        assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == tabs
+        names = [tab.panes[0].model.itemText(i) for i in range(tab.panes[0].model.count())]
+        assert any("SmolLM2" in name for name in names)
+        window.show_library()  # Models > Library
+        assert window.pages.built("library")
+        assert window.tabs.currentWidget() is window.library_page
+        assert window.compare_tab is tab  # built once
+    finally:
+        window.close()
+        parts.service.shutdown()
+        QApplication.processEvents()
+        parts.close()
+
+
 def test_the_library_is_a_page_of_the_main_window(qtbot: QtBot, app_paths: AppPaths) -> None:
     """Issue 16: the installed models are a page of their own (Models > Library), not a
     tab inside "Find models…"."""

@@ -75,3 +75,44 @@ def test_the_window_starts_without_the_hubs_client_or_numpy(tmp_path: Path) -> N
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[0] == "[]"
+
+
+def test_the_window_opens_without_the_pages_it_builds_when_shown(tmp_path: Path) -> None:
+    """Issue 16: the main window, as app.py makes it, imports neither the Compare and
+    Library pages (with the charts) nor the dialogs and the Models window (made when
+    opened), nor Markdown and Pygments (imported by the first rendering, or the warm-up
+    once the window is up)."""
+    deferred = (
+        "PySide6.QtCharts",
+        "desktop_llm.ui.compare_tab",
+        "desktop_llm.ui.library_page",
+        "desktop_llm.ui.models_window",
+        "desktop_llm.ui.settings_window",
+        "desktop_llm.ui.server_dialog",
+        "desktop_llm.ui.benchmark_dialog",
+        "markdown",
+        "pygments",
+    )
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from desktop_llm.app import build_services\n"
+        "from desktop_llm.paths import AppPaths\n"
+        "app = QApplication([])\n"
+        f"parts = build_services(AppPaths.under(Path({str(tmp_path)!r})).ensure())\n"
+        "window = parts.main_window()\n"
+        "window.show()\n"
+        "app.processEvents()\n"
+        f"print(sorted(m for m in {deferred!r} if m in sys.modules))\n"
+        "window.tabs.setCurrentIndex(1)\n"
+        "print('desktop_llm.ui.compare_tab' in sys.modules)\n"
+        "window.close()\n"
+        "parts.close()\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[:2] == ["[]", "True"]
