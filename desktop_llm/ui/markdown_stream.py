@@ -211,9 +211,16 @@ class MarkdownStream:
                 cursor.insertText(joiner)  # the same paragraph goes on
             elif not html.startswith(("<ul", "<ol", "<table")):
                 # Qt merges a fragment's first paragraph into the block at the cursor
-                # (lists and tables start their own): start a new, plain one for it.
-                cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+                # (lists and tables start their own): start a new one for it, with that
+                # paragraph's margins (the merge keeps the block's own).
+                cursor.insertBlock(_first_block_format(html), QTextCharFormat())
         cursor.insertHtml(html)
+
+
+def _first_block_format(html: str) -> QTextBlockFormat:
+    scratch = QTextDocument()
+    scratch.setHtml(html)
+    return scratch.begin().blockFormat()
 
 
 def _insert_items(cursor: QTextCursor, html: str) -> None:
