@@ -143,3 +143,32 @@ def test_a_chat_state_saved_on_a_draft_model_load_is_restored_after_a_restart(
         host.unload()
     assert second.stats.cached_tokens >= first.stats.prompt_tokens
     assert second.stats.accepted_tokens > 0 and second.text
+
+
+def test_a_long_conversation_is_read_over_several_rounds(smollm2: Path) -> None:
+    """The draft reads at most CATCH_UP new tokens a round and drafts nothing until it
+    has read them all (the model goes on alone meanwhile); then it drafts, and each
+    later round reads only what is new."""
+    import numpy as np
+
+    from desktop_llm.core.engine.draft_model import CATCH_UP, DraftModel
+
+    # One thread: this runs in the test process, beside whatever else keeps the CPU busy.
+    draft = DraftModel.load(str(smollm2), n_ctx=1024, n_threads=1, n_gpu_layers=0)
+    try:
+        text = "\n".join(f"value_{i} = compute(value_{i - 1}) + {i}" for i in range(1, 40))
+        history = np.array(draft.llm.tokenize(text.encode()), dtype=np.intc)
+        assert history.size > 2 * CATCH_UP
+        assert draft.draft(history, 4) == [] and draft.llm.n_tokens == CATCH_UP
+        assert draft.draft(history, 4) == [] and draft.llm.n_tokens == 2 * CATCH_UP
+        rounds = 2
+        while draft.llm.n_tokens < history.size:
+            guess = draft.draft(history, 4)
+            rounds += 1
+        assert rounds == -(-history.size // CATCH_UP)
+        assert guess  # the pattern repeats: the draft is sure of what comes next
+        longer = np.append(history, guess[0]).astype(np.intc)
+        assert draft.draft(longer, 4)
+        assert draft.llm.n_tokens >= longer.size  # read one new token, then drafted
+    finally:
+        draft.close()

@@ -4,8 +4,11 @@ the loaded model checks in one batch (speculative.py: the same tokens as without
 Imported only in the worker process (it imports llama_cpp). The draft is a second
 ``Llama`` in the same worker, with the main model's context length and a small batch.
 It keeps its own KV cache: each round it keeps the prefix it shares with the
-conversation (drafts the model refused are dropped) and evaluates only what is new,
-then generates greedily, one token at a time, up to the length the loop asks for, and
+conversation (drafts the model refused are dropped) and evaluates only what is new, at
+most ``CATCH_UP`` tokens a round: a long conversation it hasn't read (the first reply
+after a chat's state was restored) is read over several rounds while the model goes on
+alone, so no token waits seconds for the draft and Stop is never held up by it. Then it
+generates greedily, one token at a time, up to the length the loop asks for, and
 only while it is sure of its guess (its top token's probability at least ``P_MIN``, as
 llama.cpp's own speculative example does): a guess it isn't sure of would cost the
 model a longer batch for a token it likely refuses. A draft model that is never sure
@@ -35,6 +38,8 @@ logger = logging.getLogger(__name__)
 VOCAB_SIZE_SLACK = 128  # llama.cpp's SPEC_VOCAB_MAX_SIZE_DIFFERENCE
 FIRST_COMPARED_TOKEN = 5  # llama.cpp's SPEC_VOCAB_CHECK_START_TOKEN_ID
 P_MIN = 0.75  # llama.cpp's common_speculative_params.p_min
+CATCH_UP = 2 * DRAFT_BATCH
+"""Conversation tokens the draft reads at most per round before it drafts again."""
 
 _Llama: Any = llama_cpp.Llama
 
@@ -72,7 +77,9 @@ class DraftModel:
         llm = self.llm
         tokens = history.tolist()
         reuse_prefix(llm, tokens)
-        llm.eval(tokens[llm.n_tokens :])
+        llm.eval(tokens[llm.n_tokens : llm.n_tokens + CATCH_UP])
+        if llm.n_tokens < len(tokens):
+            return []  # still reading the conversation
         drafted: list[int] = []
         while True:
             # The last token's logits, read in place (no copy).
