@@ -1,5 +1,6 @@
 """Worker side: a draft model, a small model of the same vocabulary whose greedy guesses
-the loaded model checks in one batch (speculative.py: the same tokens as without it).
+the loaded model checks in one batch (speculative.py: the tokens of plain decoding, up
+to llama.cpp's batch arithmetic).
 
 Imported only in the worker process (it imports llama_cpp). The draft is a second
 ``Llama`` in the same worker, with the main model's context length and a small batch.
