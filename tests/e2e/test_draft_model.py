@@ -1,13 +1,12 @@
-"""A draft model (draft_model.py) on the real SmolLM2: the reply of one-token-at-a-time
-decoding, and a clear refusal of a draft whose vocabulary is not the model's.
+"""A draft model (draft_model.py) on the real SmolLM2: the reply of decoding without
+drafts on the same load, and a clear refusal of a draft whose vocabulary is not the
+model's.
 
-How exact "the same reply" is (speculative.py): a refused draft changes nothing (the
-pending token is row 0 of its batch, bit for bit a single token's), so a random draft,
-whose guesses are refused, gives plain decoding's reply. A kept draft's logits and KV
-cells come from a later row, which llama.cpp's CPU kernels compute slightly differently
-(up to ~1 in a logit on this Q4_1 model), so a later near-tie can tip: SmolLM2 drafting
-for itself gives plain decoding's reply on the prompt below, with pure greedy sampling,
-not on every prompt (2 of 8 at 64 tokens when measured)."""
+"The same reply" is exact (speculative.py): every step of the speculative loop, with
+drafts or without (``prompt_lookup=False``: ``NoDrafts``), evaluates at least two rows,
+so llama.cpp computes every logit and KV cell with the same kernels. Before that, a kept
+draft came from the batch kernel and plain decoding from the single-row one, and
+SmolLM2 drafting for itself matched on 2 of 8 prompts at 64 tokens."""
 
 from __future__ import annotations
 
@@ -26,6 +25,16 @@ from desktop_llm.errors import UserError
 from tests.support.gguf_builder import write_tiny_llama_with_vocab_of
 
 QUESTION = [{"role": "user", "content": "Write a short story about a cat who learns to fly."}]
+QUESTIONS = [
+    "Write a short story about a cat who learns to fly.",
+    "Explain how a bicycle stays upright.",
+    "List five uses for a paperclip.",
+    "What is the capital of France, and why is it famous?",
+    "Write a haiku about the sea.",
+    "Describe your ideal weekend in three sentences.",
+    "How do I boil an egg?",
+    "Give me a recipe for pancakes.",
+]
 GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=48, seed=3)
 
 
@@ -51,14 +60,27 @@ def _plain_and_drafted(
 ) -> tuple[ChatResult, ChatResult]:
     """The reply without drafts (``prompt_lookup=False``) and with the load's draft
     model, from one load (flash attention off, as the draft model sets it)."""
+    return _pairs(logs, smollm2, draft, template, [QUESTION])[0]
+
+
+def _pairs(
+    logs: Path,
+    smollm2: Path,
+    draft: Path,
+    template: TemplateChoice,
+    conversations: list[list[dict[str, str]]],
+) -> list[tuple[ChatResult, ChatResult]]:
     host = EngineHost(logs)
+    pairs = []
     try:
         host.load(LoadParams(str(smollm2), n_ctx=1024, draft_model_path=str(draft)))
-        plain = host.chat(QUESTION, replace(GREEDY, prompt_lookup=False), template)
-        drafted = host.chat(QUESTION, GREEDY, template)
+        for messages in conversations:
+            plain = host.chat(messages, replace(GREEDY, prompt_lookup=False), template)
+            drafted = host.chat(messages, GREEDY, template)
+            pairs.append((plain, drafted))
     finally:
         host.unload()
-    return plain, drafted
+    return pairs
 
 
 def test_smollm2_drafting_for_itself_gives_the_same_reply_and_most_drafts_are_kept(
@@ -72,6 +94,18 @@ def test_smollm2_drafting_for_itself_gives_the_same_reply_and_most_drafts_are_ke
     # The same model guesses what it will say: most drafts are kept (the misses are
     # the last round's drafts past max_tokens, and near-ties).
     assert drafted.stats.accepted_tokens > drafted.stats.drafted_tokens // 2
+
+
+def test_drafts_kept_or_not_the_reply_is_the_same_on_every_prompt(
+    logs: Path, smollm2: Path, template: TemplateChoice
+) -> None:
+    """Eight prompts, SmolLM2 drafting for itself (most drafts kept, so most tokens come
+    from later batch rows): each reply equals the one decoded without drafts."""
+    conversations = [[{"role": "user", "content": q}] for q in QUESTIONS]
+    pairs = _pairs(logs, smollm2, smollm2, template, conversations)
+    for question, (plain, drafted) in zip(QUESTIONS, pairs, strict=True):
+        assert drafted.text == plain.text, question
+        assert drafted.stats.accepted_tokens > 0
 
 
 @pytest.mark.parametrize("sure", [True, False], ids=["sure", "unsure"])

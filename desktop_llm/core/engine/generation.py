@@ -36,6 +36,7 @@ from desktop_llm.core.engine.protocol import (
 from desktop_llm.core.engine.speculative import (
     DraftCounts,
     Drafter,
+    NoDrafts,
     reusable_prefix,
     reuse_prefix,
     speculative_generate,
@@ -233,9 +234,13 @@ def read_with_progress(model: LoadedModel, request_id: int, tokens: list[int]) -
 def _drafter(model: LoadedModel, sampling: SamplingParams) -> Drafter | None:
     """Where this reply's drafts come from: the request's choice (``prompt_lookup``
     True or False), else the load's (prompt lookup or a draft model); None on a load
-    whose batches don't decode as single tokens do (flash attention on)."""
-    if not model.exact_batches or sampling.prompt_lookup is False:
+    whose batches don't decode as single tokens do (flash attention on). Drafts turned
+    off on a load that drafts: ``NoDrafts``, the same loop and kernels (speculative.py),
+    so that the reply is the same token for token with and without them."""
+    if not model.exact_batches:
         return None
+    if sampling.prompt_lookup is False:
+        return NoDrafts()
     if sampling.prompt_lookup:
         return PromptLookup()
     return model.drafter

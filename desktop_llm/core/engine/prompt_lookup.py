@@ -14,7 +14,7 @@ import numpy as np
 
 from desktop_llm.core.engine.speculative import N_DRAFT
 
-MAX_NGRAM = 4
+MAX_NGRAM = 8
 MIN_NGRAM = 2
 
 

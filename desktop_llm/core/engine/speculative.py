@@ -12,17 +12,23 @@ token is kept only while it is the token the sampler picked, and the first diffe
 ends the round (its cells are dropped from the KV cache). The sampler sees the same
 calls in the same order (the same penalties, the same random draws).
 
-How exact that is, at temperature 0 with a seed: the first row of a batch (the pending
-token) gives bit for bit the logits a single token gives, on a load with flash attention
-off (loader.py: llama.cpp's CPU kernel sums one query's attention in split-KV chunks and
-a batch's in one pass), so a refused draft changes nothing. A kept draft's logits and KV
-cells come from a later row, which llama.cpp's CPU kernels compute slightly differently
-(measured on SmolLM2 Q4_1: up to ~1 in a logit of ~26; about 1e-7 on an f32 model), so
-from the first kept draft on, a later near-tie can go the other way, as a long prompt
-read in one batch instead of token by token already may. Measured with SmolLM2 drafting
-for itself (every draft kept): 64 greedy tokens equal plain decoding's on 2 of 8 prompts,
-the others part at a near-tie. Replies that copy the conversation (prompt lookup's
-case) have wide margins.
+How exact that is, at temperature 0 with a seed: the same reply with and without
+drafts, on the same load. llama.cpp's CPU matrix products take one kernel for a single
+row and another (llamafile's tinyBLAS) for two rows or more, and their sums differ in
+the last bits, which thirty layers grow to ~1 in a logit of ~26 on SmolLM2 Q4_1: a kept
+draft's logits and KV cells would come from the batch kernel, plain decoding's from the
+single-row one, and a later near-tie could go the other way (measured: SmolLM2 drafting
+for itself matched plain decoding on 2 of 8 prompts at 64 tokens). So every step here
+evaluates at least two rows: when the drafter has no guess, the pending token is
+followed by a one-token guess (the pending token again), which is checked like any
+draft; the prompt's last pass is two rows or more too, also after a kept prefix. Rows
+of batches of two or more are computed alike whatever the batch (tested
+bit for bit), so a reply decoded with drafts and one decoded without them on this loop
+(``NoDrafts``: a request that turns drafts off on such a load) are the same token for
+token. Flash attention stays off on these loads (loader.py: its CPU kernel sums one
+query's attention in split-KV chunks and a batch's in one pass). Plain decoding on a
+load with flash attention on is another computation, whose greedy reply may differ at a
+near-tie, as a long prompt read in one batch instead of token by token already may.
 
 llama-cpp-python has the same idea (``LlamaPromptLookupDecoding`` with
 ``Llama(draft_model=...)``), but that path turns on ``logits_all``: a copy of
@@ -52,6 +58,14 @@ class Drafter(Protocol):
         ...
 
 
+class NoDrafts:
+    """No guesses: decoding on a load that may draft, with drafts turned off for one
+    request (each step still evaluates two rows, see above)."""
+
+    def draft(self, history: np.ndarray[Any, Any], n: int) -> list[int]:
+        return []
+
+
 @dataclass
 class DraftCounts:
     """How many tokens were drafted and how many of them the model kept."""
@@ -72,6 +86,11 @@ def speculative_generate(
     the same prefix reuse, the same tokens, with ``drafter``'s drafts checked in batches."""
     llm._sampler = sampler
     reuse_prefix(llm, tokens)
+    if len(tokens) - int(llm.n_tokens) < 2 <= len(tokens):
+        # Two rows at least here too: a kept prefix (or a prompt read in batches by
+        # read_with_progress) would leave its last token to a single-row pass.
+        llm._ctx.kv_cache_seq_rm(-1, len(tokens) - 2, -1)
+        llm.n_tokens = len(tokens) - 2
     llm.eval(tokens[llm.n_tokens :])
     n_ctx = int(llm.n_ctx())
     limit = max(0, min(n_draft, int(llm.n_batch) - 1))
@@ -90,6 +109,11 @@ def speculative_generate(
             history = np.append(llm.input_ids[:n_past], pending).astype(np.intc)
             wanted = min(size, limit, room)
             draft = drafter.draft(history, wanted)[:wanted] if wanted > 0 else []
+            # No guess: the pending token again, so that the step is a batch of two
+            # and computed by the same kernels as every other (see above).
+            padded = not draft and room > 0 and limit > 0
+            if padded:
+                draft = [pending]
             batch = [pending, *draft]
             llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
             llm._batch.set_batch(batch=batch, n_past=n_past, logits_all=True)
@@ -97,17 +121,18 @@ def speculative_generate(
             llm.input_ids[n_past : n_past + len(batch)] = batch
             llm.n_tokens = n_past + len(batch)
             valid = n_past + 1
-            counts.drafted += len(draft)
+            if not padded:  # a guess made to fill the batch is not a draft
+                counts.drafted += len(draft)
             for i in range(len(batch)):
                 token = int(sampler.sample(llm._ctx, i))
                 kept = i < len(draft) and token == draft[i]
                 if kept:
-                    counts.accepted += 1
+                    counts.accepted += 0 if padded else 1
                     valid = n_past + i + 2  # the drafted token is the reply's next
                 yield token
                 if not kept:
                     pending = token
-                    if draft:
+                    if not padded:
                         size = min(2 * size, limit) if i == len(draft) else i + 1
                     break
             _trim(llm, valid)
