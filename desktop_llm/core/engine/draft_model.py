@@ -1,6 +1,6 @@
 """Worker side: a draft model, a small model of the same vocabulary whose greedy guesses
-the loaded model checks in one batch (speculative.py: the tokens of plain decoding, up
-to llama.cpp's batch arithmetic).
+the loaded model checks in one batch (speculative.py: the reply of decoding without
+drafts on the same load, token for token).
 
 Imported only in the worker process (it imports llama_cpp). The draft is a second
 ``Llama`` in the same worker, with the main model's context length and a small batch.
