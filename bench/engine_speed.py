@@ -22,7 +22,7 @@ from pathlib import Path
 import llama_cpp  # the bench may import llama_cpp (docs/ARCHITECTURE.md, layer rule 4)
 import psutil
 
-from bench import llama_bench
+from bench import large_vocab_model, llama_bench
 from bench.common import ROOT, Row, alternating, median, smollm2, spread
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
@@ -83,6 +83,63 @@ def bare_loop_process(model: Path, threads: int, seed: int) -> tuple[float, floa
 
 
 def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list[Row]:
+    return smollm2_rows(rounds, log_dir) + large_vocab_rows(rounds, log_dir)
+
+
+def large_vocab_rows(rounds: int, log_dir: Path) -> list[Row]:
+    """The engine against llama-bench on a generated model with Gemma 3's 262,144-token
+    vocabulary (large_vocab_model.py): the per-token work that grows with the vocabulary
+    (the logits, the sampler's candidates) weighs five times what it does in SmolLM2."""
+    path = large_vocab_model.path()
+    threads = physical_cores()
+    llama_bench.build()
+    host = EngineHost(log_dir)
+    host.load(LoadParams(str(path), n_ctx=N_CTX, n_threads=threads))
+    engine_pp, engine_tg, ref_pp, ref_tg = [], [], [], []
+    try:
+        for i in range(rounds):
+
+            def engine() -> None:
+                done = host.bench(N_PROMPT, N_GEN)
+                engine_pp.append(done.n_prompt / done.prompt_s)
+                engine_tg.append((done.n_gen - 1) / done.gen_s)
+
+            def reference() -> None:
+                result = llama_bench.run(path, threads=threads, n_prompt=N_PROMPT, n_gen=N_GEN)
+                ref_pp.append(result["pp_tps"])
+                ref_tg.append(result["tg_tps"])
+
+            for measure in alternating([engine, reference], i):
+                measure()
+    finally:
+        host.unload()
+    detail = {"model": path.name, "threads": threads, "rounds": rounds, "n_ctx": N_CTX}
+    vocab = f"{large_vocab_model.N_VOCAB:,}-token vocabulary"
+    return [
+        Row(
+            f"Generation tok/s vs llama-bench, {vocab} (tg{N_GEN} @ depth {N_PROMPT})",
+            median(engine_tg),
+            "tok/s",
+            median(ref_tg),
+            "llama-bench",
+            ">= 0.97x llama-bench",
+            median(engine_tg) >= 0.97 * median(ref_tg),
+            {**detail, "engine": engine_tg, "llama_bench": ref_tg},
+        ),
+        Row(
+            f"Prompt processing tok/s vs llama-bench, {vocab} (pp{N_PROMPT})",
+            median(engine_pp),
+            "tok/s",
+            median(ref_pp),
+            "llama-bench",
+            ">= 0.97x llama-bench",
+            median(engine_pp) >= 0.97 * median(ref_pp),
+            {**detail, "engine": engine_pp, "llama_bench": ref_pp},
+        ),
+    ]
+
+
+def smollm2_rows(rounds: int, log_dir: Path) -> list[Row]:
     path = smollm2()
     threads = physical_cores()
     llama_bench.build()
@@ -172,5 +229,10 @@ def run(rounds: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
 
 
 if __name__ == "__main__":
-    for row in run(rounds=2):
-        print(row.name, round(row.value, 1), row.reference and round(row.reference, 1), row.met)
+    # Run alone: ``python -m bench.engine_speed [ROUNDS]`` (writes
+    # bench/results/engine_speed.json).
+    from bench.common import RESULTS, print_rows, write_json
+
+    done = run(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    print_rows(done)
+    print(f"written to {write_json(RESULTS / 'engine_speed.json', done, [])}")

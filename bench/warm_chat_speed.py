@@ -285,4 +285,9 @@ def run(
 
 
 if __name__ == "__main__":
-    run(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    # Run alone: ``python -m bench.warm_chat_speed [ROUNDS]`` (writes
+    # bench/results/warm_chat_speed.json).
+    from bench.common import RESULTS, write_json
+
+    done = run(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    print(f"written to {write_json(RESULTS / 'warm_chat_speed.json', done, [])}")
