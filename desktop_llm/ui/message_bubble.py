@@ -91,6 +91,14 @@ def stats_text(stats: dict[str, Any]) -> str:
                     count=locale_format.number(int(stats["cached_tokens"]))
                 )
             )
+        if stats.get("drafted_tokens"):
+            # Speculative decoding (a per-model option): how many guesses the model kept.
+            parts.append(
+                translate("MessageBubble", "{accepted} of {drafted} drafted kept").format(
+                    accepted=locale_format.number(int(stats.get("accepted_tokens") or 0)),
+                    drafted=locale_format.number(int(stats["drafted_tokens"])),
+                )
+            )
     except (TypeError, ValueError):
         return ""
     return " · ".join(parts)

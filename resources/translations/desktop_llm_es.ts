@@ -2912,6 +2912,10 @@ Se detienen ahora y continuarán desde donde se quedaron cuando vuelvas a descar
         <translation>{count} reutilizados</translation>
     </message>
     <message>
+        <source>{accepted} of {drafted} drafted kept</source>
+        <translation>{accepted} de {drafted} borradores aceptados</translation>
+    </message>
+    <message>
         <source>Ready</source>
         <translation>Listo</translation>
     </message>

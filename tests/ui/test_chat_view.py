@@ -249,3 +249,12 @@ def test_a_streaming_bubble_grows_with_its_text(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: bubble.body.height() >= tall, timeout=2000)
     bubble.update_from(_message(2, content="short"))
     assert bubble.body.minimumHeight() == int(document.size().height()) + 6 < 100
+
+
+def test_the_footer_says_how_many_drafted_tokens_the_model_kept() -> None:
+    """Speculative decoding (a per-model option) shows what it did; plain replies
+    don't mention drafts."""
+    plain = {"completion_tokens": 20, "gen_tps": 50.0, "ttft_s": 0.12, "drafted_tokens": 0}
+    assert "draft" not in stats_text(plain)
+    drafted = {**plain, "drafted_tokens": 1309, "accepted_tokens": 1184}
+    assert stats_text(drafted).endswith(" · 1,184 of 1,309 drafted kept")
