@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -121,7 +121,10 @@ class MainWindow(QMainWindow):
         self._first_run = first_run
         self.conversation_id: int | None = None
         self.setWindowTitle(APP_NAME)
-        self.resize(1200, 780)
+        # 1200x780, or the screen's free area where that is smaller (a 1024x768 laptop).
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry().size() if screen is not None else QSize(1200, 780)
+        self.resize(min(1200, room.width()), min(780, room.height()))
         self.setAcceptDrops(True)
         # Chat > Export and Import (issue 18).
         self.transfer = ChatTransferActions(self, chat_transfer) if chat_transfer else None
