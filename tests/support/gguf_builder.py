@@ -47,6 +47,53 @@ def _zeros(n: int) -> NDArray[np.float32]:
     return np.zeros(n, dtype=np.float32)
 
 
+def _add_llama_shape(
+    writer: gguf.GGUFWriter,
+    ctx: int,
+    n_embd: int,
+    n_layers: int,
+    n_ff: int,
+    n_head: int,
+    n_head_kv: int,
+    n_vocab: int,
+) -> None:
+    """The llama architecture's hyperparameters (f32 weights)."""
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    writer.add_context_length(ctx)
+    writer.add_embedding_length(n_embd)
+    writer.add_block_count(n_layers)
+    writer.add_feed_forward_length(n_ff)
+    writer.add_head_count(n_head)
+    writer.add_head_count_kv(n_head_kv)
+    writer.add_rope_dimension_count(n_embd // n_head)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_vocab_size(n_vocab)
+
+
+def _add_llama_blocks(
+    writer: gguf.GGUFWriter,
+    rng: np.random.Generator,
+    n_layers: int,
+    n_embd: int,
+    n_embd_kv: int,
+    n_ff: int,
+) -> None:
+    """Random transformer blocks, then the output norm (the output layer is the
+    caller's: its own tensor, or none to tie it to the token embeddings)."""
+    for i in range(n_layers):
+        blk = f"blk.{i}"
+        writer.add_tensor(f"{blk}.attn_norm.weight", _ones(n_embd))
+        writer.add_tensor(f"{blk}.attn_q.weight", _weights(rng, n_embd, n_embd))
+        writer.add_tensor(f"{blk}.attn_k.weight", _weights(rng, n_embd_kv, n_embd))
+        writer.add_tensor(f"{blk}.attn_v.weight", _weights(rng, n_embd_kv, n_embd))
+        writer.add_tensor(f"{blk}.attn_output.weight", _weights(rng, n_embd, n_embd))
+        writer.add_tensor(f"{blk}.ffn_norm.weight", _ones(n_embd))
+        writer.add_tensor(f"{blk}.ffn_gate.weight", _weights(rng, n_ff, n_embd))
+        writer.add_tensor(f"{blk}.ffn_up.weight", _weights(rng, n_ff, n_embd))
+        writer.add_tensor(f"{blk}.ffn_down.weight", _weights(rng, n_embd, n_ff))
+    writer.add_tensor("output_norm.weight", _ones(n_embd))
+
+
 def _spm_vocab() -> tuple[list[str], list[float], list[int]]:
     """A SentencePiece-style vocabulary: specials, 256 byte tokens, then pieces.
 
@@ -101,21 +148,11 @@ def write_tiny_llama(
     """
     tokens, scores, types = _spm_vocab()
     n_vocab = len(tokens)
-    head_dim = n_embd // n_head
-    n_embd_kv = head_dim * n_head_kv
+    n_embd_kv = n_embd // n_head * n_head_kv
 
     writer = gguf.GGUFWriter(str(path), "llama", split_max_tensors=split_max_tensors)
     writer.add_name(name)
-    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
-    writer.add_context_length(ctx)
-    writer.add_embedding_length(n_embd)
-    writer.add_block_count(n_layers)
-    writer.add_feed_forward_length(n_ff)
-    writer.add_head_count(n_head)
-    writer.add_head_count_kv(n_head_kv)
-    writer.add_rope_dimension_count(head_dim)
-    writer.add_layer_norm_rms_eps(1e-5)
-    writer.add_vocab_size(n_vocab)
+    _add_llama_shape(writer, ctx, n_embd, n_layers, n_ff, n_head, n_head_kv, n_vocab)
     if pooling_type is not None:
         writer.add_pooling_type(gguf.PoolingType(pooling_type))
 
@@ -133,18 +170,7 @@ def write_tiny_llama(
 
     rng = _rng(seed)
     writer.add_tensor("token_embd.weight", _weights(rng, n_vocab, n_embd))
-    for i in range(n_layers):
-        blk = f"blk.{i}"
-        writer.add_tensor(f"{blk}.attn_norm.weight", _ones(n_embd))
-        writer.add_tensor(f"{blk}.attn_q.weight", _weights(rng, n_embd, n_embd))
-        writer.add_tensor(f"{blk}.attn_k.weight", _weights(rng, n_embd_kv, n_embd))
-        writer.add_tensor(f"{blk}.attn_v.weight", _weights(rng, n_embd_kv, n_embd))
-        writer.add_tensor(f"{blk}.attn_output.weight", _weights(rng, n_embd, n_embd))
-        writer.add_tensor(f"{blk}.ffn_norm.weight", _ones(n_embd))
-        writer.add_tensor(f"{blk}.ffn_gate.weight", _weights(rng, n_ff, n_embd))
-        writer.add_tensor(f"{blk}.ffn_up.weight", _weights(rng, n_ff, n_embd))
-        writer.add_tensor(f"{blk}.ffn_down.weight", _weights(rng, n_embd, n_ff))
-    writer.add_tensor("output_norm.weight", _ones(n_embd))
+    _add_llama_blocks(writer, rng, n_layers, n_embd, n_embd_kv, n_ff)
     writer.add_tensor("output.weight", _weights(rng, n_vocab, n_embd))
     _finish(writer)
     if split_max_tensors:
@@ -173,20 +199,10 @@ def write_tiny_llama_with_vocab_of(
     token: nonsense said with confidence."""
     reader = gguf.GGUFReader(str(source))
     n_vocab = len(reader.fields["tokenizer.ggml.tokens"].data)
-    head_dim = n_embd // n_head
 
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_name(f"tiny draft of {source.stem}")
-    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
-    writer.add_context_length(ctx)
-    writer.add_embedding_length(n_embd)
-    writer.add_block_count(n_layers)
-    writer.add_feed_forward_length(n_ff)
-    writer.add_head_count(n_head)
-    writer.add_head_count_kv(n_head)
-    writer.add_rope_dimension_count(head_dim)
-    writer.add_layer_norm_rms_eps(1e-5)
-    writer.add_vocab_size(n_vocab)
+    _add_llama_shape(writer, ctx, n_embd, n_layers, n_ff, n_head, n_head, n_vocab)
     for name, field in reader.fields.items():
         if not name.startswith("tokenizer.") or name == "tokenizer.chat_template":
             continue
@@ -196,16 +212,7 @@ def write_tiny_llama_with_vocab_of(
 
     rng = _rng(seed)
     writer.add_tensor("token_embd.weight", _weights(rng, n_vocab, n_embd) * (500 if sure else 1))
-    for i in range(n_layers):
-        blk = f"blk.{i}"
-        writer.add_tensor(f"{blk}.attn_norm.weight", _ones(n_embd))
-        for part in ("attn_q", "attn_k", "attn_v", "attn_output"):
-            writer.add_tensor(f"{blk}.{part}.weight", _weights(rng, n_embd, n_embd))
-        writer.add_tensor(f"{blk}.ffn_norm.weight", _ones(n_embd))
-        writer.add_tensor(f"{blk}.ffn_gate.weight", _weights(rng, n_ff, n_embd))
-        writer.add_tensor(f"{blk}.ffn_up.weight", _weights(rng, n_ff, n_embd))
-        writer.add_tensor(f"{blk}.ffn_down.weight", _weights(rng, n_embd, n_ff))
-    writer.add_tensor("output_norm.weight", _ones(n_embd))
+    _add_llama_blocks(writer, rng, n_layers, n_embd, n_embd, n_ff)
     # No output.weight: llama.cpp ties it to token_embd (half the file to write).
     _finish(writer)
     return path
