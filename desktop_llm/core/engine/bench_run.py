@@ -15,12 +15,14 @@ import llama_cpp
 from desktop_llm.core.engine.generation import ChunkSender
 from desktop_llm.core.engine.loader import LoadedModel
 from desktop_llm.core.engine.protocol import BenchDone, BenchRequest
+from desktop_llm.core.engine.token_loop import plain_generate
 from desktop_llm.errors import UserError
 
 
 def bench(model: LoadedModel, request: BenchRequest) -> BenchDone:
     """Like llama-bench's pp/tg tests, but generation goes through the app's own
-    per-token path: llama.cpp's sampler chain, detokenizing and a Chunk per token."""
+    per-token path (token_loop.py): llama.cpp's sampler chain, detokenizing and a
+    Chunk per token."""
     llm = model.llm
     n_ctx = int(llm.n_ctx())
     if request.n_prompt < 1 or request.n_prompt + request.n_gen > n_ctx:
@@ -42,9 +44,8 @@ def bench(model: LoadedModel, request: BenchRequest) -> BenchDone:
     started = time.perf_counter()
     t_first = started
     count = 0
-    generator: Iterator[int] = llm.generate(
-        tokens, top_k=40, top_p=0.95, min_p=0.05, temp=0.7, repeat_penalty=1.1
-    )
+    sampler = llm._init_sampler(top_k=40, top_p=0.95, min_p=0.05, temp=0.7, repeat_penalty=1.1)
+    generator: Iterator[int] = plain_generate(llm, tokens, sampler)
     try:
         for token in generator:
             if count == 0:

@@ -43,6 +43,7 @@ from desktop_llm.core.engine.speculative import (
 )
 from desktop_llm.core.engine.stop_filter import StopFilter
 from desktop_llm.core.engine.templates import render_prompt
+from desktop_llm.core.engine.token_loop import plain_generate
 from desktop_llm.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -266,10 +267,12 @@ def _start(
         "logits_processor": logits_processor,
         "grammar": grammar,
     }
-    if drafter is not None and logits_processor is None and grammar is None:
-        # Grammars and Python logits processors keep llama-cpp-python's own loop.
+    if logits_processor is None and grammar is None:
         sampler = llm._init_sampler(**options)
-        return speculative_generate(llm, tokens, sampler, counts, drafter)
+        if drafter is not None:
+            return speculative_generate(llm, tokens, sampler, counts, drafter)
+        return plain_generate(llm, tokens, sampler)
+    # Grammars and Python logits processors keep llama-cpp-python's own loop.
     generator: Iterator[int] = llm.generate(tokens, **options)
     return generator
 
