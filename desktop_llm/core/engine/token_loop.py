@@ -2,7 +2,7 @@
 
 Imported only in the worker process (it works on a ``Llama``). ``Llama.generate``
 without its per-token bookkeeping: the same prefix reuse, the same sampler chain called
-the same way, so the same tokens (tests/e2e/test_token_loop.py), about 0.02 ms a token
+the same way, so the same tokens (tests/e2e/test_token_loop.py), about 0.2 ms a token
 less Python (1.8% of generation on a model with a 262,144-token vocabulary, where the
 sampler's own pass over the candidates already costs 2%). Grammars and Python logits
 processors keep llama-cpp-python's own loop (generation.py).
