@@ -229,10 +229,15 @@ def smollm2_rows(rounds: int, log_dir: Path) -> list[Row]:
 
 
 if __name__ == "__main__":
-    # Run alone: ``python -m bench.engine_speed [ROUNDS]`` (writes
-    # bench/results/engine_speed.json).
+    # Run alone: ``python -m bench.engine_speed [ROUNDS] [large_vocab]`` (writes
+    # bench/results/engine_speed.json, or engine_speed_large_vocab.json for that model's
+    # rows alone).
     from bench.common import RESULTS, print_rows, write_json
 
-    done = run(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    only_large = sys.argv[2:] == ["large_vocab"]
+    log = Path("/tmp/desktop-llm-bench")
+    done = large_vocab_rows(rounds, log) if only_large else run(rounds=rounds, log_dir=log)
     print_rows(done)
-    print(f"written to {write_json(RESULTS / 'engine_speed.json', done, [])}")
+    name = "engine_speed_large_vocab.json" if only_large else "engine_speed.json"
+    print(f"written to {write_json(RESULTS / name, done, [])}")
