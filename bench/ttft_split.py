@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.common import Row, median, smollm2
+from bench.common import Row, median, smollm2, template_of
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
-from desktop_llm.core.engine.templates import choose_template
 from desktop_llm.core.hardware.detect import physical_cores
-from desktop_llm.core.models.gguf_info import read_header
 
 TURN = (
     "Tell me about the history of the printing press and how it changed Europe. "
@@ -33,13 +31,7 @@ def conversation(turns: int, salt: int) -> list[dict[str, str]]:
 
 def run(repeats: int = 5, log_dir: Path = Path("/tmp/desktop-llm-bench")) -> list[Row]:
     path = smollm2()
-    header = read_header(path)
-    template = choose_template(
-        chat_template=header.chat_template,
-        architecture=header.architecture,
-        model_name=header.name,
-        file_name=path.name,
-    )
+    template = template_of(path)
     host = EngineHost(log_dir)
     host.load(LoadParams(str(path), n_ctx=2048, n_threads=physical_cores()))
     ttft, budget, render, tokenize, prompt, tokens = [], [], [], [], [], []

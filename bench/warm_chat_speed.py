@@ -28,12 +28,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import llama_bench
-from bench.common import Row, median, smollm2
+from bench.common import Row, median, smollm2, template_of
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
-from desktop_llm.core.engine.templates import TemplateChoice, choose_template
+from desktop_llm.core.engine.templates import TemplateChoice
 from desktop_llm.core.hardware.detect import physical_cores
-from desktop_llm.core.models.gguf_info import read_header
 
 N_CTX = 4096
 FIRST_TOKEN = SamplingParams(temperature=0.0, max_tokens=1, seed=1)
@@ -47,16 +46,6 @@ TOPICS = [
     "how a compiler works",
     "the life of honey bees",
 ]
-
-
-def _template(path: Path) -> TemplateChoice:
-    header = read_header(path)
-    return choose_template(
-        chat_template=header.chat_template,
-        architecture=header.architecture,
-        model_name=header.name,
-        file_name=path.name,
-    )
 
 
 def long_chat(salt: str, turns: int = 16) -> list[dict[str, str]]:
@@ -269,7 +258,7 @@ def run(
     path = smollm2()
     shutil.rmtree(log_dir, ignore_errors=True)
     hosts = Hosts(log_dir, path, physical_cores())
-    template = _template(path)
+    template = template_of(path)
     parts: list[Callable[[], list[Row]]] = [
         lambda: restart_rows(hosts, template, rounds),
         lambda: switch_rows(hosts, template, rounds),
