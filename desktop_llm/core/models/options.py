@@ -24,7 +24,7 @@ from desktop_llm.core.hardware.planner import (
     Plan,
     plan_load,
 )
-from desktop_llm.core.models.gguf_info import GGUFHeader, read_header
+from desktop_llm.core.models.gguf_info import GGUFHeader, read_header_cached
 from desktop_llm.errors import ModelFileError, UserError
 
 logger = logging.getLogger(__name__)
@@ -262,7 +262,7 @@ def less_the_draft(machine: Machine, draft_model_path: str, n_ctx: int) -> Machi
     drafts for is planned in what is left. A draft whose header can't be read changes
     nothing here: its load says why."""
     try:
-        header = read_header(Path(draft_model_path))
+        header = read_header_cached(Path(draft_model_path))
     except ModelFileError:
         return machine
     draft = plan_load(
