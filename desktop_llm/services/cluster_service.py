@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
@@ -14,7 +15,9 @@ from desktop_llm.core.hardware.cluster import parse_endpoint, probe, rpc_library
 from desktop_llm.errors import UserError
 from desktop_llm.services.background import Background
 from desktop_llm.services.error_text import error_text
-from desktop_llm.services.hub_service import SettingsOwner
+
+if TYPE_CHECKING:
+    from desktop_llm.services.hub_service import SettingsOwner
 
 logger = logging.getLogger(__name__)
 

@@ -34,11 +34,11 @@ from desktop_llm.server.keys import key_path, load_or_create_key, regenerate_key
 from desktop_llm.server.records import RequestRecord
 from desktop_llm.services.background import Background
 from desktop_llm.services.error_text import error_text
-from desktop_llm.services.hub_service import SettingsOwner
 
 if TYPE_CHECKING:
     from desktop_llm.server.models import ModelPool, PoolConfig
     from desktop_llm.server.runner import Server
+    from desktop_llm.services.hub_service import SettingsOwner
 
 logger = logging.getLogger(__name__)
 

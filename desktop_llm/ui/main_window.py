@@ -266,6 +266,7 @@ class MainWindow(QMainWindow):
 
         service.conversationsChanged.connect(self.refresh_conversations)
         library.modelsChanged.connect(self.refresh_models)
+        library.templateRead.connect(self._template_read)
         library.errorOccurred.connect(self.show_error)
         service.loadProgress.connect(self._load_progress)
         service.busyChanged.connect(self._busy_changed)
@@ -737,13 +738,23 @@ class MainWindow(QMainWindow):
         self._show_template()
 
     def _show_template(self) -> None:
-        override, description = self.model_picker.template()
-        self.settings_panel.show_template(override, description)
         model_id = self.current_model_id()
+        if model_id is not None and not self.library.template_known(model_id):
+            # The header is read off the GUI thread; templateRead brings us back here.
+            self.library.read_template(model_id)
+            self.settings_panel.show_template(self.model_picker.template_override(), "")
+            self.base_model_note.setVisible(False)
+        else:
+            override, description = self.model_picker.template()
+            self.settings_panel.show_template(override, description)
+            self.base_model_note.setVisible(self.model_picker.is_plain_completion())
         self.settings_panel.show_threads(
             self.library.threads(model_id) if model_id is not None else None
         )
-        self.base_model_note.setVisible(self.model_picker.is_plain_completion())
+
+    def _template_read(self, model_id: int) -> None:
+        if model_id == self.current_model_id():
+            self._show_template()
 
     def _settings_edited(self, settings: ChatSettings) -> None:
         if self.conversation_id is not None:

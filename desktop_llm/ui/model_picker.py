@@ -107,6 +107,12 @@ class ModelPicker(QComboBox):
         self.setCurrentIndex(index)
         self.blockSignals(False)
 
+    def template_override(self) -> str | None:
+        """The chosen library model's template override (None: automatic, or remote)."""
+        model_id = self.current_model_id()
+        record = next((m for m in self._library.models() if m.id == model_id), None)
+        return record.template_override if record else None
+
     def template(self) -> tuple[str | None, str]:
         """The chosen model's template override (None: automatic) and a description of
         the template its replies use, as the settings panel shows them."""
@@ -115,9 +121,7 @@ class ModelPicker(QComboBox):
         model_id = self.current_model_id()
         if model_id is None:
             return None, ""
-        record = next((m for m in self._library.models() if m.id == model_id), None)
-        override = record.template_override if record else None
-        return override, self._library.template_description(model_id)
+        return self.template_override(), self._library.template_description(model_id)
 
     def is_plain_completion(self) -> bool:
         """The chosen model is a base model: it continues text, it doesn't chat."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -219,7 +220,8 @@ def test_a_base_model_says_it_continues_text(
     assert window.base_model_note.isHidden()  # SmolLM2 Instruct: its own chat template
     window.import_model(write_distinct_copy(tiny_llama, tmp_path / "base.gguf"))  # empty chat
     assert window.current_model_id() != starter
-    assert not window.base_model_note.isHidden()
+    # The header (its chat template) is read off the GUI thread, then the note shows.
+    qtbot.waitUntil(lambda: not window.base_model_note.isHidden(), timeout=5000)
     assert "continues your text" in window.base_model_note.text()
     assert "plain completion" in window.settings_panel.template_note.text()
     window.select_model(starter)
@@ -709,3 +711,33 @@ def test_a_long_message_says_how_far_its_reading_got(qtbot: QtBot, window: MainW
     _send(qtbot, window, f"Repeat the first word of: {words}")
     reading = [t for t in texts if re.fullmatch(r"Reading your message… [\d,]+ / [\d,]+ tokens", t)]
     assert reading, [t for t in texts if not t.startswith("Loading")]
+
+
+def test_the_template_line_is_read_off_the_gui_thread(
+    qtbot: QtBot, window: MainWindow, tiny_llama: Path, tmp_path: Path
+) -> None:
+    """Issue 19 (cold start): a model whose header isn't read yet shows its template
+    line once a background thread has read it; the window doesn't wait for it."""
+    from desktop_llm.core.models import gguf_info
+
+    path = write_distinct_copy(tiny_llama, tmp_path / "later.gguf")
+    window.import_model(path)
+    note = window.settings_panel.template_note
+    qtbot.waitUntil(lambda: "plain completion" in note.text())  # the import's own read
+    gguf_info._cache.clear()  # as after a restart: nothing read yet
+    read_on: list[str] = []
+    real = gguf_info.read_header
+
+    def spy(p: Path) -> gguf_info.GGUFHeader:
+        read_on.append(threading.current_thread().name)
+        return real(p)
+
+    gguf_info.read_header = spy  # type: ignore[assignment]
+    try:
+        with qtbot.waitSignal(window.library.templateRead, timeout=5000):
+            window._show_template()
+            assert note.text() == ""  # not read yet
+        qtbot.waitUntil(lambda: "plain completion" in note.text())
+    finally:
+        gguf_info.read_header = real  # type: ignore[assignment]
+    assert read_on and all(name != threading.main_thread().name for name in read_on)

@@ -172,7 +172,16 @@ class Downloader:
 
     def __init__(self, config: DownloaderConfig | None = None) -> None:
         self.config = config or DownloaderConfig()
-        self._ssl = ssl.create_default_context()
+        self._ssl_context: ssl.SSLContext | None = None
+
+    @property
+    def _ssl(self) -> ssl.SSLContext:
+        # Made at the first download: loading the system's certificates takes ~20 ms,
+        # and the app makes its Downloader at start-up. Two threads may both make one
+        # at first; either serves.
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
 
     def download(
         self,

@@ -427,6 +427,16 @@ _cache: dict[tuple[str, int, int], GGUFHeader] = {}
 _cache_lock = threading.Lock()
 
 
+def header_is_cached(path: Path) -> bool:
+    """Whether :func:`read_header_cached` answers for ``path`` without reading it."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    with _cache_lock:
+        return (str(path), info.st_size, info.st_mtime_ns) in _cache
+
+
 def read_header_cached(path: Path) -> GGUFHeader:
     """:func:`read_header`, kept while the file's size and modification time stay the
     same: parsing a header with its vocabulary takes ~20 ms, and the API server resolves
