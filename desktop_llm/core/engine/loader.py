@@ -29,6 +29,7 @@ from desktop_llm.core.engine.prompt_lookup import PromptLookup
 from desktop_llm.core.engine.protocol import CancelFlag, Loaded, LoadParams, LoadProgress, send
 from desktop_llm.core.engine.sampler import Llama
 from desktop_llm.core.engine.speculative import Drafter
+from desktop_llm.core.engine.threadpool import ThreadPool, attach_threadpool
 from desktop_llm.core.hardware.threads import auto_threads
 from desktop_llm.errors import ModelFileError, UserError
 
@@ -68,6 +69,7 @@ class LoadedModel:
         self.exact_batches = False
         self.drafter: Drafter | None = None
         self.draft_model: DraftModel | None = None
+        self.threadpool: ThreadPool | None = None
 
     def cancelled(self) -> bool:
         """Whether the host cancelled the request being served (maybe before it began)."""
@@ -81,6 +83,8 @@ class LoadedModel:
         if self.draft_model is not None:
             self.draft_model.close()
         self.llm.close()
+        if self.threadpool is not None:
+            self.threadpool.close()  # after the context that uses it
 
 
 def load(
@@ -160,11 +164,14 @@ def load(
         low.llama_init_from_model = original_init_context
     model = LoadedModel(llm, conn, cancel)
     model.exact_batches = exact_batches
+    # Threads that stay for the context's life, as llama-bench's: ggml would otherwise
+    # create and join them for every token (threadpool.py).
+    model.threadpool = attach_threadpool(llm.ctx, threads)
     if params.draft_model_path is not None:
         try:
             model.draft_model = _load_draft(params, llm, threads, recent)
         except LoadError:
-            llm.close()  # nothing loaded half
+            model.close()  # nothing loaded half
             raise
         model.drafter = model.draft_model
     elif params.prompt_lookup:
