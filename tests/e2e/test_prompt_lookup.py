@@ -40,10 +40,23 @@ def host(smollm2: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[En
 
 
 def test_find_draft_copies_what_followed_the_latest_occurrence() -> None:
-    history = np.array([5, 1, 2, 3, 4, 9, 1, 2, 7, 8, 1, 2], dtype=np.intc)
-    assert find_draft(history, n_draft=3) == [7, 8, 1]  # after the latest "1 2"
+    history = np.array([5, 1, 2, 7, 8, 9, 6, 1, 2], dtype=np.intc)
+    assert find_draft(history, n_draft=3) == [7, 8, 9]  # after the one earlier "1 2"
     assert find_draft(np.array([1, 2, 3], dtype=np.intc)) == []  # no earlier match
     assert find_draft(np.array([4, 4, 4, 4], dtype=np.intc), n_draft=2) == [4]
+
+
+def test_find_draft_stops_where_the_last_two_occurrences_went_on_differently() -> None:
+    # "1 2" was followed by "7 8 3" and later by "7 8 4": the next two agree, the third
+    # is a guess the text already got wrong once.
+    history = np.array([1, 2, 7, 8, 3, 5, 1, 2, 7, 8, 4, 6, 1, 2], dtype=np.intc)
+    assert find_draft(history, n_draft=5) == [7, 8]
+    # Different from the first token on: no draft at all.
+    history = np.array([1, 2, 3, 5, 1, 2, 4, 6, 1, 2], dtype=np.intc)
+    assert find_draft(history) == []
+    # A draft shorter than the occurrence before it is cut only where they differ.
+    history = np.array([1, 2, 7, 8, 9, 1, 2, 7, 8, 9, 5, 1, 2], dtype=np.intc)
+    assert find_draft(history, n_draft=2) == [7, 8]
 
 
 def test_prompt_lookup_leaves_the_reply_unchanged(
