@@ -3,7 +3,11 @@
 Without one, ggml makes a threadpool for every graph it computes: the extra threads are
 created and joined at every generated token. llama.cpp's own tools (llama-bench,
 llama-cli, llama-server) attach one that stays, whose threads poll for the next graph a
-moment before they sleep (polling level 50, their default). llama-cpp-python's bindings
+moment before they sleep (polling level 50, their default). Ours don't poll: between two
+tokens the worker's Python samples and sends text while the app's window wants a core,
+and a polling thread would spin on the other (on two cores, through the worker, polling
+50, 0 and no pool at all measured alike within this VM's noise, 8 alternating rounds;
+in one process, without the app, a pool gave about 5%). llama-cpp-python's bindings
 don't have ``llama_attach_threadpool`` (a TODO in llama_cpp.py), so it is called here
 through ctypes, with ``ggml_threadpool_new`` found the way llama-bench finds it: from the
 CPU backend's registry entry, which works whether the CPU backend is linked in or loaded
@@ -24,8 +28,9 @@ from llama_cpp import _ggml
 
 logger = logging.getLogger(__name__)
 
-POLL = 50
-"""How eagerly the pool's threads wait for the next graph (0-100): llama.cpp's default."""
+POLL = 0
+"""How eagerly the pool's threads wait for the next graph (0-100; llama.cpp's tools: 50):
+0, they sleep at once (see above)."""
 
 _MAX_THREADS = 512  # GGML_MAX_N_THREADS: the length of the params' cpumask
 
