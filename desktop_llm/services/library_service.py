@@ -12,7 +12,6 @@ process, the same database) shows up too: the list is looked at every ``watch_ms
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -76,6 +75,8 @@ class LibraryService(QObject):
         """The core library, for services that resolve or register models."""
         self._scan_roots = scan_roots
         self._background = Background(self.errorOccurred.emit, self.bugOccurred.emit, self)
+        # Model files whose header failed to read, as (path, size, mtime): see read_template.
+        self._unreadable: set[tuple[str, int, int] | None] = set()
         self._seen = self._snapshot()
         self.modelsChanged.connect(self._remember)
         self._watch = QTimer(self)
@@ -142,18 +143,22 @@ class LibraryService(QObject):
     def template_choice(self, model_id: int) -> TemplateChoice | None:
         """The chat template the model's replies use, and why (None: unreadable)."""
         try:
-            return self.library.ref_for(self.library.get(model_id)).template()
+            record = self.library.get(model_id)
+            if _file_key(record.path) in self._unreadable:
+                return None  # as read_template found it; not read again on this thread
+            return self.library.ref_for(record).template()
         except UserError:
             return None
 
     def template_known(self, model_id: int) -> bool:
         """Whether :meth:`template_choice` answers without reading the model's file: its
-        header was read before (or there is no file to read)."""
+        header was read before, or failed to read as the file is now, or there is no
+        file to read."""
         try:
             path = self.library.get(model_id).path
         except UserError:
             return True
-        return header_is_cached(path) or not path.exists()
+        return header_is_cached(path) or _file_key(path) in self._unreadable
 
     def read_template(self, model_id: int) -> None:
         """Read the model's header off the GUI thread, then ``templateRead(model_id)``.
@@ -166,12 +171,19 @@ class LibraryService(QObject):
             self.templateRead.emit(model_id)
             return
 
-        def read() -> None:
-            # Unreadable: template_choice says so (None) when asked.
-            with contextlib.suppress(UserError):
+        def read() -> bool:
+            try:
                 read_header_cached(path)
+            except UserError:
+                return False  # template_choice says so (None) when asked
+            return True
 
-        self._background.run(read, lambda _: self.templateRead.emit(model_id), name="template")
+        def done(readable: bool) -> None:
+            if not readable:  # not read again until the file changes
+                self._unreadable.add(_file_key(path))
+            self.templateRead.emit(model_id)
+
+        self._background.run(read, done, name="template")
 
     def template_description(self, model_id: int) -> str:
         """How the model's chat template was chosen, in the window's words ("" if it
@@ -301,3 +313,12 @@ def template_words(choice: TemplateChoice) -> str:
         why = kinds.get(choice.guessed_kind, "{value}").format(value=repr(choice.guessed_value))
         return translate("LibraryService", "{template} ({why})").format(template=title, why=why)
     return title
+
+
+def _file_key(path: Path) -> tuple[str, int, int] | None:
+    """``path`` as it is now (None: not there), to tell a changed file from the same one."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (str(path), info.st_size, info.st_mtime_ns)

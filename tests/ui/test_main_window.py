@@ -741,3 +741,35 @@ def test_the_template_line_is_read_off_the_gui_thread(
     finally:
         gguf_info.read_header = real  # type: ignore[assignment]
     assert read_on and all(name != threading.main_thread().name for name in read_on)
+
+
+def test_an_unreadable_header_is_read_once_not_again_and_again(
+    qtbot: QtBot, window: MainWindow, tiny_llama: Path, tmp_path: Path
+) -> None:
+    """A model file damaged after it was added: its template line is tried once off the
+    GUI thread, comes back empty, and isn't read again until the file changes."""
+    from desktop_llm.core.models import gguf_info
+
+    path = write_distinct_copy(tiny_llama, tmp_path / "damaged.gguf")
+    window.import_model(path)
+    note = window.settings_panel.template_note
+    qtbot.waitUntil(lambda: "plain completion" in note.text())
+    path.write_bytes(tiny_llama.read_bytes()[:64])  # damaged in place: half a header
+    gguf_info._cache.clear()
+    reads: list[Path] = []
+    real = gguf_info.read_header
+
+    def spy(p: Path) -> gguf_info.GGUFHeader:
+        reads.append(p)
+        return real(p)
+
+    gguf_info.read_header = spy  # type: ignore[assignment]
+    try:
+        with qtbot.waitSignal(window.library.templateRead, timeout=5000):
+            window._show_template()
+        qtbot.wait(300)  # time for any further round to start
+    finally:
+        gguf_info.read_header = real  # type: ignore[assignment]
+    assert reads == [path]
+    assert note.text() == ""
+    assert window.library.template_known(window.current_model_id() or 0)
