@@ -47,11 +47,11 @@ def find_draft(
             begin = int(starts[-1]) + size
             draft = history[begin : begin + n_draft]
             if starts.size > 1:
+                # The occurrence before starts earlier: its run is never the shorter.
                 before = int(starts[-2]) + size
-                other = history[before : before + draft.shape[0]]
-                same = draft[: other.shape[0]] == other
-                differ = np.flatnonzero(~same)
-                draft = draft[: int(differ[0]) if differ.size else other.shape[0]]
+                differ = np.flatnonzero(draft != history[before : before + draft.shape[0]])
+                if differ.size:
+                    draft = draft[: int(differ[0])]
             return [int(t) for t in draft]
     return []
 
