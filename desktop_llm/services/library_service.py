@@ -22,7 +22,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from desktop_llm.core.engine.templates import BUILTIN_TEMPLATES, GGUF, TemplateChoice
 from desktop_llm.core.hardware.planner import GpuLayers
-from desktop_llm.core.models.gguf_info import header_is_cached, read_header_cached
+from desktop_llm.core.models.gguf_info import file_key, header_is_cached, read_header_cached
 from desktop_llm.core.models.library import ModelLibrary
 from desktop_llm.core.models.options import ModelOptions
 from desktop_llm.core.models.scan import FoundModel, Registered, Roots, register_found, scan
@@ -144,7 +144,7 @@ class LibraryService(QObject):
         """The chat template the model's replies use, and why (None: unreadable)."""
         try:
             record = self.library.get(model_id)
-            if _file_key(record.path) in self._unreadable:
+            if file_key(record.path) in self._unreadable:
                 return None  # as read_template found it; not read again on this thread
             return self.library.ref_for(record).template()
         except UserError:
@@ -158,7 +158,7 @@ class LibraryService(QObject):
             path = self.library.get(model_id).path
         except UserError:
             return True
-        return header_is_cached(path) or _file_key(path) in self._unreadable
+        return header_is_cached(path) or file_key(path) in self._unreadable
 
     def read_template(self, model_id: int) -> None:
         """Read the model's header off the GUI thread, then ``templateRead(model_id)``.
@@ -180,7 +180,7 @@ class LibraryService(QObject):
 
         def done(readable: bool) -> None:
             if not readable:  # not read again until the file changes
-                self._unreadable.add(_file_key(path))
+                self._unreadable.add(file_key(path))
             self.templateRead.emit(model_id)
 
         self._background.run(read, done, name="template")
@@ -313,12 +313,3 @@ def template_words(choice: TemplateChoice) -> str:
         why = kinds.get(choice.guessed_kind, "{value}").format(value=repr(choice.guessed_value))
         return translate("LibraryService", "{template} ({why})").format(template=title, why=why)
     return title
-
-
-def _file_key(path: Path) -> tuple[str, int, int] | None:
-    """``path`` as it is now (None: not there), to tell a changed file from the same one."""
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return (str(path), info.st_size, info.st_mtime_ns)

@@ -427,25 +427,30 @@ _cache: dict[tuple[str, int, int], GGUFHeader] = {}
 _cache_lock = threading.Lock()
 
 
-def header_is_cached(path: Path) -> bool:
-    """Whether :func:`read_header_cached` answers for ``path`` without reading it."""
+def file_key(path: Path) -> tuple[str, int, int] | None:
+    """``path`` as it is now: its name, size and modification time (None: it can't be
+    looked at). What :func:`read_header_cached` keeps a header under."""
     try:
         info = path.stat()
     except OSError:
-        return False
+        return None
+    return (str(path), info.st_size, info.st_mtime_ns)
+
+
+def header_is_cached(path: Path) -> bool:
+    """Whether :func:`read_header_cached` answers for ``path`` without reading it."""
+    key = file_key(path)
     with _cache_lock:
-        return (str(path), info.st_size, info.st_mtime_ns) in _cache
+        return key is not None and key in _cache
 
 
 def read_header_cached(path: Path) -> GGUFHeader:
     """:func:`read_header`, kept while the file's size and modification time stay the
     same: parsing a header with its vocabulary takes ~20 ms, and the API server resolves
     its model on every request (issue 14). The header is shared: don't change it."""
-    try:
-        info = path.stat()
-    except OSError:
+    key = file_key(path)
+    if key is None:
         return read_header(path)  # its own clear message
-    key = (str(path), info.st_size, info.st_mtime_ns)
     with _cache_lock:
         header = _cache.get(key)
     if header is None:
