@@ -17,6 +17,8 @@ import gguf
 import numpy as np
 from numpy.typing import NDArray
 
+from tests.support.gguf_builder import add_llama_tokenizer
+
 N_VOCAB = 262_144
 N_EMBD = 640
 N_LAYERS = 18
@@ -83,15 +85,7 @@ def write(target: Path, seed: int = 0) -> Path:
     writer.add_rope_dimension_count(head_dim)
     writer.add_layer_norm_rms_eps(1e-6)
     writer.add_vocab_size(N_VOCAB)
-    writer.add_tokenizer_model("llama")
-    writer.add_token_list(tokens)
-    writer.add_token_scores(scores)
-    writer.add_token_types(types)
-    writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
-    writer.add_unk_token_id(0)
-    writer.add_add_bos_token(True)
-    writer.add_add_eos_token(False)
+    add_llama_tokenizer(writer, tokens, scores, types)
     q8 = gguf.GGMLQuantizationType.Q8_0
     ones = np.ones(N_EMBD, dtype=np.float32)
 

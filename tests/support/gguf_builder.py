@@ -47,6 +47,22 @@ def _zeros(n: int) -> NDArray[np.float32]:
     return np.zeros(n, dtype=np.float32)
 
 
+def add_llama_tokenizer(
+    writer: gguf.GGUFWriter, tokens: list[str], scores: list[float], types: list[int]
+) -> None:
+    """A SentencePiece ("llama") vocabulary: unk 0, bos 1, eos 2, a bos added to prompts
+    (the tiny models' and bench/large_vocab_model.py's)."""
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_unk_token_id(0)
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(False)
+
+
 def _add_llama_shape(
     writer: gguf.GGUFWriter,
     ctx: int,
@@ -156,15 +172,7 @@ def write_tiny_llama(
     if pooling_type is not None:
         writer.add_pooling_type(gguf.PoolingType(pooling_type))
 
-    writer.add_tokenizer_model("llama")
-    writer.add_token_list(tokens)
-    writer.add_token_scores(scores)
-    writer.add_token_types(types)
-    writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
-    writer.add_unk_token_id(0)
-    writer.add_add_bos_token(True)
-    writer.add_add_eos_token(False)
+    add_llama_tokenizer(writer, tokens, scores, types)
     if chat_template is not None:
         writer.add_chat_template(chat_template)
 
