@@ -31,42 +31,9 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
 
 from desktop_llm import APP_NAME, __version__
-from desktop_llm.core.chat.conversation import ChatSettings
-from desktop_llm.core.compare.comparison import Planning
-from desktop_llm.core.engine.host import probe_engine
-from desktop_llm.core.engine.session import EngineSession
-from desktop_llm.core.models.library import ModelLibrary
-from desktop_llm.core.remote.routing import LocalOrRemoteEngine
-from desktop_llm.core.remote.store import RemoteStore
-from desktop_llm.core.settings import load_settings
 from desktop_llm.errors import UserError
 from desktop_llm.paths import AppPaths, resources_dir
-from desktop_llm.services.backup_service import BackupService
-from desktop_llm.services.benchmark_service import BenchmarkService
-from desktop_llm.services.chat_search_service import ChatSearchService
-from desktop_llm.services.chat_service import ChatService
-from desktop_llm.services.chat_transfer_service import ChatTransferService
-from desktop_llm.services.cluster_service import ClusterService
-from desktop_llm.services.compare_service import CompareService
-from desktop_llm.services.error_text import error_text, plan_text
-from desktop_llm.services.hardware_service import HardwareService
-from desktop_llm.services.hub_service import HubService
-from desktop_llm.services.library_service import LibraryService
-from desktop_llm.services.pyside_fixes import fix_emit_refcount
-from desktop_llm.services.remote_service import RemoteService
-from desktop_llm.services.server_service import ServerService
-from desktop_llm.storage import (
-    ChatRepository,
-    CompareRepository,
-    DownloadRepository,
-    Message,
-    ModelRepository,
-    PresetRepository,
-    connect,
-)
-from desktop_llm.storage.backup import backups_folder
-from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository
-from desktop_llm.storage.search_repo import SearchRepository
+from desktop_llm.services.pyside_fixes import fix_emit_refcount, skip_feature_scan
 
 translate = QCoreApplication.translate
 
@@ -75,6 +42,20 @@ logger = logging.getLogger(__name__)
 SELF_TEST_TIMEOUT_S = 300
 
 if TYPE_CHECKING:
+    from desktop_llm.core.models.library import ModelLibrary
+    from desktop_llm.services.backup_service import BackupService
+    from desktop_llm.services.benchmark_service import BenchmarkService
+    from desktop_llm.services.chat_search_service import ChatSearchService
+    from desktop_llm.services.chat_service import ChatService
+    from desktop_llm.services.chat_transfer_service import ChatTransferService
+    from desktop_llm.services.cluster_service import ClusterService
+    from desktop_llm.services.compare_service import CompareService
+    from desktop_llm.services.hardware_service import HardwareService
+    from desktop_llm.services.hub_service import HubService
+    from desktop_llm.services.library_service import LibraryService
+    from desktop_llm.services.remote_service import RemoteService
+    from desktop_llm.services.server_service import ServerService
+    from desktop_llm.storage import ChatRepository, Message
     from desktop_llm.ui.main_window import MainWindow
 
 
@@ -99,6 +80,11 @@ class AppServices:
     chat_transfer: ChatTransferService | None = None
 
     def __post_init__(self) -> None:
+        from desktop_llm.services.chat_search_service import ChatSearchService
+        from desktop_llm.services.chat_transfer_service import ChatTransferService
+        from desktop_llm.storage.chat_transfer_repo import ChatTransferRepository
+        from desktop_llm.storage.search_repo import SearchRepository
+
         # Search and export/import (issue 18) need only the database.
         if self.chat_search is None:
             self.chat_search = ChatSearchService(SearchRepository(self.conn))
@@ -149,7 +135,38 @@ class AppServices:
 
 
 def build_services(paths: AppPaths) -> AppServices:
-    """Open the database, register the starter model and make the services."""
+    """Open the database, register the starter model and make the services.
+
+    Their modules are imported here, not at the top of app.py: run_gui first stops
+    PySide6 from reading each one's source (pyside_fixes.skip_feature_scan)."""
+    from desktop_llm.core.chat.conversation import ChatSettings
+    from desktop_llm.core.compare.comparison import Planning
+    from desktop_llm.core.engine.session import EngineSession
+    from desktop_llm.core.models.library import ModelLibrary
+    from desktop_llm.core.remote.routing import LocalOrRemoteEngine
+    from desktop_llm.core.remote.store import RemoteStore
+    from desktop_llm.core.settings import load_settings
+    from desktop_llm.services.backup_service import BackupService
+    from desktop_llm.services.benchmark_service import BenchmarkService
+    from desktop_llm.services.chat_service import ChatService
+    from desktop_llm.services.cluster_service import ClusterService
+    from desktop_llm.services.compare_service import CompareService
+    from desktop_llm.services.error_text import plan_text
+    from desktop_llm.services.hardware_service import HardwareService
+    from desktop_llm.services.hub_service import HubService
+    from desktop_llm.services.library_service import LibraryService
+    from desktop_llm.services.remote_service import RemoteService
+    from desktop_llm.services.server_service import ServerService
+    from desktop_llm.storage import (
+        ChatRepository,
+        CompareRepository,
+        DownloadRepository,
+        ModelRepository,
+        PresetRepository,
+        connect,
+    )
+    from desktop_llm.storage.backup import backups_folder
+
     # Before any service exists: a streamed reply emits thousands of signals.
     fix_emit_refcount()
     conn = connect(paths.db)
@@ -237,6 +254,8 @@ def run_gui(
     Raises UserError when another window already runs on the same data folder (the
     caller shows it: :func:`show_startup_error`).
     """
+    skip_feature_scan()  # before the window's ~250 modules are imported
+    from desktop_llm.core.engine.host import probe_engine
     from desktop_llm.ui.crash_dialog import install_excepthook
     from desktop_llm.ui.language import install_language, remove_language
     from desktop_llm.ui.theme import apply_theme
@@ -364,6 +383,8 @@ def show_startup_error(error: UserError, settings_file: Path | None = None) -> N
     if not can_show_dialogs():
         return
     try:
+        from desktop_llm.core.settings import load_settings
+        from desktop_llm.services.error_text import error_text
         from desktop_llm.ui.language import install_language, remove_language
 
         app = _application()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import re
-import socket
 from collections.abc import Mapping
 from typing import Any, Self
 
@@ -80,6 +79,8 @@ def plain_reason(exc: BaseException) -> str:
     OSErrors (and errors caused by one, as httpx's are) go by their errno; a name that
     can't be looked up (socket.gaierror) says so; anything else is its own text, cleaned.
     """
+    import socket  # here: errors are rare, and start-up doesn't need socket
+
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

@@ -61,6 +61,37 @@ def fix_emit_refcount() -> bool:
     return installed
 
 
+def skip_feature_scan() -> bool:
+    """Stop PySide6 from reading the source of every module imported after it.
+
+    PySide6 replaces ``__import__`` with a hook for its ``from __feature__ import
+    snake_case, true_property`` switches. After each module's first import the hook
+    reads that module's whole source file (``inspect.getsource``) to see whether it
+    says "PySide6" (shibokensupport/feature.py's ``feature_imported``). That costs about
+    0.1 ms a module, some 30 ms of the window's start-up over its ~250 modules, and the
+    same again for each dialog's modules when it first opens (napari's issue 8584 found
+    the same tax). This app never selects a feature, so every module is given what
+    PySide6 gives its own users by default, "PySide6 without features", without the
+    read. Returns whether the hook was found (another PySide6 is left as it is).
+
+    Call it before importing the modules it should spare (app.py does, first thing).
+    """
+    feature = sys.modules.get("shibokensupport.feature")
+    scan = getattr(feature, "_mod_uses_pyside", None)
+    if feature is None or not callable(scan):
+        return False
+    if not getattr(scan, "_skipped", False):
+        feature._mod_uses_pyside = _uses_pyside_unread  # type: ignore[attr-defined]
+    return True
+
+
+def _uses_pyside_unread(_module: object) -> bool:
+    return True
+
+
+_uses_pyside_unread._skipped = True  # type: ignore[attr-defined]
+
+
 def _returning_a_reference(original: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(self: SignalInstance, *args: Any) -> Any:
         result = original(self, *args)

@@ -18,8 +18,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.interface import Engine
 from desktop_llm.core.engine.protocol import LoadParams
@@ -72,6 +70,8 @@ class PeakMemory:
     ``pid`` None: an engine with no local process)."""
 
     def __init__(self, pid: int | None) -> None:
+        import psutil  # not at the top: start-up doesn't need it (~15 ms)
+
         self._process = psutil.Process(pid) if pid is not None else None
         self._stop = threading.Event()
         self.peak = 0
@@ -92,6 +92,8 @@ class PeakMemory:
     def _sample(self) -> None:
         if self._process is None:
             return
+        import psutil
+
         try:
             try:
                 info = self._process.memory_full_info()

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from desktop_llm.core.chat.conversation import CHAT_STAT_KEYS, ChatSettings
 from desktop_llm.core.compare.benchmark import PeakMemory
 from desktop_llm.core.engine.host import EngineHost
@@ -512,6 +510,8 @@ def worker_memory(pid: int | None) -> int:
     """A worker's memory: PSS where the OS tells it (counts the mapped model fairly), else RSS."""
     if pid is None:
         return 0
+    import psutil  # not at the top: start-up doesn't need it (~15 ms)
+
     try:
         process = psutil.Process(pid)
         try:

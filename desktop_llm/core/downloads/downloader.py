@@ -19,26 +19,26 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import http.client
 import logging
 import os
 import re
 import shutil
-import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop_llm.core.downloads.errors import DownloadCancelled, DownloadError
 from desktop_llm.core.downloads.hashing import CHUNK, HashThread, sha256_file
 from desktop_llm.core.downloads.part_lock import DownloadBusy, PartLock
 from desktop_llm.core.downloads.writeback import FlushFailed, Writeback
 from desktop_llm.core.formatting import format_size
+
+if TYPE_CHECKING:
+    import ssl
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +180,8 @@ class Downloader:
         # and the app makes its Downloader at start-up. Two threads may both make one
         # at first; either serves.
         if self._ssl_context is None:
+            import ssl
+
             self._ssl_context = ssl.create_default_context()
         return self._ssl_context
 
@@ -282,6 +284,12 @@ class Downloader:
     ) -> None:
         """One request from ``st.done`` on; ``st`` follows every byte written, so a
         retry after a dropped connection continues where this one stopped."""
+        # Imported at the first download: the app makes its Downloader at start-up, and
+        # urllib with http.client and email is ~10 ms of it.
+        import http.client
+        import urllib.error
+        import urllib.request
+
         done = st.done
         if req.size is not None and done == req.size:
             return

@@ -13,8 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from desktop_llm.core.defaults import DEFAULT_BATCH
 from desktop_llm.core.engine.host import EngineHost, probe_engine
 from desktop_llm.core.engine.interface import Engine
@@ -173,6 +171,8 @@ class EngineSession:
         pid = self.host.pid
         if pid is None:
             return 0
+        import psutil  # not at the top: start-up doesn't need it (~15 ms)
+
         try:
             return int(psutil.Process(pid).memory_info().rss)
         except (psutil.Error, OSError):

@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from desktop_llm.core.hardware.info import CpuInfo, GpuInfo
 
 logger = logging.getLogger(__name__)
@@ -193,6 +191,8 @@ def physical_cores() -> int:
     llama-cpp-python defaults to ``cpu_count() // 2``, which is one thread on a
     two-core machine and wastes half of it.
     """
+    import psutil  # in each function: start-up doesn't need it (~15 ms)
+
     try:
         cores = psutil.cpu_count(logical=False)
     except Exception:  # psutil can fail in odd containers; the logical count is a fine floor
@@ -202,10 +202,14 @@ def physical_cores() -> int:
 
 
 def free_ram_bytes() -> int:
+    import psutil
+
     return int(psutil.virtual_memory().available)
 
 
 def total_ram_bytes() -> int:
+    import psutil
+
     return int(psutil.virtual_memory().total)
 
 

@@ -15,8 +15,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from desktop_llm.core.hardware.detect import Runner, detect_cpu, detect_gpus, load_nvml, run_command
 from desktop_llm.core.hardware.info import HardwareInfo
 
@@ -47,6 +45,8 @@ def detect_hardware(
     backend = str(engine.get("backend") or "unknown")
     if backend == "unknown":
         notes.append("the engine's backend is unknown: " + (system_info or "it was not asked"))
+    import psutil  # not at the top: start-up doesn't need it (~15 ms)
+
     try:
         memory = psutil.virtual_memory()
         ram_total, ram_free = int(memory.total), int(memory.available)

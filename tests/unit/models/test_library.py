@@ -222,6 +222,29 @@ def test_ensure_starter_model_registers_smollm2_once(library: ModelLibrary, smol
     assert [r.name for r in library.list()] == [STARTER_NAME]
 
 
+def test_a_registered_starter_model_is_found_without_reading_the_wheels_file_list(
+    library: ModelLibrary, repo: ModelRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up skips importlib.metadata (~15 ms) once the starter model is registered,
+    and reads the wheel's list again when that record no longer names the wheel's file."""
+    first = library.ensure_starter_model()
+    assert first is not None
+
+    def no_metadata() -> Path | None:
+        raise AssertionError("read the wheel's file list")
+
+    monkeypatch.setattr("desktop_llm.core.models.library.starter_model_file", no_metadata)
+    assert library.ensure_starter_model() == first
+    # The record now names a file elsewhere (not the wheel's): the list is read again.
+    repo.remove(first.id)
+    elsewhere = shutil.copy(first.path, library.models_dir / first.path.name)
+    repo.add(
+        name=STARTER_NAME, path=Path(elsewhere), size=first.size, owned=True, sha256=first.sha256
+    )
+    with pytest.raises(AssertionError, match="file list"):
+        library.ensure_starter_model()
+
+
 def test_a_starter_model_registered_before_gets_its_sha256(
     library: ModelLibrary, repo: ModelRepository, smollm2: Path
 ) -> None:
