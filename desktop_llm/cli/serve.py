@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from desktop_llm.cli.context import EXIT_OK, Context
 from desktop_llm.cli.rpc_worker import add_rpc_option, rpc_machine
+from desktop_llm.core.defaults import SERVER_MAX_LOADED, SERVER_QUEUE, SERVER_TTL_S
 from desktop_llm.errors import UserError
 
 if TYPE_CHECKING:
@@ -20,8 +21,6 @@ DEFAULT_PORT = 8080
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from desktop_llm.server.models import DEFAULT_MAX_LOADED, DEFAULT_QUEUE, DEFAULT_TTL_S
-
     serve = sub.add_parser(
         "serve",
         help="serve your models over an OpenAI-compatible HTTP API",
@@ -55,24 +54,24 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument(
         "--ttl",
         type=float,
-        default=DEFAULT_TTL_S,
+        default=SERVER_TTL_S,
         metavar="SECONDS",
-        help=f"unload a model this long after its last request (default {DEFAULT_TTL_S:.0f})",
+        help=f"unload a model this long after its last request (default {SERVER_TTL_S:.0f})",
     )
     serve.add_argument(
         "--max-loaded",
         type=int,
-        default=DEFAULT_MAX_LOADED,
+        default=SERVER_MAX_LOADED,
         metavar="N",
         help=f"most models loaded at once; the least recently used goes first "
-        f"(default {DEFAULT_MAX_LOADED})",
+        f"(default {SERVER_MAX_LOADED})",
     )
     serve.add_argument(
         "--queue",
         type=int,
-        default=DEFAULT_QUEUE,
+        default=SERVER_QUEUE,
         metavar="N",
-        help=f"requests that may wait for one model; more get 429 (default {DEFAULT_QUEUE})",
+        help=f"requests that may wait for one model; more get 429 (default {SERVER_QUEUE})",
     )
     serve.add_argument(
         "--cors",

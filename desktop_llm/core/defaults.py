@@ -16,3 +16,12 @@ DEFAULT_BATCH = 512
 DRAFT_BATCH = 128
 """A draft model's ``n_batch`` (draft_model.py): it reads the conversation once, then a
 token at a time, so a small batch keeps its compute buffer (batch x vocabulary) small."""
+
+SERVER_TTL_S = 600.0
+"""The API server unloads a model this long after its last request (``serve --ttl``)."""
+
+SERVER_MAX_LOADED = 1
+"""Models the API server keeps loaded at once (``serve --max-loaded``)."""
+
+SERVER_QUEUE = 32
+"""Requests that may wait for one of the API server's models (``serve --queue``)."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop_llm.core.defaults import SERVER_MAX_LOADED, SERVER_QUEUE, SERVER_TTL_S
 from desktop_llm.core.engine.interface import (
     ChatResult,
     EngineCrashed,
@@ -46,9 +47,6 @@ from desktop_llm.server.openai_shapes import GenerationCall
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TTL_S = 600.0
-DEFAULT_MAX_LOADED = 1
-DEFAULT_QUEUE = 32
 
 # /v1/completions continues the prompt as it is: the one-message conversation rendered
 # verbatim through the engine's own template path (stop: the model's end of text).
@@ -67,9 +65,9 @@ class QueueFull(Exception):
 
 @dataclass(frozen=True)
 class PoolConfig:
-    ttl_s: float = DEFAULT_TTL_S
-    max_loaded: int = DEFAULT_MAX_LOADED
-    queue_size: int = DEFAULT_QUEUE
+    ttl_s: float = SERVER_TTL_S
+    max_loaded: int = SERVER_MAX_LOADED
+    queue_size: int = SERVER_QUEUE
     offered: tuple[str, ...] = ()  # library names the server offers; empty: all
 
 
