@@ -118,7 +118,10 @@ class ChatService(PresetActions, QObject):
 
     # -- settings -----------------------------------------------------------------
     def remember(self, **changes: Any) -> None:
-        self.settings = self.settings.with_(**changes)
+        settings = self.settings.with_(**changes)
+        if settings == self.settings and self._settings_path.exists():
+            return  # nothing new (the window reopening the last chat): no write, no fsync
+        self.settings = settings
         try:
             save_settings(self._settings_path, self.settings)
         except OSError as exc:

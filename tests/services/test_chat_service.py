@@ -342,3 +342,21 @@ def test_disconnect_keeps_the_reference_to_true(qtbot: QtBot, services: AppServi
         service.busyChanged.connect(listener)
         service.busyChanged.disconnect(listener)
     assert sys.getrefcount(True) - before >= 0
+
+
+def test_remember_writes_settings_only_when_they_change(services: AppServices) -> None:
+    """Reopening the chat the window was on (every start) leaves settings.json alone:
+    no rewrite and no fsync on the GUI thread; a change is written at once."""
+    service = services.service
+    path = service._settings_path
+    service.remember(theme="dark")
+    written = path.stat()
+    service.remember(theme="dark")
+    assert path.stat().st_ino == written.st_ino  # atomic writes replace the file
+    assert path.stat().st_mtime_ns == written.st_mtime_ns
+    service.remember(theme="light")
+    assert path.stat().st_ino != written.st_ino
+    assert '"theme": "light"' in path.read_text()
+    path.unlink()  # gone (a new data folder): written again even without a change
+    service.remember(theme="light")
+    assert path.is_file()
