@@ -68,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         "computes sha256 and fsyncs the file before renaming it (no corrupt file in the "
         "library after a crash or a power cut), curl does neither. Writing the file to "
         "this VM's disk durably takes about as long as curl's whole transfer into the "
-        "page cache (dd with O_DIRECT: 1.0-1.3 GB/s), so the raw-curl target is out of "
-        "reach here; the next rows time curl doing the same work: curl then an fsync, "
-        "and curl then an fsync and openssl's sha256 of the file.",
+        "page cache (the O_DIRECT row: this disk's own write speed, measured in the same "
+        "rounds), so the raw-curl target is out of reach here; the next rows time curl "
+        "doing the same work: curl then an fsync, and curl then an fsync and openssl's "
+        "sha256 of the file.",
         "Compare: two SmolLM2 panes (temperature 0.2 and 0.8), one prompt, 256 tokens "
         "each, from a fresh comparison (worker start and load included). In parallel each "
         "pane gets half the physical cores; one after the other, each gets all of them. "
