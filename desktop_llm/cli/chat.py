@@ -313,9 +313,11 @@ def _chat_once(
 def _stats_line(stats: dict[str, Any]) -> str:
     cached = stats.get("cached_tokens") or 0
     kept = f", {cached:,} prompt tokens kept" if cached else ""
+    drafted = stats.get("drafted_tokens") or 0
+    drafts = f", {stats.get('accepted_tokens') or 0} of {drafted} drafted kept" if drafted else ""
     return (
         f"[{stats.get('completion_tokens', 0)} tokens, {stats.get('gen_tps', 0):.1f} tok/s, "
-        f"first token {stats.get('ttft_s', 0):.2f}s{kept}, {stats.get('finish_reason')}]"
+        f"first token {stats.get('ttft_s', 0):.2f}s{kept}{drafts}, {stats.get('finish_reason')}]"
     )
 
 

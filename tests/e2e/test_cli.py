@@ -33,6 +33,8 @@ STATS_KEYS = {
     "gen_tps",
     "finish_reason",
     "cached_tokens",
+    "drafted_tokens",
+    "accepted_tokens",
     "reasoning_tokens",
     "reasoning_s",
 }

@@ -27,6 +27,18 @@ def test_a_draft_model_gives_the_reply_prompt_lookup_gives(isolated_home: Path) 
     assert drafted.returncode == 0, drafted.stderr
     assert json.loads(drafted.stdout)["text"] == json.loads(lookup.stdout)["text"]
     assert json.loads(drafted.stdout)["text"]
+    # How the drafts fared, in the stats. This short reply repeats nothing of the prompt,
+    # so prompt lookup finds nothing to draft; the draft model drafts for every step.
+    lookup_stats = json.loads(lookup.stdout)["stats"]
+    assert lookup_stats["drafted_tokens"] == lookup_stats["accepted_tokens"] == 0
+    draft_stats = json.loads(drafted.stdout)["stats"]
+    assert 0 < draft_stats["accepted_tokens"] <= draft_stats["drafted_tokens"]
+    streamed = run(
+        isolated_home, "chat", STARTER_NAME, PROMPT, *GREEDY, "--draft-model", "1"
+    )  # fmt: skip
+    assert streamed.returncode == 0, streamed.stderr
+    kept = f"{draft_stats['accepted_tokens']} of {draft_stats['drafted_tokens']} drafted kept"
+    assert kept in streamed.stderr
 
 
 def test_an_unknown_or_missing_draft_model_is_one_clear_line(isolated_home: Path) -> None:

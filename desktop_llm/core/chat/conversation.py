@@ -49,6 +49,8 @@ CHAT_STAT_KEYS = (
     "gen_tps",
     "finish_reason",
     "cached_tokens",
+    "drafted_tokens",
+    "accepted_tokens",
 )
 """The keys of a reply's stats in ``desktop-llm chat --json`` (and a compare pane's)."""
 
