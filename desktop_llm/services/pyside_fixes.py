@@ -74,22 +74,18 @@ def skip_feature_scan() -> bool:
     PySide6 gives its own users by default, "PySide6 without features", without the
     read. Returns whether the hook was found (another PySide6 is left as it is).
 
-    Call it before importing the modules it should spare (app.py does, first thing).
+    Call it before importing the modules it should spare (``run_gui`` does, before
+    app.py imports its services). Calling it again changes nothing.
     """
     feature = sys.modules.get("shibokensupport.feature")
-    scan = getattr(feature, "_mod_uses_pyside", None)
-    if feature is None or not callable(scan):
+    if not callable(getattr(feature, "_mod_uses_pyside", None)):
         return False
-    if not getattr(scan, "_skipped", False):
-        feature._mod_uses_pyside = _uses_pyside_unread  # type: ignore[attr-defined]
+    feature._mod_uses_pyside = _uses_pyside_unread  # type: ignore[union-attr]
     return True
 
 
 def _uses_pyside_unread(_module: object) -> bool:
     return True
-
-
-_uses_pyside_unread._skipped = True  # type: ignore[attr-defined]
 
 
 def _returning_a_reference(original: Callable[..., Any]) -> Callable[..., Any]:
