@@ -13,6 +13,7 @@ import pytest
 
 from desktop_llm.core.engine.host import EngineHost
 from desktop_llm.core.engine.kv_cache_folder import clear_folder, folder_size
+from desktop_llm.core.engine.kv_cache_store import ASIDE_SUFFIX, file_crc32
 from desktop_llm.core.engine.protocol import LoadParams, SamplingParams
 from desktop_llm.core.engine.templates import TemplateChoice, choose_template
 from desktop_llm.core.models.gguf_info import read_header
@@ -120,6 +121,51 @@ def test_switching_chats_keeps_each_chat(start, smollm2: Path) -> None:
     # Chat 1's whole first exchange comes back from its saved state.
     assert back.stats.cached_tokens >= first.stats.prompt_tokens
     assert back.stats.prompt_eval_tokens < back.stats.prompt_tokens - first.stats.prompt_tokens + 8
+
+
+def test_a_chat_saved_again_leaves_one_checked_state(start, smollm2: Path, kv_dir: Path) -> None:
+    """A chat saved twice (its previous file renamed aside, freed in the background)
+    ends with one state per chat, each with the checksum of its own file in the
+    sidecar, once the worker has unloaded; nothing is left aside."""
+    template = template_of(smollm2)
+    host = start()
+    other = [{"role": "user", "content": "Write a haiku about snow on a mountain."}]
+    first = host.chat(FIRST, GREEDY, template, cache_key="chat:1")
+    host.chat(other, GREEDY, template, cache_key="chat:2")  # chat 1 saved
+    host.chat(follow_up(first.text), GREEDY, template, cache_key="chat:1")  # chat 2 saved
+    host.chat(other, GREEDY, template, cache_key="chat:2")  # chat 1 saved again
+    host.unload()  # chat 2 saved again; the background work finishes
+    assert saved_keys(kv_dir) == {"chat:1", "chat:2"}
+    assert not list(kv_dir.glob("*" + ASIDE_SUFFIX))
+    for state in kv_dir.glob("*.kvstate"):
+        meta = json.loads(state.with_suffix(".json").read_text())
+        assert meta["state_crc32"] == file_crc32(state)
+        assert meta["state_bytes"] == state.stat().st_size
+
+
+def test_a_state_without_its_checksum_is_not_read_by_another_worker(
+    start, smollm2: Path, kv_dir: Path
+) -> None:
+    """The app stopped before the background thread wrote the checksum: the state is
+    dropped, not read unchecked."""
+    template = template_of(smollm2)
+    host = start()
+    first = host.chat(FIRST, GREEDY, template, cache_key="chat:1")
+    host.unload()
+    state, sidecar = _saved_files(kv_dir)
+    meta = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps({**meta, "state_crc32": None}))
+    aside = state.with_name(state.name + ".0a1b2c3d" + ASIDE_SUFFIX)
+    aside.write_bytes(b"a previous state a killed worker left aside")
+
+    host = start()
+    reply = host.chat(follow_up(first.text), GREEDY, template, cache_key="chat:1")
+    assert reply.stats.cached_tokens == 0
+    assert reply.text
+    host.unload()
+    assert not aside.exists()  # a new worker removes what was left aside
+    state, sidecar = _saved_files(kv_dir)  # the follow-up's own state, checked
+    assert json.loads(sidecar.read_text())["state_crc32"] == file_crc32(state)
 
 
 def test_an_edited_earlier_message_is_not_served_from_the_stale_state(start, smollm2: Path) -> None:

@@ -82,6 +82,8 @@ class LoadedModel:
         # Free llama.cpp's memory before interpreter shutdown, not from __del__.
         if self.draft_model is not None:
             self.draft_model.close()
+        if self.kv_store is not None:
+            self.kv_store.close()  # the saved states' checksums, written in the background
         self.llm.close()
         if self.threadpool is not None:
             self.threadpool.close()  # after the context that uses it
