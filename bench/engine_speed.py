@@ -17,6 +17,8 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import llama_cpp  # the bench may import llama_cpp (docs/ARCHITECTURE.md, layer rule 4)
@@ -91,146 +93,142 @@ def run(rounds: int = ROUNDS, log_dir: Path = Path("/tmp/desktop-llm-bench")) ->
     return smollm2_rows(rounds, log_dir) + large_vocab_rows(rounds, log_dir)
 
 
-def large_vocab_rows(rounds: int, log_dir: Path) -> list[Row]:
-    """The engine against llama-bench on a generated model with Gemma 3's 262,144-token
-    vocabulary (large_vocab_model.py): the per-token work that grows with the vocabulary
-    (the logits, the sampler's candidates) weighs five times what it does in SmolLM2."""
-    path = large_vocab_model.path()
-    threads = physical_cores()
-    llama_bench.build()
-    host = EngineHost(log_dir)
-    host.load(LoadParams(str(path), n_ctx=N_CTX, n_threads=threads))
-    engine_pp, engine_tg, ref_pp, ref_tg = [], [], [], []
-    try:
-        for i in range(rounds):
-
-            def engine() -> None:
-                done = host.bench(N_PROMPT, N_GEN)
-                engine_pp.append(done.n_prompt / done.prompt_s)
-                engine_tg.append((done.n_gen - 1) / done.gen_s)
-
-            def reference() -> None:
-                result = llama_bench.run(path, threads=threads, n_prompt=N_PROMPT, n_gen=N_GEN)
-                ref_pp.append(result["pp_tps"])
-                ref_tg.append(result["tg_tps"])
-
-            for measure in alternating([engine, reference], i):
-                measure()
-    finally:
-        host.unload()
-    detail = {"model": path.name, "threads": threads, "rounds": rounds, "n_ctx": N_CTX}
-    vocab = f"{large_vocab_model.N_VOCAB:,}-token vocabulary"
-    return [
-        Row(
-            f"Generation tok/s vs llama-bench, {vocab} (tg{N_GEN} @ depth {N_PROMPT})",
-            median(engine_tg),
-            "tok/s",
-            median(ref_tg),
-            "llama-bench",
-            ">= 0.97x llama-bench",
-            median(engine_tg) >= 0.97 * median(ref_tg),
-            {**detail, "engine": engine_tg, "llama_bench": ref_tg},
-        ),
-        Row(
-            f"Prompt processing tok/s vs llama-bench, {vocab} (pp{N_PROMPT})",
-            median(engine_pp),
-            "tok/s",
-            median(ref_pp),
-            "llama-bench",
-            ">= 0.97x llama-bench",
-            median(engine_pp) >= 0.97 * median(ref_pp),
-            {**detail, "engine": engine_pp, "llama_bench": ref_pp},
-        ),
-    ]
+TARGET = 0.97
+"""Generation and prompt processing against llama-bench (issue 19), for both models."""
 
 
-def smollm2_rows(rounds: int, log_dir: Path) -> list[Row]:
-    path = smollm2()
+@dataclass
+class Measured:
+    """Per-round figures of one model: the engine's worker, llama-bench and (SmolLM2
+    only) the bare llama-cpp-python loop."""
+
+    engine_pp: list[float] = field(default_factory=list)
+    engine_tg: list[float] = field(default_factory=list)
+    ref_pp: list[float] = field(default_factory=list)
+    ref_tg: list[float] = field(default_factory=list)
+    bare_pp: list[float] = field(default_factory=list)
+    bare_tg: list[float] = field(default_factory=list)
+    worker_rss: list[int] = field(default_factory=list)
+    ref_rss: list[int] = field(default_factory=list)
+
+
+def measure(path: Path, rounds: int, log_dir: Path, *, bare: bool) -> Measured:
+    """``rounds`` alternating rounds of the engine, llama-bench and, with ``bare``, the
+    bare loop, each in a process of its own, on the model at ``path``."""
     threads = physical_cores()
     llama_bench.build()
     host = EngineHost(log_dir)
     host.load(LoadParams(str(path), n_ctx=N_CTX, n_threads=threads))
     pid = host.pid
     assert pid is not None
-    engine_pp, engine_tg, bare_pp, bare_tg, ref_pp, ref_tg = [], [], [], [], [], []
-    worker_rss: list[int] = []
-    ref_rss: list[int] = []
+    m = Measured()
+
+    def engine() -> None:
+        # no memory sampling during the run: reading /proc/PID/smaps steals the CPU
+        # the worker's threads are timed on
+        done = host.bench(N_PROMPT, N_GEN)
+        m.worker_rss.append(psutil.Process(pid).memory_info().rss)
+        m.engine_pp.append(done.n_prompt / done.prompt_s)
+        m.engine_tg.append((done.n_gen - 1) / done.gen_s)
+
+    def reference() -> None:
+        result = llama_bench.run(path, threads=threads, n_prompt=N_PROMPT, n_gen=N_GEN)
+        m.ref_pp.append(result["pp_tps"])
+        m.ref_tg.append(result["tg_tps"])
+        m.ref_rss.append(result["peak_rss"])
+
     try:
         for i in range(rounds):
 
-            def engine() -> None:
-                # no memory sampling during the run: reading /proc/PID/smaps steals the
-                # CPU the worker's threads are timed on
-                done = host.bench(N_PROMPT, N_GEN)
-                worker_rss.append(psutil.Process(pid).memory_info().rss)
-                engine_pp.append(done.n_prompt / done.prompt_s)
-                engine_tg.append((done.n_gen - 1) / done.gen_s)
-
-            def bare(seed: int = i) -> None:
+            def bare_loop_round(seed: int = i) -> None:
                 pp, tg = bare_loop_process(path, threads, seed=seed)
-                bare_pp.append(pp)
-                bare_tg.append(tg)
+                m.bare_pp.append(pp)
+                m.bare_tg.append(tg)
 
-            def reference() -> None:
-                result = llama_bench.run(path, threads=threads, n_prompt=N_PROMPT, n_gen=N_GEN)
-                ref_pp.append(result["pp_tps"])
-                ref_tg.append(result["tg_tps"])
-                ref_rss.append(result["peak_rss"])
-
-            for measure in alternating([engine, bare, reference], i):
-                measure()
+            systems = [engine, bare_loop_round, reference] if bare else [engine, reference]
+            for run_one in alternating(systems, i):
+                run_one()
     finally:
         host.unload()
+    return m
+
+
+def against_llama_bench(m: Measured, label: str, detail: Mapping[str, object]) -> list[Row]:
+    """Generation and prompt processing against llama-bench, ``label`` naming the model."""
+    return [
+        Row(
+            f"Generation tok/s vs llama-bench{label} (tg{N_GEN} @ depth {N_PROMPT})",
+            median(m.engine_tg),
+            "tok/s",
+            median(m.ref_tg),
+            "llama-bench",
+            f">= {TARGET}x llama-bench",
+            median(m.engine_tg) >= TARGET * median(m.ref_tg),
+            {
+                **detail,
+                "engine": m.engine_tg,
+                "llama_bench": m.ref_tg,
+                "spread": spread(m.engine_tg),
+            },
+        ),
+        Row(
+            f"Prompt processing tok/s vs llama-bench{label} (pp{N_PROMPT})",
+            median(m.engine_pp),
+            "tok/s",
+            median(m.ref_pp),
+            "llama-bench",
+            f">= {TARGET}x llama-bench",
+            median(m.engine_pp) >= TARGET * median(m.ref_pp),
+            {**detail, "engine": m.engine_pp, "llama_bench": m.ref_pp},
+        ),
+    ]
+
+
+def large_vocab_rows(rounds: int, log_dir: Path) -> list[Row]:
+    """The engine against llama-bench on a generated model with Gemma 3's 262,144-token
+    vocabulary (large_vocab_model.py): the per-token work that grows with the vocabulary
+    (the logits, the sampler's candidates) weighs five times what it does in SmolLM2."""
+    path = large_vocab_model.path()
+    m = measure(path, rounds, log_dir, bare=False)
+    detail = {"model": path.name, "threads": physical_cores(), "rounds": rounds, "n_ctx": N_CTX}
+    return against_llama_bench(m, f", {large_vocab_model.N_VOCAB:,}-token vocabulary", detail)
+
+
+def smollm2_rows(rounds: int, log_dir: Path) -> list[Row]:
+    m = measure(smollm2(), rounds, log_dir, bare=True)
     detail = {
-        "threads": threads,
+        "threads": physical_cores(),
         "n_ctx": N_CTX,
         "n_prompt": N_PROMPT,
         "n_gen": N_GEN,
         "rounds": rounds,
     }
-    rows = [
-        Row(
-            f"Generation tok/s vs llama-bench (tg{N_GEN} @ depth {N_PROMPT})",
-            median(engine_tg),
-            "tok/s",
-            median(ref_tg),
-            "llama-bench",
-            ">= 0.95x llama-bench",
-            median(engine_tg) >= 0.95 * median(ref_tg),
-            {**detail, "engine": engine_tg, "llama_bench": ref_tg, "spread": spread(engine_tg)},
-        ),
+    generation, prompt = against_llama_bench(m, "", detail)
+    prompt.detail["bare"] = m.bare_pp
+    return [
+        generation,
         Row(
             "Generation tok/s vs bare llama-cpp-python loop",
-            median(engine_tg),
+            median(m.engine_tg),
             "tok/s",
-            median(bare_tg),
+            median(m.bare_tg),
             "bare Llama.generate loop",
             ">= 0.95x bare loop",
-            median(engine_tg) >= 0.95 * median(bare_tg),
-            {**detail, "engine": engine_tg, "bare": bare_tg},
+            median(m.engine_tg) >= 0.95 * median(m.bare_tg),
+            {**detail, "engine": m.engine_tg, "bare": m.bare_tg},
         ),
-        Row(
-            f"Prompt processing tok/s vs llama-bench (pp{N_PROMPT})",
-            median(engine_pp),
-            "tok/s",
-            median(ref_pp),
-            "llama-bench",
-            ">= 0.95x llama-bench",
-            median(engine_pp) >= 0.95 * median(ref_pp),
-            {**detail, "engine": engine_pp, "llama_bench": ref_pp, "bare": bare_pp},
-        ),
+        prompt,
         Row(
             "Worker memory with the model loaded (RSS, MB)",
-            median(worker_rss) / 1e6,
+            median(m.worker_rss) / 1e6,
             "MB",
-            median(ref_rss) / 1e6,
+            median(m.ref_rss) / 1e6,
             "llama-bench peak RSS",
             "<= llama-bench + 60 MB",
-            median(worker_rss) <= median(ref_rss) + 60e6,
-            {"worker_rss": worker_rss, "llama_bench_rss": ref_rss},
+            median(m.worker_rss) <= median(m.ref_rss) + 60e6,
+            {"worker_rss": m.worker_rss, "llama_bench_rss": m.ref_rss},
         ),
     ]
-    return rows
 
 
 if __name__ == "__main__":
