@@ -36,8 +36,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "model",
         metavar="MODEL",
         nargs="?",
-        help="installed model name or id, or a .gguf path (with --resume: the chat's model "
-        "unless given)",
+        help="installed model name or id, or a .gguf path. With --resume it is optional: "
+        "`--resume ID PROMPT` keeps the chat's model (a lone word is the prompt), "
+        "`--resume ID MODEL PROMPT` changes it",
     )
     chat.add_argument(
         "prompt", metavar="PROMPT", nargs="?", help="one prompt; without it, an interactive session"
@@ -108,7 +109,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     chat.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object with the text and stats instead of streaming",
+        help="print one JSON object with the text, the stats and (with --save) the chat's "
+        "id instead of streaming; needs a PROMPT",
     )
     chat.set_defaults(func=cmd_chat)
 
@@ -166,8 +168,19 @@ def cmd_chat(args: argparse.Namespace, ctx: Context) -> int:
     resumed = _resume(args, ctx) if args.resume is not None else None
     if args.model is None:
         raise UserError("name a model: desktop-llm chat MODEL [PROMPT]")
+    if args.json and args.prompt is None:
+        raise UserError("--json answers one prompt: desktop-llm chat MODEL PROMPT --json")
     settings = _settings_from(args, ctx) if resumed is None else resumed
-    ref = ctx.resolve_model(args.model)
+    try:
+        ref = ctx.resolve_model(args.model)
+    except UserError as exc:
+        if args.prompt is None and " " in args.model.strip():
+            # `chat "a whole sentence"`: a prompt where the model's name goes.
+            raise UserError(
+                f"{exc.message}; a prompt comes after the model's name: "
+                "desktop-llm chat MODEL PROMPT (`desktop-llm models` lists the models)"
+            ) from None
+        raise
     if args.template:
         ref = dataclasses.replace(ref, template_override=args.template)
         ref.template()  # an unknown name is a UserError before anything loads
@@ -257,6 +270,7 @@ def _chat_once(
         raise UserError("the prompt is empty")
     # Load first: a model that llama.cpp refuses must not leave a conversation behind.
     engine.ensure(ref, settings.n_ctx)
+    conversation_id: int | None = None
     if args.save:
         chats = ctx.chats
         conversation_id = args.resume or _new_conversation(ctx, ref, settings, args.system)
@@ -302,11 +316,18 @@ def _chat_once(
                 "model": ref.name,
                 "template": ref.template().name,
                 "stats": chosen,
+                "chat_id": conversation_id,
             }
         )
     else:
         sys.stdout.write("\n")
         print(_stats_line(stats), file=sys.stderr)
+        if conversation_id is not None and args.resume is None:
+            print(
+                f"[saved as chat {conversation_id}: desktop-llm chat --resume "
+                f"{conversation_id} PROMPT goes on with it]",
+                file=sys.stderr,
+            )
     return EXIT_OK
 
 

@@ -790,7 +790,10 @@ class MainWindow(QMainWindow):
     # -- errors -------------------------------------------------------------------
     def show_error(self, message: str) -> None:
         self.error_banner.show_message(message)
-        self.status.setText(translate("MainWindow", "Error"))
+        # The banner is on the chat page; from Compare or Library (a refused Save
+        # defaults) the status bar says what went wrong, not just that something did.
+        on_chat = self.pages is None or self.tabs.currentIndex() == 0
+        self.status.setText(translate("MainWindow", "Error") if on_chat else message)
 
     def hide_error(self) -> None:
         self.error_banner.hide()

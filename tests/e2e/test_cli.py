@@ -140,7 +140,7 @@ def test_chat_streams_and_json_is_stable_and_deterministic(home: Path) -> None:
     assert "12 tokens" in streamed.stderr or "stop" in streamed.stderr  # the stats line
 
     first = as_json(home, "chat", STARTER_NAME, prompt, *GREEDY)
-    assert set(first) == {"text", "reasoning", "model", "template", "stats"}
+    assert set(first) == {"text", "reasoning", "model", "template", "stats", "chat_id"}
     assert first["reasoning"] == ""  # SmolLM2 doesn't think aloud
     assert first["template"] == "gguf"  # SmolLM2 has its own chat template
     assert set(first["stats"]) == STATS_KEYS

@@ -773,3 +773,30 @@ def test_an_unreadable_header_is_read_once_not_again_and_again(
     assert reads == [path]
     assert note.text() == ""
     assert window.library.template_known(window.current_model_id() or 0)
+
+
+def test_an_error_from_the_library_page_is_said_in_the_status_bar(
+    qtbot: QtBot, app_paths: AppPaths
+) -> None:
+    """The error banner is on the chat page: a Save defaults the options refuse, on the
+    Library page, names its reason in the status bar instead of a bare "Error"."""
+    parts = build_services(app_paths)
+    window = parts.main_window()
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        window.show_library()
+        page = window.library_page
+        assert page is not None
+        page.select_name("SmolLM2-135M-Instruct")
+        page.speculative.setCurrentIndex(page.speculative.findData("draft_model"))
+        page.save_defaults.click()  # no draft model chosen
+        qtbot.waitUntil(lambda: "draft model" in window.status.text(), timeout=5000)
+        window.tabs.setCurrentIndex(0)
+        window.show_error("something failed")
+        assert window.status.text() == "Error"  # the banner on this page says what
+    finally:
+        window.close()
+        parts.service.shutdown()
+        QApplication.processEvents()
+        parts.close()
