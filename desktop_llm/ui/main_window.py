@@ -792,7 +792,7 @@ class MainWindow(QMainWindow):
         self.error_banner.show_message(message)
         # The banner is on the chat page; from Compare or Library (a refused Save
         # defaults) the status bar says what went wrong, not just that something did.
-        on_chat = self.pages is None or self.tabs.currentIndex() == 0
+        on_chat = self.pages is None or self.tabs.currentWidget() is self.splitter
         self.status.setText(translate("MainWindow", "Error") if on_chat else message)
 
     def hide_error(self) -> None:

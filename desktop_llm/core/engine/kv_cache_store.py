@@ -167,33 +167,32 @@ class KvCacheStore:
             )
             if written <= 0:
                 raise OSError("llama.cpp wrote no state")
-            meta: dict[str, Any] = {
-                "format": FORMAT,
-                "identity": self.identity,
-                "key": key,
-                "n_tokens": n_tokens,
-                "tokens_sha256": tokens_hash(tokens),
-                "state_bytes": 0,
-                "state_crc32": None,  # the background thread writes it
-            }
+            digest = tokens_hash(tokens)
             with self._lock:
                 sidecar.unlink(missing_ok=True)  # no sidecar names a half-replaced state
                 aside = _set_aside(state)
                 tmp.rename(state)
                 info = state.stat()
-                size, stamp = info.st_size, (info.st_size, info.st_mtime_ns)
+                stamp = (info.st_size, info.st_mtime_ns)
                 self._written[state] = stamp
-                meta["state_bytes"] = size
+                meta: dict[str, Any] = {
+                    "format": FORMAT,
+                    "identity": self.identity,
+                    "key": key,
+                    "n_tokens": n_tokens,
+                    "tokens_sha256": digest,
+                    "state_bytes": info.st_size,
+                    "state_crc32": None,  # the background thread writes it
+                }
                 _write_sidecar(sidecar, meta)
         except OSError as exc:
             logger.warning("could not save the chat's KV state in %s: %s", self.folder, exc)
             tmp.unlink(missing_ok=True)
-            if aside is not None:
-                self._chores.add(functools.partial(aside.unlink, missing_ok=True))
             return False
-        logger.info("saved KV state of %d tokens (%d bytes) for a chat", n_tokens, size)
-        if aside is not None:
-            self._chores.add(functools.partial(aside.unlink, missing_ok=True))
+        finally:
+            if aside is not None:  # the chat's previous state, saved or not
+                self._chores.add(functools.partial(aside.unlink, missing_ok=True))
+        logger.info("saved KV state of %d tokens (%d bytes) for a chat", n_tokens, stamp[0])
         self._chores.add(functools.partial(self._checksum, state, sidecar, stamp, meta))
         self._chores.add(functools.partial(self._limit, state))
         return True
