@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -31,6 +34,8 @@ class KvCacheDialog(QDialog):
     def __init__(self, service: KvCacheService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        # The question before clearing (a hook the tests answer).
+        self.confirm: Callable[[], bool] = self._ask_clear
         self.setWindowTitle(translate("KvCacheDialog", "Saved chat states"))
         intro = QLabel(
             translate(
@@ -49,6 +54,8 @@ class KvCacheDialog(QDialog):
         self.limit.setValue(service.limit_mb)
         self.limit.editingFinished.connect(self._limit_changed)
         self.clear_button = QPushButton(translate("KvCacheDialog", "Clear"))
+        # Not the dialog's default button: Enter in the limit's box must not clear.
+        self.clear_button.setAutoDefault(False)
         self.clear_button.clicked.connect(self.clear)
         form = QFormLayout()
         form.addRow(translate("KvCacheDialog", "Size now:"), self.size_label)
@@ -66,8 +73,23 @@ class KvCacheDialog(QDialog):
         self.size_label.setText(_megabytes(self.service.size_bytes()))
 
     def clear(self) -> None:
-        self.service.clear()
+        """Remove every saved state once the user says yes: the next message in each
+        chat reads its conversation again."""
+        if self.service.size_bytes() and self.confirm():
+            self.service.clear()
         self.refresh()
+
+    def _ask_clear(self) -> bool:
+        answer = QMessageBox.question(
+            self,
+            translate("KvCacheDialog", "Clear saved chat states?"),
+            translate(
+                "KvCacheDialog",
+                "Remove every saved chat state ({size})? No chat or message is lost: the "
+                "next message in a long chat reads the whole conversation again first.",
+            ).format(size=_megabytes(self.service.size_bytes())),
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _limit_changed(self) -> None:
         self.service.set_limit_mb(self.limit.value())

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMainWindow,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -202,7 +203,12 @@ class LibraryPage(QWidget):
         form.addRow(translate("LibraryPage", "Draft model"), self.draft_model)
         form.addRow(translate("LibraryPage", "Memory-map the file"), self.mmap)
         form.addRow(translate("LibraryPage", "Lock in RAM (mlock)"), self.mlock)
-        form.addRow(self.save_defaults)
+        # Says that a save worked (a refusal's reason is in the status bar).
+        self.defaults_note = QLabel("")
+        saving = QHBoxLayout()
+        saving.addWidget(self.save_defaults)
+        saving.addWidget(self.defaults_note, 1)
+        form.addRow(saving)
         box.setEnabled(False)
         self.defaults_box = box
         return box
@@ -254,6 +260,7 @@ class LibraryPage(QWidget):
 
     def _selected(self) -> None:
         record = self._records.get(self.selected_id() or -1)
+        self.defaults_note.setText("")
         self.defaults_box.setEnabled(record is not None)
         self.delete_button.setEnabled(record is not None)
         self.reveal_button.setEnabled(record is not None)
@@ -305,7 +312,8 @@ class LibraryPage(QWidget):
             return
         choice = self.gpu_choice.currentData()
         gpu = self.gpu_layers.value() if choice == "custom" else choice
-        self._service.set_defaults(
+        self.defaults_note.setText("")
+        saved = self._service.set_defaults(
             model_id,
             n_ctx=self.ctx.value() or None,
             gpu_layers=gpu,
@@ -323,6 +331,13 @@ class LibraryPage(QWidget):
                 else None
             ),
         )
+        if saved:  # the table was refilled meanwhile (modelsChanged): say it after
+            self.defaults_note.setText(
+                translate("LibraryPage", "Saved: used from the model's next load.")
+            )
+            window = self.window()
+            if isinstance(window, QMainWindow):
+                window.statusBar().clearMessage()  # an earlier refusal's reason
 
     def delete_selected(self) -> None:
         record = self._records.get(self.selected_id() or -1)

@@ -75,6 +75,8 @@ translate = QCoreApplication.translate
 
 WARM_UP_MS = 250
 """After the window is up: make what the first reply would otherwise make."""
+ERROR_MESSAGE_MS = 15_000
+"""How long the status bar says an error from the Compare or Library page."""
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +242,8 @@ class MainWindow(QMainWindow):
             )
             # The installed models: a page of their own, not a tab of "Find models…".
             self.pages.add("library", translate("MainWindow", "Library"), self._library_page)
+            # A page's error said in the status bar (show_error) is that page's.
+            self.tabs.currentChanged.connect(self.statusBar().clearMessage)
             self.setCentralWidget(self.tabs)
         self.status = QLabel(translate("MainWindow", "Ready"))
         self.statusBar().addWidget(self.status, 1)
@@ -267,7 +271,7 @@ class MainWindow(QMainWindow):
         service.conversationsChanged.connect(self.refresh_conversations)
         library.modelsChanged.connect(self.refresh_models)
         library.templateRead.connect(self._template_read)
-        library.errorOccurred.connect(self.show_error)
+        library.errorOccurred.connect(self._library_error)
         service.loadProgress.connect(self._load_progress)
         service.busyChanged.connect(self._busy_changed)
         service.replyStarted.connect(self._reply_started)
@@ -788,12 +792,26 @@ class MainWindow(QMainWindow):
             self.library.set_template_override(model_id, template)
 
     # -- errors -------------------------------------------------------------------
+    def _on_chat_page(self) -> bool:
+        return self.pages is None or self.tabs.currentWidget() is self.splitter
+
     def show_error(self, message: str) -> None:
         self.error_banner.show_message(message)
-        # The banner is on the chat page; from Compare or Library (a refused Save
-        # defaults) the status bar says what went wrong, not just that something did.
-        on_chat = self.pages is None or self.tabs.currentWidget() is self.splitter
-        self.status.setText(translate("MainWindow", "Error") if on_chat else message)
+        # The banner is on the chat page; from Compare or Library the status bar says
+        # what went wrong, not just that something did.
+        if self._on_chat_page():
+            self.status.setText(translate("MainWindow", "Error"))
+        else:  # for a while, or until that page says something went right
+            self.statusBar().showMessage(message, ERROR_MESSAGE_MS)
+
+    def _library_error(self, message: str) -> None:
+        """A refusal of the library's (an import, a Save defaults on the Library page):
+        from another page it is that page's, said in the status bar only; the chat page's
+        banner would keep it after a later save went right."""
+        if self._on_chat_page():
+            self.show_error(message)
+        else:
+            self.statusBar().showMessage(message, ERROR_MESSAGE_MS)
 
     def hide_error(self) -> None:
         self.error_banner.hide()

@@ -104,6 +104,28 @@ def stats_text(stats: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def stats_tooltip(stats: dict[str, Any]) -> str:
+    """What the footer's less obvious figures mean (its tooltip; empty: none shown)."""
+    lines = []
+    if stats.get("cached_tokens"):
+        lines.append(
+            translate(
+                "MessageBubble",
+                "kept: prompt tokens the model did not read again, served from this chat's "
+                "saved state (cached_tokens in the API and chat --json)",
+            )
+        )
+    if stats.get("drafted_tokens"):
+        lines.append(
+            translate(
+                "MessageBubble",
+                "drafted: tokens guessed ahead by speculative decoding; those kept cost no "
+                "step of their own",
+            )
+        )
+    return "\n".join(lines)
+
+
 def status_text(last_reply: Message | None) -> str:
     """The status line under a chat whose latest reply is ``last_reply``: its speed,
     and how much of the context window the chat fills."""
@@ -397,6 +419,7 @@ class MessageBubble(QFrame):
         # bench/conversation_speed.py): wrap only the footers that need it.
         self.footer.setWordWrap(len(text) > FOOTER_WRAP_CHARS)
         self.footer.setText(breakable(text))
+        self.footer.setToolTip(stats_tooltip(message.stats or {}))
         self.footer.setVisible(bool(parts))
         failed = message.status in ("interrupted", "error")
         if bool(self.footer.property("failed")) != failed:

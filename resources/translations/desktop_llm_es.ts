@@ -2350,6 +2350,14 @@ archivo recomendado: {file}</translation>
         <source>Limit:</source>
         <translation>Límite:</translation>
     </message>
+    <message>
+        <source>Clear saved chat states?</source>
+        <translation>¿Vaciar los estados de chat guardados?</translation>
+    </message>
+    <message>
+        <source>Remove every saved chat state ({size})? No chat or message is lost: the next message in a long chat reads the whole conversation again first.</source>
+        <translation>¿Quitar todos los estados de chat guardados ({size})? No se pierde ningún chat ni mensaje: el siguiente mensaje de un chat largo vuelve a leer antes toda la conversación.</translation>
+    </message>
 </context>
 <context>
     <name>LibraryPage</name>
@@ -2544,6 +2552,10 @@ archivo recomendado: {file}</translation>
     <message>
         <source>choose a model</source>
         <translation>elige un modelo</translation>
+    </message>
+    <message>
+        <source>Saved: used from the model&apos;s next load.</source>
+        <translation>Guardado: se usa desde la próxima carga del modelo.</translation>
     </message>
     <message>
         <source>Delete &apos;{name}&apos;? Its file will be deleted:
@@ -2914,6 +2926,14 @@ Se detienen ahora y continuarán desde donde se quedaron cuando vuelvas a descar
     <message>
         <source>{accepted} of {drafted} drafted kept</source>
         <translation>{accepted} de {drafted} borradores aceptados</translation>
+    </message>
+    <message>
+        <source>kept: prompt tokens the model did not read again, served from this chat&apos;s saved state (cached_tokens in the API and chat --json)</source>
+        <translation>reutilizados: tokens del prompt que el modelo no volvió a leer, servidos desde el estado guardado de este chat (cached_tokens en la API y en chat --json)</translation>
+    </message>
+    <message>
+        <source>drafted: tokens guessed ahead by speculative decoding; those kept cost no step of their own</source>
+        <translation>borradores: tokens adivinados por adelantado por la decodificación especulativa; los aceptados no cuestan un paso propio</translation>
     </message>
     <message>
         <source>Ready</source>

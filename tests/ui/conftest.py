@@ -3,6 +3,7 @@ temporary home, with short greedy replies so the real model answers quickly."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -25,6 +26,17 @@ MakeWindow = Callable[[], tuple[MainWindow, AppServices]]
 def _emit_refcount_fix() -> None:
     """What app.py installs at start-up, for tests that build services by hand."""
     fix_emit_refcount()
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread(qtbot: QtBot) -> Iterator[None]:
+    """What earlier tests left in reference cycles (widgets, services, dialogs) is
+    collected at each test's end, on the GUI thread. Left to chance, a later test's
+    worker thread runs the collection, Shiboken hands the QObjects' deletion to the GUI
+    thread, and one that Qt had already deleted crashes there (QObject::~QObject at the
+    next event loop; seen in test_main_window after test_library_speculative)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture

@@ -258,3 +258,16 @@ def test_the_footer_says_how_many_drafted_tokens_the_model_kept() -> None:
     assert "draft" not in stats_text(plain)
     drafted = {**plain, "drafted_tokens": 1309, "accepted_tokens": 1184}
     assert stats_text(drafted).endswith(" · 1,184 of 1,309 drafted kept")
+
+
+def test_the_footer_s_tooltip_says_what_kept_means(qtbot: QtBot) -> None:
+    """ "24 kept" alone reads as a riddle: the footer's tooltip says these are prompt
+    tokens served from the chat's saved state (the API's cached_tokens)."""
+    view = ChatView()
+    qtbot.addWidget(view)
+    stats = {"completion_tokens": 20, "gen_tps": 50.0, "ttft_s": 0.12, "cached_tokens": 2811}
+    bubble = view.add_message(_message(2, stats=stats))
+    assert "2,811 kept" in bubble.footer.text()
+    assert "saved state" in bubble.footer.toolTip() and "cached_tokens" in bubble.footer.toolTip()
+    bubble.update_from(_message(2, stats={**stats, "cached_tokens": 0}))
+    assert bubble.footer.toolTip() == ""  # nothing kept: nothing to explain

@@ -791,8 +791,18 @@ def test_an_error_from_the_library_page_is_said_in_the_status_bar(
         page.select_name("SmolLM2-135M-Instruct")
         page.speculative.setCurrentIndex(page.speculative.findData("draft_model"))
         page.save_defaults.click()  # no draft model chosen
-        qtbot.waitUntil(lambda: "draft model" in window.status.text(), timeout=5000)
+        bar = window.statusBar()
+        qtbot.waitUntil(lambda: "draft model" in bar.currentMessage(), timeout=5000)
+        assert page.defaults_note.text() == ""  # refused: nothing says "Saved"
+        assert window.error_banner.isHidden()  # not the chat's error: none waits there
+        page.speculative.setCurrentIndex(page.speculative.findData("prompt_lookup"))
+        page.save_defaults.click()
+        assert page.defaults_note.text().startswith("Saved")
+        assert bar.currentMessage() == ""  # the refusal's reason is gone with it
+        window.show_error("a later refusal")
+        assert bar.currentMessage() == "a later refusal"
         window.tabs.setCurrentIndex(0)
+        assert bar.currentMessage() == ""  # the chat page's status shows again
         window.show_error("something failed")
         assert window.status.text() == "Error"  # the banner on this page says what
     finally:
