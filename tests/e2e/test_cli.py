@@ -22,7 +22,12 @@ import pytest
 from desktop_llm import __version__
 from desktop_llm.core.models.library import STARTER_NAME
 from desktop_llm.paths import HOME_ENV
-from tests.support.gguf_builder import write_not_gguf, write_truncated_copy, write_unknown_arch
+from tests.support.gguf_builder import (
+    write_not_gguf,
+    write_tiny_llama,
+    write_truncated_copy,
+    write_unknown_arch,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STATS_KEYS = {
@@ -170,10 +175,14 @@ def test_chat_save_creates_a_conversation(home: Path) -> None:
 
 
 def test_a_reply_cut_by_kill_9_is_marked_interrupted_by_the_next_command(
-    home: Path, tiny_llama: Path
+    home: Path, tmp_path: Path
 ) -> None:
-    args = [sys.executable, "-m", "desktop_llm", "chat", str(tiny_llama), "Go on", "--save"]
-    args += ["--max-tokens", "100000", "--ignore-eos", "--ctx", "2048"]
+    # A context the reply can't fill before it is killed: the context is capped at the
+    # model's own (the shared tiny model's 256 tokens took ~30 ms, often gone before the
+    # first look at the database).
+    model = write_tiny_llama(tmp_path / "long-context.gguf", ctx=32768)
+    args = [sys.executable, "-m", "desktop_llm", "chat", str(model), "Go on", "--save"]
+    args += ["--max-tokens", "100000", "--ignore-eos", "--ctx", "32768"]
     chat = subprocess.Popen(
         args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=cli_env(home), cwd=ROOT
     )
