@@ -34,8 +34,8 @@ class KvCacheDialog(QDialog):
     def __init__(self, service: KvCacheService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
-        # The question before clearing (a hook the tests answer).
-        self.confirm: Callable[[], bool] = self._ask_clear
+        # The question before clearing the states' bytes (a hook the tests answer).
+        self.confirm: Callable[[int], bool] = self._ask_clear
         self.setWindowTitle(translate("KvCacheDialog", "Saved chat states"))
         intro = QLabel(
             translate(
@@ -75,11 +75,12 @@ class KvCacheDialog(QDialog):
     def clear(self) -> None:
         """Remove every saved state once the user says yes: the next message in each
         chat reads its conversation again."""
-        if self.service.size_bytes() and self.confirm():
+        size = self.service.size_bytes()
+        if size and self.confirm(size):
             self.service.clear()
         self.refresh()
 
-    def _ask_clear(self) -> bool:
+    def _ask_clear(self, size: int) -> bool:
         answer = QMessageBox.question(
             self,
             translate("KvCacheDialog", "Clear saved chat states?"),
@@ -87,7 +88,7 @@ class KvCacheDialog(QDialog):
                 "KvCacheDialog",
                 "Remove every saved chat state ({size})? No chat or message is lost: the "
                 "next message in a long chat reads the whole conversation again first.",
-            ).format(size=_megabytes(self.service.size_bytes())),
+            ).format(size=_megabytes(size)),
         )
         return answer == QMessageBox.StandardButton.Yes
 

@@ -797,20 +797,22 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str) -> None:
         self.error_banner.show_message(message)
-        # The banner is on the chat page; from Compare or Library the status bar says
-        # what went wrong, not just that something did.
-        if self._on_chat_page():
-            self.status.setText(translate("MainWindow", "Error"))
-        else:  # for a while, or until that page says something went right
-            self.statusBar().showMessage(message, ERROR_MESSAGE_MS)
+        self._status_error(message)
 
     def _library_error(self, message: str) -> None:
         """A refusal of the library's (an import, a Save defaults on the Library page):
         from another page it is that page's, said in the status bar only; the chat page's
         banner would keep it after a later save went right."""
         if self._on_chat_page():
-            self.show_error(message)
-        else:
+            self.error_banner.show_message(message)
+        self._status_error(message)
+
+    def _status_error(self, message: str) -> None:
+        # The banner is on the chat page; from Compare or Library the status bar says
+        # what went wrong, not just that something did.
+        if self._on_chat_page():
+            self.status.setText(translate("MainWindow", "Error"))
+        else:  # for a while, or until that page says something went right
             self.statusBar().showMessage(message, ERROR_MESSAGE_MS)
 
     def hide_error(self) -> None:

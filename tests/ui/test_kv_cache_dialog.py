@@ -27,11 +27,11 @@ def test_the_dialog_shows_the_size_keeps_the_limit_and_clears(
     assert load_settings(app_paths.settings_file).kv_cache_limit_mb == 512
 
     assert not dialog.clear_button.autoDefault()  # Enter in the limit doesn't clear
-    asked: list[bool] = []
-    dialog.confirm = lambda: asked.append(False) or False  # the user says no
+    asked: list[int] = []
+    dialog.confirm = lambda size: asked.append(size) or False  # the user says no
     dialog.clear_button.click()
     assert asked and dialog.size_label.text() == "3.0 MB"
-    dialog.confirm = lambda: True
+    dialog.confirm = lambda _size: True
     dialog.clear_button.click()
     assert dialog.size_label.text() == "0.0 MB"
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
